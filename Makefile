@@ -1,0 +1,68 @@
+# ambassador: run `make help` for the list of targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PICCOLO_CONF := ambassador.piccolo_conf
+PG_TEST_URL ?= $(or $(AMBASSADOR_TEST_POSTGRES_URL),postgresql://postgres@127.0.0.1:5432/test)
+
+.PHONY: help run install install-dev migrate test lint typecheck pytest pytest-pg messages clean
+
+help: ## Show the targets
+	@awk 'BEGIN{FS=":.*##"} /^[a-zA-Z_-]+:.*##/{printf "  \033[1m%-12s\033[0m %s\n",$$1,$$2}' $(MAKEFILE_LIST)
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || { echo "Python 3.11 is required (found: $(PYTHON))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed ## Create .venv and install the app
+
+install-dev: $(VENV)/.installed-dev ## Create .venv and install the app with test tools
+
+migrate: install ## Apply the database migrations
+	$(BIN)/ambassador migrate
+
+run: install migrate ## Serve on http://127.0.0.1:$(PORT) (SQLite in var/; first run prints the admin login)
+	$(BIN)/ambassador dev-setup
+	$(BIN)/uvicorn ambassador.web.app:create_app --factory --host 127.0.0.1 --port $(PORT) --no-access-log
+
+lint: install-dev ## ruff (lint and format check)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install-dev ## mypy --strict
+	$(BIN)/mypy
+
+pytest: install-dev ## Tests on SQLite
+	$(BIN)/pytest
+
+pytest-pg: install-dev ## Tests on PostgreSQL (AMBASSADOR_TEST_POSTGRES_URL or the local server)
+	AMBASSADOR_TEST_DATABASE=$(PG_TEST_URL) $(BIN)/pytest
+
+test: lint typecheck pytest ## Lint, type check, tests on SQLite and, when reachable, PostgreSQL
+	@if [ -n "$(AMBASSADOR_TEST_POSTGRES_URL)" ] || $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
+		$(MAKE) --no-print-directory pytest-pg; \
+	else \
+		echo "PostgreSQL not reachable on 127.0.0.1:5432: PostgreSQL tests skipped"; \
+	fi
+
+messages: install-dev ## Extract messages and update the pl/en/uk catalogs
+	@mkdir -p var
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k translate:2 -k gettext -k ngettext:1,2 \
+		--no-location --sort-output --project=ambassador -o var/messages.pot .
+	$(BIN)/pybabel update -i var/messages.pot -d ambassador/locale --no-location --ignore-obsolete
+
+clean: ## Remove the virtualenv and caches (keeps var/)
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
