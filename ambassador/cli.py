@@ -1,0 +1,189 @@
+"""The ``ambassador`` command: migrations, accounts, audit, mail, development set-up."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import secrets
+import sys
+from collections.abc import Sequence
+
+from ambassador.enums import Role
+
+
+def _print(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _fail(text: str, code: int = 1) -> int:
+    sys.stderr.write(text + "\n")
+    return code
+
+
+async def _migrate() -> int:
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    from ambassador import db
+
+    result = await run_forwards("all")
+    if not result.success:
+        return _fail(f"migrations failed: {result.message}")
+    await db.prepare()
+    return 0
+
+
+def _read_password() -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Password again: "):
+        raise ValueError("The two passwords are not the same.")
+    return first
+
+
+async def _users_create(args: argparse.Namespace) -> int:
+    from ambassador.domain import accounts
+    from ambassador.errors import InvalidInput
+    from ambassador.passwords import Passwords
+    from ambassador.settings import load_settings
+
+    settings = load_settings()
+    try:
+        password = _read_password()
+    except ValueError as exc:
+        return _fail(str(exc))
+    if problem := accounts.password_error(password, args.email):
+        return _fail(problem)
+    password_hash = await Passwords(settings.argon2).hash(password)
+    try:
+        account = await accounts.create_user(
+            email=args.email,
+            display_name=args.name or args.email.split("@")[0],
+            roles=frozenset(Role(r) for r in args.role),
+            actor_id=None,
+            password_hash=password_hash,
+        )
+    except InvalidInput as exc:
+        return _fail("; ".join(f"{k}: {v}" for k, v in exc.errors.items()))
+    _print(f"created user {account.id} <{account.email}> roles={','.join(sorted(account.roles))}")
+    return 0
+
+
+async def _users_list(_: argparse.Namespace) -> int:
+    from ambassador.domain import accounts
+
+    for account in await accounts.list_accounts():
+        state = "active" if account.is_active else "inactive"
+        totp = "totp" if account.totp_enabled else "-"
+        _print(f"{account.id}\t{account.email}\t{','.join(sorted(account.roles))}\t{state}\t{totp}")
+    return 0
+
+
+async def _audit_verify(_: argparse.Namespace) -> int:
+    from ambassador.domain import audit
+
+    report = await audit.verify_chain()
+    if report.ok:
+        _print(f"audit chain intact: {report.checked} entries verified")
+        return 0
+    return _fail(
+        f"audit chain BROKEN at entry {report.broken_at}: {report.reason} "
+        f"({report.checked} entries before it verified)",
+        code=2,
+    )
+
+
+async def _mail_send(args: argparse.Namespace) -> int:
+    from ambassador.domain import outbox
+    from ambassador.mail import transport_for
+    from ambassador.settings import load_settings
+
+    settings = load_settings()
+    transport = transport_for(settings.smtp_url, settings.mail_dir)
+    while True:
+        report = await outbox.send_due(
+            transport,
+            sender=settings.mail_from,
+            lease_seconds=settings.mail_lease_seconds,
+            max_attempts=settings.mail_max_attempts,
+        )
+        _print(f"sent {report.sent}, failed {report.failed}, gave up {report.gave_up}")
+        if not args.loop:
+            return 0 if report.failed == 0 else 1
+        await asyncio.sleep(settings.mail_poll_seconds)
+
+
+async def _dev_setup(_: argparse.Namespace) -> int:
+    """First run only: a development admin and demo staff, passwords printed once."""
+    from ambassador.domain import accounts
+    from ambassador.passwords import Passwords
+    from ambassador.settings import load_settings
+
+    settings = load_settings()
+    if settings.production:
+        return _fail("dev-setup is for development only")
+    if await accounts.count_accounts() > 0:
+        _print("demo data already present; nothing to do")
+        return 0
+    passwords = Passwords(settings.argon2)
+    people = [
+        ("admin@example.org", "Development Admin", frozenset({Role.ADMIN})),
+        ("clerk@example.org", "Demo Clerk", frozenset({Role.CLERK})),
+        ("juror@example.org", "Demo Juror", frozenset({Role.JUROR})),
+    ]
+    _print("Development accounts (shown once; change them under My account):")
+    for email, name, roles in people:
+        password = secrets.token_urlsafe(12)
+        await accounts.create_user(
+            email=email,
+            display_name=name,
+            roles=roles,
+            actor_id=None,
+            password_hash=await passwords.hash(password),
+        )
+        _print(f"  {','.join(sorted(roles)):6}  {email}  {password}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ambassador", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply the database migrations")
+    sub.add_parser("dev-setup", help="first run: development admin and demo data")
+
+    users = sub.add_parser("users", help="staff accounts").add_subparsers(dest="action", required=True)
+    create = users.add_parser("create", help="create an account (password from stdin if piped)")
+    create.add_argument("email")
+    create.add_argument("--role", action="append", choices=[r.value for r in Role], required=True)
+    create.add_argument("--name", default="")
+    users.add_parser("list", help="list the accounts")
+
+    audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="action", required=True)
+    audit.add_parser("verify", help="check the hash chain; exit 2 when broken")
+
+    mail = sub.add_parser("mail", help="the mail outbox").add_subparsers(dest="action", required=True)
+    send = mail.add_parser("send", help="deliver the mails that are due")
+    send.add_argument("--loop", action="store_true", help="keep running")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handlers = {
+        ("migrate", None): lambda _: _migrate(),
+        ("dev-setup", None): _dev_setup,
+        ("users", "create"): _users_create,
+        ("users", "list"): _users_list,
+        ("audit", "verify"): _audit_verify,
+        ("mail", "send"): _mail_send,
+    }
+    handler = handlers[(args.command, getattr(args, "action", None))]
+    try:
+        return asyncio.run(handler(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Database helpers shared by the domain: transactions, clock, integrity errors, readiness."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from ambassador.piccolo_conf import DB
+
+
+def engine() -> Engine:  # type: ignore[type-arg]
+    """The engine every table uses (tests repoint it per test)."""
+    return DB
+
+
+def is_sqlite() -> bool:
+    return isinstance(DB, SQLiteEngine)
+
+
+def utcnow() -> dt.datetime:
+    """Aware UTC now; every stored time is aware."""
+    return dt.datetime.now(dt.UTC)
+
+
+@asynccontextmanager
+async def write_transaction() -> AsyncIterator[None]:
+    """One atomic write: IMMEDIATE on SQLite (no lock upgrade deadlocks), plain on PostgreSQL.
+
+    Nested use joins the outer transaction.
+    """
+    if DB.transaction_exists():
+        yield
+        return
+    if isinstance(DB, SQLiteEngine):
+        async with DB.transaction(transaction_type=TransactionType.immediate):
+            yield
+    else:
+        async with DB.transaction():
+            yield
+
+
+async def serialise_writers(name: str) -> None:
+    """Inside a write transaction, wait for others writing the same sequence.
+
+    SQLite's IMMEDIATE transaction already excludes other writers; PostgreSQL needs an
+    advisory lock held until commit.
+    """
+    if isinstance(DB, PostgresEngine):
+        await DB.run_ddl(f"SELECT pg_advisory_xact_lock(hashtext('{_identifier(name)}'))")
+
+
+def _identifier(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ValueError("lock names are identifiers")
+    return name
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when the database cannot be reached or is locked: a retryable 503, not a bug."""
+    if isinstance(exc, asyncpg.PostgresConnectionError | asyncpg.CannotConnectNowError | ConnectionError):
+        return True
+    if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
+        return True
+    message = str(exc)
+    return isinstance(exc, sqlite3.OperationalError) and (
+        "unable to open database" in message or "database is locked" in message or "disk I/O error" in message
+    )
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """True when the database refused a duplicate (SQLite or PostgreSQL)."""
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return True
+    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
+
+
+async def ping() -> bool:
+    """Whether the database answers a trivial query."""
+    try:
+        rows: Any = await DB.run_ddl("SELECT 1 AS ok")
+    except (OSError, sqlite3.Error, asyncpg.PostgresError, TimeoutError):
+        return False
+    return bool(rows)
+
+
+async def prepare() -> None:
+    """Per-database settings that persist: WAL journal for SQLite."""
+    if isinstance(DB, SQLiteEngine):
+        await DB.run_ddl("PRAGMA journal_mode=WAL")
+
+
+async def start_pool() -> None:
+    if isinstance(DB, PostgresEngine):
+        await DB.start_connection_pool(min_size=1, max_size=10)
+
+
+async def close_pool() -> None:
+    if isinstance(DB, PostgresEngine):
+        await DB.close_connection_pool()

@@ -1,0 +1,1 @@
+"""Business rules. Functions take explicit arguments and never import the web framework."""

@@ -1,0 +1,113 @@
+"""Languages: catalogs read from the .po files, the current language, and formatting.
+
+Catalogs are compiled in memory at first use, so no generated .mo file is kept in the tree.
+The current language is a context variable set per request (and per mail being written).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from contextvars import ContextVar
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import Translations
+
+from ambassador.enums import DEFAULT_LANGUAGE, LANGUAGES
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "messages"
+TIMEZONE = ZoneInfo("Europe/Warsaw")
+LANGUAGE_NAMES = {"pl": "Polski", "en": "English", "uk": "Українська"}
+
+current_language: ContextVar[str] = ContextVar("current_language", default=DEFAULT_LANGUAGE)
+
+
+def po_path(language: str) -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def translations(language: str) -> Translations:
+    """The compiled catalog of one language (English msgids are the source)."""
+    with po_path(language).open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer, domain=DOMAIN)
+
+
+def gettext(message: str, **params: object) -> str:
+    """Translate into the current language, then interpolate ``%(name)s`` parameters."""
+    text = translations(current_language.get()).gettext(message)
+    return text % params if params else text
+
+
+def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
+    text = translations(current_language.get()).ngettext(singular, plural, n)
+    return text % {"num": n, **params}
+
+
+def translate(language: str, message: str, **params: object) -> str:
+    """Translate into an explicit language (mails are written in the recipient's)."""
+    text = translations(language).gettext(message)
+    return text % params if params else text
+
+
+def supported(language: str | None) -> str | None:
+    if language and language.lower()[:2] in LANGUAGES:
+        return language.lower()[:2]
+    return None
+
+
+def negotiate(cookie_value: str | None, accept_language: str | None) -> str:
+    """Explicit choice (cookie) first, then the browser's preferences, then Polish."""
+    chosen = supported(cookie_value)
+    if chosen:
+        return chosen
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")[:20]):
+        tag, _, quality = part.strip().partition(";q=")
+        try:
+            weight = float(quality) if quality else 1.0
+        except ValueError:
+            continue
+        language = supported(tag.strip())
+        if language and weight > 0:
+            ranked.append((-weight, position, language))
+    return sorted(ranked)[0][2] if ranked else DEFAULT_LANGUAGE
+
+
+def to_local(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(TIMEZONE)
+
+
+def format_datetime(value: dt.datetime | None, style: str = "medium") -> str:
+    if value is None:
+        return ""
+    return babel_format_datetime(value, style, tzinfo=TIMEZONE, locale=current_language.get())
+
+
+def format_date(value: dt.date | dt.datetime | None, style: str = "long") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = to_local(value).date()
+    return babel_format_date(value, style, locale=current_language.get())
+
+
+def format_number(value: float) -> str:
+    return format_decimal(value, locale=current_language.get())
+
+
+def language_name(language: str) -> str:
+    return LANGUAGE_NAMES.get(language) or Locale.parse(language).display_name or language

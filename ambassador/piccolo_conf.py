@@ -1,0 +1,31 @@
+"""Piccolo configuration: the engine is chosen by AMBASSADOR_DATABASE_URL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from piccolo.conf.apps import AppRegistry
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+from ambassador.settings import DEFAULT_DATABASE_URL
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
+def engine_for(url: str) -> Engine:  # type: ignore[type-arg]
+    """Build the engine for a database URL (sqlite:///path or postgresql://...)."""
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+    if url.startswith(("postgresql://", "postgres://")):
+        return PostgresEngine(config={"dsn": url}, log_queries=False)
+    raise ValueError("AMBASSADOR_DATABASE_URL must start with sqlite:/// or postgresql://")
+
+
+DB = engine_for(os.environ.get("AMBASSADOR_DATABASE_URL", DEFAULT_DATABASE_URL))
+
+APP_REGISTRY = AppRegistry(apps=["ambassador.piccolo_app"])

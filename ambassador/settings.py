@@ -1,0 +1,149 @@
+"""Configuration read once from environment variables, with safe defaults for development.
+
+Every knob lives here so that the rest of the code receives explicit values and tests can
+build an app with their own settings.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+Environment = Literal["development", "production"]
+
+DEFAULT_DATABASE_URL = "sqlite:///var/ambassador.sqlite3"
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigurationError(RuntimeError):
+    """The settings are unsafe or invalid; the app refuses to start."""
+
+
+@dataclass(frozen=True)
+class Argon2Params:
+    """argon2id cost; the default is the OWASP minimum (t=2, m=19 MiB, p=1)."""
+
+    time_cost: int = 2
+    memory_cost: int = 19_456
+    parallelism: int = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app needs to know about its environment."""
+
+    env: Environment = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = field(default="", repr=False)
+    smtp_url: str | None = field(default=None, repr=False)
+    redis_url: str | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    var_dir: Path = Path("var")
+    mail_from: str = "Ambassador <no-reply@localhost>"
+    argon2: Argon2Params = field(default_factory=Argon2Params)
+    db_pool: bool = True
+    session_idle_seconds: int = 30 * 60
+    session_absolute_seconds: int = 12 * 60 * 60
+    login_window_seconds: int = 15 * 60
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 30
+    token_lifetime_seconds: int = 72 * 60 * 60
+    mail_lease_seconds: int = 120
+    mail_max_attempts: int = 8
+    mail_poll_seconds: float = 5.0
+    background_tasks: bool = True
+    request_max_body_size: int = 1_000_000
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.var_dir / "mail"
+
+    def with_changes(self, **changes: object) -> Settings:
+        """A copy with some fields replaced (used by tests and the CLI)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def check(self) -> None:
+        """Refuse insecure settings in production; say exactly what is wrong."""
+        problems: list[str] = []
+        if not self.database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            problems.append("AMBASSADOR_DATABASE_URL must start with sqlite:/// or postgresql://")
+        if self.production:
+            if len(self.secret_key) < MIN_SECRET_LENGTH:
+                problems.append(f"AMBASSADOR_SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} characters")
+            if not self.base_url.startswith("https://"):
+                problems.append("AMBASSADOR_BASE_URL must be an https:// address")
+            if not self.smtp_url:
+                problems.append("AMBASSADOR_SMTP_URL must be set (mail would only go to files)")
+            if self.argon2.memory_cost < Argon2Params().memory_cost:
+                problems.append("argon2 memory cost is below the OWASP minimum")
+        if problems:
+            raise ConfigurationError("; ".join(problems))
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _dev_secret(var_dir: Path) -> str:
+    """Generate the development secret once and keep it in var/ (never committed)."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secret)
+    return secret
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read the settings from the environment (``os.environ`` by default)."""
+    env = dict(os.environ if environ is None else environ)
+    mode = env.get("AMBASSADOR_ENV", "development")
+    if mode not in ("development", "production"):
+        raise ConfigurationError("AMBASSADOR_ENV must be 'development' or 'production'")
+    var_dir = Path(env.get("AMBASSADOR_VAR_DIR", "var"))
+    secret = env.get("AMBASSADOR_SECRET_KEY", "")
+    if not secret and mode == "development":
+        secret = _dev_secret(var_dir)
+    base_url = env.get("AMBASSADOR_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    settings = Settings(
+        env=mode,  # type: ignore[arg-type]
+        database_url=env.get("AMBASSADOR_DATABASE_URL", DEFAULT_DATABASE_URL),
+        secret_key=secret,
+        smtp_url=env.get("AMBASSADOR_SMTP_URL") or None,
+        redis_url=env.get("AMBASSADOR_REDIS_URL") or None,
+        base_url=base_url,
+        var_dir=var_dir,
+        mail_from=env.get("AMBASSADOR_MAIL_FROM", Settings.mail_from),
+        argon2=Argon2Params(
+            time_cost=_int(env, "AMBASSADOR_ARGON2_TIME_COST", Argon2Params.time_cost),
+            memory_cost=_int(env, "AMBASSADOR_ARGON2_MEMORY_COST", Argon2Params.memory_cost),
+            parallelism=_int(env, "AMBASSADOR_ARGON2_PARALLELISM", Argon2Params.parallelism),
+        ),
+        db_pool=env.get("AMBASSADOR_DB_POOL", "1") != "0",
+        session_idle_seconds=_int(env, "AMBASSADOR_SESSION_IDLE_SECONDS", 30 * 60),
+        session_absolute_seconds=_int(env, "AMBASSADOR_SESSION_ABSOLUTE_SECONDS", 12 * 3600),
+        mail_lease_seconds=_int(env, "AMBASSADOR_MAIL_LEASE_SECONDS", 120),
+        background_tasks=env.get("AMBASSADOR_BACKGROUND_TASKS", "1") != "0",
+    )
+    settings.check()
+    return settings

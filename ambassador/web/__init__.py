@@ -1,0 +1,1 @@
+"""The HTTP boundary: parse the request, call the domain, render the answer."""

@@ -1,0 +1,193 @@
+"""Administration: staff accounts, roles, security policy and the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_400_BAD_REQUEST
+
+from ambassador import i18n
+from ambassador.domain import accounts, audit
+from ambassador.domain.accounts import Account
+from ambassador.enums import LANGUAGES, Role
+from ambassador.errors import N_, InvalidInput
+from ambassador.settings import Settings
+from ambassador.web.forms import Form, read_form, translated_errors
+from ambassador.web.guards import requires_role, totp_enrolled
+from ambassador.web.sessions import SessionRotation, session_for
+
+AnyRequest = Request[Any, Account, Any]
+AUDIT_PAGE = 50
+
+
+def _roles(form: Form) -> frozenset[Role]:
+    return frozenset(Role(v) for v in form.values("roles") if v in set(Role))
+
+
+async def _target(user_id: FromPath[int]) -> Account:
+    account = await accounts.get_account(user_id)
+    if account is None:
+        raise NotFoundException()
+    return account
+
+
+class AdminController(Controller):
+    path = "/admin"
+    guards = [requires_role(Role.ADMIN), totp_enrolled]
+
+    @get("/users", name="admin_users")
+    async def users(self) -> Template:
+        return Template(template_name="admin/users.html", context={"accounts": await accounts.list_accounts()})
+
+    @get("/users/new", name="admin_user_new")
+    async def invite_form(self) -> Template:
+        return Template(
+            template_name="admin/invite.html",
+            context={
+                "values": {
+                    "email": "",
+                    "display_name": "",
+                    "language": i18n.current_language.get(),
+                    "roles": [],
+                },
+                "errors": {},
+            },
+        )
+
+    @post("/users/new", name="admin_user_new_post")
+    async def invite(self, request: AnyRequest, settings: NamedDependency[Settings]) -> Template | Redirect:
+        form = await read_form(request)
+        email, name, language = (
+            form.text("email", 254),
+            form.text("display_name", 200),
+            form.text("language", 5),
+        )
+        values = {
+            "email": email,
+            "display_name": name,
+            "language": language,
+            "roles": sorted(_roles(form)),
+        }
+        try:
+            account = await accounts.invite_user(
+                actor_id=request.user.id,
+                email=email,
+                display_name=name,
+                roles=_roles(form),
+                language=language if language in LANGUAGES else "pl",
+                base_url=settings.base_url,
+                lifetime_seconds=settings.token_lifetime_seconds,
+            )
+        except InvalidInput as exc:
+            return Template(
+                template_name="admin/invite.html",
+                context={"values": values, "errors": translated_errors(exc.errors)},
+                status_code=HTTP_400_BAD_REQUEST,
+            )
+        flash(
+            request,
+            i18n.gettext(N_("Invitation sent to %(email)s."), email=account.email),
+            "success",
+        )
+        return Redirect(f"/admin/users/{account.id}")
+
+    @get("/users/{user_id:int}", name="admin_user")
+    async def user(self, user_id: FromPath[int]) -> Template:
+        return Template(
+            template_name="admin/user.html",
+            context={"account": await _target(user_id), "errors": {}},
+        )
+
+    async def _apply(
+        self,
+        request: AnyRequest,
+        user_id: FromPath[int],
+        sessions: NamedDependency[SessionRotation],
+        change: Any,
+    ) -> Template | Redirect:
+        target = await _target(user_id)
+        try:
+            updated = await change(target)
+        except InvalidInput as exc:
+            return Template(
+                template_name="admin/user.html",
+                context={"account": target, "errors": translated_errors(exc.errors)},
+                status_code=HTTP_400_BAD_REQUEST,
+            )
+        if updated.id == request.user.id:
+            # Own privileges changed: keep working, under a new session id.
+            await sessions.rotate(request)
+            request.set_session(session_for(updated))
+        flash(request, i18n.gettext(N_("Saved.")), "success")
+        return Redirect(
+            f"/admin/users/{user_id}" if updated.has_role(Role.ADMIN) or updated.id != request.user.id else "/staff"
+        )
+
+    @post("/users/{user_id:int}/roles", name="admin_user_roles")
+    async def set_roles(
+        self, request: AnyRequest, user_id: FromPath[int], sessions: NamedDependency[SessionRotation]
+    ) -> Template | Redirect:
+        roles = _roles(await read_form(request))
+
+        async def change(target: Account) -> Account:
+            return await accounts.set_roles(actor_id=request.user.id, user_id=target.id, roles=roles)
+
+        return await self._apply(request, user_id, sessions, change)
+
+    @post("/users/{user_id:int}/active", name="admin_user_active")
+    async def set_active(
+        self, request: AnyRequest, user_id: FromPath[int], sessions: NamedDependency[SessionRotation]
+    ) -> Template | Redirect:
+        active = (await read_form(request)).flag("active")
+
+        async def change(target: Account) -> Account:
+            return await accounts.set_active(actor_id=request.user.id, user_id=target.id, active=active)
+
+        return await self._apply(request, user_id, sessions, change)
+
+    @post("/users/{user_id:int}/totp-reset", name="admin_user_totp_reset")
+    async def reset_totp(
+        self, request: AnyRequest, user_id: FromPath[int], sessions: NamedDependency[SessionRotation]
+    ) -> Template | Redirect:
+        async def change(target: Account) -> Account:
+            return await accounts.disable_totp(actor_id=request.user.id, user_id=target.id)
+
+        return await self._apply(request, user_id, sessions, change)
+
+    @get("/security", name="admin_security")
+    async def security_policy(self) -> Template:
+        return Template(
+            template_name="admin/security.html",
+            context={"policies": await accounts.role_policies()},
+        )
+
+    @post("/security", name="admin_security_post")
+    async def set_security(self, request: AnyRequest) -> Redirect:
+        form = await read_form(request)
+        required = set(form.values("totp_required"))
+        current = await accounts.role_policies()
+        for role in Role:
+            wanted = role.value in required
+            if current[role] != wanted:
+                await accounts.set_totp_required(actor_id=request.user.id, role=role, required=wanted)
+        flash(request, i18n.gettext(N_("Saved.")), "success")
+        return Redirect("/admin/security")
+
+    @get("/audit", name="admin_audit")
+    async def audit_log(self, before: FromQuery[int | None] = None, verify: FromQuery[bool] = False) -> Template:
+        entries = await audit.recent(limit=AUDIT_PAGE + 1, before_id=before)
+        report = await audit.verify_chain() if verify else None
+        return Template(
+            template_name="admin/audit.html",
+            context={
+                "entries": entries[:AUDIT_PAGE],
+                "next_before": entries[AUDIT_PAGE - 1]["id"] if len(entries) > AUDIT_PAGE else None,
+                "report": report,
+            },
+        )

@@ -1,0 +1,185 @@
+"""The application factory: the only module that wires every layer together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.connection import ASGIConnection
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.middleware.session.server_side import ServerSideSessionBackend
+from litestar.security.session_auth import SessionAuth
+from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
+from litestar.stores.registry import StoreRegistry
+
+from ambassador import db
+from ambassador.domain import accounts, outbox
+from ambassador.domain.accounts import Account, ThrottlePolicy
+from ambassador.logs import configure_logging
+from ambassador.mail import transport_for
+from ambassador.passwords import Passwords
+from ambassador.settings import Settings, load_settings
+from ambassador.web import account, admin, auth, public, staff
+from ambassador.web.errors import http_exception_handler, internal_error_handler
+from ambassador.web.middleware import RequestLogMiddleware, make_security_headers_hook, set_language
+from ambassador.web.sessions import RotatingSessionConfig, SessionRotation
+from ambassador.web.stores import DatabaseStore
+from ambassador.web.templating import STATIC_DIR, template_config
+
+log = logging.getLogger("ambassador.app")
+
+MAINTENANCE_EVERY_SECONDS = 300
+
+
+def _root_store(settings: Settings) -> Store:
+    if settings.redis_url:
+        from litestar.stores.redis import RedisStore
+
+        return RedisStore.with_client(url=settings.redis_url, namespace="ambassador")
+    return DatabaseStore("ambassador")
+
+
+def session_config(settings: Settings) -> RotatingSessionConfig:
+    return RotatingSessionConfig(
+        key="__Host-session" if settings.production else "session",
+        max_age=settings.session_idle_seconds,
+        secure=settings.production,
+        httponly=True,
+        samesite="lax",
+        store="sessions",
+        exclude=["^/static/", "^/healthz$", "^/readyz$"],
+    )
+
+
+def throttle_policy(settings: Settings) -> ThrottlePolicy:
+    return ThrottlePolicy(
+        window_seconds=settings.login_window_seconds,
+        max_per_account=settings.login_max_failures_per_account,
+        max_per_address=settings.login_max_failures_per_address,
+    )
+
+
+async def _background(settings: Settings, stores: StoreRegistry) -> None:
+    """Deliver the outbox and drop expired rows; errors are logged, the loop goes on."""
+    transport = transport_for(settings.smtp_url, settings.mail_dir)
+    last_maintenance = 0.0
+    while True:
+        try:
+            await outbox.send_due(
+                transport,
+                sender=settings.mail_from,
+                lease_seconds=settings.mail_lease_seconds,
+                max_attempts=settings.mail_max_attempts,
+            )
+            if time.monotonic() - last_maintenance > MAINTENANCE_EVERY_SECONDS:
+                last_maintenance = time.monotonic()
+                sessions = stores.get("sessions")
+                if isinstance(sessions, DatabaseStore):
+                    await sessions.delete_expired()
+                await accounts.prune_login_failures(throttle_policy(settings))
+        except Exception:
+            log.exception("background task failed; retrying")
+        await asyncio.sleep(settings.mail_poll_seconds)
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the app; tests pass their own settings, servers read the environment."""
+    settings = settings or load_settings()
+    settings.check()
+    configure_logging()
+    passwords = Passwords(settings.argon2)
+    root_store = _root_store(settings)
+    stores = StoreRegistry(
+        default_factory=root_store.with_namespace  # type: ignore[attr-defined]
+    )
+    sessions = session_config(settings)
+
+    async def retrieve_account(session: dict[str, Any], _: ASGIConnection[Any, Any, Any, Any]) -> Account | None:
+        uid = session.get("uid")
+        born = session.get("born", 0)
+        if not isinstance(uid, int) or not isinstance(born, int):
+            return None
+        if time.time() - born > settings.session_absolute_seconds:
+            return None
+        found = await accounts.get_account(uid)
+        if found is None or not found.is_active or found.session_epoch != session.get("epoch"):
+            return None
+        return found
+
+    session_auth = SessionAuth[Account, ServerSideSessionBackend](
+        retrieve_user_handler=retrieve_account,
+        session_backend_config=sessions,
+        exclude=["^/static/"],
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await db.prepare()
+        if settings.db_pool:
+            await db.start_pool()
+        task = asyncio.create_task(_background(settings, stores)) if settings.background_tasks else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if settings.db_pool:
+                await db.close_pool()
+
+    def provide(value: object) -> Provide:
+        return Provide(lambda: value, use_cache=True, sync_to_thread=False)
+
+    app = Litestar(
+        route_handlers=[
+            public.PublicController,
+            auth.AuthController,
+            account.AccountController,
+            staff.StaffController,
+            admin.AdminController,
+            create_static_files_router(
+                path="/static",
+                directories=[STATIC_DIR],
+                opt={"exclude_from_auth": True},
+                cache_control=None,
+                include_in_schema=False,
+            ),
+        ],
+        dependencies={
+            "settings": provide(settings),
+            "passwords": provide(passwords),
+            "throttle": provide(throttle_policy(settings)),
+            "sessions": provide(SessionRotation(sessions)),
+        },
+        on_app_init=[session_auth.on_app_init],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="__Host-csrftoken" if settings.production else "csrftoken",
+            cookie_secure=settings.production,
+            cookie_samesite="lax",
+        ),
+        stores=stores,
+        template_config=template_config(),
+        before_request=set_language,
+        before_send=[make_security_headers_hook(settings.production)],
+        middleware=[RequestLogMiddleware()],
+        exception_handlers={
+            HTTPException: http_exception_handler,
+            Exception: internal_error_handler,
+        },
+        lifespan=[lifespan],
+        openapi_config=None,
+        request_max_body_size=settings.request_max_body_size,
+        debug=False,
+    )
+    app.state.settings = settings
+    return app

@@ -1,0 +1,226 @@
+"""Login (password, then TOTP when enabled), logout, password reset and invitations."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_429_TOO_MANY_REQUESTS
+
+from ambassador import i18n
+from ambassador.domain import accounts
+from ambassador.domain.accounts import ThrottlePolicy
+from ambassador.enums import TokenPurpose
+from ambassador.errors import (
+    N_,
+    DomainError,
+    InvalidCode,
+    InvalidCredentials,
+    InvalidInput,
+    InvalidToken,
+    Throttled,
+)
+from ambassador.passwords import MAX_PASSWORD_LENGTH, Passwords
+from ambassador.settings import Settings
+from ambassador.web.forms import read_form, safe_next, translated_errors
+from ambassador.web.sessions import SessionRotation, pending_totp_session, session_for
+
+AnyRequest = Request[Any, Any, Any]
+
+
+def client_address(request: AnyRequest) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _refused(template: str, exc: DomainError, context: dict[str, Any]) -> Template:
+    """The form again with the domain's reason: 429 with Retry-After when throttled, else 400."""
+    context = {**context, "error": i18n.gettext(exc.message, **exc.params)}
+    if isinstance(exc, Throttled):
+        return Template(
+            template_name=template,
+            context=context,
+            status_code=HTTP_429_TOO_MANY_REQUESTS,
+            headers={"retry-after": str(exc.retry_after)},
+        )
+    return Template(template_name=template, context=context, status_code=HTTP_400_BAD_REQUEST)
+
+
+class AuthController(Controller):
+    opt = {"exclude_from_auth": True}
+
+    @get("/login", name="login")
+    async def login_form(self, request: AnyRequest, next: FromQuery[str | None] = None) -> Template | Redirect:
+        if request.session.get("uid"):
+            return Redirect(safe_next(next))
+        return Template(
+            template_name="auth/login.html",
+            context={"next": safe_next(next), "email": "", "error": ""},
+        )
+
+    @post("/login", name="login_post")
+    async def login(
+        self,
+        request: AnyRequest,
+        passwords: NamedDependency[Passwords],
+        throttle: NamedDependency[ThrottlePolicy],
+        sessions: NamedDependency[SessionRotation],
+    ) -> Template | Redirect:
+        form = await read_form(request)
+        email = form.text("email", 254)
+        target = safe_next(form.text("next", 2000))
+        context = {"next": target, "email": email[:254], "error": ""}
+        try:
+            result = await accounts.authenticate(
+                email=email,
+                password=form.text("password", MAX_PASSWORD_LENGTH),
+                address=client_address(request),
+                passwords=passwords,
+                policy=throttle,
+            )
+        except (Throttled, InvalidCredentials) as exc:
+            return _refused("auth/login.html", exc, context)
+        await sessions.rotate(request)
+        if result.needs_totp:
+            request.set_session(pending_totp_session(result.account))
+            return Redirect(f"/login/totp?next={quote(target)}")
+        session = session_for(result.account)
+        if result.must_enroll_totp:
+            session["enroll"] = True
+            request.set_session(session)
+            return Redirect("/account/totp")
+        request.set_session(session)
+        return Redirect(target)
+
+    @get("/login/totp", name="login_totp")
+    async def totp_form(self, request: AnyRequest, next: FromQuery[str | None] = None) -> Template | Redirect:
+        if not isinstance(request.session.get("pending_uid"), int):
+            return Redirect("/login")
+        return Template(template_name="auth/totp.html", context={"next": safe_next(next), "error": ""})
+
+    @post("/login/totp", name="login_totp_post")
+    async def totp(
+        self,
+        request: AnyRequest,
+        throttle: NamedDependency[ThrottlePolicy],
+        sessions: NamedDependency[SessionRotation],
+    ) -> Template | Redirect:
+        pending = request.session.get("pending_uid")
+        born = request.session.get("born", 0)
+        if not isinstance(pending, int) or not isinstance(born, int):
+            return Redirect("/login")
+        form = await read_form(request)
+        target = safe_next(form.text("next", 2000))
+        context = {"next": target, "error": ""}
+        try:
+            account = await accounts.verify_totp_login(
+                user_id=pending,
+                code=form.text("code", 20),
+                address=client_address(request),
+                policy=throttle,
+            )
+        except (Throttled, InvalidCode) as exc:
+            return _refused("auth/totp.html", exc, context)
+        await sessions.rotate(request)  # privilege change: the second factor passed
+        request.set_session(session_for(account))
+        return Redirect(target)
+
+    @post("/logout", name="logout")
+    async def logout(self, request: AnyRequest) -> Redirect:
+        """Destroy the server-side session (clearing it deletes the stored entry)."""
+        uid = request.session.get("uid")
+        if isinstance(uid, int):
+            await accounts.record_logout(uid)
+        request.clear_session()
+        return Redirect("/")
+
+    @get("/password/forgot", name="password_forgot")
+    async def forgot_form(self) -> Template:
+        return Template(template_name="auth/forgot.html", context={"email": "", "errors": {}})
+
+    @post("/password/forgot", name="password_forgot_post")
+    async def forgot(self, request: AnyRequest, settings: NamedDependency[Settings]) -> Template | Redirect:
+        form = await read_form(request)
+        email = accounts.normalise_email(form.text("email", 254))
+        if problem := accounts.email_error(email):
+            return Template(
+                template_name="auth/forgot.html",
+                context={"email": email[:254], "errors": translated_errors({"email": problem})},
+                status_code=HTTP_400_BAD_REQUEST,
+            )
+        await accounts.request_password_reset(
+            email=email,
+            base_url=settings.base_url,
+            lifetime_seconds=settings.token_lifetime_seconds,
+        )
+        flash(
+            request,
+            i18n.gettext(N_("If an account exists for this address, we have sent it a link to set a new password.")),
+            "info",
+        )
+        return Redirect("/login")
+
+    async def _token_form(self, token: str, purpose: TokenPurpose) -> Template:
+        valid = await accounts.token_is_valid(token, purpose)
+        return Template(
+            template_name="auth/set_password.html",
+            context={
+                "token": token,
+                "purpose": purpose.value,
+                "valid": valid,
+                "errors": {} if valid else {"token": i18n.gettext(InvalidToken.message)},
+            },
+            status_code=200 if valid else HTTP_400_BAD_REQUEST,
+        )
+
+    async def _use_token(
+        self, request: AnyRequest, passwords: NamedDependency[Passwords], purpose: TokenPurpose
+    ) -> Template | Redirect:
+        form = await read_form(request)
+        token = form.text("token", 200)
+        password = form.text("password", MAX_PASSWORD_LENGTH)
+        errors: dict[str, str] = {}
+        if password != form.text("password_again", MAX_PASSWORD_LENGTH):
+            errors["password_again"] = N_("The two passwords are not the same.")
+        else:
+            try:
+                await accounts.set_password_with_token(
+                    token=token, purpose=purpose, password=password, passwords=passwords
+                )
+            except InvalidToken as exc:
+                errors["token"] = exc.message
+            except InvalidInput as exc:
+                errors.update(exc.errors)
+        if errors:
+            return Template(
+                template_name="auth/set_password.html",
+                context={
+                    "token": token,
+                    "purpose": purpose.value,
+                    "valid": "token" not in errors,
+                    "errors": translated_errors(errors),
+                },
+                status_code=HTTP_400_BAD_REQUEST,
+            )
+        flash(request, i18n.gettext(N_("Your password is set. You can log in now.")), "success")
+        return Redirect("/login")
+
+    @get("/password/reset", name="password_reset")
+    async def reset_form(self, token: FromQuery[str] = "") -> Template:
+        return await self._token_form(token[:200], TokenPurpose.PASSWORD_RESET)
+
+    @post("/password/reset", name="password_reset_post")
+    async def reset(self, request: AnyRequest, passwords: NamedDependency[Passwords]) -> Template | Redirect:
+        return await self._use_token(request, passwords, TokenPurpose.PASSWORD_RESET)
+
+    @get("/account/activate", name="activate")
+    async def activate_form(self, token: FromQuery[str] = "") -> Template:
+        return await self._token_form(token[:200], TokenPurpose.INVITATION)
+
+    @post("/account/activate", name="activate_post")
+    async def activate(self, request: AnyRequest, passwords: NamedDependency[Passwords]) -> Template | Redirect:
+        return await self._use_token(request, passwords, TokenPurpose.INVITATION)

@@ -1,0 +1,91 @@
+"""Error pages in the user's language; never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+
+from ambassador import db, i18n
+from ambassador.errors import N_
+from ambassador.web.guards import TotpEnrollmentRequired
+from ambassador.web.middleware import language_for
+
+log = logging.getLogger("ambassador.errors")
+
+CSRF_FAILURE = "CSRF token verification failed"
+
+TITLES = {
+    400: N_("The request could not be understood"),
+    403: N_("Access denied"),
+    404: N_("Page not found"),
+    405: N_("This action is not possible here"),
+    413: N_("The upload is too large"),
+    429: N_("Too many requests"),
+    500: N_("Something went wrong on our side"),
+    503: N_("The service is temporarily unavailable"),
+}
+EXPLANATIONS = {
+    400: N_("Please go back, check what you entered and try again."),
+    403: N_("You do not have permission to open this page."),
+    404: N_("The address may be mistyped, or the page has moved."),
+    405: N_("Please go back and use the buttons on the page."),
+    413: N_("The data you sent is larger than allowed. Please send less and try again."),
+    429: N_("Please wait a moment and try again."),
+    500: N_("The error has been logged. Please try again later."),
+    503: N_("Please try again in a minute."),
+}
+CSRF_EXPLANATION = N_(
+    "The form expired or was sent from another site. Please go back, reload the page and send the form again."
+)
+
+
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith("/api/") or (
+        "application/json" in request.headers.get("accept", "") and "text/html" not in request.headers.get("accept", "")
+    )
+
+
+def error_page(request: Request[Any, Any, Any], status: int, detail: str = "") -> Response[Any]:
+    i18n.current_language.set(language_for(request))
+    known = status if status in TITLES else (500 if status >= 500 else 400)
+    title = i18n.gettext(TITLES[known])
+    explanation = i18n.gettext(CSRF_EXPLANATION if detail == CSRF_FAILURE else EXPLANATIONS[known])
+    headers = {"retry-after": "60"} if status in (429, 503) else {}
+    if _wants_json(request):
+        return Response(
+            {"status": status, "title": title, "detail": explanation},
+            status_code=status,
+            media_type=MediaType.JSON,
+            headers=headers,
+        )
+    return Template(
+        template_name="error.html",
+        context={"status": status, "title": title, "explanation": explanation},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if isinstance(exc, TotpEnrollmentRequired):
+        return Redirect("/account/totp")
+    if isinstance(exc, NotAuthorizedException) and request.method in ("GET", "HEAD"):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return Redirect(f"/login?next={quote(target, safe='/')}")
+    if isinstance(exc, NotAuthorizedException):
+        return error_page(request, 403)
+    return error_page(request, exc.status_code, str(exc.detail))
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if db.is_unavailable(exc):
+        log.warning("database unavailable", extra={"path": request.url.path, "error": type(exc).__name__})
+        return error_page(request, HTTP_503_SERVICE_UNAVAILABLE)
+    log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
+    return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)

@@ -1,0 +1,48 @@
+"""Reading HTML form posts: bounded text fields and safe redirect targets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import FormMultiDict, UploadFile
+
+from ambassador import i18n
+
+MAX_FIELD = 10_000
+
+
+class Form:
+    """A parsed urlencoded or multipart body with typed accessors."""
+
+    def __init__(self, data: FormMultiDict) -> None:
+        self._data = data
+
+    def text(self, name: str, max_length: int = MAX_FIELD) -> str:
+        value = self._data.get(name)
+        if value is None or isinstance(value, UploadFile):
+            return ""
+        return str(value).replace("\x00", "")[: max_length + 1]
+
+    def values(self, name: str) -> list[str]:
+        return [str(v) for v in self._data.getall(name, []) if not isinstance(v, UploadFile)]
+
+    def flag(self, name: str) -> bool:
+        return self.text(name, 10) in ("1", "on", "true", "yes")
+
+
+async def read_form(request: Request[Any, Any, Any]) -> Form:
+    return Form(await request.form())
+
+
+def safe_next(value: str | None, default: str = "/staff") -> str:
+    """Only same-site paths: never an absolute or protocol-relative URL."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return default
+    if any(c in value for c in "\r\n\t\\"):
+        return default
+    return value
+
+
+def translated_errors(errors: dict[str, str]) -> dict[str, str]:
+    return {field: i18n.gettext(message) for field, message in errors.items()}

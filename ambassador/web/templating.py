@@ -1,0 +1,85 @@
+"""Jinja environment: i18n extension bound to the request's language, filters, static URLs."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+
+from ambassador import i18n
+from ambassador.enums import LANGUAGES, Role
+from ambassador.errors import N_
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+@cache
+def static_url(path: str) -> str:
+    """A static file's URL with a content hash, so it can be cached for a long time."""
+    digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:12]
+    return f"/static/{path}?v={digest}"
+
+
+def _gettext(message: str) -> str:
+    return i18n.translations(i18n.current_language.get()).gettext(message)
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    return i18n.translations(i18n.current_language.get()).ngettext(singular, plural, n)
+
+
+ROLE_LABELS = {Role.ADMIN: N_("administrator"), Role.CLERK: N_("clerk"), Role.JUROR: N_("juror")}
+
+
+def role_label(role: Role | str) -> str:
+    return i18n.gettext(ROLE_LABELS[Role(role)])
+
+
+def session_of(request: Any) -> dict[str, Any]:
+    """The session if the session middleware ran for this request (not on bare 404s)."""
+    session = request.scope.get("session")
+    return session if isinstance(session, dict) else {}
+
+
+def pop_flashes(request: Any) -> list[dict[str, str]]:
+    """Messages queued with ``litestar.plugins.flash.flash``; shown once."""
+    messages = session_of(request).pop("_messages", [])
+    return messages if isinstance(messages, list) else []
+
+
+def build_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(
+        datetime=i18n.format_datetime,
+        date=i18n.format_date,
+        number=i18n.format_number,
+    )
+    env.globals.update(
+        static_url=static_url,
+        session_of=session_of,
+        pop_flashes=pop_flashes,
+        role_label=role_label,
+        current_language=i18n.current_language.get,
+        languages=LANGUAGES,
+        language_name=i18n.language_name,
+        Role=Role,
+    )
+    return env
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(build_environment()))
