@@ -1,0 +1,40 @@
+"""HTTP helpers: forms carry the CSRF token exactly as a browser's form does."""
+
+from __future__ import annotations
+
+import re
+
+from httpx import Response
+
+from tests.conftest import Client
+from tests.factories import PASSWORD
+
+
+async def csrf_token(client: Client) -> str:
+    if "csrftoken" not in client.cookies:
+        await client.get("/login")
+    return str(client.cookies["csrftoken"])
+
+
+async def post_form(client: Client, url: str, data: dict[str, str | list[str]]) -> Response:
+    return await client.post(url, data={**data, "_csrf_token": await csrf_token(client)})
+
+
+async def login(client: Client, email: str, password: str = PASSWORD, next_url: str = "/staff") -> Response:
+    return await post_form(client, "/login", {"email": email, "password": password, "next": next_url})
+
+
+def session_id(client: Client) -> str | None:
+    value = client.cookies.get("session")
+    return str(value) if value else None
+
+
+def set_session_cookie(client: Client, value: str) -> None:
+    """Present a given session id, as a thief or a fixation attacker would."""
+    client.cookies.delete("session")
+    client.cookies.set("session", value, domain="testserver.local")
+
+
+def without_tokens(html: str) -> str:
+    """Page text with per-client random values removed, to compare two answers."""
+    return re.sub(r'value="[0-9a-f]{64,}"', 'value=""', html)

@@ -1,0 +1,136 @@
+"""The app as deployed: separate uvicorn processes sharing one database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from litestar.testing import AsyncTestClient
+
+from ambassador.enums import Role
+from ambassador.settings import Settings
+from ambassador.web.app import create_app
+from tests.conftest import SECRET
+from tests.factories import make_user
+from tests.smtp import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def live_server(database_url: str, var_dir: Path, **extra: str) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "AMBASSADOR_DATABASE_URL": database_url,
+        "AMBASSADOR_SECRET_KEY": SECRET,
+        "AMBASSADOR_VAR_DIR": str(var_dir),
+        "AMBASSADOR_ARGON2_MEMORY_COST": "1024",
+        "AMBASSADOR_ARGON2_TIME_COST": "1",
+        **extra,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "ambassador.web.app:create_app", "--factory", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
+async def form_post(client: httpx.AsyncClient, url: str, data: dict[str, str]) -> httpx.Response:
+    if "csrftoken" not in client.cookies:
+        await client.get("/login")
+    return await client.post(url, data={**data, "_csrf_token": client.cookies["csrftoken"]})
+
+
+async def test_a_session_made_by_one_worker_is_valid_in_another(database_url: str, tmp_path: Path) -> None:
+    await make_user("clerk@example.org", (Role.CLERK,), password="a shared passphrase")
+    with live_server(database_url, tmp_path / "a") as first, live_server(database_url, tmp_path / "b") as second:
+        async with httpx.AsyncClient(base_url=first) as one:
+            login = await form_post(one, "/login", {"email": "clerk@example.org", "password": "a shared passphrase"})
+            assert login.status_code == 302
+            cookies = dict(one.cookies)
+        async with httpx.AsyncClient(base_url=second, cookies=cookies) as two:
+            assert (await two.get("/staff")).status_code == 200
+            assert (await form_post(two, "/logout", {})).status_code == 302
+        async with httpx.AsyncClient(base_url=first, cookies=cookies) as again:
+            assert (await again.get("/staff")).status_code == 302
+
+
+async def test_a_public_request_completes_while_a_login_is_hashing(database_url: str, tmp_path: Path) -> None:
+    # Expensive argon2 (256 MiB): the unknown-email login verifies against a dummy hash this costly.
+    heavy = {"AMBASSADOR_ARGON2_MEMORY_COST": "262144", "AMBASSADOR_ARGON2_TIME_COST": "3"}
+    with live_server(database_url, tmp_path, **heavy) as base:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            await client.get("/login")
+            login = asyncio.create_task(
+                form_post(client, "/login", {"email": "ghost@example.org", "password": "x" * 20})
+            )
+            await asyncio.sleep(0.05)
+            async with httpx.AsyncClient(base_url=base) as visitor:
+                home = await visitor.get("/")
+                finished_first = not login.done()
+            assert home.status_code == 200
+            assert finished_first is True
+            assert (await login).status_code == 400
+
+
+def _redis_reachable() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), 1).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _redis_reachable(), reason="Redis is not running on 127.0.0.1:6379")
+async def test_sessions_live_in_redis_when_configured(settings: Settings) -> None:
+    import redis.asyncio as redis
+
+    with_redis = settings.with_changes(redis_url="redis://127.0.0.1:6379/15")
+    await make_user("clerk@example.org", (Role.CLERK,))
+    server = redis.Redis.from_url("redis://127.0.0.1:6379/15")
+    await server.flushdb()
+    try:
+        async with AsyncTestClient(app=create_app(with_redis)) as client:
+            client.follow_redirects = False
+            await client.get("/login")
+            token = client.cookies["csrftoken"]
+            login = await client.post(
+                "/login",
+                data={"email": "clerk@example.org", "password": "correct horse battery staple", "_csrf_token": token},
+            )
+            assert login.status_code == 302
+            session_id = client.cookies["session"]
+            keys = [k.decode() if isinstance(k, bytes) else k for k in await server.keys("*")]
+            assert any(k.endswith(session_id) for k in keys)
+            assert (await client.get("/staff")).status_code == 200
+    finally:
+        await server.flushdb()
+        await server.aclose()
