@@ -30,3 +30,65 @@ class MailStatus(StrEnum):
 
 LANGUAGES: tuple[str, ...] = ("pl", "en", "uk")
 DEFAULT_LANGUAGE = "pl"
+
+
+class EditionState(StrEnum):
+    """An edition's lifecycle, in order; each step is one domain transition."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    FORMAL_CHECK = "formal_check"
+    JURY_SCORING = "jury_scoring"
+    DELIBERATION = "deliberation"
+    RECOMMENDED = "recommended"
+    APPROVED = "approved"
+    PUBLISHED = "published"
+
+
+class Category(StrEnum):
+    """A: organisations; B: individuals."""
+
+    A = "A"
+    B = "B"
+
+
+class OrganisationKind(StrEnum):
+    NGO = "ngo"
+    INSTITUTION = "institution"
+    COMPANY = "company"
+    INFORMAL_GROUP = "informal_group"
+
+
+class ApprovingBody(StrEnum):
+    COUNCIL_RESOLUTION = "council_resolution"
+    MAYOR_ORDER = "mayor_order"
+
+
+class NominationState(StrEnum):
+    """A nomination's path; ``merged`` means it lives on inside another dossier."""
+
+    UNCONFIRMED = "unconfirmed"
+    SUBMITTED = "submitted"
+    REJECTED = "rejected"
+    ACCEPTED = "accepted"
+    SHORTLISTED = "shortlisted"
+    RECOMMENDED = "recommended"
+    APPROVED = "approved"
+    NOT_APPROVED = "not_approved"
+    LAUREATE = "laureate"
+    WITHDRAWN = "withdrawn"
+    MERGED = "merged"
+
+
+class ConsentState(StrEnum):
+    PENDING = "pending"
+    GIVEN = "given"
+    REFUSED = "refused"
+
+
+class NominationTokenPurpose(StrEnum):
+    """What a nomination's emailed link lets its holder do."""
+
+    CONFIRM = "confirm"
+    MANAGE = "manage"
+    CONSENT = "consent"

@@ -56,6 +56,9 @@ class Settings:
     mail_poll_seconds: float = 5.0
     background_tasks: bool = True
     request_max_body_size: int = 1_000_000
+    # Five 10 MB attachments plus the texts: the only route that takes large bodies.
+    nomination_max_body_size: int = 54 * 1024 * 1024
+    nomination_posts_per_hour: int = 20
 
     @property
     def production(self) -> bool:
@@ -144,6 +147,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         session_absolute_seconds=_int(env, "AMBASSADOR_SESSION_ABSOLUTE_SECONDS", 12 * 3600),
         mail_lease_seconds=_int(env, "AMBASSADOR_MAIL_LEASE_SECONDS", 120),
         background_tasks=env.get("AMBASSADOR_BACKGROUND_TASKS", "1") != "0",
+        nomination_posts_per_hour=_int(env, "AMBASSADOR_NOMINATION_POSTS_PER_HOUR", 20),
     )
     settings.check()
     return settings

@@ -31,6 +31,7 @@ from ambassador.errors import (
 from ambassador.i18n import translate
 from ambassador.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Passwords
 from ambassador.tables import AuthToken, LoginFailure, RolePolicy, User, UserRole
+from ambassador.tokens import new_token, token_hash
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;]{1,64}@[^@\s<>\"',;]{1,190}\.[^@\s<>\"',;.]{2,63}$")
 MAX_NAME_LENGTH = 200
@@ -113,10 +114,6 @@ async def _audit_user(action: str, user_id: int, actor_id: int | None, **data: A
 
 def _hash_key(kind: str, value: str) -> str:
     return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def _roles_of(user_ids: list[int]) -> dict[int, frozenset[Role]]:
@@ -486,11 +483,11 @@ async def change_password(*, user_id: int, current: str, new: str, passwords: Pa
 
 
 async def _issue_token(user_id: int, purpose: TokenPurpose, lifetime_seconds: int) -> str:
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     await AuthToken(
         user=user_id,
         purpose=purpose.value,
-        token_hash=_token_hash(token),
+        token_hash=token_hash(token),
         created_at=utcnow(),
         expires_at=utcnow() + dt.timedelta(seconds=lifetime_seconds),
     ).save()
@@ -580,7 +577,7 @@ async def token_is_valid(token: str, purpose: TokenPurpose) -> bool:
     row = (
         await AuthToken.select(AuthToken.id)
         .where(
-            (AuthToken.token_hash == _token_hash(token))
+            (AuthToken.token_hash == token_hash(token))
             & (AuthToken.purpose == purpose.value)
             & AuthToken.used_at.is_null()
             & (AuthToken.expires_at > utcnow())
@@ -594,7 +591,7 @@ async def set_password_with_token(*, token: str, purpose: TokenPurpose, password
     """Use an invitation or reset link once; its account's other sessions end."""
     row = (
         await AuthToken.select(AuthToken.user, AuthToken.user.email)
-        .where((AuthToken.token_hash == _token_hash(token)) & (AuthToken.purpose == purpose.value))
+        .where((AuthToken.token_hash == token_hash(token)) & (AuthToken.purpose == purpose.value))
         .first()
     )
     if row is None:
@@ -606,7 +603,7 @@ async def set_password_with_token(*, token: str, purpose: TokenPurpose, password
         used = (
             await AuthToken.update({AuthToken.used_at: utcnow()})
             .where(
-                (AuthToken.token_hash == _token_hash(token))
+                (AuthToken.token_hash == token_hash(token))
                 & AuthToken.used_at.is_null()
                 & (AuthToken.expires_at > utcnow())
             )

@@ -21,13 +21,13 @@ from litestar.stores.base import Store
 from litestar.stores.registry import StoreRegistry
 
 from ambassador import db
-from ambassador.domain import accounts, outbox
+from ambassador.domain import accounts, nominations, outbox
 from ambassador.domain.accounts import Account, ThrottlePolicy
 from ambassador.logs import configure_logging
 from ambassador.mail import transport_for
 from ambassador.passwords import Passwords
 from ambassador.settings import Settings, load_settings
-from ambassador.web import account, admin, auth, public, staff
+from ambassador.web import account, admin, auth, editions, formal_check, nominate, public, staff
 from ambassador.web.errors import http_exception_handler, internal_error_handler
 from ambassador.web.middleware import RequestLogMiddleware, make_security_headers_hook, set_language
 from ambassador.web.sessions import RotatingSessionConfig, SessionRotation
@@ -85,6 +85,7 @@ async def _background(settings: Settings, stores: StoreRegistry) -> None:
                 if isinstance(sessions, DatabaseStore):
                     await sessions.delete_expired()
                 await accounts.prune_login_failures(throttle_policy(settings))
+                await nominations.erase_expired_unconfirmed()
         except Exception:
             log.exception("background task failed; retrying")
         await asyncio.sleep(settings.mail_poll_seconds)
@@ -146,6 +147,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             account.AccountController,
             staff.StaffController,
             admin.AdminController,
+            nominate.NominationController,
+            editions.EditionController,
+            formal_check.FormalCheckController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],
@@ -171,7 +175,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=template_config(),
         before_request=set_language,
         before_send=[make_security_headers_hook(settings.production)],
-        middleware=[RequestLogMiddleware()],
+        middleware=[RequestLogMiddleware(), nominate.rate_limit(settings).middleware],
         exception_handlers={
             HTTPException: http_exception_handler,
             Exception: internal_error_handler,

@@ -8,6 +8,7 @@ from litestar import Request
 from litestar.datastructures import FormMultiDict, UploadFile
 
 from ambassador import i18n
+from ambassador.domain.nominations import Upload
 
 MAX_FIELD = 10_000
 
@@ -29,6 +30,29 @@ class Form:
 
     def flag(self, name: str) -> bool:
         return self.text(name, 10) in ("1", "on", "true", "yes")
+
+    def integer(self, name: str, default: int | None = None) -> int | None:
+        """A whole number, or ``default`` when the field is empty or not a number."""
+        raw = self.text(name, 20).strip()
+        try:
+            return int(raw) if raw else default
+        except ValueError:
+            return default
+
+    async def files(self, name: str, max_bytes: int) -> list[Upload]:
+        """Uploaded files under ``name``, each read to at most ``max_bytes + 1`` bytes.
+
+        Reading one byte past the limit lets the domain tell "too large" without holding
+        more than that in memory. Empty file inputs (nothing chosen) are skipped.
+        """
+        found: list[Upload] = []
+        for value in self._data.getall(name, []):
+            if isinstance(value, UploadFile) and (value.filename or ""):
+                data = await value.read(max_bytes + 1)
+                await value.close()
+                if data:
+                    found.append(Upload(filename=value.filename or "", data=data))
+        return found
 
 
 async def read_form(request: Request[Any, Any, Any]) -> Form:

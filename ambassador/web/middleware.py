@@ -5,6 +5,7 @@ and one structured log line per request (path without query string, so no token 
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from typing import Any
@@ -34,6 +35,13 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 log = logging.getLogger("ambassador.request")
+
+# Emailed links carry their secret in the path; the log keeps only its shape.
+_SECRET_SEGMENT = re.compile(r"/[A-Za-z0-9_-]{32,}")
+
+
+def loggable_path(path: str) -> str:
+    return _SECRET_SEGMENT.sub("/<token>", path)
 
 
 def security_headers(production: bool) -> dict[str, str]:
@@ -99,7 +107,7 @@ class RequestLogMiddleware(ASGIMiddleware):
                 extra={
                     "request_id": request_id,
                     "method": scope.get("method"),
-                    "path": scope["path"],
+                    "path": loggable_path(scope["path"]),
                     "status": status,
                     "ms": round((time.perf_counter() - started) * 1000, 1),
                 },
