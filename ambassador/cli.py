@@ -8,8 +8,12 @@ import getpass
 import secrets
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ambassador.enums import Role
+
+if TYPE_CHECKING:
+    from ambassador.settings import Settings
 
 
 def _print(text: str = "") -> None:
@@ -114,18 +118,44 @@ async def _mail_send(args: argparse.Namespace) -> int:
         await asyncio.sleep(settings.mail_poll_seconds)
 
 
+async def _retention_run(args: argparse.Namespace) -> int:
+    from ambassador.domain import retention
+
+    report = await retention.run(dry_run=args.dry_run)
+    verb = "would anonymise" if report.dry_run else "anonymised"
+    for edition in report.editions:
+        _print(
+            f"{edition.label}: {verb} {edition.anonymised} nominations of non-laureates "
+            f"(retention ended {edition.due_at:%Y-%m-%d})"
+        )
+    if not report.editions:
+        _print("no edition has personal data past its retention period")
+    erased = "would erase" if report.dry_run else "erased"
+    _print(f"{erased} {report.unconfirmed_erased} unconfirmed nominations older than 72 hours")
+    return 0
+
+
 async def _dev_setup(_: argparse.Namespace) -> int:
-    """First run only: a development admin and demo staff, passwords printed once."""
-    from ambassador.domain import accounts
-    from ambassador.passwords import Passwords
+    """First run only: a development admin, demo staff (passwords printed once), demo edition."""
+    from ambassador.domain import accounts, demo
     from ambassador.settings import load_settings
 
     settings = load_settings()
     if settings.production:
         return _fail("dev-setup is for development only")
-    if await accounts.count_accounts() > 0:
-        _print("demo data already present; nothing to do")
-        return 0
+    if await accounts.count_accounts() == 0:
+        await _dev_accounts(settings)
+    else:
+        _print("development accounts already present")
+    created = await demo.load_demo_edition(base_url=settings.base_url)
+    _print(f"demo edition {created} created with nominations" if created else "demo edition already present")
+    return 0
+
+
+async def _dev_accounts(settings: Settings) -> None:
+    from ambassador.domain import accounts
+    from ambassador.passwords import Passwords
+
     passwords = Passwords(settings.argon2)
     people = [
         ("admin@example.org", "Development Admin", frozenset({Role.ADMIN})),
@@ -143,7 +173,6 @@ async def _dev_setup(_: argparse.Namespace) -> int:
             password_hash=await passwords.hash(password),
         )
         _print(f"  {','.join(sorted(roles)):6}  {email}  {password}")
-    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -165,6 +194,12 @@ def _parser() -> argparse.ArgumentParser:
     mail = sub.add_parser("mail", help="the mail outbox").add_subparsers(dest="action", required=True)
     send = mail.add_parser("send", help="deliver the mails that are due")
     send.add_argument("--loop", action="store_true", help="keep running")
+
+    retention = sub.add_parser("retention", help="personal data past its retention period")
+    retention_run = retention.add_subparsers(dest="action", required=True).add_parser(
+        "run", help="anonymise non-laureates' data whose retention period ended; erase expired unconfirmed"
+    )
+    retention_run.add_argument("--dry-run", action="store_true", help="only say what would be done")
     return parser
 
 
@@ -177,6 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("users", "list"): _users_list,
         ("audit", "verify"): _audit_verify,
         ("mail", "send"): _mail_send,
+        ("retention", "run"): _retention_run,
     }
     handler = handlers[(args.command, getattr(args, "action", None))]
     try:

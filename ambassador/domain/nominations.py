@@ -846,14 +846,19 @@ async def erase_rows(nomination_ids: list[int]) -> None:
     await Nomination.delete().where(Nomination.id.is_in(nomination_ids))
 
 
+async def expired_unconfirmed(now: dt.datetime | None = None) -> list[int]:
+    """Unconfirmed nominations whose confirmation link has run out."""
+    cutoff = (now or utcnow()) - dt.timedelta(hours=CONFIRM_HOURS)
+    rows = await Nomination.select(Nomination.id).where(
+        (Nomination.state == NominationState.UNCONFIRMED.value) & (Nomination.created_at < cutoff)
+    )
+    return [r["id"] for r in rows]
+
+
 async def erase_expired_unconfirmed(now: dt.datetime | None = None) -> int:
     """Unconfirmed nominations whose confirmation link has expired are erased."""
-    cutoff = (now or utcnow()) - dt.timedelta(hours=CONFIRM_HOURS)
     async with write_transaction():
-        rows = await Nomination.select(Nomination.id).where(
-            (Nomination.state == NominationState.UNCONFIRMED.value) & (Nomination.created_at < cutoff)
-        )
-        ids = [r["id"] for r in rows]
+        ids = await expired_unconfirmed(now)
         await erase_rows(ids)
         if ids:
             await audit.record(
