@@ -14,6 +14,7 @@ from ambassador.domain import audit, editions, formal_check, nominations, retent
 from ambassador.domain.nominations import Upload
 from ambassador.enums import ConsentState, EditionState, NominationState
 from ambassador.errors import InvalidInput, InvalidToken, NotAllowed
+from ambassador.i18n import TIMEZONE
 from ambassador.tables import Attachment, AuditEntry, Edition, Nomination, NominationToken, OutboxMail
 from ambassador.text import fold
 from tests.factories import PDF, make_edition, make_user, nomination_data
@@ -301,7 +302,7 @@ async def test_paper_nomination_counts_by_postmark() -> None:
     closes = utcnow() - dt.timedelta(minutes=1)
     await Edition.update({Edition.closes_at: closes}).where(Edition.id == edition.id)
     await editions.advance(actor_id=clerk.id, edition_id=edition.id, target=EditionState.FORMAL_CHECK)
-    deadline = closes.astimezone(nominations.TIMEZONE).date()
+    deadline = closes.astimezone(TIMEZONE).date()
     after_close = closes + dt.timedelta(days=2)
     data = nomination_data(edition, nominator_email="")
 
