@@ -374,3 +374,23 @@ async def test_retention_anonymises_non_laureates_and_keeps_laureates() -> None:
     again = await retention.run(now=due + dt.timedelta(days=2))
     assert again.editions == ()
     assert (await audit.verify_chain()).ok
+
+
+async def test_an_edit_after_the_formal_decision_sends_it_back_to_the_check() -> None:
+    nomination_id = await _confirmed()
+    clerk = await make_user("recheck@example.org")
+    await formal_check.decide(actor_id=clerk.id, nomination_id=nomination_id, accept=True, reason="")
+    edition = await editions.open_edition_now()
+    assert edition is not None
+    token = await _mail_link("anna@example.org", "n")
+    unchanged = await nominations.update_by_nominator(
+        token=token, data=nomination_data(edition), uploads=[], remove_attachments=[]
+    )
+    assert unchanged.state == NominationState.ACCEPTED
+    edited = await nominations.update_by_nominator(
+        token=token,
+        data=nomination_data(edition, links="https://example.org/report"),
+        uploads=[],
+        remove_attachments=[],
+    )
+    assert (edited.state, edited.link_list) == (NominationState.SUBMITTED, ["https://example.org/report"])

@@ -696,8 +696,13 @@ async def update_by_nominator(
     async with write_transaction():
         row, edition = await _editable_by_nominator(token, now)
         changed = _apply_changes(row, data, now)
-        await Nomination.update(changed).where(Nomination.id == row["id"])
         removed = [a.id for a in current.attachments if a.id in remove_attachments]
+        recheck = row["state"] != NominationState.SUBMITTED.value and bool(len(changed) > 1 or removed or accepted)
+        if recheck:
+            # A formal decision was about the old text: the changed nomination is checked again.
+            changed[Nomination.state] = NominationState.SUBMITTED.value
+            changed[Nomination.formal_reason] = ""
+        await Nomination.update(changed).where(Nomination.id == row["id"])
         if removed:
             await Attachment.delete().where((Attachment.nomination == row["id"]) & Attachment.id.is_in(removed))
         await _store_uploads(row["id"], accepted, now)
@@ -707,9 +712,12 @@ async def update_by_nominator(
             object_type="nomination",
             object_id=row["id"],
             data={
-                "fields": sorted(c._meta.name for c in changed if c._meta.name != "updated_at"),
+                "fields": sorted(
+                    c._meta.name for c in changed if c._meta.name not in ("updated_at", "state", "formal_reason")
+                ),
                 "attachments_added": len(accepted),
                 "attachments_removed": len(removed),
+                "back_to_formal_check": recheck,
             },
         )
     return await get_nomination(row["id"])
