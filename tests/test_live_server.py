@@ -116,7 +116,7 @@ async def test_sessions_live_in_redis_when_configured(settings: Settings) -> Non
     with_redis = settings.with_changes(redis_url="redis://127.0.0.1:6379/15")
     await make_user("clerk@example.org", (Role.CLERK,))
     server = redis.Redis.from_url("redis://127.0.0.1:6379/15")
-    await server.flushdb()
+    session_id = ""
     try:
         async with AsyncTestClient(app=create_app(with_redis)) as client:
             client.follow_redirects = False
@@ -132,5 +132,7 @@ async def test_sessions_live_in_redis_when_configured(settings: Settings) -> Non
             assert any(k.endswith(session_id) for k in keys)
             assert (await client.get("/staff")).status_code == 200
     finally:
-        await server.flushdb()
+        # Only this test's keys: other test runs may share the server.
+        for key in await server.keys(f"*{session_id}") if session_id else []:
+            await server.delete(key)
         await server.aclose()
