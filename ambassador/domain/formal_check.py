@@ -287,7 +287,8 @@ async def enter_paper_nomination(
     now = now or utcnow()
     edition = await get_edition(edition_id)
     data, accepted = prepare(edition, data, uploads, by_clerk=True)
-    deadline = edition.closes_at.astimezone(TIMEZONE).date()
+    # The last day on which sending still counted: closing at 00:00 means the day before.
+    deadline = (edition.closes_at - dt.timedelta(microseconds=1)).astimezone(TIMEZONE).date()
     opened = edition.opens_at.astimezone(TIMEZONE).date()
     if received_on is None:
         raise InvalidInput({"received_on": N_("Enter the date of receipt or of the postmark.")})

@@ -255,8 +255,11 @@ def validate(data: NominationData, criteria_ids: list[int], *, by_clerk: bool = 
 
 
 def _self_nomination(data: NominationData) -> bool:
-    """The nominator is the nominee: same email, or (for a person) the same name, folded."""
-    if data.nominee_email and data.nominee_email == data.nominator_email:
+    """The nominator is the nominee: same email, or (for a person) the same name, folded.
+
+    A minor's email is the guardian's, so a parent may nominate their child with their own.
+    """
+    if data.nominee_email and data.nominee_email == data.nominator_email and not data.nominee_is_minor:
         return True
     return data.category == Category.B and fold(data.nominee_name) == fold(data.nominator_name)
 
@@ -580,8 +583,10 @@ async def submit(
     if (earlier := await _existing_submission(submission_key)) is not None:
         return earlier
     edition = await get_edition(edition_id)
-    data, accepted = prepare(edition, data, uploads)
     now = now or utcnow()
+    if not edition.accepts_nominations(now):
+        raise WindowClosed()  # before the field checks: a late form cannot be corrected into time
+    data, accepted = prepare(edition, data, uploads)
     try:
         async with write_transaction():
             edition = await get_edition(edition_id)

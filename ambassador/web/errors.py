@@ -9,7 +9,7 @@ from urllib.parse import quote
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
 from ambassador import db, i18n
 from ambassador.errors import N_
@@ -83,7 +83,15 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     return error_page(request, exc.status_code, str(exc.detail))
 
 
+def _undecodable_form(exc: Exception) -> bool:
+    """Litestar's multipart parser raises these for a text part in a wrong or unknown charset."""
+    return isinstance(exc, UnicodeDecodeError) or (type(exc) is LookupError and "encoding" in str(exc))
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if _undecodable_form(exc):
+        log.warning("undecodable request body", extra={"path": request.url.path, "error": type(exc).__name__})
+        return error_page(request, HTTP_400_BAD_REQUEST)
     if db.is_unavailable(exc):
         log.warning("database unavailable", extra={"path": request.url.path, "error": type(exc).__name__})
         return error_page(request, HTTP_503_SERVICE_UNAVAILABLE)

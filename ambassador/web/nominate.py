@@ -1,21 +1,144 @@
-"""The citizen's pages: the nomination form, confirmation, the private manage link, consent."""
+"""The citizen's pages: the nomination form, confirmation, the private manage link, consent.
+
+Nobody here has an account. The nominator proves who they are by the links mailed to them
+(confirm, then manage); the nominee by the consent link. Those links carry their secret in
+the path, so every page under ``/n/`` and ``/consent/`` is sent with ``no-store`` and
+``no-referrer``. A link that does not work says so without telling why (unknown, used or
+expired look the same).
+"""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
+from urllib.parse import quote
 
-from litestar import Controller, Request
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+from litestar.status_codes import (
+    HTTP_303_SEE_OTHER,
+    HTTP_400_BAD_REQUEST,
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+)
 
+from ambassador import i18n
+from ambassador.db import utcnow
+from ambassador.domain import nominations
+from ambassador.domain.editions import EditionView, get_edition, open_edition_now
+from ambassador.domain.nominations import (
+    MAX_ATTACHMENT_BYTES,
+    MAX_ATTACHMENTS,
+    MAX_DESCRIPTION,
+    MAX_LINKS,
+    MAX_LINKS_TEXT,
+    MAX_NAME,
+    MAX_PHONE,
+    MAX_RELATION,
+    MAX_URL,
+    NOMINATOR_EDITABLE,
+    NominationData,
+    NominationView,
+    WindowClosed,
+)
+from ambassador.enums import ConsentState, EditionState, NominationState
+from ambassador.errors import N_, InvalidInput, InvalidToken, NotAllowed, NotFound
 from ambassador.settings import Settings
+from ambassador.web import labels
+from ambassador.web.forms import Form, read_form, translated_errors
 
 NOMINATE_PATH = "/nominate"
+SENT_PATH = "/nominate/sent"
+
+# The only routes that take files: five 10 MB attachments plus the texts. The decorator is
+# evaluated at import, so this is the settings' default, not a per-app value.
+MAX_BODY = Settings.nomination_max_body_size
+MAX_EMAIL = 254
+MAX_TOKEN = 100
+# Texts are read up to twice their limit: the browser sends line ends as CRLF and cleaning
+# collapses spaces, so the domain sees the real length and says "too long" rather than
+# silently losing the end of a text.
+READ_FACTOR = 2
+
+NO_STORE = {"cache-control": "no-store"}
+# Pages whose address holds a secret: never cached, never sent on as a Referer.
+PRIVATE = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
+
+# Consent can be answered (or changed) through the link until the jury starts scoring.
+CONSENT_OPEN_STATES = {EditionState.OPEN, EditionState.FORMAL_CHECK}
+
+LABELS = {
+    "category": N_("Category"),
+    "nominee_name": N_("Name of the person or organisation you nominate"),
+    "nominee_email": N_("Nominee's email"),
+    "nominee_phone": N_("Nominee's phone"),
+    "organisation_kind": N_("Kind of organisation"),
+    "organisation_website": N_("Organisation's website"),
+    "registry_number": N_("KRS number"),
+    "nominee_is_minor": N_("The nominee is under 18"),
+    "links": N_("Links to materials about the activities"),
+    "attachments": N_("Attachments"),
+    "nominator_name": N_("Your name"),
+    "nominator_email": N_("Your email"),
+    "nominator_phone": N_("Your phone"),
+    "nominator_organisation": N_("Your organisation"),
+    "nominator_relation": N_("Your relation to the nominee"),
+    "privacy_ack": N_("I have read the information on the processing of personal data."),
+}
+
+# The order of the fields on the page, for the error summary.
+FIELD_ORDER = (
+    "form",
+    "category",
+    "nominee_name",
+    "nominee_email",
+    "nominee_phone",
+    "organisation_kind",
+    "organisation_website",
+    "registry_number",
+    "nominee_is_minor",
+    "<descriptions>",
+    "links",
+    "attachments",
+    "nominator_name",
+    "nominator_email",
+    "nominator_phone",
+    "nominator_organisation",
+    "nominator_relation",
+    "privacy_ack",
+)
+
+# What the nominator sees: the jury's and the approving body's work stays confidential until
+# the laureates are published.
+STATE_LABELS = {
+    NominationState.UNCONFIRMED: N_("Waiting for your confirmation"),
+    NominationState.SUBMITTED: N_("Submitted, waiting for the formal check"),
+    NominationState.REJECTED: N_("Not accepted in the formal check"),
+    NominationState.ACCEPTED: N_("Accepted in the formal check"),
+    NominationState.SHORTLISTED: N_("Under consideration"),
+    NominationState.RECOMMENDED: N_("Under consideration"),
+    NominationState.APPROVED: N_("Under consideration"),
+    NominationState.NOT_APPROVED: N_("Under consideration"),
+    NominationState.LAUREATE: N_("Laureate"),
+    NominationState.WITHDRAWN: N_("Withdrawn"),
+    NominationState.MERGED: N_("Joined with another nomination of the same nominee"),
+}
+
+DONE_MESSAGES = {
+    "saved": N_("Your changes are saved."),
+    "withdrawn": N_("Your nomination is withdrawn."),
+}
+
+AnyRequest = Request[Any, Any, Any]
 
 
 def rate_limit(settings: Settings) -> RateLimitConfig:
     """Per client address, only the form's submissions count (stored in the shared store)."""
 
-    def throttled(request: Request[Any, Any, Any]) -> bool:
+    def throttled(request: AnyRequest) -> bool:
         return request.method == "POST" and request.url.path == NOMINATE_PATH
 
     return RateLimitConfig(
@@ -25,5 +148,445 @@ def rate_limit(settings: Settings) -> RateLimitConfig:
     )
 
 
+# --- reading the form -------------------------------------------------------------------
+
+
+def _cap(limit: int) -> int:
+    return READ_FACTOR * limit + 16
+
+
+def read_nomination(form: Form, edition: EditionView, fixed: NominationView | None = None) -> NominationData:
+    """The form's fields as typed; in edit mode the category and the nominator's email stay."""
+    return NominationData(
+        category=fixed.category.value if fixed else form.text("category", 10),
+        nominee_name=form.text("nominee_name", _cap(MAX_NAME)),
+        nominee_is_minor=form.flag("nominee_is_minor"),
+        nominee_email=form.text("nominee_email", _cap(MAX_EMAIL)),
+        nominee_phone=form.text("nominee_phone", _cap(MAX_PHONE)),
+        organisation_kind=form.text("organisation_kind", 40),
+        organisation_website=form.text("organisation_website", _cap(MAX_URL)),
+        registry_number=form.text("registry_number", 40),
+        descriptions={
+            c.id: form.text(f"description_{c.id}", _cap(MAX_DESCRIPTION)) for c in edition.criteria if c.id is not None
+        },
+        links=form.text("links", _cap(MAX_LINKS_TEXT)),
+        nominator_name=form.text("nominator_name", _cap(MAX_NAME)),
+        nominator_email=fixed.nominator_email if fixed else form.text("nominator_email", _cap(MAX_EMAIL)),
+        nominator_phone=form.text("nominator_phone", _cap(MAX_PHONE)),
+        nominator_organisation=form.text("nominator_organisation", _cap(MAX_NAME)),
+        nominator_relation=form.text("nominator_relation", _cap(MAX_RELATION)),
+        # The nominator acknowledged the notice when submitting; editing does not ask again.
+        privacy_ack=True if fixed else form.flag("privacy_ack"),
+        language=i18n.current_language.get(),
+    )
+
+
+def _ids(values: list[str]) -> list[int]:
+    return [int(v) for v in values[: MAX_ATTACHMENTS * 4] if v.isascii() and v.isdigit() and len(v) < 12]
+
+
+def _submission_key(value: str) -> str:
+    """The posted key if it has the right shape, else a fresh one for the next attempt."""
+    if nominations.SUBMISSION_KEY_RE.match(value):
+        return value
+    return secrets.token_urlsafe(24)
+
+
+async def _posted_edition(form: Form) -> EditionView | None:
+    """The edition the form was rendered for (so a late submit still shows what was typed)."""
+    edition_id = form.integer("edition_id")
+    if edition_id is not None and 0 < edition_id < 2**31:
+        try:
+            edition = await get_edition(edition_id)
+        except NotFound:
+            edition = None
+        if edition is not None and edition.state != EditionState.DRAFT:
+            return edition
+    return await open_edition_now()
+
+
+# --- rendering --------------------------------------------------------------------------
+
+
+def _field_labels(edition: EditionView) -> dict[str, str]:
+    names = {name: i18n.gettext(msgid) for name, msgid in LABELS.items()}
+    names.update({f"description_{c.id}": c.name() for c in edition.criteria})
+    return names
+
+
+def error_list(errors: dict[str, str], edition: EditionView) -> list[tuple[str, str, str]]:
+    """(anchor, field label, message) for the summary at the top, in the page's order."""
+    names = _field_labels(edition)
+    order: list[str] = []
+    for name in FIELD_ORDER:
+        if name == "<descriptions>":
+            order.extend(f"description_{c.id}" for c in edition.criteria)
+        else:
+            order.append(name)
+    order.extend(sorted(name for name in errors if name not in order))
+    return [
+        ("nomination-form" if name == "form" else f"f-{name}", names.get(name, ""), errors[name])
+        for name in order
+        if name in errors
+    ]
+
+
+def _form_page(
+    *,
+    mode: str,
+    edition: EditionView,
+    data: NominationData,
+    action: str,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    submission_key: str = "",
+    nomination: NominationView | None = None,
+    removed: list[int] | None = None,
+    files_again: bool = False,
+    closed: str = "",
+) -> Template:
+    shown = translated_errors(errors or {})
+    return Template(
+        template_name="nominate/form.html",
+        context={
+            "mode": mode,
+            "edition": edition,
+            "data": data,
+            "action": action,
+            "errors": shown,
+            "error_list": error_list(shown, edition),
+            "submission_key": submission_key,
+            "nomination": nomination,
+            "manage_url": action.removesuffix("/edit") if mode == "edit" else "",
+            "removed": removed or [],
+            "files_again": files_again,
+            "closed": closed,
+            "labels": _field_labels(edition),
+            "organisation_kinds": labels.options(labels.ORGANISATION_KINDS),
+            "category_label": labels.category(data.category),
+            "limits": {
+                "name": MAX_NAME,
+                "email": MAX_EMAIL,
+                "phone": MAX_PHONE,
+                "url": MAX_URL,
+                "description": MAX_DESCRIPTION,
+                "links": MAX_LINKS,
+                "links_text": MAX_LINKS_TEXT,
+                "relation": MAX_RELATION,
+                "attachments": MAX_ATTACHMENTS,
+                "attachment_mb": MAX_ATTACHMENT_BYTES // (1024 * 1024),
+            },
+        },
+        status_code=status,
+    )
+
+
+def _message(title: str, message: str, *, status: int = 200, back: str = "") -> Template:
+    return Template(
+        template_name="nominate/message.html",
+        context={"title": i18n.gettext(title), "message": i18n.gettext(message), "back": back},
+        status_code=status,
+    )
+
+
+def _invalid_link() -> Template:
+    return _message(N_("This link does not work"), InvalidToken.message, status=HTTP_404_NOT_FOUND)
+
+
+def _not_open(edition: EditionView | None, status: int = 200) -> Template:
+    """No form to show: no edition is open, or its window has not begun or is over."""
+    now = utcnow()
+    if edition is not None and edition.state == EditionState.OPEN and now < edition.opens_at:
+        message = i18n.gettext(
+            N_("Nominations for %(edition)s open on %(opens)s (Warsaw time)."),
+            edition=f"{edition.name()} ({edition.label})",
+            opens=i18n.format_datetime(edition.opens_at),
+        )
+    elif edition is not None:
+        message = i18n.gettext(WindowClosed.message)
+    else:
+        message = i18n.gettext(N_("No edition is open for nominations at the moment."))
+    return Template(
+        template_name="nominate/unavailable.html",
+        context={"edition": edition, "message": message},
+        status_code=status,
+    )
+
+
+def _edit_refusal(nomination: NominationView, edition: EditionView) -> str | None:
+    """Why the nominator cannot change the nomination now (msgid), or None."""
+    if not edition.accepts_nominations(utcnow()):
+        return WindowClosed.message
+    if nomination.state not in NOMINATOR_EDITABLE:
+        return N_("This nomination can no longer be changed.")
+    return None
+
+
+def _manage_page(
+    token: str,
+    nomination: NominationView,
+    edition: EditionView,
+    *,
+    done: str = "",
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Template:
+    refusal = _edit_refusal(nomination, edition)
+    return Template(
+        template_name="nominate/manage.html",
+        context={
+            "token": token,
+            "nomination": nomination,
+            "edition": edition,
+            "can_change": refusal is None,
+            "refusal": i18n.gettext(refusal) if refusal and nomination.state in NOMINATOR_EDITABLE else "",
+            "done": i18n.gettext(DONE_MESSAGES[done]) if done in DONE_MESSAGES else "",
+            "errors": translated_errors(errors or {}),
+            "labels": _field_labels(edition),
+            "state_label": i18n.gettext(STATE_LABELS[nomination.state]),
+            "category_label": labels.category(nomination.category),
+            "organisation_kind_label": labels.organisation_kind(nomination.organisation_kind),
+        },
+        status_code=status,
+    )
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with the name in RFC 5987 form (any script, no header injection)."""
+    return f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+# --- the pages --------------------------------------------------------------------------
+
+
 class NominationController(Controller):
     opt = {"exclude_from_auth": True}
+
+    @get(NOMINATE_PATH, name="nominate", response_headers=NO_STORE)
+    async def nominate_form(self) -> Template:
+        edition = await open_edition_now()
+        if edition is None or not edition.accepts_nominations(utcnow()):
+            return _not_open(edition)
+        return _form_page(
+            mode="new",
+            edition=edition,
+            data=NominationData(language=i18n.current_language.get()),
+            action=NOMINATE_PATH,
+            submission_key=secrets.token_urlsafe(24),
+        )
+
+    @post(NOMINATE_PATH, name="nominate_post", request_max_body_size=MAX_BODY, response_headers=NO_STORE)
+    async def nominate(self, request: AnyRequest, settings: NamedDependency[Settings]) -> Template | Redirect:
+        form = await read_form(request)
+        if form.text("website", 500).strip():
+            # A bot filled the hidden field: answer as for a real nomination, keep nothing.
+            return Redirect(SENT_PATH, status_code=HTTP_303_SEE_OTHER)
+        edition = await _posted_edition(form)
+        if edition is None:
+            return _not_open(None, status=HTTP_409_CONFLICT)
+        data = read_nomination(form, edition)
+        uploads = await form.files("attachments", MAX_ATTACHMENT_BYTES)
+        posted_key = form.text("submission_key", 64)
+        try:
+            await nominations.submit(
+                edition_id=edition.id,
+                data=data,
+                uploads=uploads,
+                submission_key=posted_key,
+                base_url=settings.base_url,
+            )
+        except InvalidInput as exc:
+            return _form_page(
+                mode="new",
+                edition=edition,
+                data=data,
+                action=NOMINATE_PATH,
+                errors=exc.errors,
+                status=HTTP_400_BAD_REQUEST,
+                submission_key=_submission_key(posted_key),
+                files_again=bool(uploads),
+            )
+        except WindowClosed as exc:
+            return _form_page(
+                mode="new",
+                edition=edition,
+                data=data,
+                action=NOMINATE_PATH,
+                status=HTTP_409_CONFLICT,
+                submission_key=_submission_key(posted_key),
+                closed=i18n.gettext(exc.message),
+            )
+        except NotFound:
+            return _not_open(None, status=HTTP_409_CONFLICT)
+        return Redirect(SENT_PATH, status_code=HTTP_303_SEE_OTHER)
+
+    @get(SENT_PATH, name="nominate_sent")
+    async def sent(self) -> Template:
+        return Template(template_name="nominate/sent.html", context={"hours": nominations.CONFIRM_HOURS})
+
+    @get("/n/confirm/{token:str}", name="nomination_confirm", response_headers=PRIVATE)
+    async def confirm_form(self, token: FromPath[str]) -> Template:
+        """Only a button: opening the link (or a mail scanner prefetching it) confirms nothing."""
+        return Template(template_name="nominate/confirm.html", context={"token": token[:MAX_TOKEN]})
+
+    @post("/n/confirm/{token:str}", name="nomination_confirm_post", response_headers=PRIVATE)
+    async def confirm(self, token: FromPath[str], settings: NamedDependency[Settings]) -> Template:
+        try:
+            nomination = await nominations.confirm(token=token[:MAX_TOKEN], base_url=settings.base_url)
+        except InvalidToken:
+            return _invalid_link()
+        edition = await get_edition(nomination.edition_id)
+        return Template(template_name="nominate/confirmed.html", context={"nomination": nomination, "edition": edition})
+
+    @get("/n/{token:str}", name="nomination_manage", response_headers=PRIVATE)
+    async def manage(self, token: FromPath[str], done: FromQuery[str | None] = None) -> Template:
+        token = token[:MAX_TOKEN]
+        try:
+            nomination = await nominations.for_manage_token(token)
+        except InvalidToken:
+            return _invalid_link()
+        return _manage_page(token, nomination, await get_edition(nomination.edition_id), done=done or "")
+
+    @get("/n/{token:str}/edit", name="nomination_edit", response_headers=PRIVATE)
+    async def edit_form(self, token: FromPath[str]) -> Template:
+        token = token[:MAX_TOKEN]
+        try:
+            nomination = await nominations.for_manage_token(token)
+        except InvalidToken:
+            return _invalid_link()
+        edition = await get_edition(nomination.edition_id)
+        if (refusal := _edit_refusal(nomination, edition)) is not None:
+            return _message(
+                N_("The nomination cannot be changed"), refusal, status=HTTP_409_CONFLICT, back=f"/n/{token}"
+            )
+        return _form_page(
+            mode="edit", edition=edition, data=nomination.data(), action=f"/n/{token}/edit", nomination=nomination
+        )
+
+    @post("/n/{token:str}/edit", name="nomination_edit_post", request_max_body_size=MAX_BODY, response_headers=PRIVATE)
+    async def edit(self, request: AnyRequest, token: FromPath[str]) -> Template | Redirect:
+        token = token[:MAX_TOKEN]
+        try:
+            nomination = await nominations.for_manage_token(token)
+        except InvalidToken:
+            return _invalid_link()
+        edition = await get_edition(nomination.edition_id)
+        form = await read_form(request)
+        data = read_nomination(form, edition, fixed=nomination)
+        uploads = await form.files("attachments", MAX_ATTACHMENT_BYTES)
+        removed = _ids(form.values("remove_attachments"))
+        try:
+            await nominations.update_by_nominator(token=token, data=data, uploads=uploads, remove_attachments=removed)
+        except InvalidToken:
+            return _invalid_link()
+        except (WindowClosed, NotAllowed) as exc:
+            return _message(
+                N_("The nomination cannot be changed"), exc.message, status=HTTP_409_CONFLICT, back=f"/n/{token}"
+            )
+        except InvalidInput as exc:
+            return _form_page(
+                mode="edit",
+                edition=edition,
+                data=data,
+                action=f"/n/{token}/edit",
+                errors=exc.errors,
+                status=HTTP_400_BAD_REQUEST,
+                nomination=nomination,
+                removed=removed,
+                files_again=bool(uploads),
+            )
+        return Redirect(f"/n/{token}?done=saved", status_code=HTTP_303_SEE_OTHER)
+
+    @post("/n/{token:str}/withdraw", name="nomination_withdraw", response_headers=PRIVATE)
+    async def withdraw(self, request: AnyRequest, token: FromPath[str]) -> Template | Redirect:
+        token = token[:MAX_TOKEN]
+        try:
+            nomination = await nominations.for_manage_token(token)
+        except InvalidToken:
+            return _invalid_link()
+        edition = await get_edition(nomination.edition_id)
+        if not (await read_form(request)).flag("confirm_withdraw"):
+            return _manage_page(
+                token,
+                nomination,
+                edition,
+                errors={"confirm_withdraw": N_("Tick the box to confirm that you want to withdraw the nomination.")},
+                status=HTTP_400_BAD_REQUEST,
+            )
+        try:
+            await nominations.withdraw_by_nominator(token=token)
+        except InvalidToken:
+            return _invalid_link()
+        except (WindowClosed, NotAllowed) as exc:
+            return _message(
+                N_("The nomination cannot be changed"), exc.message, status=HTTP_409_CONFLICT, back=f"/n/{token}"
+            )
+        return Redirect(f"/n/{token}?done=withdrawn", status_code=HTTP_303_SEE_OTHER)
+
+    @get("/n/{token:str}/attachments/{attachment_id:int}", name="nomination_attachment", response_headers=PRIVATE)
+    async def attachment(self, token: FromPath[str], attachment_id: FromPath[int]) -> Response[bytes] | Template:
+        try:
+            nomination = await nominations.for_manage_token(token[:MAX_TOKEN])
+            info, content = await nominations.attachment_content(nomination.id, attachment_id)
+        except (InvalidToken, NotFound):
+            return _invalid_link()
+        return Response(
+            content=content,
+            media_type=info.content_type,
+            headers={
+                **PRIVATE,
+                "content-disposition": content_disposition(info.filename),
+                # Opened in place anyway, an uploaded file can run nothing under this origin.
+                "content-security-policy": "sandbox; default-src 'none'",
+            },
+        )
+
+    @get("/consent/{token:str}", name="consent", response_headers=PRIVATE)
+    async def consent_form(self, token: FromPath[str]) -> Template:
+        token = token[:MAX_TOKEN]
+        try:
+            found = await nominations.consent_request(token)
+        except InvalidToken:
+            return _invalid_link()
+        return self._consent_page(token, found)
+
+    def _consent_page(
+        self, token: str, found: nominations.ConsentRequest, error: str = "", status: int = 200
+    ) -> Template:
+        return Template(
+            template_name="consent/form.html",
+            context={
+                "token": token,
+                "request_": found,
+                "category_label": labels.category(found.category),
+                "answer_label": labels.consent(found.consent),
+                "can_answer": found.edition.state in CONSENT_OPEN_STATES,
+                "error": error,
+            },
+            status_code=status,
+        )
+
+    @post("/consent/{token:str}", name="consent_post", response_headers=PRIVATE)
+    async def consent(self, request: AnyRequest, token: FromPath[str]) -> Template:
+        token = token[:MAX_TOKEN]
+        decision = (await read_form(request)).text("decision", 10)
+        try:
+            found = await nominations.consent_request(token)
+            if decision not in (ConsentState.GIVEN, ConsentState.REFUSED):
+                return self._consent_page(
+                    token, found, i18n.gettext(N_("Choose one of the two answers.")), HTTP_400_BAD_REQUEST
+                )
+            answer = await nominations.answer_consent(token=token, given=decision == ConsentState.GIVEN)
+        except InvalidToken:
+            return _invalid_link()
+        except NotAllowed as exc:
+            return _message(N_("The answer was not saved"), exc.message, status=HTTP_409_CONFLICT)
+        return Template(
+            template_name="consent/answered.html",
+            context={
+                "token": token,
+                "request_": found,
+                "answer": answer.value,
+                "answer_label": labels.consent(answer),
+            },
+        )

@@ -9,6 +9,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from ambassador import db, i18n
+from ambassador.domain.editions import open_edition_now
 from ambassador.web.forms import safe_next
 from ambassador.web.middleware import LANGUAGE_COOKIE
 
@@ -20,7 +21,17 @@ class PublicController(Controller):
 
     @get("/", name="home")
     async def home(self) -> Template:
-        return Template(template_name="home.html")
+        """The title, and the edition open for nominations (if any) with its window."""
+        edition = await open_edition_now()
+        now = db.utcnow()
+        return Template(
+            template_name="home.html",
+            context={
+                "edition": edition,
+                "accepting": edition is not None and edition.accepts_nominations(now),
+                "not_yet": edition is not None and now < edition.opens_at,
+            },
+        )
 
     @get("/language/{code:str}", name="language")
     async def switch_language(self, code: FromPath[str], next: FromQuery[str | None] = None) -> Redirect:

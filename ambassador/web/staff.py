@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get
+from typing import Any
+
+from litestar import Controller, Request, get
 from litestar.response import Template
 
+from ambassador.domain import editions
+from ambassador.domain.accounts import Account
+from ambassador.enums import Role
 from ambassador.web.guards import requires_staff, totp_enrolled
 
 
@@ -13,5 +18,9 @@ class StaffController(Controller):
     guards = [requires_staff, totp_enrolled]
 
     @get("/", name="staff")
-    async def dashboard(self) -> Template:
-        return Template(template_name="staff/dashboard.html")
+    async def dashboard(self, request: Request[Any, Account, Any]) -> Template:
+        clerk = request.user.has_role(Role.CLERK, Role.ADMIN)
+        return Template(
+            template_name="staff/dashboard.html",
+            context={"open_edition": await editions.open_edition_now() if clerk else None},
+        )
