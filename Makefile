@@ -62,7 +62,7 @@ messages: install-dev ## Extract messages and update the pl/en/uk catalogs
 	@mkdir -p var
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k translate:2 -k gettext -k ngettext:1,2 \
 		--no-location --sort-output --project=ambassador -o var/messages.pot .
-	$(BIN)/pybabel update -i var/messages.pot -d ambassador/locale --no-location --ignore-obsolete --no-fuzzy-matching
+	$(BIN)/pybabel update -i var/messages.pot -d ambassador/locale --ignore-obsolete --no-fuzzy-matching
 
 clean: ## Remove the virtualenv and caches (keeps var/)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

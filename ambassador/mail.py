@@ -32,9 +32,10 @@ def build_message(*, message_id: str, sender: str, to: str, subject: str, body: 
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
-    message["Content-Language"] = language
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(body)
+    # After set_content, which drops every Content-* header set before it.
+    message["Content-Language"] = language
     return message
 
 

@@ -86,6 +86,15 @@ async def test_admin_reaches_admin_pages(client: Client) -> None:
     assert "Ada Admin" in response.text
 
 
+async def test_an_id_no_row_can_have_is_a_404_not_a_500(client: Client) -> None:
+    await make_user("admin@example.org", (Role.ADMIN,))
+    await login(client, "admin@example.org")
+
+    statuses = [(await client.get(f"/admin/users/{n}")).status_code for n in (99999999999999999999, 2**31, 0)]
+
+    assert statuses == [404, 404, 404]
+
+
 async def test_unknown_email_and_wrong_password_get_identical_answers(client: Client) -> None:
     await make_user("clerk@example.org", (Role.CLERK,))
 

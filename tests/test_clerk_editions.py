@@ -313,7 +313,7 @@ async def test_the_formal_check_ends_only_when_every_nomination_is_decided(clien
     refused = await post_form(client, f"/staff/editions/{edition.id}/advance", {"target": "jury_scoring"})
 
     assert refused.status_code == 409
-    assert "No nomination has been accepted." in refused.text
+    assert "No nomination has been shortlisted for the jury." in refused.text
     assert (await editions.get_edition(edition.id)).state == EditionState.FORMAL_CHECK
 
 

@@ -197,7 +197,7 @@ async def test_reject_needs_a_reason_which_is_mailed_in_the_nominators_language(
 async def test_shortlisting_needs_consent_recorded_on_paper_with_a_note(client: Client) -> None:
     clerk = await clerk_logged_in(client)
     english(client)
-    edition = await open_edition(clerk_id=clerk.id)
+    edition = await checked_edition(clerk_id=clerk.id)
     nomination_id = await paper_nomination(edition, clerk_id=clerk.id)
     base = f"/staff/nominations/{nomination_id}"
     assert (await post_form(client, f"{base}/decision", {"outcome": "accept", "reason": ""})).status_code == 302

@@ -234,12 +234,25 @@ async def test_shortlisting_requires_consent() -> None:
     nomination_id = await _confirmed()
     clerk = await make_user("shortlist@example.org")
     await formal_check.decide(actor_id=clerk.id, nomination_id=nomination_id, accept=True, reason="")
+    with pytest.raises(NotAllowed) as while_open:
+        await formal_check.shortlist(actor_id=clerk.id, nomination_id=nomination_id)
+    assert while_open.value.message == (
+        "Nominations are shortlisted after nominations close, until the jury deliberates."
+    )
+    edition = await editions.open_edition_now()
+    assert edition is not None
+    await Edition.update({Edition.closes_at: utcnow() - dt.timedelta(seconds=1)}).where(Edition.id == edition.id)
+    await editions.advance(actor_id=clerk.id, edition_id=edition.id, target=EditionState.FORMAL_CHECK)
     with pytest.raises(NotAllowed) as refused:
         await formal_check.shortlist(actor_id=clerk.id, nomination_id=nomination_id)
     assert refused.value.message == "Without the nominee's consent a nomination cannot be shortlisted."
     await nominations.answer_consent(token=await _mail_link("olena@example.org", "consent"), given=True)
     shortlisted = await formal_check.shortlist(actor_id=clerk.id, nomination_id=nomination_id)
     assert shortlisted.state == NominationState.SHORTLISTED
+    withdrawn_consent = await nominations.record_paper_consent(
+        actor_id=clerk.id, nomination_id=nomination_id, given=False, note="Letter of withdrawal, file KAW-9"
+    )
+    assert (withdrawn_consent.state, withdrawn_consent.consent) == (NominationState.ACCEPTED, ConsentState.REFUSED)
 
 
 async def test_reject_needs_a_reason_and_mails_it_in_the_nominators_language() -> None:

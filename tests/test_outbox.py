@@ -32,6 +32,7 @@ async def test_queued_mail_is_delivered_once_over_smtp() -> None:
     received = handler.messages[0]
     assert received["Message-ID"] == mail.message_id
     assert received["To"] == "juror@example.org"
+    assert received["Content-Language"] == "pl"
     assert received.get_payload(decode=True).decode().strip() == "Treść ąę"  # type: ignore[union-attr]
     stored = await OutboxMail.objects().where(OutboxMail.id == mail.id).first()
     assert stored is not None

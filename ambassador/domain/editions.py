@@ -65,6 +65,21 @@ NEXT_STATE: dict[EditionState, EditionState] = {
 }
 
 
+# The later steps need the work of the jury and of the approving body done first.
+REQUIRED_FOR: dict[EditionState, tuple[NominationState, ...]] = {
+    EditionState.DELIBERATION: (NominationState.SHORTLISTED,),
+    EditionState.RECOMMENDED: (NominationState.RECOMMENDED,),
+    EditionState.APPROVED: (NominationState.APPROVED,),
+    EditionState.PUBLISHED: (NominationState.LAUREATE, NominationState.APPROVED),
+}
+REFUSAL: dict[EditionState, str] = {
+    EditionState.DELIBERATION: N_("No nomination has been shortlisted for the jury."),
+    EditionState.RECOMMENDED: N_("The jury has not recommended any nomination yet."),
+    EditionState.APPROVED: N_("No decision of the approving body has been recorded yet."),
+    EditionState.PUBLISHED: N_("There is no approved laureate to publish."),
+}
+
+
 class OtherEditionOpen(DomainError):
     message = N_("Another edition is open for nominations. Close it first.")
 
@@ -374,8 +389,10 @@ async def _precondition(edition: EditionView, target: EditionState, now: dt.date
     elif target == EditionState.JURY_SCORING:
         if await _count(edition.id, NominationState.SUBMITTED):
             raise TransitionRefused(N_("Some nominations still wait for the formal check."))
-        if not await _count(edition.id, NominationState.ACCEPTED, NominationState.SHORTLISTED):
-            raise TransitionRefused(N_("No nomination has been accepted."))
+        if not await _count(edition.id, NominationState.SHORTLISTED):
+            raise TransitionRefused(N_("No nomination has been shortlisted for the jury."))
+    elif not await _count(edition.id, *REQUIRED_FOR[target]):
+        raise TransitionRefused(REFUSAL[target])
 
 
 async def advance(

@@ -39,6 +39,7 @@ from ambassador.tokens import new_token
 MAX_REASON = 2000
 # The formal check runs while nominations come in and after they close.
 CHECK_STATES = {EditionState.OPEN, EditionState.FORMAL_CHECK}
+SHORTLIST_STATES = {EditionState.FORMAL_CHECK, EditionState.JURY_SCORING}
 DECIDABLE = {NominationState.SUBMITTED, NominationState.ACCEPTED, NominationState.REJECTED}
 MERGEABLE = {NominationState.SUBMITTED, NominationState.ACCEPTED, NominationState.REJECTED}
 
@@ -168,6 +169,8 @@ async def decide(
     state = NominationState.ACCEPTED if accept else NominationState.REJECTED
     async with write_transaction():
         nomination = await _checkable(nomination_id, DECIDABLE)
+        if nomination.state == state and nomination.formal_reason == reason:
+            return nomination  # a repeated click: nothing changes, nobody is mailed twice
         await Nomination.update(
             {Nomination.state: state.value, Nomination.formal_reason: reason, Nomination.updated_at: now or utcnow()}
         ).where(Nomination.id == nomination_id)
@@ -203,6 +206,9 @@ async def shortlist(*, actor_id: int, nomination_id: int) -> NominationView:
     """Put an accepted nomination before the jury; the nominee's consent is required."""
     async with write_transaction():
         nomination = await get_nomination(nomination_id)
+        edition = await get_edition(nomination.edition_id)
+        if edition.state not in SHORTLIST_STATES:
+            raise NotAllowed(N_("Nominations are shortlisted after nominations close, until the jury deliberates."))
         if nomination.state != NominationState.ACCEPTED:
             raise NotAllowed(N_("Only accepted nominations can be shortlisted."))
         if nomination.consent != ConsentState.GIVEN:

@@ -806,6 +806,11 @@ async def _set_consent(
     await Nomination.update(
         {Nomination.consent: state.value, Nomination.consent_note: note, Nomination.consent_at: now}
     ).where(Nomination.id == nomination_id)
+    if not given:
+        # Without consent a nomination cannot stay before the jury.
+        await Nomination.update({Nomination.state: NominationState.ACCEPTED.value}).where(
+            (Nomination.id == nomination_id) & (Nomination.state == NominationState.SHORTLISTED.value)
+        )
     await audit.record(
         f"nomination.consent_{state.value}",
         actor_id=actor_id,

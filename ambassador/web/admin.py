@@ -18,7 +18,7 @@ from ambassador.domain.accounts import Account
 from ambassador.enums import LANGUAGES, Role
 from ambassador.errors import N_, InvalidInput
 from ambassador.settings import Settings
-from ambassador.web.forms import Form, read_form, translated_errors
+from ambassador.web.forms import Form, read_form, require_row_id, translated_errors
 from ambassador.web.guards import requires_role, totp_enrolled
 from ambassador.web.sessions import SessionRotation, session_for
 
@@ -31,7 +31,7 @@ def _roles(form: Form) -> frozenset[Role]:
 
 
 async def _target(user_id: FromPath[int]) -> Account:
-    account = await accounts.get_account(user_id)
+    account = await accounts.get_account(require_row_id(user_id))
     if account is None:
         raise NotFoundException()
     return account

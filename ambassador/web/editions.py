@@ -21,7 +21,7 @@ from ambassador.domain.editions import CriterionData, EditionData, EditionView
 from ambassador.enums import ApprovingBody, EditionState, Role
 from ambassador.errors import N_, DomainError, InvalidInput, NotFound
 from ambassador.web import labels
-from ambassador.web.forms import Form, read_form, translated_errors
+from ambassador.web.forms import Form, read_form, require_row_id, translated_errors
 from ambassador.web.guards import requires_role, totp_enrolled
 
 AnyRequest = Request[Any, Account, Any]
@@ -47,14 +47,6 @@ INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 # Stand-ins when a time cannot be read, chosen so they cause no second error.
 _EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 _LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
-# Row ids are 32-bit serials; a larger number in a URL names nothing (and must not reach the database).
-MAX_ROW_ID = 2**31 - 1
-
-
-def require_row_id(value: int) -> int:
-    if not 1 <= value <= MAX_ROW_ID:
-        raise NotFoundException()
-    return value
 
 
 async def edition_or_404(edition_id: int) -> EditionView:

@@ -28,8 +28,8 @@ from ambassador.enums import LANGUAGES, Category, ConsentState, NominationState,
 from ambassador.errors import N_, DomainError, InvalidInput, NotFound
 from ambassador.settings import Settings
 from ambassador.web import labels
-from ambassador.web.editions import edition_or_404, message_of, require_row_id
-from ambassador.web.forms import Form, read_form, translated_errors
+from ambassador.web.editions import edition_or_404, message_of
+from ambassador.web.forms import Form, read_form, require_row_id, translated_errors
 from ambassador.web.guards import requires_role, totp_enrolled
 
 AnyRequest = Request[Any, Account, Any]

@@ -6,11 +6,21 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import FormMultiDict, UploadFile
+from litestar.exceptions import NotFoundException
 
 from ambassador import i18n
 from ambassador.domain.nominations import Upload
 
 MAX_FIELD = 10_000
+# Row ids are 32-bit serials; a larger number in a URL names nothing (and must not reach the database).
+MAX_ROW_ID = 2**31 - 1
+
+
+def require_row_id(value: int) -> int:
+    """The id itself, or 404 when no row can have it."""
+    if not 1 <= value <= MAX_ROW_ID:
+        raise NotFoundException()
+    return value
 
 
 class Form:

@@ -48,7 +48,7 @@ from ambassador.enums import ConsentState, EditionState, NominationState
 from ambassador.errors import N_, InvalidInput, InvalidToken, NotAllowed, NotFound
 from ambassador.settings import Settings
 from ambassador.web import labels
-from ambassador.web.forms import Form, read_form, translated_errors
+from ambassador.web.forms import MAX_ROW_ID, Form, read_form, translated_errors
 
 NOMINATE_PATH = "/nominate"
 SENT_PATH = "/nominate/sent"
@@ -195,7 +195,7 @@ def _submission_key(value: str) -> str:
 async def _posted_edition(form: Form) -> EditionView | None:
     """The edition the form was rendered for (so a late submit still shows what was typed)."""
     edition_id = form.integer("edition_id")
-    if edition_id is not None and 0 < edition_id < 2**31:
+    if edition_id is not None and 0 < edition_id <= MAX_ROW_ID:
         try:
             edition = await get_edition(edition_id)
         except NotFound:
