@@ -53,6 +53,8 @@ URL_RE = re.compile(r"^https?://[^\s<>\"]{3,490}$", re.IGNORECASE)
 KRS_RE = re.compile(r"^[0-9]{10}$")
 SUBMISSION_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
+# The nominee answers (or changes the answer) through the link until the jury starts scoring.
+CONSENT_OPEN_STATES = frozenset({EditionState.OPEN, EditionState.FORMAL_CHECK})
 # Where a nominator may still edit or withdraw (while the window is open).
 NOMINATOR_EDITABLE = {NominationState.SUBMITTED, NominationState.ACCEPTED, NominationState.REJECTED}
 
@@ -667,13 +669,23 @@ async def confirm(*, token: str, base_url: str, now: dt.datetime | None = None) 
     return await get_nomination(row["id"])
 
 
+def edit_refusal(state: NominationState, edition: EditionView, now: dt.datetime) -> str | None:
+    """Why the nominator cannot change or withdraw the nomination now (msgid), or None."""
+    if not edition.accepts_nominations(now):
+        return WindowClosed.message
+    if state not in NOMINATOR_EDITABLE:
+        return N_("This nomination can no longer be changed.")
+    return None
+
+
 async def _editable_by_nominator(token: str, now: dt.datetime) -> tuple[dict[str, Any], EditionView]:
     row, _ = await _by_token(token, NominationTokenPurpose.MANAGE, now)
     edition = await get_edition(row["edition"])
-    if not edition.accepts_nominations(now):
+    refusal = edit_refusal(NominationState(row["state"]), edition, now)
+    if refusal == WindowClosed.message:
         raise WindowClosed()
-    if NominationState(row["state"]) not in NOMINATOR_EDITABLE:
-        raise NotAllowed(N_("This nomination can no longer be changed."))
+    if refusal is not None:
+        raise NotAllowed(refusal)
     return row, edition
 
 
@@ -826,7 +838,7 @@ async def answer_consent(*, token: str, given: bool, now: dt.datetime | None = N
     async with write_transaction():
         row, _ = await _by_token(token, NominationTokenPurpose.CONSENT, now)
         edition = await get_edition(row["edition"])
-        if edition.state not in (EditionState.OPEN, EditionState.FORMAL_CHECK):
+        if edition.state not in CONSENT_OPEN_STATES:
             raise NotAllowed(N_("The answer can no longer be changed here. Please contact the city office."))
         await _set_consent(row["id"], given, actor_id=None, note="", channel="link", now=now)
     return ConsentState.GIVEN if given else ConsentState.REFUSED

@@ -8,7 +8,6 @@ import datetime as dt
 import io
 import re
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -28,18 +27,17 @@ from ambassador.enums import LANGUAGES, Category, ConsentState, NominationState,
 from ambassador.errors import N_, DomainError, InvalidInput, NotFound
 from ambassador.settings import Settings
 from ambassador.web import labels
+from ambassador.web.downloads import NO_STORE, attachment_response
 from ambassador.web.editions import edition_or_404, message_of
-from ambassador.web.forms import Form, read_form, require_row_id, translated_errors
+from ambassador.web.forms import TRUE_VALUES, Form, read_form, require_row_id, translated_errors
 from ambassador.web.guards import requires_role, totp_enrolled
 
 AnyRequest = Request[Any, Account, Any]
 
 # The paper form carries up to five files of 10 MB; the rest of the site keeps 1 MB.
 PAPER_FORM_MAX_BODY = 54 * 1024 * 1024
-NO_STORE = {"cache-control": "no-store"}
 CHECK_STATES = frozenset(formal_check.CHECK_STATES)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TRUE = ("1", "on", "true", "yes")
 # Unconfirmed nominations are never listed, so they are no filter either.
 LISTED_STATES = tuple(s for s in NominationState if s != NominationState.UNCONFIRMED)
 
@@ -212,7 +210,7 @@ class FormalCheckController(Controller):
             state=_choice(NominationState, state_filter, {s.value for s in LISTED_STATES}),
             category=_choice(Category, category),
             consent=_choice(ConsentState, consent),
-            duplicates_only=(duplicates or "").lower() in _TRUE,
+            duplicates_only=(duplicates or "").lower() in TRUE_VALUES,
         )
         everything = await formal_check.list_nominations(edition.id)
         listed = everything if filters == Filters() else await formal_check.list_nominations(edition.id, filters)
@@ -304,14 +302,7 @@ class FormalCheckController(Controller):
             info, content = await nominations.attachment_content(nomination.id, require_row_id(attachment_id))
         except NotFound as exc:
             raise NotFoundException() from exc
-        return Response(
-            content=content,
-            media_type=info.content_type,
-            headers={
-                "content-disposition": f"attachment; filename*=UTF-8''{quote(info.filename, safe='')}",
-                **NO_STORE,
-            },
-        )
+        return attachment_response(info, content)
 
     async def _refused(
         self,

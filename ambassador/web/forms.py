@@ -12,6 +12,7 @@ from ambassador import i18n
 from ambassador.domain.nominations import Upload
 
 MAX_FIELD = 10_000
+TRUE_VALUES = ("1", "on", "true", "yes")
 # Row ids are 32-bit serials; a larger number in a URL names nothing (and must not reach the database).
 MAX_ROW_ID = 2**31 - 1
 
@@ -39,7 +40,7 @@ class Form:
         return [str(v) for v in self._data.getall(name, []) if not isinstance(v, UploadFile)]
 
     def flag(self, name: str) -> bool:
-        return self.text(name, 10) in ("1", "on", "true", "yes")
+        return self.text(name, 10).lower() in TRUE_VALUES
 
     def integer(self, name: str, default: int | None = None) -> int | None:
         """A whole number, or ``default`` when the field is empty or not a number."""

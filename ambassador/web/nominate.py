@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
-from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -48,6 +47,7 @@ from ambassador.enums import ConsentState, EditionState, NominationState
 from ambassador.errors import N_, InvalidInput, InvalidToken, NotAllowed, NotFound
 from ambassador.settings import Settings
 from ambassador.web import labels
+from ambassador.web.downloads import NO_STORE, PRIVATE, attachment_response
 from ambassador.web.forms import MAX_ROW_ID, Form, read_form, translated_errors
 
 NOMINATE_PATH = "/nominate"
@@ -63,12 +63,6 @@ MAX_TOKEN = 100
 # silently losing the end of a text.
 READ_FACTOR = 2
 
-NO_STORE = {"cache-control": "no-store"}
-# Pages whose address holds a secret: never cached, never sent on as a Referer.
-PRIVATE = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
-
-# Consent can be answered (or changed) through the link until the jury starts scoring.
-CONSENT_OPEN_STATES = {EditionState.OPEN, EditionState.FORMAL_CHECK}
 
 LABELS = {
     "category": N_("Category"),
@@ -313,15 +307,6 @@ def _not_open(edition: EditionView | None, status: int = 200) -> Template:
     )
 
 
-def _edit_refusal(nomination: NominationView, edition: EditionView) -> str | None:
-    """Why the nominator cannot change the nomination now (msgid), or None."""
-    if not edition.accepts_nominations(utcnow()):
-        return WindowClosed.message
-    if nomination.state not in NOMINATOR_EDITABLE:
-        return N_("This nomination can no longer be changed.")
-    return None
-
-
 def _manage_page(
     token: str,
     nomination: NominationView,
@@ -331,7 +316,7 @@ def _manage_page(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Template:
-    refusal = _edit_refusal(nomination, edition)
+    refusal = nominations.edit_refusal(nomination.state, edition, utcnow())
     return Template(
         template_name="nominate/manage.html",
         context={
@@ -349,11 +334,6 @@ def _manage_page(
         },
         status_code=status,
     )
-
-
-def content_disposition(filename: str) -> str:
-    """``attachment`` with the name in RFC 5987 form (any script, no header injection)."""
-    return f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 # --- the pages --------------------------------------------------------------------------
@@ -455,7 +435,7 @@ class NominationController(Controller):
         except InvalidToken:
             return _invalid_link()
         edition = await get_edition(nomination.edition_id)
-        if (refusal := _edit_refusal(nomination, edition)) is not None:
+        if (refusal := nominations.edit_refusal(nomination.state, edition, utcnow())) is not None:
             return _message(
                 N_("The nomination cannot be changed"), refusal, status=HTTP_409_CONFLICT, back=f"/n/{token}"
             )
@@ -530,16 +510,7 @@ class NominationController(Controller):
             info, content = await nominations.attachment_content(nomination.id, attachment_id)
         except (InvalidToken, NotFound):
             return _invalid_link()
-        return Response(
-            content=content,
-            media_type=info.content_type,
-            headers={
-                **PRIVATE,
-                "content-disposition": content_disposition(info.filename),
-                # Opened in place anyway, an uploaded file can run nothing under this origin.
-                "content-security-policy": "sandbox; default-src 'none'",
-            },
-        )
+        return attachment_response(info, content)
 
     @get("/consent/{token:str}", name="consent", response_headers=PRIVATE)
     async def consent_form(self, token: FromPath[str]) -> Template:
@@ -560,7 +531,7 @@ class NominationController(Controller):
                 "request_": found,
                 "category_label": labels.category(found.category),
                 "answer_label": labels.consent(found.consent),
-                "can_answer": found.edition.state in CONSENT_OPEN_STATES,
+                "can_answer": found.edition.state in nominations.CONSENT_OPEN_STATES,
                 "error": error,
             },
             status_code=status,

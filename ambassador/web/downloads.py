@@ -1,0 +1,31 @@
+"""Response headers for private pages and for serving uploaded files."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from litestar import Response
+
+from ambassador.domain.nominations import AttachmentInfo
+
+NO_STORE = {"cache-control": "no-store"}
+# Pages whose address holds a secret: never cached, never sent on as a Referer.
+PRIVATE = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with the name in RFC 5987 form (any script, no header injection)."""
+    return f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def attachment_response(info: AttachmentInfo, content: bytes) -> Response[bytes]:
+    """An uploaded file as a download that can run nothing under this origin, never cached."""
+    return Response(
+        content=content,
+        media_type=info.content_type,
+        headers={
+            **PRIVATE,
+            "content-disposition": content_disposition(info.filename),
+            "content-security-policy": "sandbox; default-src 'none'",
+        },
+    )
