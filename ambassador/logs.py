@@ -34,9 +34,18 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def configure_logging(level: int = logging.INFO) -> None:
+    """Our loggers at ``level``; other libraries' warnings too, in the same JSON form.
+
+    Libraries' INFO lines are left out: some (HTTP clients) log whole URLs, query strings
+    and all. When something else already handles the root logger (pytest), it stays.
+    """
     handler = StderrHandler()
     handler.setFormatter(JsonFormatter())
-    root = logging.getLogger("ambassador")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
+    ours = logging.getLogger("ambassador")
+    ours.handlers[:] = [handler]
+    ours.setLevel(level)
+    ours.propagate = False
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(handler)
+        root.setLevel(logging.WARNING)

@@ -182,6 +182,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         lifespan=[lifespan],
         openapi_config=None,
+        logging_config=None,  # ambassador.logs configures logging; Litestar's would log to root
         request_max_body_size=settings.request_max_body_size,
         debug=False,
     )
