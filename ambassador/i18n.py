@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import format_time as babel_format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -91,9 +92,14 @@ def to_local(value: dt.datetime) -> dt.datetime:
     return value.astimezone(TIMEZONE)
 
 
-def format_datetime(value: dt.datetime | None, style: str = "medium") -> str:
+def format_datetime(value: dt.datetime | None, style: str = "minutes") -> str:
+    """Warsaw time in the current language; the default shows minutes, never seconds."""
     if value is None:
         return ""
+    if style == "minutes":
+        local, language = to_local(value), current_language.get()
+        time = babel_format_time(local, "short", locale=language)
+        return f"{babel_format_date(local.date(), 'medium', locale=language)}, {time}"
     return babel_format_datetime(value, style, tzinfo=TIMEZONE, locale=current_language.get())
 
 

@@ -169,7 +169,7 @@ async def _load(base_url: str) -> str:
             intro_pl="Zgłoś osobę lub organizację, która w tym roku budowała dialog międzykulturowy w Krakowie.",
             intro_en="Nominate a person or an organisation who built intercultural dialogue in Kraków this year.",
             intro_uk="Висуньте людину чи організацію, яка цього року будувала міжкультурний діалог у Кракові.",
-            opens_at=(now - dt.timedelta(days=20)).replace(microsecond=0),
+            opens_at=(now - dt.timedelta(days=20)).replace(minute=0, second=0, microsecond=0),
             closes_at=(now + dt.timedelta(days=40)).replace(hour=22, minute=59, second=0, microsecond=0),
             titles_a=2,
             mentions_a=1,
