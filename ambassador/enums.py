@@ -92,3 +92,48 @@ class NominationTokenPurpose(StrEnum):
     CONFIRM = "confirm"
     MANAGE = "manage"
     CONSENT = "consent"
+
+
+class ConflictKind(StrEnum):
+    """Why a juror may not judge a nomination (Polish administrative procedure's exclusions)."""
+
+    IS_NOMINEE = "is_nominee"
+    NOMINATED = "nominated"
+    FAMILY = "family"
+    BUSINESS = "business"
+    ORGANISATION = "organisation"
+    OTHER = "other"
+
+
+class DetectionStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    DISMISSED = "dismissed"
+
+
+class ScoreVisibility(StrEnum):
+    AFTER_OWN = "after_own"
+    NEVER = "never"
+    ALWAYS = "always"
+
+
+class SheetStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    VOID = "void"
+
+
+class Distinction(StrEnum):
+    TITLE = "title"
+    MENTION = "mention"
+
+
+class VoteChoice(StrEnum):
+    FOR = "for"
+    AGAINST = "against"
+    ABSTAIN = "abstain"
+
+
+class Majority(StrEnum):
+    SIMPLE = "simple"
+    ABSOLUTE = "absolute"

@@ -1,0 +1,298 @@
+"""The jury (the Chapter) of an edition: appointment, the chair, and how the jury works.
+
+Jurors see only editions they belong to: every jury query starts from ``require_member``.
+The settings are fixed once scoring opens, so the rules cannot change under the jurors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ambassador.db import is_unique_violation, utcnow, write_transaction
+from ambassador.domain import accounts, audit
+from ambassador.domain.editions import EditionView, get_edition
+from ambassador.domain.outbox import queue_mail
+from ambassador.enums import EditionState, Majority, Role, ScoreVisibility
+from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound
+from ambassador.i18n import translate
+from ambassador.tables import ConflictDeclaration, DetectedConflict, JuryMember, JurySettings, User, UserRole
+from ambassador.text import clean_line
+
+TIE_BREAKS = ("median", "top_scores", "mean", "vote")
+MAX_DOCUMENT = 300
+MAX_ORGANISATIONS = 2000
+# Until scoring opens the jury and its rules may change; afterwards they are fixed.
+SETUP_STATES = frozenset({EditionState.DRAFT, EditionState.OPEN, EditionState.FORMAL_CHECK})
+# States in which the jury works on an edition (and sees it).
+JURY_STATES = frozenset(
+    {
+        EditionState.FORMAL_CHECK,
+        EditionState.JURY_SCORING,
+        EditionState.DELIBERATION,
+        EditionState.RECOMMENDED,
+        EditionState.APPROVED,
+        EditionState.PUBLISHED,
+    }
+)
+
+
+class NotAJuror(DomainError):
+    message = N_("Only accounts with the juror role can be appointed.")
+
+
+@dataclass(frozen=True)
+class JuryRules:
+    appointment_document: str = ""
+    score_visibility: ScoreVisibility = ScoreVisibility.AFTER_OWN
+    min_scores: int = 3
+    normalise: bool = False
+    tie_break: tuple[str, ...] = ("median", "top_scores", "vote")
+    vote_quorum_percent: int = 50
+    majority: Majority = Majority.SIMPLE
+
+
+@dataclass(frozen=True)
+class Juror:
+    user_id: int
+    display_name: str
+    email: str
+    is_chair: bool
+    organisations: tuple[str, ...]
+    language: str = "pl"
+
+
+async def rules_of(edition_id: int) -> JuryRules:
+    row = await JurySettings.select().where(JurySettings.edition == edition_id).first()
+    if row is None:
+        return JuryRules()
+    return JuryRules(
+        appointment_document=row["appointment_document"],
+        score_visibility=ScoreVisibility(row["score_visibility"]),
+        min_scores=row["min_scores"],
+        normalise=row["normalise"],
+        tie_break=tuple(t for t in row["tie_break"].split(",") if t),
+        vote_quorum_percent=row["vote_quorum_percent"],
+        majority=Majority(row["majority"]),
+    )
+
+
+def rules_errors(rules: JuryRules) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if len(rules.appointment_document) > MAX_DOCUMENT:
+        errors["appointment_document"] = N_("At most 300 characters.")
+    if not 1 <= rules.min_scores <= 50:
+        errors["min_scores"] = N_("Enter a whole number from 1 to 50.")
+    if not 1 <= rules.vote_quorum_percent <= 100:
+        errors["vote_quorum_percent"] = N_("Enter a whole number from 1 to 100.")
+    if (
+        not rules.tie_break
+        or any(t not in TIE_BREAKS for t in rules.tie_break)
+        or len(set(rules.tie_break)) != len(rules.tie_break)
+    ):
+        errors["tie_break"] = N_("Choose each tie-break at most once.")
+    return errors
+
+
+async def set_rules(*, actor_id: int, edition_id: int, rules: JuryRules) -> JuryRules:
+    """Fix how the jury works; refused once scoring has opened."""
+    rules = JuryRules(**{**rules.__dict__, "appointment_document": clean_line(rules.appointment_document)})
+    if errors := rules_errors(rules):
+        raise InvalidInput(errors)
+    values: dict[Any, Any] = {
+        JurySettings.appointment_document: rules.appointment_document,
+        JurySettings.score_visibility: rules.score_visibility.value,
+        JurySettings.min_scores: rules.min_scores,
+        JurySettings.normalise: rules.normalise,
+        JurySettings.tie_break: ",".join(rules.tie_break),
+        JurySettings.vote_quorum_percent: rules.vote_quorum_percent,
+        JurySettings.majority: rules.majority.value,
+    }
+    async with write_transaction():
+        edition = await get_edition(edition_id)
+        if edition.state not in SETUP_STATES:
+            raise NotAllowed(N_("The jury's rules are fixed once scoring has opened."))
+        if await JurySettings.exists().where(JurySettings.edition == edition_id):
+            await JurySettings.update(values).where(JurySettings.edition == edition_id)
+        else:
+            await JurySettings(edition=edition_id, **{c._meta.name: v for c, v in values.items()}).save()
+        await audit.record(
+            "jury.rules_set",
+            actor_id=actor_id,
+            object_type="edition",
+            object_id=edition_id,
+            data={k: (list(v) if isinstance(v, tuple) else v) for k, v in rules.__dict__.items()},
+        )
+    return await rules_of(edition_id)
+
+
+def _organisations(raw: str) -> tuple[str, ...]:
+    return tuple(line for line in (clean_line(x) for x in raw.splitlines()) if line)
+
+
+async def members(edition_id: int) -> list[Juror]:
+    rows = (
+        await JuryMember.select(
+            JuryMember.user,
+            JuryMember.is_chair,
+            JuryMember.organisations,
+            JuryMember.user.display_name,
+            JuryMember.user.email,
+            JuryMember.user.language,
+        )
+        .where(JuryMember.edition == edition_id)
+        .order_by(JuryMember.id)
+    )
+    return [
+        Juror(
+            user_id=r["user"],
+            display_name=r["user.display_name"],
+            email=r["user.email"],
+            is_chair=r["is_chair"],
+            organisations=_organisations(r["organisations"]),
+            language=r["user.language"],
+        )
+        for r in rows
+    ]
+
+
+async def require_member(edition_id: int, user_id: int) -> Juror:
+    """The juror's membership; NotFound for anyone else, so an edition's existence is not shown."""
+    for juror in await members(edition_id):
+        if juror.user_id == user_id:
+            return juror
+    raise NotFound()
+
+
+async def require_chair(edition_id: int, user_id: int) -> Juror:
+    juror = await require_member(edition_id, user_id)
+    if not juror.is_chair:
+        raise NotAllowed(N_("Only the chair of the jury can do this."))
+    return juror
+
+
+async def editions_of(user_id: int) -> list[EditionView]:
+    """The editions a juror belongs to, newest first (only those the jury works on)."""
+    rows = await JuryMember.select(JuryMember.edition).where(JuryMember.user == user_id)
+    found = [await get_edition(r["edition"]) for r in rows]
+    return sorted((e for e in found if e.state in JURY_STATES), key=lambda e: e.activity_year, reverse=True)
+
+
+async def appoint(*, actor_id: int, edition_id: int, user_id: int, organisations: str = "", base_url: str) -> Juror:
+    """Appoint a juror (an account with the juror role) and tell them by mail."""
+    if len(organisations) > MAX_ORGANISATIONS:
+        raise InvalidInput({"organisations": N_("At most 2000 characters.")})
+    account = await accounts.get_account(user_id)
+    if account is None or not account.is_active:
+        raise NotFound()
+    if not account.has_role(Role.JUROR):
+        raise NotAJuror()
+    try:
+        async with write_transaction():
+            edition = await get_edition(edition_id)
+            if edition.state not in SETUP_STATES:
+                raise NotAllowed(N_("Jurors are appointed before scoring opens."))
+            await JuryMember(
+                edition=edition_id,
+                user=user_id,
+                organisations="\n".join(_organisations(organisations)),
+                appointed_at=utcnow(),
+            ).save()
+            language = account.language
+            await queue_mail(
+                to=account.email,
+                subject=translate(language, N_("You are a member of the jury, %(edition)s"), edition=edition.label),
+                body="\n\n".join(
+                    [
+                        translate(language, N_("Hello %(name)s,"), name=account.display_name),
+                        translate(
+                            language,
+                            N_(
+                                "You have been appointed to the jury of the title %(title)s, %(edition)s. "
+                                "Before you see any nomination you will declare possible conflicts of interest."
+                            ),
+                            title=translate(language, N_("Krakow Ambassador of Multiculturalism")),
+                            edition=edition.label,
+                        ),
+                        f"{base_url}/jury",
+                    ]
+                ),
+                language=language,
+            )
+            await audit.record(
+                "jury.appointed",
+                actor_id=actor_id,
+                object_type="edition",
+                object_id=edition_id,
+                data={"juror": user_id},
+            )
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise InvalidInput({"user_id": N_("This person is already on the jury.")}) from exc
+        raise
+    return await require_member(edition_id, user_id)
+
+
+async def update_organisations(*, actor_id: int, edition_id: int, user_id: int, organisations: str) -> Juror:
+    """The organisations a juror works for, used to detect conflicts."""
+    if len(organisations) > MAX_ORGANISATIONS:
+        raise InvalidInput({"organisations": N_("At most 2000 characters.")})
+    async with write_transaction():
+        await require_member(edition_id, user_id)
+        await JuryMember.update({JuryMember.organisations: "\n".join(_organisations(organisations))}).where(
+            (JuryMember.edition == edition_id) & (JuryMember.user == user_id)
+        )
+        await audit.record(
+            "jury.organisations_set",
+            actor_id=actor_id,
+            object_type="edition",
+            object_id=edition_id,
+            data={"juror": user_id},
+        )
+    return await require_member(edition_id, user_id)
+
+
+async def set_chair(*, actor_id: int, edition_id: int, user_id: int) -> Juror:
+    async with write_transaction():
+        await require_member(edition_id, user_id)
+        edition = await get_edition(edition_id)
+        if edition.state not in SETUP_STATES | {EditionState.JURY_SCORING}:
+            raise NotAllowed(N_("The chair can no longer be changed."))
+        await JuryMember.update({JuryMember.is_chair: False}).where(JuryMember.edition == edition_id)
+        await JuryMember.update({JuryMember.is_chair: True}).where(
+            (JuryMember.edition == edition_id) & (JuryMember.user == user_id)
+        )
+        await audit.record(
+            "jury.chair_named", actor_id=actor_id, object_type="edition", object_id=edition_id, data={"juror": user_id}
+        )
+    return await require_member(edition_id, user_id)
+
+
+async def remove(*, actor_id: int, edition_id: int, user_id: int) -> None:
+    """Take a juror off the jury before scoring opens (their declarations are kept in the audit)."""
+    async with write_transaction():
+        await require_member(edition_id, user_id)
+        edition = await get_edition(edition_id)
+        if edition.state not in SETUP_STATES:
+            raise NotAllowed(N_("Jurors are removed only before scoring opens."))
+        for table in (ConflictDeclaration, DetectedConflict):
+            await table.delete().where((table.edition == edition_id) & (table.juror == user_id))
+        await JuryMember.delete().where((JuryMember.edition == edition_id) & (JuryMember.user == user_id))
+        await audit.record(
+            "jury.removed", actor_id=actor_id, object_type="edition", object_id=edition_id, data={"juror": user_id}
+        )
+
+
+async def candidates(edition_id: int) -> list[dict[str, Any]]:
+    """Active juror accounts not yet on this edition's jury (for the clerk's appointment list)."""
+    taken = JuryMember.select(JuryMember.user).where(JuryMember.edition == edition_id)
+    rows = await (
+        User.select(User.id, User.display_name, User.email)
+        .where(
+            User.id.is_in(UserRole.select(UserRole.user).where(UserRole.role == Role.JUROR.value))
+            & (User.is_active == True)  # noqa: E712 - a column expression, not a comparison
+            & User.id.not_in(taken)
+        )
+        .order_by(User.display_name)
+    )
+    return list(rows)

@@ -1,0 +1,426 @@
+"""Scoring: jurors score shortlisted nominations on the edition's criteria.
+
+Every read for a juror passes ``_open_for`` (member, all conflicts declared, not conflicted,
+nomination before the jury), so a conflicted juror gets NotFound from the query itself.
+Scores can be saved as a draft, submitted, and revised until the chair closes scoring;
+each save writes the old and new values to the audit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from ambassador.db import utcnow, write_transaction
+from ambassador.domain import audit, conflicts, editions
+from ambassador.domain.editions import EditionView, get_edition
+from ambassador.domain.jury import Juror, members, require_chair, require_member, rules_of
+from ambassador.domain.nominations import AttachmentInfo, attachment_content, attachments_of, view
+from ambassador.domain.outbox import queue_mail
+from ambassador.enums import EditionState, NominationState, ScoreVisibility, SheetStatus
+from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound
+from ambassador.i18n import translate
+from ambassador.tables import Nomination, Score, ScoreSheet
+from ambassador.text import clean_text
+
+MAX_COMMENT = 4000
+# The jury scores these; earlier states are still with the clerk.
+SCORED = (
+    NominationState.SHORTLISTED,
+    NominationState.RECOMMENDED,
+    NominationState.APPROVED,
+    NominationState.NOT_APPROVED,
+    NominationState.LAUREATE,
+)
+
+
+class DeclareFirst(DomainError):
+    message = N_("Declare your conflicts of interest for every nomination first.")
+
+
+class ScoringClosed(DomainError):
+    message = N_("Scoring is not open for this edition.")
+
+
+@dataclass(frozen=True)
+class JuryDossier:
+    """What a juror sees of a nomination: no contact data, no nominator's address."""
+
+    id: int
+    reference: str
+    category: str
+    nominee_name: str
+    organisation_kind: str
+    organisation_website: str
+    descriptions: dict[int, str]
+    links: tuple[str, ...]
+    nominator_name: str
+    nominator_relation: str
+    attachments: tuple[AttachmentInfo, ...]
+    merged: tuple[JuryDossier, ...] = ()
+
+
+@dataclass(frozen=True)
+class SheetView:
+    juror_id: int
+    juror_name: str
+    nomination_id: int
+    status: SheetStatus
+    values: dict[int, int | None]
+    comments: dict[int, str]
+    comment: str
+    submitted_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    values: dict[int, int | None] = field(default_factory=dict)
+    comments: dict[int, str] = field(default_factory=dict)
+    comment: str = ""
+
+
+async def _open_for(juror_id: int, nomination_id: int) -> tuple[dict[str, Any], EditionView, Juror]:
+    """The nomination row if this juror may see it; NotFound otherwise (even if it exists)."""
+    row = await Nomination.select().where(Nomination.id == nomination_id).first()
+    if row is None or row["state"] not in {s.value for s in SCORED}:
+        raise NotFound()
+    juror = await require_member(row["edition"], juror_id)
+    if nomination_id in await conflicts.conflicted_ids(row["edition"], juror_id):
+        raise NotFound()
+    if not await conflicts.has_declared_all(row["edition"], juror_id):
+        raise DeclareFirst()
+    return row, await get_edition(row["edition"]), juror
+
+
+def _jury_view(
+    row: dict[str, Any], files: tuple[AttachmentInfo, ...], merged: tuple[JuryDossier, ...] = ()
+) -> JuryDossier:
+    n = view(row, files)
+    return JuryDossier(
+        id=n.id,
+        reference=n.reference,
+        category=n.category.value,
+        nominee_name=n.nominee_name,
+        organisation_kind=n.organisation_kind,
+        organisation_website=n.organisation_website,
+        descriptions=n.descriptions,
+        links=tuple(n.link_list),
+        nominator_name=n.nominator_name,
+        nominator_relation=n.nominator_relation,
+        attachments=files,
+        merged=merged,
+    )
+
+
+async def dossier_for_juror(juror_id: int, nomination_id: int) -> JuryDossier:
+    row, _, _ = await _open_for(juror_id, nomination_id)
+    merged_rows = await Nomination.select().where(Nomination.merged_into == nomination_id).order_by(Nomination.number)
+    files = await attachments_of([nomination_id, *[r["id"] for r in merged_rows]])
+    merged = tuple(_jury_view(r, files[r["id"]]) for r in merged_rows)
+    return _jury_view(row, files[nomination_id], merged)
+
+
+async def attachment_for_juror(juror_id: int, nomination_id: int, attachment_id: int) -> tuple[AttachmentInfo, bytes]:
+    """A file of the nomination or of one merged into it, if the juror may see the nomination."""
+    await _open_for(juror_id, nomination_id)
+    owners = [
+        nomination_id,
+        *[r["id"] for r in await Nomination.select(Nomination.id).where(Nomination.merged_into == nomination_id)],
+    ]
+    for owner in owners:
+        try:
+            return await attachment_content(owner, attachment_id)
+        except NotFound:
+            continue
+    raise NotFound()
+
+
+async def _sheets(where: Any) -> list[SheetView]:
+    rows = (
+        await ScoreSheet.select(*ScoreSheet.all_columns(), ScoreSheet.juror.display_name)
+        .where(where)
+        .order_by(ScoreSheet.id)
+    )
+    if not rows:
+        return []
+    scores = await Score.select().where(Score.sheet.is_in([r["id"] for r in rows]))
+    by_sheet: dict[int, list[dict[str, Any]]] = {}
+    for s in scores:
+        by_sheet.setdefault(s["sheet"], []).append(s)
+    return [
+        SheetView(
+            juror_id=r["juror"],
+            juror_name=r["juror.display_name"],
+            nomination_id=r["nomination"],
+            status=SheetStatus(r["status"]),
+            values={s["criterion"]: s["value"] for s in by_sheet.get(r["id"], [])},
+            comments={s["criterion"]: s["comment"] for s in by_sheet.get(r["id"], []) if s["comment"]},
+            comment=r["comment"],
+            submitted_at=r["submitted_at"],
+        )
+        for r in rows
+    ]
+
+
+async def own_sheet(juror_id: int, nomination_id: int) -> SheetView | None:
+    await _open_for(juror_id, nomination_id)
+    found = await _sheets((ScoreSheet.juror == juror_id) & (ScoreSheet.nomination == nomination_id))
+    return found[0] if found else None
+
+
+async def others_sheets(juror_id: int, nomination_id: int) -> list[SheetView]:
+    """Other jurors' submitted sheets, when the edition's rule lets this juror see them."""
+    _, edition, _ = await _open_for(juror_id, nomination_id)
+    rule = (await rules_of(edition.id)).score_visibility
+    if rule == ScoreVisibility.NEVER:
+        return []
+    if rule == ScoreVisibility.AFTER_OWN:
+        own = await _sheets((ScoreSheet.juror == juror_id) & (ScoreSheet.nomination == nomination_id))
+        if not own or own[0].status != SheetStatus.SUBMITTED:
+            return []
+    return await _sheets(
+        (ScoreSheet.nomination == nomination_id)
+        & (ScoreSheet.juror != juror_id)
+        & (ScoreSheet.status == SheetStatus.SUBMITTED.value)
+    )
+
+
+def _check(edition: EditionView, data: ScoreInput, submit: bool) -> tuple[dict[int, int | None], dict[int, str], str]:
+    errors: dict[str, str] = {}
+    criteria = [c.id for c in edition.criteria if c.id is not None]
+    values = {c: data.values.get(c) for c in criteria}
+    comments = {c: clean_text(data.comments.get(c, "")) for c in criteria}
+    comment = clean_text(data.comment)
+    for c, value in values.items():
+        if value is not None and not edition.score_min <= value <= edition.score_max:
+            errors[f"score_{c}"] = N_("Give a whole number on the scale.")
+        elif value is None and submit:
+            errors[f"score_{c}"] = N_("Give a score for every criterion before submitting.")
+        if len(comments[c]) > MAX_COMMENT:
+            errors[f"comment_{c}"] = N_("At most 4000 characters.")
+    if len(comment) > MAX_COMMENT:
+        errors["comment"] = N_("At most 4000 characters.")
+    if errors:
+        raise InvalidInput(errors)
+    return values, comments, comment
+
+
+async def save(
+    *, juror_id: int, nomination_id: int, data: ScoreInput, submit: bool, now: dt.datetime | None = None
+) -> SheetView:
+    """Save a draft or submit; a submitted sheet stays submitted when revised."""
+    now = now or utcnow()
+    async with write_transaction():
+        row, edition, _ = await _open_for(juror_id, nomination_id)
+        if edition.state != EditionState.JURY_SCORING:
+            raise ScoringClosed()
+        values, comments, comment = _check(edition, data, submit)
+        sheet = (
+            await ScoreSheet.select()
+            .where((ScoreSheet.juror == juror_id) & (ScoreSheet.nomination == nomination_id))
+            .first()
+        )
+        old: dict[int, int | None] = {}
+        if sheet is None:
+            status = SheetStatus.SUBMITTED if submit else SheetStatus.DRAFT
+            created = ScoreSheet(
+                edition=edition.id,
+                juror=juror_id,
+                nomination=nomination_id,
+                status=status.value,
+                comment=comment,
+                updated_at=now,
+                submitted_at=now if submit else None,
+            )
+            await created.save()
+            sheet_id = created.id
+        else:
+            sheet_id = sheet["id"]
+            if sheet["status"] == SheetStatus.VOID.value:
+                raise NotFound()
+            was_submitted = sheet["status"] == SheetStatus.SUBMITTED.value
+            status = SheetStatus.SUBMITTED if submit or was_submitted else SheetStatus.DRAFT
+            if was_submitted and not all(v is not None for v in values.values()):
+                raise InvalidInput({"form": N_("Give a score for every criterion before submitting.")})
+            old = {s["criterion"]: s["value"] for s in await Score.select().where(Score.sheet == sheet_id)}
+            await ScoreSheet.update(
+                {
+                    ScoreSheet.status: status.value,
+                    ScoreSheet.comment: comment,
+                    ScoreSheet.updated_at: now,
+                    ScoreSheet.submitted_at: now if status == SheetStatus.SUBMITTED else None,
+                }
+            ).where(ScoreSheet.id == sheet_id)
+            await Score.delete().where(Score.sheet == sheet_id)
+        for criterion_id, value in values.items():
+            await Score(sheet=sheet_id, criterion=criterion_id, value=value, comment=comments[criterion_id]).save()
+        changes = [
+            {"criterion": c, "old": old.get(c), "new": v} for c, v in values.items() if old.get(c) != v or not old
+        ]
+        await audit.record(
+            f"score.{status.value}",
+            actor_id=juror_id,
+            object_type="nomination",
+            object_id=row["id"],
+            data={"changes": changes},
+        )
+    found = await _sheets(ScoreSheet.id == sheet_id)
+    return found[0]
+
+
+@dataclass(frozen=True)
+class Progress:
+    juror: Juror
+    to_score: int
+    drafts: int
+    submitted: int
+    conflicted: int
+    declared_all: bool
+
+    @property
+    def left(self) -> int:
+        return self.to_score - self.submitted
+
+
+async def _scored_ids(edition_id: int) -> list[int]:
+    rows = await Nomination.select(Nomination.id).where(
+        (Nomination.edition == edition_id) & Nomination.state.is_in([s.value for s in SCORED])
+    )
+    return [r["id"] for r in rows]
+
+
+async def progress(edition_id: int) -> list[Progress]:
+    """Who has scored what (for the clerk, the chair, and each juror's own line)."""
+    scored = set(await _scored_ids(edition_id))
+    sheets = await ScoreSheet.select(ScoreSheet.juror, ScoreSheet.nomination, ScoreSheet.status).where(
+        ScoreSheet.edition == edition_id
+    )
+    result = []
+    for juror in await members(edition_id):
+        blocked = await conflicts.conflicted_ids(edition_id, juror.user_id) & scored
+        mine = [s for s in sheets if s["juror"] == juror.user_id and s["nomination"] in scored - blocked]
+        result.append(
+            Progress(
+                juror=juror,
+                to_score=len(scored - blocked),
+                drafts=sum(1 for s in mine if s["status"] == SheetStatus.DRAFT.value),
+                submitted=sum(1 for s in mine if s["status"] == SheetStatus.SUBMITTED.value),
+                conflicted=len(blocked),
+                declared_all=await conflicts.has_declared_all(edition_id, juror.user_id),
+            )
+        )
+    return result
+
+
+async def to_score(edition_id: int, juror_id: int) -> list[tuple[int, str, str, SheetStatus | None]]:
+    """The juror's list: (id, nominee, category, own sheet status); conflicted ones left out."""
+    await require_member(edition_id, juror_id)
+    blocked = await conflicts.conflicted_ids(edition_id, juror_id)
+    rows = (
+        await Nomination.select(Nomination.id, Nomination.nominee_name, Nomination.category)
+        .where((Nomination.edition == edition_id) & Nomination.state.is_in([s.value for s in SCORED]))
+        .order_by(Nomination.number)
+    )
+    own = {
+        s["nomination"]: SheetStatus(s["status"])
+        for s in await ScoreSheet.select(ScoreSheet.nomination, ScoreSheet.status).where(
+            (ScoreSheet.edition == edition_id) & (ScoreSheet.juror == juror_id)
+        )
+    }
+    return [(r["id"], r["nominee_name"], r["category"], own.get(r["id"])) for r in rows if r["id"] not in blocked]
+
+
+async def remind(*, actor_id: int, edition_id: int, base_url: str) -> int:
+    """Mail every juror who still has nominations to score or conflicts to declare."""
+    edition = await get_edition(edition_id)
+    if edition.state != EditionState.JURY_SCORING:
+        raise ScoringClosed()
+    behind = [p for p in await progress(edition_id) if p.left > 0 or not p.declared_all]
+    async with write_transaction():
+        for p in behind:
+            language = p.juror.language
+            await queue_mail(
+                to=p.juror.email,
+                subject=translate(language, N_("Reminder: scoring for %(edition)s"), edition=edition.label),
+                body="\n\n".join(
+                    [
+                        translate(language, N_("Hello %(name)s,"), name=p.juror.display_name),
+                        translate(
+                            language,
+                            N_("You still have %(count)s nominations to score in %(edition)s."),
+                            count=p.left,
+                            edition=edition.label,
+                        ),
+                        f"{base_url}/jury/editions/{edition_id}",
+                    ]
+                ),
+                language=language,
+            )
+        await audit.record(
+            "scoring.reminded",
+            actor_id=actor_id,
+            object_type="edition",
+            object_id=edition_id,
+            data={"jurors": [p.juror.user_id for p in behind]},
+        )
+    return len(behind)
+
+
+async def open_scoring(*, actor_id: int, edition_id: int) -> EditionView:
+    """The clerk opens scoring: needs a jury with a chair, then the edition's precondition."""
+    jurors = await members(edition_id)
+    if not jurors:
+        raise NotAllowed(N_("Appoint the jury first."))
+    if not any(j.is_chair for j in jurors):
+        raise NotAllowed(N_("Name the chair of the jury first."))
+    opened = await editions.advance(actor_id=actor_id, edition_id=edition_id, target=EditionState.JURY_SCORING)
+    await conflicts.detect(edition_id)
+    return opened
+
+
+async def close_scoring(*, chair_id: int, edition_id: int) -> EditionView:
+    """Only the chair closes scoring; after this no score changes."""
+    await require_chair(edition_id, chair_id)
+    return await editions.advance(actor_id=chair_id, edition_id=edition_id, target=EditionState.DELIBERATION)
+
+
+async def submitted_sheets(edition_id: int) -> list[SheetView]:
+    """Every submitted, non-void sheet of the edition, conflicted pairs excluded (for results)."""
+    sheets = await _sheets((ScoreSheet.edition == edition_id) & (ScoreSheet.status == SheetStatus.SUBMITTED.value))
+    excluded = conflicts.conflicted_pairs(await conflicts.matrix(edition_id))
+    return [s for s in sheets if (s.juror_id, s.nomination_id) not in excluded]
+
+
+async def export_rows(edition_id: int) -> list[list[str]]:
+    """All submitted scores as CSV rows for the clerk, header first."""
+    edition = await get_edition(edition_id)
+    references = {
+        r["id"]: (r["reference"], r["nominee_name"], r["category"])
+        for r in await Nomination.select(
+            Nomination.id, Nomination.reference, Nomination.nominee_name, Nomination.category
+        ).where(Nomination.edition == edition_id)
+    }
+    criteria = [c for c in edition.criteria if c.id is not None]
+    header = [
+        "reference",
+        "category",
+        "nominee",
+        "juror",
+        *[f"criterion {i + 1} (weight {c.weight})" for i, c in enumerate(criteria)],
+        "comment",
+    ]
+    rows = [header]
+    for sheet in await submitted_sheets(edition_id):
+        reference, nominee, category = references[sheet.nomination_id]
+        rows.append(
+            [
+                reference,
+                category,
+                nominee,
+                sheet.juror_name,
+                *["" if sheet.values.get(c.id or 0) is None else str(sheet.values.get(c.id or 0)) for c in criteria],
+                sheet.comment,
+            ]
+        )
+    return rows
