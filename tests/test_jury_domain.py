@@ -1,0 +1,237 @@
+"""The jury's rules in the domain: membership, conflicts, scoring phases, votes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ambassador.db import utcnow
+from ambassador.domain import conflicts, deliberation, editions, formal_check, jury, nominations, scoring
+from ambassador.domain.conflicts import NomineeFacts
+from ambassador.domain.deliberation import Tally
+from ambassador.domain.editions import EditionView
+from ambassador.domain.jury import Juror, JuryRules
+from ambassador.domain.scoring import ScoreInput
+from ambassador.enums import (
+    ConflictKind,
+    Distinction,
+    EditionState,
+    Majority,
+    NominationState,
+    Role,
+    SheetStatus,
+    VoteChoice,
+)
+from ambassador.errors import InvalidInput, NotAllowed, NotFound
+from ambassador.tables import AuditEntry, Edition, Nomination
+from tests.factories import make_edition, make_user, nomination_data
+
+BASE = "http://testserver.local"
+
+
+def _juror(name: str = "Anna Jaśkowiak", email: str = "anna@um.krakow.pl", *organisations: str) -> Juror:
+    return Juror(user_id=1, display_name=name, email=email, is_chair=False, organisations=organisations)
+
+
+def _facts(**changes: str) -> NomineeFacts:
+    values = {
+        "nominee_name": "Fundacja Dialog",
+        "nominee_email": "",
+        "nominator_name": "Jan Nowak",
+        "nominator_email": "jan@example.net",
+        "nominator_organisation": "",
+    } | changes
+    return NomineeFacts(nomination_id=1, **values)
+
+
+def test_detection_evidence_folds_case_and_diacritics_and_skips_webmail() -> None:
+    assert conflicts.evidence(_juror(), _facts()) == []
+    assert conflicts.evidence(_juror(), _facts(nominator_name="ANNA JASKOWIAK")) == ["juror's name in the nominator"]
+    assert conflicts.evidence(_juror(), _facts(nominee_name="Stowarzyszenie im. Jaśkowiak")) == [
+        "juror's surname in the nominee"
+    ]
+    assert conflicts.evidence(_juror(), _facts(nominator_email="ANNA@um.krakow.pl")) == [
+        "same address as the nominator email"
+    ]
+    assert conflicts.evidence(_juror(), _facts(nominee_email="biuro@um.krakow.pl")) == [
+        "same organisation domain as the nominee email (um.krakow.pl)"
+    ]
+    webmail = _juror("Ewa Zielona", "ewa@gmail.com")
+    assert conflicts.evidence(webmail, _facts(nominator_email="other@gmail.com")) == []
+    member = _juror("Ewa Zielona", "ewa@x.example", "Fundacja Dialog")
+    assert conflicts.evidence(member, _facts()) == ["juror's organisation 'Fundacja Dialog' in the nominee"]
+
+
+def _tally(votes_for: int, against: int, abstain: int, chair: VoteChoice | None, eligible: int = 7) -> Tally:
+    return Tally(
+        proposal_id=1,
+        nomination_id=1,
+        reference="2025/0001",
+        nominee_name="X",
+        category="B",
+        distinction=Distinction.TITLE,
+        eligible=tuple(range(eligible)),
+        excluded=(),
+        votes_for=votes_for,
+        against=against,
+        abstain=abstain,
+        quorum=deliberation.quorum_for(eligible, JuryRules()),
+        chair_choice=chair,
+    )
+
+
+def test_vote_rules_majority_quorum_and_chairs_casting_vote() -> None:
+    assert deliberation.quorum_for(7, JuryRules()) == 4
+    assert deliberation.decide(_tally(3, 1, 0, None), Majority.SIMPLE) == (True, False)
+    assert deliberation.decide(_tally(2, 1, 0, None), Majority.SIMPLE) == (False, False)  # 3 < quorum 4
+    assert deliberation.decide(_tally(2, 2, 1, VoteChoice.FOR), Majority.SIMPLE) == (True, True)
+    assert deliberation.decide(_tally(2, 2, 1, VoteChoice.AGAINST), Majority.SIMPLE) == (False, True)
+    assert deliberation.decide(_tally(3, 1, 2, None), Majority.ABSOLUTE) == (False, True)  # 3 of 6 is not more
+    assert deliberation.decide(_tally(4, 1, 2, None), Majority.ABSOLUTE) == (True, False)
+
+
+async def _jury_edition(jurors: int = 3) -> tuple[EditionView, int, list[int], list[int]]:
+    """An edition in jury scoring with two shortlisted nominations and ``jurors`` jurors."""
+    clerk = (await make_user("clerk@city.example", (Role.CLERK,))).id
+    edition = await make_edition(clerk_id=clerk)
+    ids = []
+    for index, name in enumerate(("Olena Kovalenko", "Tomasz Wiśniewski")):
+        entered = await formal_check.enter_paper_nomination(
+            actor_id=clerk,
+            edition_id=edition.id,
+            data=nomination_data(edition, nominee_name=name, nominee_email="", nominator_email=""),
+            uploads=[],
+            received_on=utcnow().date(),
+            base_url=BASE,
+        )
+        ids.append(entered.nomination_id)
+        await formal_check.decide(actor_id=clerk, nomination_id=entered.nomination_id, accept=True, reason="")
+        await nominations.record_paper_consent(
+            actor_id=clerk, nomination_id=entered.nomination_id, given=True, note=f"binder {index}"
+        )
+    await Edition.update({Edition.closes_at: utcnow() - dt.timedelta(seconds=1)}).where(Edition.id == edition.id)
+    await editions.advance(actor_id=clerk, edition_id=edition.id, target=EditionState.FORMAL_CHECK)
+    for nomination_id in ids:
+        await formal_check.shortlist(actor_id=clerk, nomination_id=nomination_id)
+    members = []
+    for index in range(jurors):
+        user = await make_user(f"juror{index}@jury.example.net", (Role.JUROR,), name=f"Juror Number{index}")
+        await jury.appoint(actor_id=clerk, edition_id=edition.id, user_id=user.id, base_url=BASE)
+        members.append(user.id)
+    await jury.set_chair(actor_id=clerk, edition_id=edition.id, user_id=members[0])
+    edition = await scoring.open_scoring(actor_id=clerk, edition_id=edition.id)
+    return edition, clerk, members, ids
+
+
+def _full(edition: EditionView, value: int, comment: str = "") -> ScoreInput:
+    return ScoreInput(values={c.id: value for c in edition.criteria if c.id is not None}, comment=comment)
+
+
+async def _declare_none(edition: EditionView, juror_id: int, nomination_ids: list[int]) -> None:
+    for nomination_id in nomination_ids:
+        await conflicts.declare(juror_id=juror_id, edition_id=edition.id, nomination_id=nomination_id, conflicted=False)
+
+
+async def test_a_juror_opens_nothing_before_declaring_and_nothing_conflicted_after() -> None:
+    edition, _, (chair, second, _third), (first_id, second_id) = await _jury_edition()
+    with pytest.raises(scoring.DeclareFirst):
+        await scoring.dossier_for_juror(second, first_id)
+    await conflicts.declare(
+        juror_id=second, edition_id=edition.id, nomination_id=first_id, conflicted=True, kind=ConflictKind.FAMILY
+    )
+    await conflicts.declare(juror_id=second, edition_id=edition.id, nomination_id=second_id, conflicted=False)
+    assert (await scoring.dossier_for_juror(second, second_id)).nominee_name == "Tomasz Wiśniewski"
+    with pytest.raises(NotFound):
+        await scoring.dossier_for_juror(second, first_id)
+    with pytest.raises(NotFound):
+        await scoring.save(juror_id=second, nomination_id=first_id, data=_full(edition, 5), submit=True)
+    assert [item[0] for item in await scoring.to_score(edition.id, second)] == [second_id]
+    outsider = await make_user("outsider@jury.example.net", (Role.JUROR,))
+    with pytest.raises(NotFound):
+        await scoring.dossier_for_juror(outsider.id, second_id)
+    with pytest.raises(NotFound):
+        await conflicts.declaration_list(edition.id, outsider.id)
+    assert chair != second
+
+
+async def test_other_scores_are_visible_after_ones_own_and_a_late_conflict_voids_scores() -> None:
+    edition, _, (chair, second, third), ids = await _jury_edition()
+    for juror in (chair, second, third):
+        await _declare_none(edition, juror, ids)
+    await scoring.save(juror_id=chair, nomination_id=ids[0], data=_full(edition, 7, "Strong work"), submit=True)
+    assert await scoring.others_sheets(second, ids[0]) == []
+    await scoring.save(juror_id=second, nomination_id=ids[0], data=_full(edition, 4), submit=False)
+    assert await scoring.others_sheets(second, ids[0]) == []
+    await scoring.save(juror_id=second, nomination_id=ids[0], data=_full(edition, 5), submit=True)
+    assert [(s.juror_id, s.comment) for s in await scoring.others_sheets(second, ids[0])] == [(chair, "Strong work")]
+    await conflicts.declare(
+        juror_id=chair, edition_id=edition.id, nomination_id=ids[0], conflicted=True, kind=ConflictKind.BUSINESS
+    )
+    assert await scoring.others_sheets(second, ids[0]) == []
+    sheets = await scoring.submitted_sheets(edition.id)
+    assert [(s.juror_id, s.nomination_id) for s in sheets] == [(second, ids[0])]
+    progress = {p.juror.user_id: (p.to_score, p.submitted, p.conflicted) for p in await scoring.progress(edition.id)}
+    assert progress == {chair: (1, 0, 1), second: (2, 1, 0), third: (2, 0, 0)}
+
+
+async def test_scores_are_checked_revisions_audited_and_closed_scoring_refuses() -> None:
+    edition, _, (chair, second, _third), ids = await _jury_edition()
+    await _declare_none(edition, second, ids)
+    with pytest.raises(InvalidInput):
+        await scoring.save(juror_id=second, nomination_id=ids[0], data=_full(edition, 11), submit=False)
+    first = edition.criteria[0].id
+    assert first is not None
+    with pytest.raises(InvalidInput):
+        await scoring.save(juror_id=second, nomination_id=ids[0], data=ScoreInput(values={first: 5}), submit=True)
+    await scoring.save(juror_id=second, nomination_id=ids[0], data=_full(edition, 5), submit=True)
+    revised = await scoring.save(juror_id=second, nomination_id=ids[0], data=_full(edition, 6), submit=False)
+    assert revised.status == SheetStatus.SUBMITTED
+    entry = await AuditEntry.select(AuditEntry.action, AuditEntry.data).order_by(AuditEntry.id, ascending=False).first()
+    assert entry is not None
+    assert entry["action"] == "score.submitted"
+    assert '"old": 5' in str(entry["data"]) and '"new": 6' in str(entry["data"])
+    with pytest.raises(NotAllowed):
+        await scoring.close_scoring(chair_id=second, edition_id=edition.id)
+    await _declare_none(edition, chair, ids)
+    await scoring.close_scoring(chair_id=chair, edition_id=edition.id)
+    with pytest.raises(scoring.ScoringClosed):
+        await scoring.save(juror_id=second, nomination_id=ids[0], data=_full(edition, 9), submit=False)
+
+
+async def test_proposals_votes_and_the_signed_recommendation() -> None:
+    edition, _, (chair, second, third), ids = await _jury_edition()
+    for juror in (chair, second, third):
+        await _declare_none(edition, juror, ids)
+    with pytest.raises(deliberation.NotDeliberating):
+        await deliberation.propose(
+            chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
+        )
+    await scoring.close_scoring(chair_id=chair, edition_id=edition.id)
+    with pytest.raises(NotAllowed):
+        await deliberation.propose(
+            chair_id=second, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
+        )
+    first = await deliberation.propose(
+        chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
+    )
+    other = await deliberation.propose(
+        chair_id=chair, edition_id=edition.id, nomination_id=ids[1], distinction=Distinction.TITLE
+    )
+    with pytest.raises(NotAllowed):  # an edition's B titles: 2, both used
+        await deliberation.propose(
+            chair_id=chair, edition_id=edition.id, nomination_id=ids[1], distinction=Distinction.TITLE
+        )
+    for juror, choice in ((chair, VoteChoice.FOR), (second, VoteChoice.FOR), (third, VoteChoice.AGAINST)):
+        await deliberation.cast_vote(juror_id=juror, proposal_id=first, choice=choice)
+    for juror, choice in ((chair, VoteChoice.AGAINST), (second, VoteChoice.FOR), (third, VoteChoice.ABSTAIN)):
+        await deliberation.cast_vote(juror_id=juror, proposal_id=other, choice=choice)
+    tallies = {t.proposal_id: (t.votes_for, t.against, t.abstain) for t in await deliberation.tallies(edition.id)}
+    assert tallies == {first: (2, 1, 0), other: (1, 1, 1)}
+    recommended = await deliberation.recommend(chair_id=chair, edition_id=edition.id)
+    assert recommended.state == EditionState.RECOMMENDED
+    states = await Nomination.select(Nomination.id, Nomination.state).order_by(Nomination.id)
+    assert states == [
+        {"id": ids[0], "state": NominationState.RECOMMENDED.value},
+        {"id": ids[1], "state": NominationState.SHORTLISTED.value},
+    ]
