@@ -10,7 +10,7 @@ import datetime as dt
 import re
 
 from ambassador.db import utcnow, write_transaction
-from ambassador.domain import editions, formal_check, nominations
+from ambassador.domain import editions, formal_check, jury, nominations
 from ambassador.domain.editions import EditionData, default_criteria
 from ambassador.domain.nominations import NominationData, Upload
 from ambassador.enums import EditionState, Role
@@ -27,11 +27,11 @@ NOMINATIONS: tuple[tuple[str, str, bool, str, str, str, str, str, str, str, tupl
         "A",
         "Fundacja Kultury Bez Granic",
         False,
-        "biuro@bezgranic.example.org",
+        "biuro@bezgranic.example.com",
         "ngo",
         "0000123456",
         "Anna Nowak",
-        "anna.nowak@example.org",
+        "anna.nowak@example.com",
         "wolontariuszka",
         "pl",
         (
@@ -50,7 +50,7 @@ NOMINATIONS: tuple[tuple[str, str, bool, str, str, str, str, str, str, str, tupl
         "ngo",
         "0000123456",
         "Piotr Zieliński",
-        "piotr.zielinski@example.org",
+        "piotr.zielinski@example.com",
         "partner projektu",
         "pl",
         ("", "Współorganizacja Tygodnia Wielokulturowości na Kazimierzu.", "", ""),
@@ -60,11 +60,11 @@ NOMINATIONS: tuple[tuple[str, str, bool, str, str, str, str, str, str, str, tupl
         "B",
         "Olena Kovalenko",
         False,
-        "olena.kovalenko@example.org",
+        "olena.kovalenko@example.com",
         "",
         "",
         "Iryna Shevchenko",
-        "iryna.shevchenko@example.org",
+        "iryna.shevchenko@example.com",
         "koleżanka z pracy",
         "uk",
         (
@@ -83,7 +83,7 @@ NOMINATIONS: tuple[tuple[str, str, bool, str, str, str, str, str, str, str, tupl
         "",
         "",
         "Maria Lewandowska",
-        "maria.lewandowska@example.org",
+        "maria.lewandowska@example.com",
         "sąsiadka",
         "pl",
         ("Przewodnik po wielokulturowym Krakowie od 15 lat.", "Bezpłatne spacery dla 2000 osób rocznie.", "", ""),
@@ -93,11 +93,11 @@ NOMINATIONS: tuple[tuple[str, str, bool, str, str, str, str, str, str, str, tupl
         "B",
         "Amira Haddad",
         False,
-        "amira.haddad@example.org",
+        "amira.haddad@example.com",
         "",
         "",
         "John Smith",
-        "john.smith@example.org",
+        "john.smith@example.com",
         "colleague",
         "en",
         (
@@ -112,11 +112,11 @@ NOMINATIONS: tuple[tuple[str, str, bool, str, str, str, str, str, str, str, tupl
         "B",
         "Kacper Mazur",
         True,
-        "rodzice.mazur@example.org",
+        "rodzice.mazur@example.com",
         "",
         "",
         "Ewa Kaczmarek",
-        "ewa.kaczmarek@example.org",
+        "ewa.kaczmarek@example.com",
         "nauczycielka",
         "pl",
         ("W szkole od trzech lat prowadzi klub przyjaciół dla uczniów z zagranicy.", "", "", ""),
@@ -125,15 +125,18 @@ NOMINATIONS: tuple[tuple[str, str, bool, str, str, str, str, str, str, str, tupl
 )
 
 
-async def _demo_clerk() -> int:
-    row = (
-        await User.select(User.id)
-        .where(User.id.is_in(UserRole.select(UserRole.user).where(UserRole.role == Role.CLERK.value)))
-        .first()
+async def _with_role(role: Role) -> list[int]:
+    rows = await User.select(User.id).where(
+        User.id.is_in(UserRole.select(UserRole.user).where(UserRole.role == role.value))
     )
-    if row is None:
+    return [int(r["id"]) for r in rows]
+
+
+async def _demo_clerk() -> int:
+    clerks = await _with_role(Role.CLERK)
+    if not clerks:
         raise RuntimeError("the demo needs a clerk account (dev-setup creates one)")
-    return int(row["id"])
+    return clerks[0]
 
 
 async def _link_in_mail(to: str, pattern: re.Pattern[str]) -> str | None:
@@ -221,4 +224,9 @@ async def _load(base_url: str) -> str:
             await formal_check.decide(actor_id=clerk, nomination_id=submitted.nomination_id, accept=True, reason="")
             if nominee_email and (consent := await _link_in_mail(nominee_email, CONSENT_LINK)):
                 await nominations.answer_consent(token=consent, given=True)
+    # The demo juror sits on the jury (and chairs it), ready for scoring once nominations close.
+    for index, juror in enumerate(await _with_role(Role.JUROR)):
+        await jury.appoint(actor_id=clerk, edition_id=edition.id, user_id=juror, base_url=base_url)
+        if index == 0:
+            await jury.set_chair(actor_id=clerk, edition_id=edition.id, user_id=juror)
     return edition.label
