@@ -9,7 +9,7 @@ PORT ?= 8000
 export PICCOLO_CONF := ambassador.piccolo_conf
 PG_TEST_URL ?= $(or $(AMBASSADOR_TEST_POSTGRES_URL),postgresql://postgres@127.0.0.1:5432/test)
 
-.PHONY: help run install install-dev migrate test lint typecheck pytest pytest-pg messages clean
+.PHONY: help run install install-dev migrate test lint typecheck pytest pytest-pg bench messages clean
 
 help: ## Show the targets
 	@awk 'BEGIN{FS=":.*##"} /^[a-zA-Z_-]+:.*##/{printf "  \033[1m%-12s\033[0m %s\n",$$1,$$2}' $(MAKEFILE_LIST)
@@ -57,6 +57,9 @@ test: lint typecheck pytest ## Lint, type check, tests on SQLite and, when reach
 	else \
 		echo "PostgreSQL not reachable on 127.0.0.1:5432: PostgreSQL tests skipped"; \
 	fi
+
+bench: install-dev ## Benchmarks (speed targets; not part of make test)
+	$(BIN)/python bench/bench_results.py
 
 messages: install-dev ## Extract messages and update the pl/en/uk catalogs
 	@mkdir -p var

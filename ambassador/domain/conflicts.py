@@ -301,6 +301,9 @@ async def decide_detection(*, actor_id: int, detection_id: int, confirm: bool, r
                 DetectedConflict.decided_at: utcnow(),
             }
         ).where(DetectedConflict.id == detection_id)
+        if confirm:
+            # Confirming after a dismissal: the juror may have scored meanwhile.
+            await _void_sheets(row["juror"], row["nomination"], utcnow())
         await audit.record(
             f"conflict.detection_{status.value}",
             actor_id=actor_id,

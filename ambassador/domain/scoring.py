@@ -237,8 +237,8 @@ async def save(
             sheet_id = created.id
         else:
             sheet_id = sheet["id"]
-            if sheet["status"] == SheetStatus.VOID.value:
-                raise NotFound()
+            # A void sheet (its conflict since withdrawn or dismissed) starts again as a new one;
+            # ``_open_for`` has already refused a juror who is still conflicted.
             was_submitted = sheet["status"] == SheetStatus.SUBMITTED.value
             status = SheetStatus.SUBMITTED if submit or was_submitted else SheetStatus.DRAFT
             if was_submitted and not all(v is not None for v in values.values()):
@@ -368,14 +368,18 @@ async def remind(*, actor_id: int, edition_id: int, base_url: str) -> int:
 
 
 async def open_scoring(*, actor_id: int, edition_id: int) -> EditionView:
-    """The clerk opens scoring: needs a jury with a chair, then the edition's precondition."""
-    jurors = await members(edition_id)
-    if not jurors:
-        raise NotAllowed(N_("Appoint the jury first."))
-    if not any(j.is_chair for j in jurors):
-        raise NotAllowed(N_("Name the chair of the jury first."))
-    opened = await editions.advance(actor_id=actor_id, edition_id=edition_id, target=EditionState.JURY_SCORING)
-    await conflicts.detect(edition_id)
+    """The clerk opens scoring: the edition's precondition, a jury with a chair, then detection.
+
+    One transaction: a refusal changes nothing, and scoring never opens without detection.
+    """
+    async with write_transaction():
+        opened = await editions.advance(actor_id=actor_id, edition_id=edition_id, target=EditionState.JURY_SCORING)
+        jurors = await members(edition_id)
+        if not jurors:
+            raise NotAllowed(N_("Appoint the jury first."))
+        if not any(j.is_chair for j in jurors):
+            raise NotAllowed(N_("Name the chair of the jury first."))
+        await conflicts.detect(edition_id)
     return opened
 
 

@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n
-from ambassador.domain import editions
+from ambassador.domain import editions, scoring
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import CriterionData, EditionData, EditionView
 from ambassador.enums import ApprovingBody, EditionState, Role
@@ -309,7 +309,11 @@ class EditionController(Controller):
             refused = i18n.gettext(N_("This step is not possible in the edition's current state."))
             return detail_page(edition, refused, HTTP_400_BAD_REQUEST)
         try:
-            await editions.advance(actor_id=request.user.id, edition_id=edition.id, target=EditionState(target))
+            if target == EditionState.JURY_SCORING:
+                # Opening scoring checks the jury and its chair and runs conflict detection.
+                await scoring.open_scoring(actor_id=request.user.id, edition_id=edition.id)
+            else:
+                await editions.advance(actor_id=request.user.id, edition_id=edition.id, target=EditionState(target))
         except DomainError as exc:
             return detail_page(await edition_or_404(edition_id), message_of(exc), HTTP_409_CONFLICT)
         flash(request, i18n.gettext(N_("Saved.")), "success")

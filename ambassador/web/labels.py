@@ -10,10 +10,15 @@ from ambassador import i18n
 from ambassador.enums import (
     ApprovingBody,
     Category,
+    ConflictKind,
     ConsentState,
+    DetectionStatus,
     EditionState,
+    Majority,
     NominationState,
     OrganisationKind,
+    ScoreVisibility,
+    SheetStatus,
 )
 from ambassador.errors import N_
 
@@ -76,6 +81,57 @@ CONSENTS: dict[str, str] = {
     ConsentState.REFUSED: N_("consent refused"),
 }
 
+# Why a juror may not judge a nomination, as the juror declares it.
+CONFLICT_KINDS: dict[str, str] = {
+    ConflictKind.IS_NOMINEE: N_("is the nominee"),
+    ConflictKind.NOMINATED: N_("nominated them"),
+    ConflictKind.FAMILY: N_("family"),
+    ConflictKind.BUSINESS: N_("employment or business relation"),
+    ConflictKind.ORGANISATION: N_("board, staff or member of the nominee organisation"),
+    ConflictKind.OTHER: N_("other"),
+}
+
+# A juror's own score sheet on a nomination.
+SHEET_STATUSES: dict[str, str] = {
+    SheetStatus.DRAFT: N_("draft saved"),
+    SheetStatus.SUBMITTED: N_("submitted"),
+    SheetStatus.VOID: N_("voided by a conflict"),
+}
+
+# A clerk's decision on an automatically detected conflict.
+DETECTION_STATUSES: dict[str, str] = {
+    DetectionStatus.PENDING: N_("awaiting a decision"),
+    DetectionStatus.CONFIRMED: N_("confirmed"),
+    DetectionStatus.DISMISSED: N_("dismissed"),
+}
+
+# When a juror sees the other jurors' scores on a nomination.
+SCORE_VISIBILITIES: dict[str, str] = {
+    ScoreVisibility.AFTER_OWN: N_("after submitting their own"),
+    ScoreVisibility.NEVER: N_("never"),
+    ScoreVisibility.ALWAYS: N_("always"),
+}
+
+MAJORITIES: dict[str, str] = {
+    Majority.SIMPLE: N_("simple (more votes for than against)"),
+    Majority.ABSOLUTE: N_("absolute (more than half of the votes cast)"),
+}
+
+# How a tie in the ranking is broken (jury.TIE_BREAKS), one after another.
+TIE_BREAKS: dict[str, str] = {
+    "median": N_("median score"),
+    "top_scores": N_("number of top scores"),
+    "mean": N_("mean score"),
+    "vote": N_("jury vote"),
+}
+
+# The edition's rule on seeing other jurors' scores, as a sentence for the juror.
+SCORE_RULES: dict[str, str] = {
+    ScoreVisibility.AFTER_OWN: N_("Other jurors' scores are shown to you once you have submitted your own."),
+    ScoreVisibility.NEVER: N_("Other jurors' scores are not shown to you during scoring."),
+    ScoreVisibility.ALWAYS: N_("Other jurors' submitted scores are shown to you at any time."),
+}
+
 
 def _label(table: dict[str, str], value: object) -> str:
     key = str(value)
@@ -108,6 +164,35 @@ def nomination_state(value: object) -> str:
 
 def consent(value: object) -> str:
     return _label(CONSENTS, value)
+
+
+def conflict_kind(value: object) -> str:
+    return _label(CONFLICT_KINDS, value)
+
+
+def sheet_status(value: object) -> str:
+    """The juror's own sheet; no sheet yet reads "not scored"."""
+    return i18n.gettext(N_("not scored")) if value is None else _label(SHEET_STATUSES, value)
+
+
+def detection_status(value: object) -> str:
+    return _label(DETECTION_STATUSES, value)
+
+
+def score_visibility(value: object) -> str:
+    return _label(SCORE_VISIBILITIES, value)
+
+
+def majority(value: object) -> str:
+    return _label(MAJORITIES, value)
+
+
+def tie_break(value: object) -> str:
+    return _label(TIE_BREAKS, value)
+
+
+def score_rule(value: object) -> str:
+    return _label(SCORE_RULES, value)
 
 
 def options(table: dict[str, str]) -> list[tuple[str, str]]:

@@ -1,0 +1,470 @@
+"""Clerk pages for an edition's jury: appointment and rules, conflicts of interest, scoring progress."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
+
+from ambassador import i18n
+from ambassador.db import write_transaction
+from ambassador.domain import accounts, conflicts, formal_check, jury, scoring
+from ambassador.domain.accounts import Account
+from ambassador.domain.editions import EditionView
+from ambassador.domain.jury import JuryRules
+from ambassador.enums import LANGUAGES, DetectionStatus, EditionState, Majority, Role, ScoreVisibility
+from ambassador.errors import N_, DomainError, InvalidInput, NotFound
+from ambassador.settings import Settings
+from ambassador.web import labels
+from ambassador.web.downloads import NO_STORE
+from ambassador.web.editions import edition_or_404, message_of
+from ambassador.web.forms import MAX_ROW_ID, Form, read_form, require_row_id, translated_errors
+from ambassador.web.guards import requires_role, totp_enrolled
+
+AnyRequest = Request[Any, Account, Any]
+
+TIE_BREAK_SLOTS = len(jury.TIE_BREAKS)
+# A number out of every range, so the domain's message for the field is shown.
+NOT_A_NUMBER = -1
+# The chair may still change while the jury scores; afterwards the chair signs off.
+CHAIR_STATES = jury.SETUP_STATES | {EditionState.JURY_SCORING}
+# Detection voids the sheets it blocks, so it stops once scoring has closed.
+DETECTION_STATES = jury.SETUP_STATES | {EditionState.JURY_SCORING}
+CHOOSE_OPTION = N_("Choose one of the offered options.")
+
+
+def _integer(raw: str) -> int:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        return NOT_A_NUMBER
+
+
+def _row_id(raw: int | None) -> int | None:
+    """A posted row id, or None when no row can have it."""
+    return raw if raw is not None and 1 <= raw <= MAX_ROW_ID else None
+
+
+# --- the jury and its rules ---------------------------------------------------------------
+
+
+def rules_values(rules: JuryRules) -> dict[str, Any]:
+    """What the rules form shows for stored rules."""
+    values: dict[str, Any] = {
+        "appointment_document": rules.appointment_document,
+        "score_visibility": rules.score_visibility.value,
+        "min_scores": str(rules.min_scores),
+        "normalise": rules.normalise,
+        "vote_quorum_percent": str(rules.vote_quorum_percent),
+        "majority": rules.majority.value,
+    }
+    for slot in range(TIE_BREAK_SLOTS):
+        values[f"tie_break_{slot + 1}"] = rules.tie_break[slot] if slot < len(rules.tie_break) else ""
+    return values
+
+
+def read_rules(form: Form) -> tuple[JuryRules, dict[str, Any], dict[str, str]]:
+    """The posted rules, the values to show again, and problems only the form can see."""
+    values: dict[str, Any] = {
+        "appointment_document": form.text("appointment_document", jury.MAX_DOCUMENT),
+        "score_visibility": form.text("score_visibility", 20).strip(),
+        "min_scores": form.text("min_scores", 20).strip(),
+        "normalise": form.flag("normalise"),
+        "vote_quorum_percent": form.text("vote_quorum_percent", 20).strip(),
+        "majority": form.text("majority", 20).strip(),
+    }
+    for slot in range(1, TIE_BREAK_SLOTS + 1):
+        values[f"tie_break_{slot}"] = form.text(f"tie_break_{slot}", 20).strip()
+    problems: dict[str, str] = {}
+    visibility, majority = values["score_visibility"], values["majority"]
+    if visibility not in set(ScoreVisibility):
+        problems["score_visibility"] = CHOOSE_OPTION
+    if majority not in set(Majority):
+        problems["majority"] = CHOOSE_OPTION
+    chain = tuple(values[f"tie_break_{slot}"] for slot in range(1, TIE_BREAK_SLOTS + 1) if values[f"tie_break_{slot}"])
+    if any(step not in jury.TIE_BREAKS for step in chain):
+        problems["tie_break"] = CHOOSE_OPTION
+    elif not chain:
+        problems["tie_break"] = N_("Choose at least one way to break a tie.")
+    rules = JuryRules(
+        appointment_document=values["appointment_document"],
+        score_visibility=ScoreVisibility(visibility)
+        if visibility in set(ScoreVisibility)
+        else JuryRules.score_visibility,
+        min_scores=_integer(values["min_scores"]),
+        normalise=values["normalise"],
+        tie_break=chain,
+        vote_quorum_percent=_integer(values["vote_quorum_percent"]),
+        majority=Majority(majority) if majority in set(Majority) else JuryRules.majority,
+    )
+    return rules, values, problems
+
+
+async def jury_page(
+    edition: EditionView,
+    *,
+    failed: str = "",
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    problem: str = "",
+    status_code: int = 200,
+) -> Template:
+    """The jury page; ``failed`` names the form whose ``values`` and ``errors`` are shown again."""
+    jurors = await jury.members(edition.id)
+    rules = await jury.rules_of(edition.id)
+    forms: dict[str, dict[str, Any]] = {
+        "appoint": {"user_id": "", "organisations": ""},
+        "invite": {"email": "", "display_name": "", "language": "pl", "organisations": ""},
+        "rules": rules_values(rules),
+        **{f"organisations-{j.user_id}": {"organisations": "\n".join(j.organisations)} for j in jurors},
+    }
+    if failed and values is not None:
+        forms[failed] = {**forms.get(failed, {}), **values}
+    return Template(
+        template_name="jury_admin/jury.html",
+        context={
+            "edition": edition,
+            "section": "jury",
+            "jurors": jurors,
+            "candidates": [
+                (str(c["id"]), f"{c['display_name']} ({c['email']})") for c in await jury.candidates(edition.id)
+            ],
+            "rules": rules,
+            "forms": forms,
+            "errors": {failed: translated_errors(errors or {})},
+            "problem": problem,
+            "setup": edition.state in jury.SETUP_STATES,
+            "chair_changeable": edition.state in CHAIR_STATES,
+            "labels": labels,
+            "visibilities": labels.options(labels.SCORE_VISIBILITIES),
+            "majorities": labels.options(labels.MAJORITIES),
+            "tie_breaks": [("", i18n.gettext(N_("none"))), *labels.options(labels.TIE_BREAKS)],
+            "slots": range(1, TIE_BREAK_SLOTS + 1),
+            "mail_languages": [(code, i18n.language_name(code)) for code in LANGUAGES],
+            "limits": {"document": jury.MAX_DOCUMENT, "organisations": jury.MAX_ORGANISATIONS},
+        },
+        status_code=status_code,
+        headers=NO_STORE,
+    )
+
+
+async def jury_refused(
+    edition: EditionView, failed: str, exc: DomainError, values: dict[str, Any] | None = None
+) -> Template:
+    """The jury page again: field errors (400) or a rule that forbids (409)."""
+    if isinstance(exc, InvalidInput):
+        return await jury_page(
+            edition, failed=failed, errors=exc.errors, values=values, status_code=HTTP_400_BAD_REQUEST
+        )
+    return await jury_page(
+        edition, failed=failed, values=values, problem=message_of(exc), status_code=HTTP_409_CONFLICT
+    )
+
+
+# --- conflicts ----------------------------------------------------------------------------
+
+
+async def conflicts_page(
+    edition: EditionView,
+    *,
+    failed: str = "",
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    problem: str = "",
+    status_code: int = 200,
+) -> Template:
+    found = await conflicts.matrix(edition.id)
+    listed = await formal_check.list_nominations(edition.id)
+    cells = found.cells.values()
+    return Template(
+        template_name="jury_admin/conflicts.html",
+        context={
+            "edition": edition,
+            "section": "conflicts",
+            "matrix": found,
+            "references": {item.nomination.id: item.nomination.reference for item in listed},
+            "pending": sum(1 for c in cells if c.detection_status == DetectionStatus.PENDING),
+            "unanswered": sum(1 for c in cells if not c.answered),
+            "can_detect": edition.state in DETECTION_STATES,
+            "failed": failed,
+            "errors": {failed: translated_errors(errors or {})},
+            "values": {failed: values or {}},
+            "problem": problem,
+            "labels": labels,
+        },
+        status_code=status_code,
+        headers=NO_STORE,
+    )
+
+
+# --- scoring ------------------------------------------------------------------------------
+
+
+async def scoring_page(edition: EditionView, *, problem: str = "", status_code: int = 200) -> Template:
+    return Template(
+        template_name="jury_admin/scoring.html",
+        context={
+            "edition": edition,
+            "section": "scoring",
+            "progress": await scoring.progress(edition.id),
+            "scoring_open": edition.state == EditionState.JURY_SCORING,
+            "problem": problem,
+            "labels": labels,
+        },
+        status_code=status_code,
+        headers=NO_STORE,
+    )
+
+
+class JuryAdminController(Controller):
+    path = "/staff/editions/{edition_id:int}"
+    guards = [requires_role(Role.CLERK, Role.ADMIN), totp_enrolled]
+
+    def _back(self, request: AnyRequest, edition_id: int, page: str, message: str) -> Redirect:
+        flash(request, message, "success")
+        return Redirect(f"/staff/editions/{edition_id}/{page}")
+
+    # --- the jury -------------------------------------------------------------------------
+
+    @get("/jury", name="jury_admin")
+    async def jury_index(self, edition_id: FromPath[int]) -> Template:
+        return await jury_page(await edition_or_404(edition_id))
+
+    @post("/jury/appoint", name="jury_appoint")
+    async def appoint(
+        self, request: AnyRequest, edition_id: FromPath[int], settings: NamedDependency[Settings]
+    ) -> Template | Redirect:
+        edition = await edition_or_404(edition_id)
+        form = await read_form(request)
+        values = {
+            "user_id": form.text("user_id", 20).strip(),
+            "organisations": form.text("organisations", jury.MAX_ORGANISATIONS),
+        }
+        no_juror = InvalidInput({"user_id": N_("Choose a juror.")})
+        user_id = _row_id(form.integer("user_id"))
+        if user_id is None:
+            return await jury_refused(edition, "appoint", no_juror, values)
+        try:
+            juror = await jury.appoint(
+                actor_id=request.user.id,
+                edition_id=edition.id,
+                user_id=user_id,
+                organisations=values["organisations"],
+                base_url=settings.base_url,
+            )
+        except NotFound:
+            return await jury_refused(edition, "appoint", no_juror, values)
+        except DomainError as exc:
+            return await jury_refused(edition, "appoint", exc, values)
+        message = i18n.gettext(N_("%(name)s is now on the jury."), name=juror.display_name)
+        return self._back(request, edition.id, "jury", message)
+
+    @post("/jury/invite", name="jury_invite")
+    async def invite(
+        self, request: AnyRequest, edition_id: FromPath[int], settings: NamedDependency[Settings]
+    ) -> Template | Redirect:
+        """Create a juror account, mail its invitation and appoint it: all or nothing."""
+        edition = await edition_or_404(edition_id)
+        form = await read_form(request)
+        values = {
+            "email": form.text("email", 254).strip(),
+            "display_name": form.text("display_name", 200).strip(),
+            "language": form.text("language", 5).strip(),
+            "organisations": form.text("organisations", jury.MAX_ORGANISATIONS),
+        }
+        try:
+            async with write_transaction():
+                account = await accounts.invite_user(
+                    actor_id=request.user.id,
+                    email=values["email"],
+                    display_name=values["display_name"],
+                    roles=frozenset({Role.JUROR}),
+                    language=values["language"],
+                    base_url=settings.base_url,
+                    lifetime_seconds=settings.token_lifetime_seconds,
+                )
+                await jury.appoint(
+                    actor_id=request.user.id,
+                    edition_id=edition.id,
+                    user_id=account.id,
+                    organisations=values["organisations"],
+                    base_url=settings.base_url,
+                )
+        except InvalidInput as exc:
+            errors = dict(exc.errors)
+            if len(values["organisations"]) > jury.MAX_ORGANISATIONS:
+                errors.setdefault("organisations", N_("At most 2000 characters."))
+            return await jury_refused(edition, "invite", InvalidInput(errors), values)
+        except DomainError as exc:
+            return await jury_refused(edition, "invite", exc, values)
+        message = i18n.gettext(N_("Invitation sent to %(email)s; they are now on the jury."), email=account.email)
+        return self._back(request, edition.id, "jury", message)
+
+    @post("/jury/{user_id:int}/chair", name="jury_chair")
+    async def chair(
+        self, request: AnyRequest, edition_id: FromPath[int], user_id: FromPath[int]
+    ) -> Template | Redirect:
+        edition = await edition_or_404(edition_id)
+        try:
+            juror = await jury.set_chair(
+                actor_id=request.user.id, edition_id=edition.id, user_id=require_row_id(user_id)
+            )
+        except NotFound as exc:
+            raise NotFoundException() from exc
+        except DomainError as exc:
+            return await jury_refused(edition, "chair", exc)
+        message = i18n.gettext(N_("%(name)s chairs the jury."), name=juror.display_name)
+        return self._back(request, edition.id, "jury", message)
+
+    @post("/jury/{user_id:int}/organisations", name="jury_organisations")
+    async def organisations(
+        self, request: AnyRequest, edition_id: FromPath[int], user_id: FromPath[int]
+    ) -> Template | Redirect:
+        edition = await edition_or_404(edition_id)
+        raw = (await read_form(request)).text("organisations", jury.MAX_ORGANISATIONS)
+        failed = f"organisations-{user_id}"
+        try:
+            await jury.update_organisations(
+                actor_id=request.user.id, edition_id=edition.id, user_id=require_row_id(user_id), organisations=raw
+            )
+        except NotFound as exc:
+            raise NotFoundException() from exc
+        except DomainError as exc:
+            return await jury_refused(edition, failed, exc, {"organisations": raw})
+        return self._back(request, edition.id, "jury", i18n.gettext(N_("Saved.")))
+
+    @post("/jury/{user_id:int}/remove", name="jury_remove")
+    async def remove(
+        self, request: AnyRequest, edition_id: FromPath[int], user_id: FromPath[int]
+    ) -> Template | Redirect:
+        edition = await edition_or_404(edition_id)
+        try:
+            await jury.remove(actor_id=request.user.id, edition_id=edition.id, user_id=require_row_id(user_id))
+        except NotFound as exc:
+            raise NotFoundException() from exc
+        except DomainError as exc:
+            return await jury_refused(edition, "remove", exc)
+        return self._back(request, edition.id, "jury", i18n.gettext(N_("The juror was taken off the jury.")))
+
+    @post("/jury/rules", name="jury_rules")
+    async def rules(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
+        edition = await edition_or_404(edition_id)
+        rules, values, problems = read_rules(await read_form(request))
+        try:
+            if problems:
+                raise InvalidInput({**jury.rules_errors(rules), **problems})
+            await jury.set_rules(actor_id=request.user.id, edition_id=edition.id, rules=rules)
+        except DomainError as exc:
+            return await jury_refused(edition, "rules", exc, values)
+        return self._back(request, edition.id, "jury", i18n.gettext(N_("Saved.")))
+
+    # --- conflicts of interest -----------------------------------------------------------
+
+    @get("/conflicts", name="jury_conflicts")
+    async def conflicts_index(self, edition_id: FromPath[int]) -> Template:
+        return await conflicts_page(await edition_or_404(edition_id))
+
+    @post("/conflicts/detect", name="jury_conflicts_detect")
+    async def detect(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
+        edition = await edition_or_404(edition_id)
+        if edition.state not in DETECTION_STATES:
+            refused = i18n.gettext(N_("Conflicts are detected only until scoring closes."))
+            return await conflicts_page(edition, problem=refused, status_code=HTTP_409_CONFLICT)
+        found = await conflicts.detect(edition.id)
+        message = i18n.ngettext(
+            "Detection found %(num)s new possible conflict.", "Detection found %(num)s new possible conflicts.", found
+        )
+        return self._back(request, edition.id, "conflicts", message)
+
+    @post("/conflicts/detections/{detection_id:int}", name="jury_detection_decision")
+    async def decide(
+        self, request: AnyRequest, edition_id: FromPath[int], detection_id: FromPath[int]
+    ) -> Template | Redirect:
+        edition = await edition_or_404(edition_id)
+        detection_id = require_row_id(detection_id)
+        # The detection must belong to this edition (the address names both).
+        found = await conflicts.matrix(edition.id)
+        if not any(cell.detection_id == detection_id for cell in found.cells.values()):
+            raise NotFoundException()
+        form = await read_form(request)
+        decision, reason = form.text("decision", 10), form.text("reason", conflicts.MAX_REASON)
+        failed, values = f"detection-{detection_id}", {"reason": reason}
+        try:
+            if decision not in ("confirm", "dismiss"):
+                raise InvalidInput({"decision": N_("Choose to confirm or to dismiss.")})
+            await conflicts.decide_detection(
+                actor_id=request.user.id, detection_id=detection_id, confirm=decision == "confirm", reason=reason
+            )
+        except NotFound as exc:
+            raise NotFoundException() from exc
+        except InvalidInput as exc:
+            return await conflicts_page(
+                edition, failed=failed, errors=exc.errors, values=values, status_code=HTTP_400_BAD_REQUEST
+            )
+        except DomainError as exc:
+            return await conflicts_page(edition, problem=message_of(exc), status_code=HTTP_409_CONFLICT)
+        message = (
+            i18n.gettext(N_("The conflict is confirmed."))
+            if decision == "confirm"
+            else i18n.gettext(N_("The detection is dismissed."))
+        )
+        return self._back(request, edition.id, "conflicts", message)
+
+    @post("/conflicts/pin", name="jury_conflict_pin")
+    async def pin(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
+        """Confirm a juror's declared conflict, so that they cannot withdraw it."""
+        edition = await edition_or_404(edition_id)
+        form = await read_form(request)
+        juror_id, nomination_id = _row_id(form.integer("juror_id")), _row_id(form.integer("nomination_id"))
+        try:
+            if juror_id is None or nomination_id is None:
+                raise NotFound()
+            await conflicts.pin(
+                actor_id=request.user.id, edition_id=edition.id, juror_id=juror_id, nomination_id=nomination_id
+            )
+        except NotFound:
+            refused = i18n.gettext(N_("There is no declared conflict to pin here."))
+            return await conflicts_page(edition, problem=refused, status_code=HTTP_409_CONFLICT)
+        except DomainError as exc:
+            return await conflicts_page(edition, problem=message_of(exc), status_code=HTTP_409_CONFLICT)
+        return self._back(request, edition.id, "conflicts", i18n.gettext(N_("The conflict is pinned.")))
+
+    # --- scoring --------------------------------------------------------------------------
+
+    @get("/scoring", name="jury_scoring_progress")
+    async def scoring_index(self, edition_id: FromPath[int]) -> Template:
+        return await scoring_page(await edition_or_404(edition_id))
+
+    @post("/scoring/remind", name="jury_scoring_remind")
+    async def remind(
+        self, request: AnyRequest, edition_id: FromPath[int], settings: NamedDependency[Settings]
+    ) -> Template | Redirect:
+        edition = await edition_or_404(edition_id)
+        try:
+            sent = await scoring.remind(actor_id=request.user.id, edition_id=edition.id, base_url=settings.base_url)
+        except DomainError as exc:
+            return await scoring_page(edition, problem=message_of(exc), status_code=HTTP_409_CONFLICT)
+        message = i18n.ngettext("A reminder was sent to %(num)s juror.", "A reminder was sent to %(num)s jurors.", sent)
+        return self._back(request, edition.id, "scoring", message)
+
+    @get("/scores.csv", name="jury_scores_csv")
+    async def scores_csv(self, edition_id: FromPath[int]) -> Response[bytes]:
+        """Every submitted sheet (conflicted ones left out), cells safe to open in a spreadsheet."""
+        edition = await edition_or_404(edition_id)
+        rows = [[formal_check._cell(value) for value in row] for row in await scoring.export_rows(edition.id)]
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+        filename = f"scores-{edition.label.replace(' ', '-')}.csv"
+        return Response(
+            content=("\ufeff" + buffer.getvalue()).encode("utf-8"),
+            media_type="text/csv",
+            headers={"content-disposition": f'attachment; filename="{filename}"', **NO_STORE},
+        )
