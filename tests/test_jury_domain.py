@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -24,7 +26,7 @@ from ambassador.enums import (
     VoteChoice,
 )
 from ambassador.errors import InvalidInput, NotAllowed, NotFound
-from ambassador.tables import AuditEntry, Edition, Nomination
+from ambassador.tables import AuditEntry, Edition, Nomination, ScoreSheet
 from tests.factories import make_edition, make_user, nomination_data
 
 BASE = "http://testserver.local"
@@ -91,8 +93,13 @@ def test_vote_rules_majority_quorum_and_chairs_casting_vote() -> None:
     assert deliberation.decide(_tally(4, 1, 2, None), Majority.ABSOLUTE) == (True, False)
 
 
-async def _jury_edition(jurors: int = 3) -> tuple[EditionView, int, list[int], list[int]]:
-    """An edition in jury scoring with two shortlisted nominations and ``jurors`` jurors."""
+async def _jury_edition(
+    jurors: int = 3, before_scoring: Callable[[EditionView, int, list[int]], Awaitable[None]] | None = None
+) -> tuple[EditionView, int, list[int], list[int]]:
+    """An edition in jury scoring with two shortlisted nominations and ``jurors`` jurors.
+
+    ``before_scoring`` runs during the formal check, before shortlisting.
+    """
     clerk = (await make_user("clerk@city.example", (Role.CLERK,))).id
     edition = await make_edition(clerk_id=clerk)
     ids = []
@@ -112,6 +119,8 @@ async def _jury_edition(jurors: int = 3) -> tuple[EditionView, int, list[int], l
         )
     await Edition.update({Edition.closes_at: utcnow() - dt.timedelta(seconds=1)}).where(Edition.id == edition.id)
     await editions.advance(actor_id=clerk, edition_id=edition.id, target=EditionState.FORMAL_CHECK)
+    if before_scoring is not None:
+        await before_scoring(edition, clerk, ids)
     for nomination_id in ids:
         await formal_check.shortlist(actor_id=clerk, nomination_id=nomination_id)
     members = []
@@ -235,3 +244,38 @@ async def test_proposals_votes_and_the_signed_recommendation() -> None:
         {"id": ids[0], "state": NominationState.RECOMMENDED.value},
         {"id": ids[1], "state": NominationState.SHORTLISTED.value},
     ]
+
+
+async def test_two_first_saves_at_once_give_one_sheet() -> None:
+    edition, _, (_chair, second, _third), ids = await _jury_edition()
+    await _declare_none(edition, second, ids)
+
+    async def save(value: int) -> SheetStatus:
+        sheet = await scoring.save(juror_id=second, nomination_id=ids[0], data=_full(edition, value), submit=False)
+        return sheet.status
+
+    assert list(await asyncio.gather(save(4), save(5))) == [SheetStatus.DRAFT, SheetStatus.DRAFT]
+    assert await ScoreSheet.count() == 1
+
+
+async def test_the_nominator_of_a_merged_duplicate_is_detected_on_the_dossier() -> None:
+    async def merge_a_duplicate(edition: EditionView, clerk: int, ids: list[int]) -> None:
+        duplicate = await formal_check.enter_paper_nomination(
+            actor_id=clerk,
+            edition_id=edition.id,
+            data=nomination_data(
+                edition,
+                nominee_name="Olena Kovalenko",
+                nominee_email="",
+                nominator_email="",
+                nominator_name="Juror Number1",
+            ),
+            uploads=[],
+            received_on=utcnow().date(),
+            base_url=BASE,
+        )
+        await formal_check.merge(actor_id=clerk, target_id=ids[0], duplicate_id=duplicate.nomination_id)
+
+    edition, _, (chair, second, _third), ids = await _jury_edition(before_scoring=merge_a_duplicate)
+    assert await conflicts.conflicted_ids(edition.id, second) == {ids[0]}
+    assert await conflicts.conflicted_ids(edition.id, chair) == set()

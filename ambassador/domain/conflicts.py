@@ -15,13 +15,17 @@ from typing import Any
 
 from ambassador.db import utcnow, write_transaction
 from ambassador.domain import audit
+from ambassador.domain.editions import get_edition
 from ambassador.domain.jury import Juror, members, require_member
-from ambassador.enums import ConflictKind, DetectionStatus, NominationState, SheetStatus
-from ambassador.errors import N_, InvalidInput, NotAllowed, NotFound
+from ambassador.enums import ConflictKind, DetectionStatus, EditionState, NominationState, SheetStatus
+from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound
 from ambassador.tables import ConflictDeclaration, DetectedConflict, Nomination, ScoreSheet
 from ambassador.text import clean_text, fold
 
 MAX_REASON = 2000
+DETECTION_STATES = frozenset(
+    {EditionState.DRAFT, EditionState.OPEN, EditionState.FORMAL_CHECK, EditionState.JURY_SCORING}
+)
 # Nominations the jury sees (and declares conflicts on): formally accepted and onwards.
 JURY_VISIBLE = (
     NominationState.ACCEPTED,
@@ -227,7 +231,7 @@ def evidence(juror: Juror, facts: NomineeFacts) -> list[str]:
     name = fold(juror.display_name)
     surname = name.rsplit(" ", 1)[-1] if " " in name else ""
     for label, text in fields.items():
-        if _contains_words(text, name):
+        if " " in name and _contains_words(text, name):
             found.append(f"juror's name in the {label}")
         elif len(surname) >= 4 and _contains_words(text, surname):
             found.append(f"juror's surname in the {label}")
@@ -237,9 +241,29 @@ def evidence(juror: Juror, facts: NomineeFacts) -> list[str]:
     return found
 
 
+class DetectionClosed(DomainError):
+    message = N_("Conflicts are detected only until scoring closes.")
+
+
 async def detect(edition_id: int, now: dt.datetime | None = None) -> int:
-    """Record new potential conflicts for every juror and nomination; the number found."""
+    """Record new potential conflicts for every juror and nomination; the number found.
+
+    Only until scoring closes: a detection voids the juror's sheet, and after that the
+    scores are what the jury deliberates on.
+    """
+    if (await get_edition(edition_id)).state not in DETECTION_STATES:
+        raise DetectionClosed()
     now = now or utcnow()
+    visible = await _visible_rows(edition_id)
+    # A duplicate merged into a dossier brings its own nominator: check it against the dossier.
+    merged = await Nomination.select(
+        Nomination.merged_into.as_alias("id"),
+        Nomination.nominee_name,
+        Nomination.nominee_email,
+        Nomination.nominator_name,
+        Nomination.nominator_email,
+        Nomination.nominator_organisation,
+    ).where(Nomination.merged_into.is_in([int(str(r["id"])) for r in visible] or [0]))
     facts = [
         NomineeFacts(
             nomination_id=int(str(r["id"])),
@@ -249,7 +273,7 @@ async def detect(edition_id: int, now: dt.datetime | None = None) -> int:
             nominator_email=str(r["nominator_email"]),
             nominator_organisation=str(r["nominator_organisation"]),
         )
-        for r in await _visible_rows(edition_id)
+        for r in [*visible, *merged]
     ]
     created = 0
     async with write_transaction():
@@ -273,6 +297,7 @@ async def detect(edition_id: int, now: dt.datetime | None = None) -> int:
                         detected_at=now,
                     ).save()
                     await _void_sheets(juror.user_id, fact.nomination_id, now)
+                    known.add((juror.user_id, fact.nomination_id))
                     created += 1
         if created:
             await audit.record(

@@ -355,7 +355,7 @@ CSV_HEADER = (
 )
 
 
-def _cell(value: object) -> str:
+def spreadsheet_cell(value: object) -> str:
     """Text as a spreadsheet shows it; formulas are neutralised (CSV injection)."""
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -380,5 +380,5 @@ async def export_rows(edition_id: int) -> list[list[str]]:
             merged_into=references.get(n.merged_into or 0, ""),
             attachments=len(files[n.id]),
         )
-        rows.append([_cell(values[name]) for name in CSV_HEADER])
+        rows.append([spreadsheet_cell(values[name]) for name in CSV_HEADER])
     return rows

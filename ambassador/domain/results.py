@@ -498,11 +498,13 @@ def _nomination(
     min_scores: int,
     basis: _Basis,
 ) -> tuple[NominationStats, _Nom | None]:
-    """A nomination's statistics, and its aggregate if it is rankable.
+    """A nomination's statistics, and its aggregate if it is rankable (inlined: hot path).
 
     ``params`` holds each juror's μ and σ, with σ = inf when it is 0, so that z = 0.
     """
-    jurors, totals = _by_first(column[0], column[1])
+    jurors, totals, top_jurors = column
+    if jurors != sorted(jurors):
+        jurors, totals = _by_first(jurors, totals)
     count = len(jurors)
     if not count:
         return NominationStats(nid, category, (), (), (), 0, None, None, None, None, 0, None, None, False), None
@@ -510,28 +512,29 @@ def _nomination(
         raise ValueError(f"two sheets from one juror on nomination {nid}")
     mus, sigmas = params
     zs = tuple([(t - mus[j]) / sigmas[j] for j, t in zip(jurors, totals, strict=True)])
-    raw = sorted(totals)
-    raw_sum, z_sum = math.fsum(totals), math.fsum(zs)
+    raw, z_sorted = sorted(totals), sorted(zs)
+    raw_sum, z_sum = math.fsum(raw), math.fsum(zs)
     mean = raw_sum / count
+    juror_ids, totals_t = tuple(jurors), tuple(totals)
     stats = NominationStats(
-        nomination_id=nid,
-        category=category,
-        juror_ids=tuple(jurors),
-        totals=tuple(totals),
-        z_scores=zs,
-        count=count,
-        mean=mean,
-        median=_median(raw),
-        stdev=_pstdev(raw, mean, raw[0], raw[-1]),
-        spread=raw[-1] - raw[0],
-        top_scores=len(column[2]),
-        norm_mean=basis.rescale(z_sum / count),
-        norm_median=basis.rescale(_median(sorted(zs))),
-        rankable=count >= min_scores,
+        nid,
+        category,
+        juror_ids,
+        totals_t,
+        zs,
+        count,
+        mean,
+        _median(raw),
+        _pstdev(raw, mean, raw[0], raw[-1]),
+        raw[-1] - raw[0],
+        len(top_jurors),
+        basis.rescale(z_sum / count),
+        basis.rescale(_median(z_sorted)),
+        count >= min_scores,
     )
-    if not stats.rankable:
+    if count < min_scores:
         return stats, None
-    return stats, _Nom(nid, stats.juror_ids, stats.totals, zs, tuple(column[2]), raw_sum, z_sum)
+    return stats, _Nom(nid, juror_ids, totals_t, zs, tuple(top_jurors), raw_sum, z_sum)
 
 
 def _juror_stats(

@@ -12,9 +12,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from ambassador.db import utcnow, write_transaction
+from ambassador.db import is_unique_violation, utcnow, write_transaction
 from ambassador.domain import audit, conflicts, editions
 from ambassador.domain.editions import EditionView, get_edition
+from ambassador.domain.formal_check import spreadsheet_cell
 from ambassador.domain.jury import Juror, members, require_chair, require_member, rules_of
 from ambassador.domain.nominations import AttachmentInfo, attachment_content, attachments_of, view
 from ambassador.domain.outbox import queue_mail
@@ -179,11 +180,14 @@ async def others_sheets(juror_id: int, nomination_id: int) -> list[SheetView]:
         own = await _sheets((ScoreSheet.juror == juror_id) & (ScoreSheet.nomination == nomination_id))
         if not own or own[0].status != SheetStatus.SUBMITTED:
             return []
-    return await _sheets(
+    sheets = await _sheets(
         (ScoreSheet.nomination == nomination_id)
         & (ScoreSheet.juror != juror_id)
         & (ScoreSheet.status == SheetStatus.SUBMITTED.value)
     )
+    # Conflicted jurors' sheets are voided; this is the second safeguard, by the matrix.
+    excluded = conflicts.conflicted_pairs(await conflicts.matrix(edition.id))
+    return [s for s in sheets if (s.juror_id, nomination_id) not in excluded]
 
 
 def _check(edition: EditionView, data: ScoreInput, submit: bool) -> tuple[dict[int, int | None], dict[int, str], str]:
@@ -209,7 +213,22 @@ def _check(edition: EditionView, data: ScoreInput, submit: bool) -> tuple[dict[i
 async def save(
     *, juror_id: int, nomination_id: int, data: ScoreInput, submit: bool, now: dt.datetime | None = None
 ) -> SheetView:
-    """Save a draft or submit; a submitted sheet stays submitted when revised."""
+    """Save a draft or submit; a submitted sheet stays submitted when revised.
+
+    Two first saves at once (a double click) race for the unique (juror, nomination) sheet:
+    the loser saves again, as a revision of the winner's sheet.
+    """
+    try:
+        return await _save(juror_id=juror_id, nomination_id=nomination_id, data=data, submit=submit, now=now)
+    except Exception as exc:
+        if not is_unique_violation(exc):
+            raise
+    return await _save(juror_id=juror_id, nomination_id=nomination_id, data=data, submit=submit, now=now)
+
+
+async def _save(
+    *, juror_id: int, nomination_id: int, data: ScoreInput, submit: bool, now: dt.datetime | None
+) -> SheetView:
     now = now or utcnow()
     async with write_transaction():
         row, edition, _ = await _open_for(juror_id, nomination_id)
@@ -417,14 +436,13 @@ async def export_rows(edition_id: int) -> list[list[str]]:
     rows = [header]
     for sheet in await submitted_sheets(edition_id):
         reference, nominee, category = references[sheet.nomination_id]
-        rows.append(
-            [
-                reference,
-                category,
-                nominee,
-                sheet.juror_name,
-                *["" if sheet.values.get(c.id or 0) is None else str(sheet.values.get(c.id or 0)) for c in criteria],
-                sheet.comment,
-            ]
+        values = (
+            reference,
+            category,
+            nominee,
+            sheet.juror_name,
+            *["" if sheet.values.get(c.id or 0) is None else str(sheet.values.get(c.id or 0)) for c in criteria],
+            sheet.comment,
         )
+        rows.append([spreadsheet_cell(value) for value in values])
     return rows

@@ -37,7 +37,6 @@ NOT_A_NUMBER = -1
 # The chair may still change while the jury scores; afterwards the chair signs off.
 CHAIR_STATES = jury.SETUP_STATES | {EditionState.JURY_SCORING}
 # Detection voids the sheets it blocks, so it stops once scoring has closed.
-DETECTION_STATES = jury.SETUP_STATES | {EditionState.JURY_SCORING}
 CHOOSE_OPTION = N_("Choose one of the offered options.")
 
 
@@ -193,7 +192,7 @@ async def conflicts_page(
             "references": {item.nomination.id: item.nomination.reference for item in listed},
             "pending": sum(1 for c in cells if c.detection_status == DetectionStatus.PENDING),
             "unanswered": sum(1 for c in cells if not c.answered),
-            "can_detect": edition.state in DETECTION_STATES,
+            "can_detect": edition.state in conflicts.DETECTION_STATES,
             "failed": failed,
             "errors": {failed: translated_errors(errors or {})},
             "values": {failed: values or {}},
@@ -375,10 +374,10 @@ class JuryAdminController(Controller):
     @post("/conflicts/detect", name="jury_conflicts_detect")
     async def detect(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
         edition = await edition_or_404(edition_id)
-        if edition.state not in DETECTION_STATES:
-            refused = i18n.gettext(N_("Conflicts are detected only until scoring closes."))
-            return await conflicts_page(edition, problem=refused, status_code=HTTP_409_CONFLICT)
-        found = await conflicts.detect(edition.id)
+        try:
+            found = await conflicts.detect(edition.id)
+        except conflicts.DetectionClosed as exc:
+            return await conflicts_page(edition, problem=i18n.gettext(exc.message), status_code=HTTP_409_CONFLICT)
         message = i18n.ngettext(
             "Detection found %(num)s new possible conflict.", "Detection found %(num)s new possible conflicts.", found
         )
@@ -459,7 +458,7 @@ class JuryAdminController(Controller):
     async def scores_csv(self, edition_id: FromPath[int]) -> Response[bytes]:
         """Every submitted sheet (conflicted ones left out), cells safe to open in a spreadsheet."""
         edition = await edition_or_404(edition_id)
-        rows = [[formal_check._cell(value) for value in row] for row in await scoring.export_rows(edition.id)]
+        rows = await scoring.export_rows(edition.id)
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\r\n").writerows(rows)
         filename = f"scores-{edition.label.replace(' ', '-')}.csv"
