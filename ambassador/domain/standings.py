@@ -1,0 +1,83 @@
+"""An edition's results, loaded from the database and computed by ``results`` (pure).
+
+Only the clerk and the chair see them (the web layer guards who calls ``for_chair``); the
+sheets of conflicted jurors never reach the computation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ambassador.domain import conflicts, results, scoring
+from ambassador.domain.editions import EditionView, get_edition
+from ambassador.domain.jury import JuryRules, members, require_chair, rules_of
+from ambassador.tables import Nomination
+
+
+@dataclass(frozen=True)
+class Standings:
+    edition: EditionView
+    rules: JuryRules
+    computed: results.Results
+    stability: results.LeaveOneOut
+    chart: results.ChartSummary
+    references: dict[int, str]
+    nominees: dict[int, str]
+    jurors: dict[int, str]
+    excluded: dict[int, tuple[str, ...]]  # nomination → names of conflicted jurors
+
+    def top(self, category: str) -> int:
+        return int(getattr(self.edition, f"titles_{category.lower()}"))
+
+
+def ranking_settings(rules: JuryRules) -> results.RankingSettings:
+    return results.RankingSettings(min_scores=rules.min_scores, normalise=rules.normalise, tie_break=rules.tie_break)
+
+
+async def compute(edition_id: int) -> Standings:
+    """Compute the edition's standings from its submitted, non-conflicted sheets."""
+    edition = await get_edition(edition_id)
+    rules = await rules_of(edition_id)
+    rows = await Nomination.select(
+        Nomination.id, Nomination.reference, Nomination.nominee_name, Nomination.category
+    ).where((Nomination.edition == edition_id) & Nomination.state.is_in([s.value for s in scoring.SCORED]))
+    matrix = await conflicts.matrix(edition_id)
+    pairs = conflicts.conflicted_pairs(matrix)
+    sheets = [
+        results.Sheet(
+            juror_id=s.juror_id,
+            nomination_id=s.nomination_id,
+            scores={c: float(v) for c, v in s.values.items() if v is not None},
+        )
+        for s in await scoring.submitted_sheets(edition_id)
+    ]
+    computed = results.compute_results(
+        sheets,
+        criteria=[results.Criterion(c.id, float(c.weight)) for c in edition.criteria if c.id is not None],
+        scale=results.Scale(edition.score_min, edition.score_max),
+        nominations={r["id"]: r["category"] for r in rows},
+        settings=ranking_settings(rules),
+        conflicts=pairs,
+    )
+    jury = await members(edition_id)
+    names = {j.user_id: j.display_name for j in jury}
+    return Standings(
+        edition=edition,
+        rules=rules,
+        computed=computed,
+        stability=results.leave_one_out(computed, {"A": edition.titles_a, "B": edition.titles_b}),
+        chart=results.chart_summary(computed),
+        references={r["id"]: r["reference"] for r in rows},
+        nominees={r["id"]: r["nominee_name"] for r in rows},
+        jurors=names,
+        excluded={
+            r["id"]: tuple(j.display_name for j in conflicts.excluded(matrix, r["id"]))
+            for r in rows
+            if r["id"] in {n for _, n in pairs}
+        },
+    )
+
+
+async def for_chair(edition_id: int, chair_id: int) -> Standings:
+    await require_chair(edition_id, chair_id)
+    return await compute(edition_id)
