@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
@@ -30,7 +30,7 @@ from ambassador.domain.jury import Juror
 from ambassador.domain.scoring import DeclareFirst, JuryDossier, ScoreInput, ScoringClosed, SheetView
 from ambassador.enums import EditionState, Role, SheetStatus
 from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound
-from ambassador.web import labels
+from ambassador.web import jury_admin, labels
 from ambassador.web.downloads import NO_STORE, attachment_response
 from ambassador.web.editions import message_of
 from ambassador.web.formal_check import is_web_address
@@ -361,6 +361,14 @@ class JuryController(Controller):
             return await edition_page(edition, juror, problem=message_of(exc), status_code=HTTP_409_CONFLICT)
         flash(request, i18n.gettext(N_("Scoring is closed.")), "success")
         return Redirect(f"/jury/editions/{edition.id}")
+
+    @get("/editions/{edition_id:int}/matrix", name="juror_conflict_matrix")
+    async def matrix(self, request: AnyRequest, edition_id: FromPath[int]) -> Template:
+        """The conflict matrix, read-only, for the chair (other jurors get 403)."""
+        edition, juror = await member_edition(edition_id, request.user.id)
+        if not juror.is_chair:
+            raise PermissionDeniedException()
+        return await jury_admin.conflicts_page(edition, read_only=True)
 
     @get("/editions/{edition_id:int}/conflicts", name="juror_conflicts")
     async def conflicts_form(self, request: AnyRequest, edition_id: FromPath[int]) -> Template:

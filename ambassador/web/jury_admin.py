@@ -179,7 +179,9 @@ async def conflicts_page(
     values: dict[str, Any] | None = None,
     problem: str = "",
     status_code: int = 200,
+    read_only: bool = False,
 ) -> Template:
+    """The conflict matrix; the chair sees it ``read_only`` (no decisions, no dossier links)."""
     found = await conflicts.matrix(edition.id)
     listed = await formal_check.list_nominations(edition.id)
     cells = found.cells.values()
@@ -198,6 +200,7 @@ async def conflicts_page(
             "values": {failed: values or {}},
             "problem": problem,
             "labels": labels,
+            "read_only": read_only,
         },
         status_code=status_code,
         headers=NO_STORE,
