@@ -27,7 +27,19 @@ from ambassador.logs import configure_logging
 from ambassador.mail import transport_for
 from ambassador.passwords import Passwords
 from ambassador.settings import Settings, load_settings
-from ambassador.web import account, admin, auth, editions, formal_check, jury, jury_admin, nominate, public, staff
+from ambassador.web import (
+    account,
+    admin,
+    auth,
+    editions,
+    formal_check,
+    jury,
+    jury_admin,
+    nominate,
+    public,
+    results,
+    staff,
+)
 from ambassador.web.errors import http_exception_handler, internal_error_handler
 from ambassador.web.middleware import RequestLogMiddleware, make_security_headers_hook, set_language
 from ambassador.web.sessions import RotatingSessionConfig, SessionRotation
@@ -152,6 +164,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             formal_check.FormalCheckController,
             jury_admin.JuryAdminController,
             jury.JuryController,
+            results.ResultsAdminController,
+            results.ResultsJuryController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

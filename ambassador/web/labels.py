@@ -13,12 +13,14 @@ from ambassador.enums import (
     ConflictKind,
     ConsentState,
     DetectionStatus,
+    Distinction,
     EditionState,
     Majority,
     NominationState,
     OrganisationKind,
     ScoreVisibility,
     SheetStatus,
+    VoteChoice,
 )
 from ambassador.errors import N_
 
@@ -125,6 +127,19 @@ TIE_BREAKS: dict[str, str] = {
     "vote": N_("jury vote"),
 }
 
+# What the chair proposes a nomination for.
+DISTINCTIONS: dict[str, str] = {
+    Distinction.TITLE: N_("title"),
+    Distinction.MENTION: N_("honourable mention"),
+}
+
+# A juror's vote on a proposal.
+VOTE_CHOICES: dict[str, str] = {
+    VoteChoice.FOR: N_("for"),
+    VoteChoice.AGAINST: N_("against"),
+    VoteChoice.ABSTAIN: N_("abstain"),
+}
+
 # The edition's rule on seeing other jurors' scores, as a sentence for the juror.
 SCORE_RULES: dict[str, str] = {
     ScoreVisibility.AFTER_OWN: N_("Other jurors' scores are shown to you once you have submitted your own."),
@@ -189,6 +204,15 @@ def majority(value: object) -> str:
 
 def tie_break(value: object) -> str:
     return _label(TIE_BREAKS, value)
+
+
+def distinction(value: object) -> str:
+    return _label(DISTINCTIONS, value)
+
+
+def vote_choice(value: object) -> str:
+    """A juror's vote; no vote yet reads "not voted"."""
+    return i18n.gettext(N_("not voted")) if value is None else _label(VOTE_CHOICES, value)
 
 
 def score_rule(value: object) -> str:
