@@ -9,7 +9,17 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from ambassador.db import utcnow
-from ambassador.domain import conflicts, deliberation, editions, formal_check, jury, nominations, scoring
+from ambassador.domain import (
+    conflicts,
+    deliberation,
+    editions,
+    formal_check,
+    jury,
+    minutes,
+    nominations,
+    scoring,
+    standings,
+)
 from ambassador.domain.conflicts import NomineeFacts
 from ambassador.domain.deliberation import Tally
 from ambassador.domain.editions import EditionView
@@ -279,3 +289,36 @@ async def test_the_nominator_of_a_merged_duplicate_is_detected_on_the_dossier() 
     edition, _, (chair, second, _third), ids = await _jury_edition(before_scoring=merge_a_duplicate)
     assert await conflicts.conflicted_ids(edition.id, second) == {ids[0]}
     assert await conflicts.conflicted_ids(edition.id, chair) == set()
+
+
+async def test_a_conflicted_chair_sees_nothing_of_that_nomination() -> None:
+    edition, _, (chair, second, third), ids = await _jury_edition()
+    await conflicts.declare(
+        juror_id=chair, edition_id=edition.id, nomination_id=ids[0], conflicted=True, kind=ConflictKind.FAMILY
+    )
+    await _declare_none(edition, chair, ids[1:])
+    for juror in (second, third):
+        await _declare_none(edition, juror, ids)
+        for nomination_id in ids:
+            await scoring.save(juror_id=juror, nomination_id=nomination_id, data=_full(edition, 6), submit=True)
+    seen = await standings.for_chair(edition.id, chair)
+    assert (set(seen.computed.nominations), set(seen.references)) == ({ids[1]}, {ids[1]})
+    assert set((await standings.compute(edition.id)).computed.nominations) == set(ids)
+    with pytest.raises(NotAllowed):
+        await minutes.minutes_for_chair(edition.id, chair, "en")
+    await scoring.close_scoring(chair_id=chair, edition_id=edition.id)
+    with pytest.raises(NotFound):
+        await deliberation.propose(
+            chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
+        )
+
+
+async def test_a_juror_votes_only_after_declaring() -> None:
+    edition, _, (chair, second, _third), ids = await _jury_edition()
+    await _declare_none(edition, chair, ids)
+    await scoring.close_scoring(chair_id=chair, edition_id=edition.id)
+    proposal = await deliberation.propose(
+        chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
+    )
+    with pytest.raises(scoring.DeclareFirst):
+        await deliberation.cast_vote(juror_id=second, proposal_id=proposal, choice=VoteChoice.FOR)

@@ -15,6 +15,7 @@ from ambassador.domain import audit, conflicts, editions
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.jury import Juror, JuryRules, members, require_chair, require_member, rules_of
 from ambassador.domain.outbox import queue_mail
+from ambassador.domain.scoring import DeclareFirst
 from ambassador.enums import Distinction, EditionState, Majority, NominationState, Role, VoteChoice
 from ambassador.errors import N_, DomainError, NotAllowed, NotFound
 from ambassador.i18n import translate
@@ -95,6 +96,8 @@ async def propose(*, chair_id: int, edition_id: int, nomination_id: int, distinc
             )
             if row is None or row["state"] != NominationState.SHORTLISTED.value:
                 raise NotFound()
+            if nomination_id in await conflicts.conflicted_ids(edition_id, chair_id):
+                raise NotFound()
             taken = await Proposal.count().where(
                 (Proposal.edition == edition_id)
                 & (Proposal.distinction == distinction.value)
@@ -150,6 +153,8 @@ async def cast_vote(*, juror_id: int, proposal_id: int, choice: VoteChoice) -> N
         await require_member(row["edition"], juror_id)
         if row["nomination"] in await conflicts.conflicted_ids(row["edition"], juror_id):
             raise NotFound()
+        if not await conflicts.has_declared_all(row["edition"], juror_id):
+            raise DeclareFirst()
         await _deliberating(row["edition"])
         existing = await Vote.select(Vote.id).where((Vote.proposal == proposal_id) & (Vote.juror == juror_id)).first()
         if existing:

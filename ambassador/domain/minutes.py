@@ -26,7 +26,7 @@ from ambassador.domain.jury import require_chair
 from ambassador.domain.results import CategoryRanking, RankedNomination
 from ambassador.domain.standings import Standings
 from ambassador.enums import Category, ConflictKind, DetectionStatus, Distinction, EditionState, Majority
-from ambassador.errors import N_, DomainError
+from ambassador.errors import N_, DomainError, NotAllowed
 from ambassador.i18n import TIMEZONE, translate
 from ambassador.tables import AuditEntry, Nomination
 
@@ -478,4 +478,7 @@ async def minutes(edition_id: int, language: str, today: dt.date | None = None) 
 async def minutes_for_chair(edition_id: int, chair_id: int, language: str) -> pdf.Document:
     """The minutes as the chair reads them; NotAllowed for other jurors, NotFound for others."""
     await require_chair(edition_id, chair_id)
+    if await conflicts.conflicted_ids(edition_id, chair_id):
+        # The minutes hold every nomination's scores and votes; the clerk hands them over.
+        raise NotAllowed(N_("You have a conflict of interest on a nomination: the clerk provides the minutes."))
     return await minutes(edition_id, language)

@@ -34,13 +34,17 @@ def ranking_settings(rules: JuryRules) -> results.RankingSettings:
     return results.RankingSettings(min_scores=rules.min_scores, normalise=rules.normalise, tie_break=rules.tie_break)
 
 
-async def compute(edition_id: int) -> Standings:
-    """Compute the edition's standings from its submitted, non-conflicted sheets."""
+async def compute(edition_id: int, hidden: frozenset[int] = frozenset()) -> Standings:
+    """Compute the edition's standings from its submitted, non-conflicted sheets.
+
+    ``hidden`` nominations are left out entirely (a conflicted chair must not see them).
+    """
     edition = await get_edition(edition_id)
     rules = await rules_of(edition_id)
     rows = await Nomination.select(
         Nomination.id, Nomination.reference, Nomination.nominee_name, Nomination.category
     ).where((Nomination.edition == edition_id) & Nomination.state.is_in([s.value for s in scoring.SCORED]))
+    rows = [r for r in rows if r["id"] not in hidden]
     matrix = await conflicts.matrix(edition_id)
     pairs = conflicts.conflicted_pairs(matrix)
     sheets = [
@@ -50,6 +54,7 @@ async def compute(edition_id: int) -> Standings:
             scores={c: float(v) for c, v in s.values.items() if v is not None},
         )
         for s in await scoring.submitted_sheets(edition_id)
+        if s.nomination_id not in hidden
     ]
     computed = results.compute_results(
         sheets,
@@ -79,5 +84,6 @@ async def compute(edition_id: int) -> Standings:
 
 
 async def for_chair(edition_id: int, chair_id: int) -> Standings:
+    """The standings as the chair may see them: without the nominations they are conflicted on."""
     await require_chair(edition_id, chair_id)
-    return await compute(edition_id)
+    return await compute(edition_id, frozenset(await conflicts.conflicted_ids(edition_id, chair_id)))

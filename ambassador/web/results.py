@@ -504,7 +504,7 @@ async def deliberation_page(
     }
     if juror.is_chair:
         s = await standings.for_chair(edition.id, juror.user_id)
-        tallies = await deliberation.tallies(edition.id)
+        tallies = [t for t, _ in mine]
         context.update(
             counted=counted(tallies, s.rules, s.jurors),
             categories=category_choices(s, tallies),
