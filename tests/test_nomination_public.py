@@ -13,7 +13,7 @@ import pytest
 from httpx import Response
 from litestar.testing import AsyncTestClient
 
-from ambassador import i18n
+from ambassador import i18n, vocabulary
 from ambassador.db import utcnow
 from ambassador.domain import outbox
 from ambassador.domain.nominations import MAX_ATTACHMENT_BYTES, WindowClosed
@@ -21,7 +21,6 @@ from ambassador.errors import InvalidToken
 from ambassador.mail import transport_for
 from ambassador.settings import Settings
 from ambassador.tables import Attachment, Edition, Nomination, OutboxMail
-from ambassador.web import labels
 from ambassador.web.app import create_app
 from tests.conftest import Client
 from tests.factories import PDF, make_edition
@@ -498,11 +497,11 @@ async def test_the_nominee_consents_by_link_without_learning_who_nominated(
     assert wrong.status_code == 400
     given = await post_form(client, consent, {"decision": "given"})
     assert given.status_code == 200
-    assert i18n.translate("en", labels.CONSENTS["given"]) in given.text
+    assert i18n.translate("en", vocabulary.CONSENTS["given"]) in given.text
     assert await Nomination.select(Nomination.consent) == [{"consent": "given"}]
 
     changed = await post_form(client, consent, {"decision": "refused"})
-    assert i18n.translate("en", labels.CONSENTS["refused"]) in changed.text
+    assert i18n.translate("en", vocabulary.CONSENTS["refused"]) in changed.text
     assert await Nomination.select(Nomination.consent) == [{"consent": "refused"}]
 
 
@@ -554,8 +553,13 @@ async def test_an_organisation_is_nominated_with_its_own_fields(
     manage = mailed_path(handler.messages, "anna@example.org", r"/n/[\w-]{30,}")
 
     view = await client.get(manage)
-    kind = i18n.translate("en", labels.ORGANISATION_KINDS["ngo"])
-    for shown in (i18n.translate("en", labels.CATEGORIES["A"]), kind, "https://domkultur.example.org", "0000123456"):
+    kind = i18n.translate("en", vocabulary.ORGANISATION_KINDS["ngo"])
+    for shown in (
+        i18n.translate("en", vocabulary.CATEGORIES["A"]),
+        kind,
+        "https://domkultur.example.org",
+        "0000123456",
+    ):
         assert shown in view.text
     assert "under 18" not in view.text
     editing = await client.get(f"{manage}/edit")

@@ -25,7 +25,7 @@ from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.jury import require_chair
 from ambassador.domain.results import CategoryRanking, RankedNomination
 from ambassador.domain.standings import Standings
-from ambassador.enums import Category, ConflictKind, DetectionStatus, Distinction, EditionState, Majority
+from ambassador.enums import EditionState, Majority
 from ambassador.errors import N_, DomainError, NotAllowed
 from ambassador.i18n import TIMEZONE, translate
 from ambassador.tables import AuditEntry, Nomination
@@ -44,32 +44,14 @@ SIGNED_STATES = frozenset({EditionState.RECOMMENDED, EditionState.APPROVED, Edit
 NONE = "–"  # a statistic that does not exist (no valid sheet)
 TWO_PLACES = Decimal("0.01")
 
-# The same message ids as the web layer's labels, so one translation serves both.
-CATEGORIES: dict[str, str] = {Category.A: N_("A: organisation"), Category.B: N_("B: individual")}
-DISTINCTIONS: dict[str, str] = {Distinction.TITLE: N_("title"), Distinction.MENTION: N_("honourable mention")}
-CONFLICT_KINDS: dict[str, str] = {
-    ConflictKind.IS_NOMINEE: N_("is the nominee"),
-    ConflictKind.NOMINATED: N_("nominated them"),
-    ConflictKind.FAMILY: N_("family"),
-    ConflictKind.BUSINESS: N_("employment or business relation"),
-    ConflictKind.ORGANISATION: N_("board, staff or member of the nominee organisation"),
-    ConflictKind.OTHER: N_("other"),
-}
-DETECTION_STATUSES: dict[str, str] = {
-    DetectionStatus.PENDING: N_("awaiting a decision"),
-    DetectionStatus.CONFIRMED: N_("confirmed"),
-    DetectionStatus.DISMISSED: N_("dismissed"),
-}
-TIE_BREAKS: dict[str, str] = {
-    "median": N_("median score"),
-    "top_scores": N_("number of top scores"),
-    "mean": N_("mean score"),
-    "vote": N_("jury vote"),
-}
-MAJORITIES: dict[str, str] = {
-    Majority.SIMPLE: N_("simple (more votes for than against)"),
-    Majority.ABSOLUTE: N_("absolute (more than half of the votes cast)"),
-}
+from ambassador.vocabulary import (  # noqa: E402 - the shared message ids
+    CATEGORIES,
+    CONFLICT_KINDS,
+    DETECTION_STATUSES,
+    DISTINCTIONS,
+    MAJORITIES,
+    TIE_BREAKS,
+)
 
 
 class NotScoredYet(DomainError):

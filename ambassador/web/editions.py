@@ -14,7 +14,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
-from ambassador import i18n
+from ambassador import i18n, vocabulary
 from ambassador.domain import editions, scoring
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import CriterionData, EditionData, EditionView
@@ -209,7 +209,7 @@ def form_page(
             "rows": criteria_rows(values),
             "errors": translated_errors(errors or {}),
             "labels": labels,
-            "approving_bodies": labels.options(labels.APPROVING_BODIES),
+            "approving_bodies": labels.options(vocabulary.APPROVING_BODIES),
             "limits": {"name": editions.MAX_EDITION_NAME, "intro": editions.MAX_INTRO},
         },
         status_code=status_code,

@@ -17,7 +17,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
-from ambassador import i18n
+from ambassador import i18n, vocabulary
 from ambassador.domain import accounts, formal_check, nominations
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView
@@ -173,8 +173,8 @@ def paper_page(
             "errors": translated_errors(errors or {}),
             "problem": problem,
             "open": edition.state in CHECK_STATES,
-            "categories": [("", i18n.gettext(N_("Choose…"))), *labels.options(labels.CATEGORIES)],
-            "organisation_kinds": [("", i18n.gettext(N_("Choose…"))), *labels.options(labels.ORGANISATION_KINDS)],
+            "categories": [("", i18n.gettext(N_("Choose…"))), *labels.options(vocabulary.CATEGORIES)],
+            "organisation_kinds": [("", i18n.gettext(N_("Choose…"))), *labels.options(vocabulary.ORGANISATION_KINDS)],
             "mail_languages": [(code, i18n.language_name(code)) for code in LANGUAGES],
             "limits": {
                 "name": nominations.MAX_NAME,
@@ -225,8 +225,8 @@ class FormalCheckController(Controller):
                 "filters": filters,
                 "labels": labels,
                 "states": [(s.value, labels.nomination_state(s)) for s in LISTED_STATES],
-                "categories": labels.options(labels.CATEGORIES),
-                "consents": labels.options(labels.CONSENTS),
+                "categories": labels.options(vocabulary.CATEGORIES),
+                "consents": labels.options(vocabulary.CONSENTS),
                 "open": edition.state in CHECK_STATES,
             },
             headers=NO_STORE,

@@ -21,7 +21,7 @@ from litestar.status_codes import (
     HTTP_409_CONFLICT,
 )
 
-from ambassador import i18n
+from ambassador import i18n, vocabulary
 from ambassador.domain import conflicts, editions, jury, nominations, scoring
 from ambassador.domain.accounts import Account
 from ambassador.domain.conflicts import Listed
@@ -126,7 +126,7 @@ async def conflicts_page(
             "values": {**stored_answers(listed), **(values or {})},
             "errors": translated_errors(errors or {}),
             "labels": labels,
-            "kinds": [("", i18n.gettext(N_("Choose…"))), *labels.options(labels.CONFLICT_KINDS)],
+            "kinds": [("", i18n.gettext(N_("Choose…"))), *labels.options(vocabulary.CONFLICT_KINDS)],
             "max_reason": conflicts.MAX_REASON,
         },
         status_code=status_code,

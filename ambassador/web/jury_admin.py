@@ -14,7 +14,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
-from ambassador import i18n
+from ambassador import i18n, vocabulary
 from ambassador.db import write_transaction
 from ambassador.domain import accounts, conflicts, formal_check, jury, scoring
 from ambassador.domain.accounts import Account
@@ -143,9 +143,9 @@ async def jury_page(
             "setup": edition.state in jury.SETUP_STATES,
             "chair_changeable": edition.state in CHAIR_STATES,
             "labels": labels,
-            "visibilities": labels.options(labels.SCORE_VISIBILITIES),
-            "majorities": labels.options(labels.MAJORITIES),
-            "tie_breaks": [("", i18n.gettext(N_("none"))), *labels.options(labels.TIE_BREAKS)],
+            "visibilities": labels.options(vocabulary.SCORE_VISIBILITIES),
+            "majorities": labels.options(vocabulary.MAJORITIES),
+            "tie_breaks": [("", i18n.gettext(N_("none"))), *labels.options(vocabulary.TIE_BREAKS)],
             "slots": range(1, TIE_BREAK_SLOTS + 1),
             "mail_languages": [(code, i18n.language_name(code)) for code in LANGUAGES],
             "limits": {"document": jury.MAX_DOCUMENT, "organisations": jury.MAX_ORGANISATIONS},

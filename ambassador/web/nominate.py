@@ -24,7 +24,7 @@ from litestar.status_codes import (
     HTTP_409_CONFLICT,
 )
 
-from ambassador import i18n
+from ambassador import i18n, vocabulary
 from ambassador.db import utcnow
 from ambassador.domain import nominations
 from ambassador.domain.editions import EditionView, get_edition, open_edition_now
@@ -256,7 +256,7 @@ def _form_page(
             "files_again": files_again,
             "closed": closed,
             "labels": _field_labels(edition),
-            "organisation_kinds": labels.options(labels.ORGANISATION_KINDS),
+            "organisation_kinds": labels.options(vocabulary.ORGANISATION_KINDS),
             "category_label": labels.category(data.category),
             "limits": {
                 "name": MAX_NAME,
