@@ -322,3 +322,12 @@ async def test_a_juror_votes_only_after_declaring() -> None:
     )
     with pytest.raises(scoring.DeclareFirst):
         await deliberation.cast_vote(juror_id=second, proposal_id=proposal, choice=VoteChoice.FOR)
+
+
+async def test_the_clerk_cannot_take_the_chairs_steps() -> None:
+    edition, clerk, (chair, _second, _third), ids = await _jury_edition()
+    with pytest.raises(editions.TransitionRefused) as refused:
+        await editions.advance(actor_id=clerk, edition_id=edition.id, target=EditionState.DELIBERATION)
+    assert refused.value.message == "Only the chair of the jury takes this step."
+    await _declare_none(edition, chair, ids)
+    assert (await scoring.close_scoring(chair_id=chair, edition_id=edition.id)).state == EditionState.DELIBERATION

@@ -258,7 +258,9 @@ async def recommend(*, chair_id: int, edition_id: int) -> EditionView:
                 "chair_decided": [t.reference for t, _, by_chair in outcome if by_chair],
             },
         )
-        edition = await editions.advance(actor_id=chair_id, edition_id=edition_id, target=EditionState.RECOMMENDED)
+        edition = await editions.advance(
+            actor_id=chair_id, edition_id=edition_id, target=EditionState.RECOMMENDED, by_chair=True
+        )
         await _mail_clerks(edition, len(passed))
     return edition
 

@@ -395,10 +395,22 @@ async def _precondition(edition: EditionView, target: EditionState, now: dt.date
         raise TransitionRefused(REFUSAL[target])
 
 
+# Steps that belong to the chair of the jury: ``scoring.close_scoring`` and
+# ``deliberation.recommend`` take them (passing ``by_chair``), never the clerk's button.
+CHAIR_STEPS = frozenset({EditionState.DELIBERATION, EditionState.RECOMMENDED})
+
+
 async def advance(
-    *, actor_id: int, edition_id: int, target: EditionState, now: dt.datetime | None = None
+    *,
+    actor_id: int,
+    edition_id: int,
+    target: EditionState,
+    now: dt.datetime | None = None,
+    by_chair: bool = False,
 ) -> EditionView:
     """Move an edition one step along its lifecycle, if the step's precondition holds."""
+    if target in CHAIR_STEPS and not by_chair:
+        raise TransitionRefused(N_("Only the chair of the jury takes this step."))
     now = now or utcnow()
     try:
         async with write_transaction():

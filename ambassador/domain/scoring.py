@@ -405,7 +405,9 @@ async def open_scoring(*, actor_id: int, edition_id: int) -> EditionView:
 async def close_scoring(*, chair_id: int, edition_id: int) -> EditionView:
     """Only the chair closes scoring; after this no score changes."""
     await require_chair(edition_id, chair_id)
-    return await editions.advance(actor_id=chair_id, edition_id=edition_id, target=EditionState.DELIBERATION)
+    return await editions.advance(
+        actor_id=chair_id, edition_id=edition_id, target=EditionState.DELIBERATION, by_chair=True
+    )
 
 
 async def submitted_sheets(edition_id: int) -> list[SheetView]:
