@@ -357,3 +357,41 @@ class Vote(Table, tablename="vote"):
     juror = ForeignKey(User, null=False, on_delete=OnDelete.restrict, on_update=OnUpdate.restrict, index=True)
     choice = Varchar(length=10)
     cast_at = Timestamptz(default=TimestamptzNow())
+
+
+class Decision(Table, tablename="decision"):
+    """The approving body's decision on an edition's recommendation (one per edition).
+
+    The vote counts are nullable on purpose: a mayor's order has no vote.
+    """
+
+    id: Serial
+    edition = ForeignKey(Edition, null=False, on_delete=OnDelete.restrict, on_update=OnUpdate.restrict, unique=True)
+    kind = Varchar(length=30)
+    number = Varchar(length=60)
+    decided_on = Date()
+    votes_for = Integer(null=True, default=None)
+    votes_against = Integer(null=True, default=None)
+    votes_abstaining = Integer(null=True, default=None)
+    not_voting = Text(default="")
+    document_name = Varchar(length=200)
+    document = Bytea(secret=True)
+    document_sha256 = Varchar(length=64)
+    recorded_by = ForeignKey(User, null=False, on_delete=OnDelete.restrict, on_update=OnUpdate.restrict)
+    recorded_at = Timestamptz(default=TimestamptzNow())
+
+
+class DecisionItem(Table, tablename="decision_item"):
+    """What the decision says of one recommended nomination; a difference carries a reason.
+
+    ``distinction`` is empty when the nomination is not approved.
+    """
+
+    id: Serial
+    decision = ForeignKey(Decision, null=False, on_delete=OnDelete.restrict, on_update=OnUpdate.restrict, index=True)
+    nomination = ForeignKey(
+        Nomination, null=False, on_delete=OnDelete.restrict, on_update=OnUpdate.restrict, unique=True
+    )
+    recommended = Varchar(length=20)
+    distinction = Varchar(length=20, default="")
+    reason = Text(default="")

@@ -259,7 +259,7 @@ async def recommend(*, chair_id: int, edition_id: int) -> EditionView:
             },
         )
         edition = await editions.advance(
-            actor_id=chair_id, edition_id=edition_id, target=EditionState.RECOMMENDED, by_chair=True
+            actor_id=chair_id, edition_id=edition_id, target=EditionState.RECOMMENDED, owned_step=True
         )
         await _mail_clerks(edition, len(passed))
     return edition

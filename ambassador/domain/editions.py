@@ -16,7 +16,7 @@ from ambassador.domain import audit
 from ambassador.enums import ApprovingBody, EditionState, NominationState
 from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound
 from ambassador.i18n import current_language
-from ambassador.tables import Criterion, Edition, Nomination
+from ambassador.tables import Criterion, Decision, Edition, Nomination
 from ambassador.text import clean_line, clean_text
 
 MIN_YEAR, MAX_YEAR = 2018, 2100
@@ -69,7 +69,6 @@ NEXT_STATE: dict[EditionState, EditionState] = {
 REQUIRED_FOR: dict[EditionState, tuple[NominationState, ...]] = {
     EditionState.DELIBERATION: (NominationState.SHORTLISTED,),
     EditionState.RECOMMENDED: (NominationState.RECOMMENDED,),
-    EditionState.APPROVED: (NominationState.APPROVED,),
     EditionState.PUBLISHED: (NominationState.LAUREATE, NominationState.APPROVED),
 }
 REFUSAL: dict[EditionState, str] = {
@@ -391,13 +390,21 @@ async def _precondition(edition: EditionView, target: EditionState, now: dt.date
             raise TransitionRefused(N_("Some nominations still wait for the formal check."))
         if not await _count(edition.id, NominationState.SHORTLISTED):
             raise TransitionRefused(N_("No nomination has been shortlisted for the jury."))
+    elif target == EditionState.APPROVED:
+        if not await Decision.exists().where(Decision.edition == edition.id):
+            raise TransitionRefused(REFUSAL[target])
     elif not await _count(edition.id, *REQUIRED_FOR[target]):
         raise TransitionRefused(REFUSAL[target])
 
 
-# Steps that belong to the chair of the jury: ``scoring.close_scoring`` and
-# ``deliberation.recommend`` take them (passing ``by_chair``), never the clerk's button.
-CHAIR_STEPS = frozenset({EditionState.DELIBERATION, EditionState.RECOMMENDED})
+# Steps taken only by the domain function that owns them (passing ``owned_step``), never by
+# the clerk's generic button: the chair closes scoring (``scoring.close_scoring``) and signs
+# (``deliberation.recommend``); recording the decision approves (``approval.record_decision``).
+OWNED_STEPS: dict[EditionState, str] = {
+    EditionState.DELIBERATION: N_("Only the chair of the jury takes this step."),
+    EditionState.RECOMMENDED: N_("Only the chair of the jury takes this step."),
+    EditionState.APPROVED: N_("Record the approving body's decision to take this step."),
+}
 
 
 async def advance(
@@ -406,11 +413,11 @@ async def advance(
     edition_id: int,
     target: EditionState,
     now: dt.datetime | None = None,
-    by_chair: bool = False,
+    owned_step: bool = False,
 ) -> EditionView:
     """Move an edition one step along its lifecycle, if the step's precondition holds."""
-    if target in CHAIR_STEPS and not by_chair:
-        raise TransitionRefused(N_("Only the chair of the jury takes this step."))
+    if target in OWNED_STEPS and not owned_step:
+        raise TransitionRefused(OWNED_STEPS[target])
     now = now or utcnow()
     try:
         async with write_transaction():

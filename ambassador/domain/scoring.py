@@ -406,7 +406,7 @@ async def close_scoring(*, chair_id: int, edition_id: int) -> EditionView:
     """Only the chair closes scoring; after this no score changes."""
     await require_chair(edition_id, chair_id)
     return await editions.advance(
-        actor_id=chair_id, edition_id=edition_id, target=EditionState.DELIBERATION, by_chair=True
+        actor_id=chair_id, edition_id=edition_id, target=EditionState.DELIBERATION, owned_step=True
     )
 
 

@@ -1,0 +1,213 @@
+"""The approving body's decision on the jury's recommendation, recorded by a clerk.
+
+The body (the City Council by resolution, or the Mayor by order) may approve fewer
+nominations than recommended or change a distinction; every difference from the
+recommendation needs a reason. Recording the decision approves the edition in one
+transaction: the decision, its signed PDF, each nomination's outcome and the audit entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+from ambassador import files
+from ambassador.db import is_unique_violation, utcnow, write_transaction
+from ambassador.domain import audit, editions
+from ambassador.domain.editions import EditionView, get_edition
+from ambassador.domain.nominations import MAX_ATTACHMENT_BYTES, Upload
+from ambassador.enums import ApprovingBody, Distinction, EditionState, NominationState
+from ambassador.errors import N_, InvalidInput, NotAllowed
+from ambassador.i18n import TIMEZONE
+from ambassador.tables import Decision, DecisionItem, Nomination, Proposal
+from ambassador.text import clean_line, clean_text
+
+MAX_NUMBER = 60
+MAX_REASON = 2000
+MAX_VOTES = 1000
+
+
+@dataclass(frozen=True)
+class Recommended:
+    """A nomination the jury recommended, with the distinction it was recommended for."""
+
+    nomination_id: int
+    reference: str
+    nominee_name: str
+    category: str
+    distinction: Distinction
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The decision on one recommended nomination: a distinction, or None (not approved)."""
+
+    distinction: Distinction | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class DecisionData:
+    kind: ApprovingBody
+    number: str
+    decided_on: dt.date | None
+    document: Upload | None
+    outcomes: dict[int, Outcome] = field(default_factory=dict)
+    votes_for: int | None = None
+    votes_against: int | None = None
+    votes_abstaining: int | None = None
+    not_voting: str = ""
+
+
+async def recommended(edition_id: int) -> list[Recommended]:
+    """The jury's recommendation: passed proposals of nominations now recommended."""
+    rows = (
+        await Proposal.select(
+            Proposal.nomination,
+            Proposal.distinction,
+            Proposal.nomination.reference,
+            Proposal.nomination.nominee_name,
+            Proposal.nomination.category,
+        )
+        .where((Proposal.edition == edition_id) & (Proposal.nomination.state == NominationState.RECOMMENDED.value))
+        .order_by(Proposal.nomination.category, Proposal.distinction, Proposal.nomination.number)
+    )
+    return [
+        Recommended(
+            nomination_id=r["nomination"],
+            reference=r["nomination.reference"],
+            nominee_name=r["nomination.nominee_name"],
+            category=r["nomination.category"],
+            distinction=Distinction(r["distinction"]),
+        )
+        for r in rows
+    ]
+
+
+def _limit(edition: EditionView, category: str, distinction: Distinction) -> int:
+    prefix = "titles" if distinction == Distinction.TITLE else "mentions"
+    return int(getattr(edition, f"{prefix}_{category.lower()}"))
+
+
+def _check(edition: EditionView, data: DecisionData, listed: list[Recommended], today: dt.date) -> dict[str, str]:
+    """Field name → msgid of every problem (outcome fields are named ``outcome_<id>``)."""
+    errors = _facts_errors(data, today)
+    errors.update(_outcome_errors(edition, data, listed))
+    return errors
+
+
+def _facts_errors(data: DecisionData, today: dt.date) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not data.number or len(data.number) > MAX_NUMBER:
+        errors["number"] = N_("Give the number of the resolution or order, like LXXXV/2418/22.")
+    if data.decided_on is None or data.decided_on > today:
+        errors["decided_on"] = N_("Give the date of the decision; it cannot be in the future.")
+    for name in ("votes_for", "votes_against", "votes_abstaining"):
+        value = getattr(data, name)
+        if value is not None and not 0 <= value <= MAX_VOTES:
+            errors[name] = N_("Give a number of votes from 0 to 1000, or leave it empty.")
+    if len(data.not_voting) > MAX_REASON:
+        errors["not_voting"] = N_("At most 2000 characters.")
+    if data.document is None or files.sniff(data.document.data) != files.PDF:
+        errors["document"] = N_("Attach the signed decision as a PDF file.")
+    elif len(data.document.data) > MAX_ATTACHMENT_BYTES:
+        errors["document"] = N_("Each file may have at most 10 MB.")
+    return errors
+
+
+def _outcome_errors(edition: EditionView, data: DecisionData, listed: list[Recommended]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for item in listed:
+        outcome = data.outcomes.get(item.nomination_id)
+        key = f"outcome_{item.nomination_id}"
+        if outcome is None:
+            errors[key] = N_("Say what the decision says of this nomination.")
+        elif outcome.distinction != item.distinction and not outcome.reason:
+            errors[key] = N_("Give the reason for the difference from the jury's recommendation.")
+        elif len(outcome.reason) > MAX_REASON:
+            errors[key] = N_("At most 2000 characters.")
+    given = [(i.category, o.distinction) for i in listed if (o := data.outcomes.get(i.nomination_id)) and o.distinction]
+    for category, distinction in set(given):
+        if given.count((category, distinction)) > _limit(edition, category, distinction):
+            errors["outcomes"] = N_("The decision gives more distinctions than the edition has.")
+    return errors
+
+
+async def record_decision(
+    *, actor_id: int, edition_id: int, data: DecisionData, now: dt.datetime | None = None
+) -> EditionView:
+    """Record the approving body's decision and approve the edition."""
+    now = now or utcnow()
+    data = DecisionData(
+        kind=data.kind,
+        number=clean_line(data.number),
+        decided_on=data.decided_on,
+        document=data.document,
+        outcomes={k: Outcome(v.distinction, clean_text(v.reason)) for k, v in data.outcomes.items()},
+        votes_for=data.votes_for,
+        votes_against=data.votes_against,
+        votes_abstaining=data.votes_abstaining,
+        not_voting=clean_text(data.not_voting),
+    )
+    try:
+        async with write_transaction():
+            edition = await get_edition(edition_id)
+            if edition.state != EditionState.RECOMMENDED:
+                raise NotAllowed(N_("A decision is recorded once the jury's recommendation is signed."))
+            listed = await recommended(edition_id)
+            if errors := _check(edition, data, listed, now.astimezone(TIMEZONE).date()):
+                raise InvalidInput(errors)
+            assert data.document is not None and data.decided_on is not None
+            decision = Decision(
+                edition=edition_id,
+                kind=data.kind.value,
+                number=data.number,
+                decided_on=data.decided_on,
+                votes_for=data.votes_for,
+                votes_against=data.votes_against,
+                votes_abstaining=data.votes_abstaining,
+                not_voting=data.not_voting,
+                document_name=files.safe_filename(data.document.filename, files.PDF),
+                document=data.document.data,
+                document_sha256=hashlib.sha256(data.document.data).hexdigest(),
+                recorded_by=actor_id,
+                recorded_at=now,
+            )
+            await decision.save()
+            for item in listed:
+                outcome = data.outcomes[item.nomination_id]
+                await DecisionItem(
+                    decision=decision.id,
+                    nomination=item.nomination_id,
+                    recommended=item.distinction.value,
+                    distinction=outcome.distinction.value if outcome.distinction else "",
+                    reason=outcome.reason,
+                ).save()
+                state = NominationState.APPROVED if outcome.distinction else NominationState.NOT_APPROVED
+                await Nomination.update({Nomination.state: state.value, Nomination.updated_at: now}).where(
+                    Nomination.id == item.nomination_id
+                )
+            await audit.record(
+                "decision.recorded",
+                actor_id=actor_id,
+                object_type="edition",
+                object_id=edition_id,
+                data={
+                    "kind": data.kind.value,
+                    "number": data.number,
+                    "decided_on": data.decided_on.isoformat(),
+                    "document_sha256": hashlib.sha256(data.document.data).hexdigest(),
+                    "outcomes": {
+                        i.reference: (data.outcomes[i.nomination_id].distinction or "not approved") for i in listed
+                    },
+                },
+            )
+            approved = await editions.advance(
+                actor_id=actor_id, edition_id=edition_id, target=EditionState.APPROVED, now=now, owned_step=True
+            )
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise NotAllowed(N_("A decision is already recorded for this edition.")) from exc
+        raise
+    return approved

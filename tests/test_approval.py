@@ -1,0 +1,105 @@
+"""Recording the approving body's decision on the jury's recommendation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ambassador.domain import approval, deliberation, editions
+from ambassador.domain.approval import DecisionData, Outcome
+from ambassador.domain.nominations import Upload
+from ambassador.enums import ApprovingBody, Distinction, EditionState, NominationState
+from ambassador.errors import InvalidInput, NotAllowed
+from ambassador.tables import AuditEntry, Decision, DecisionItem, Nomination
+from tests.deliberation_factories import deliberated, scored_edition
+from tests.factories import PDF
+from tests.jury_factories import Scoring
+
+TODAY = dt.datetime.now(dt.UTC).date()
+
+
+async def _recommended() -> tuple[Scoring, int, int]:
+    """Olena recommended for a title, Bohdan for an honourable mention (category B)."""
+    setup = await scored_edition()
+    await deliberated(setup)
+    await deliberation.recommend(chair_id=setup.chair.id, edition_id=setup.edition.id)
+    listed = {r.nominee_name.split()[0]: r for r in await approval.recommended(setup.edition.id)}
+    assert {name: r.distinction for name, r in listed.items()} == {
+        "Olena": Distinction.TITLE,
+        "Bohdan": Distinction.MENTION,
+    }
+    return setup, listed["Olena"].nomination_id, listed["Bohdan"].nomination_id
+
+
+def _data(outcomes: dict[int, Outcome], document: bytes = PDF) -> DecisionData:
+    return DecisionData(
+        kind=ApprovingBody.COUNCIL_RESOLUTION,
+        number="LXXXV/2418/22",
+        decided_on=TODAY,
+        document=Upload("uchwała.pdf", document),
+        outcomes=outcomes,
+        votes_for=35,
+        votes_against=2,
+        votes_abstaining=1,
+    )
+
+
+async def test_a_decision_may_approve_fewer_but_each_difference_needs_a_reason() -> None:
+    setup, olena, bohdan = await _recommended()
+    clerk = setup.clerk.id
+    without_reason = _data({olena: Outcome(Distinction.TITLE), bohdan: Outcome(None)})
+    with pytest.raises(InvalidInput) as refused:
+        await approval.record_decision(actor_id=clerk, edition_id=setup.edition.id, data=without_reason)
+    assert refused.value.errors == {
+        f"outcome_{bohdan}": "Give the reason for the difference from the jury's recommendation."
+    }
+    assert await Decision.count() == 0
+
+    reasoned = _data({olena: Outcome(Distinction.TITLE), bohdan: Outcome(None, "Not approved by the Council.")})
+    approved = await approval.record_decision(actor_id=clerk, edition_id=setup.edition.id, data=reasoned)
+
+    assert approved.state == EditionState.APPROVED
+    states = {r["id"]: r["state"] for r in await Nomination.select(Nomination.id, Nomination.state)}
+    assert (states[olena], states[bohdan]) == (NominationState.APPROVED.value, NominationState.NOT_APPROVED.value)
+    items = await DecisionItem.select(
+        DecisionItem.nomination, DecisionItem.recommended, DecisionItem.distinction, DecisionItem.reason
+    ).order_by(DecisionItem.id)
+    assert {r["nomination"]: (r["recommended"], r["distinction"], r["reason"]) for r in items} == {
+        olena: ("title", "title", ""),
+        bohdan: ("mention", "", "Not approved by the Council."),
+    }
+    entry = await AuditEntry.select(AuditEntry.action).order_by(AuditEntry.id, ascending=False).limit(2)
+    assert [e["action"] for e in entry] == ["edition.approved", "decision.recorded"]
+    with pytest.raises(NotAllowed):
+        await approval.record_decision(actor_id=clerk, edition_id=setup.edition.id, data=reasoned)
+
+
+async def test_a_forged_document_or_too_many_distinctions_change_nothing() -> None:
+    setup, olena, bohdan = await _recommended()
+    clerk = setup.clerk.id
+    forged = _data({olena: Outcome(Distinction.TITLE), bohdan: Outcome(Distinction.MENTION)}, document=b"GIF89a")
+    with pytest.raises(InvalidInput) as refused:
+        await approval.record_decision(actor_id=clerk, edition_id=setup.edition.id, data=forged)
+    assert refused.value.errors == {"document": "Attach the signed decision as a PDF file."}
+    two_mentions = _data(
+        {olena: Outcome(Distinction.MENTION, "The Council chose a mention."), bohdan: Outcome(Distinction.MENTION)}
+    )
+    with pytest.raises(InvalidInput) as too_many:
+        await approval.record_decision(actor_id=clerk, edition_id=setup.edition.id, data=two_mentions)
+    assert too_many.value.errors == {"outcomes": "The decision gives more distinctions than the edition has."}
+    assert (await Decision.count(), (await editions.get_edition(setup.edition.id)).state) == (
+        0,
+        EditionState.RECOMMENDED,
+    )
+
+
+async def test_the_decision_comes_after_the_signed_recommendation_and_only_through_it() -> None:
+    setup = await scored_edition()
+    with pytest.raises(NotAllowed):
+        await approval.record_decision(actor_id=setup.clerk.id, edition_id=setup.edition.id, data=_data({}))
+    await deliberated(setup)
+    await deliberation.recommend(chair_id=setup.chair.id, edition_id=setup.edition.id)
+    with pytest.raises(editions.TransitionRefused) as refused:
+        await editions.advance(actor_id=setup.clerk.id, edition_id=setup.edition.id, target=EditionState.APPROVED)
+    assert refused.value.message == "Record the approving body's decision to take this step."
