@@ -8,7 +8,8 @@ import getpass
 import secrets
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ambassador.enums import Role
 
@@ -135,6 +136,35 @@ async def _retention_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress_bar(done: int, total: int) -> None:
+    """A progress bar on a terminal; nothing when the output is a file or a pipe."""
+    if not sys.stdout.isatty() or total == 0:
+        return
+    width = 30
+    filled = width * done // total
+    sys.stdout.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    if done == total:
+        sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def _print_import(report: Any) -> None:
+    for line, problem in report.errors:
+        sys.stderr.write(f"line {line}: {problem}\n")
+    _print(
+        f"{report.created} laureates imported, {report.unchanged} already present, "
+        f"{report.editions_created} editions created, {len(report.errors)} lines with errors"
+    )
+
+
+async def _laureates_import(args: argparse.Namespace) -> int:
+    from ambassador.domain import history
+
+    report = await history.import_file(Path(args.file), progress=_progress_bar)
+    _print_import(report)
+    return 1 if report.errors else 0
+
+
 async def _dev_setup(_: argparse.Namespace) -> int:
     """First run only: a development admin, demo staff (passwords printed once), demo edition."""
     from ambassador.domain import accounts, demo
@@ -149,6 +179,10 @@ async def _dev_setup(_: argparse.Namespace) -> int:
         _print("development accounts already present")
     created = await demo.load_demo_edition(base_url=settings.base_url)
     _print(f"demo edition {created} created with nominations" if created else "demo edition already present")
+    from ambassador.domain import history
+
+    _print("laureates of earlier editions (shipped record):")
+    _print_import(await history.import_file(history.SHIPPED))
     return 0
 
 
@@ -200,6 +234,12 @@ def _parser() -> argparse.ArgumentParser:
         "run", help="anonymise non-laureates' data whose retention period ended; erase expired unconfirmed"
     )
     retention_run.add_argument("--dry-run", action="store_true", help="only say what would be done")
+
+    laureates = sub.add_parser("laureates", help="the laureates of earlier editions")
+    importer = laureates.add_subparsers(dest="action", required=True).add_parser(
+        "import", help="import laureates from a CSV file (idempotent; errors reported by line)"
+    )
+    importer.add_argument("file", help="CSV with columns edition,category,distinction,name,citation,source")
     return parser
 
 
@@ -213,6 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("audit", "verify"): _audit_verify,
         ("mail", "send"): _mail_send,
         ("retention", "run"): _retention_run,
+        ("laureates", "import"): _laureates_import,
     }
     handler = handlers[(args.command, getattr(args, "action", None))]
     try:

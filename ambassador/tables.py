@@ -147,6 +147,10 @@ class Edition(Table, tablename="edition"):
     approving_body = Varchar(length=30, default="council_resolution")
     retention_months = Integer(default=24)
     next_number = Integer(default=1)
+    # When the results become public (the gala); NULL until the clerk sets it.
+    published_at = Timestamptz(null=True, default=None)
+    # Imported from the record of earlier years: no call, no jury on the platform.
+    historical = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -395,3 +399,30 @@ class DecisionItem(Table, tablename="decision_item"):
     recommended = Varchar(length=20)
     distinction = Varchar(length=20, default="")
     reason = Text(default="")
+
+
+class Laureate(Table, tablename="laureate"):
+    """The public record of one laureate: name, category, distinction, citation, source.
+
+    ``nomination`` is nullable on purpose: laureates imported from earlier years have none.
+    Nothing here is contact data; the row is public once its edition is published.
+    """
+
+    id: Serial
+    edition = ForeignKey(Edition, null=False, on_delete=OnDelete.restrict, on_update=OnUpdate.restrict, index=True)
+    nomination = ForeignKey(
+        Nomination, null=True, on_delete=OnDelete.restrict, on_update=OnUpdate.restrict, unique=True
+    )
+    slug = Varchar(length=220, unique=True)
+    name = Varchar(length=300)
+    name_key = Varchar(length=300, index=True)
+    category = Varchar(length=1)
+    distinction = Varchar(length=20)
+    citation_pl = Text(default="")
+    citation_en = Text(default="")
+    citation_uk = Text(default="")
+    source_url = Varchar(length=500, default="")
+    withdrawn_reason = Text(default="")
+    withdrawn_at = Timestamptz(null=True, default=None)
+    corrected_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -152,6 +152,8 @@ class EditionView:
     approving_body: ApprovingBody
     retention_months: int
     criteria: tuple[CriterionData, ...]
+    published_at: dt.datetime | None = None
+    historical: bool = False
 
     @property
     def label(self) -> str:
