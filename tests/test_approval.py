@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 
-from ambassador.domain import approval, deliberation, editions
+from ambassador.domain import approval, archive, deliberation, editions, publication
 from ambassador.domain.approval import DecisionData, Outcome
 from ambassador.domain.nominations import Upload
 from ambassador.enums import ApprovingBody, Distinction, EditionState, NominationState
 from ambassador.errors import InvalidInput, NotAllowed
-from ambassador.tables import AuditEntry, Decision, DecisionItem, Nomination
+from ambassador.tables import AuditEntry, Decision, DecisionItem, Laureate, Nomination, OutboxMail
 from tests.deliberation_factories import deliberated, scored_edition
 from tests.factories import PDF
 from tests.jury_factories import Scoring
@@ -103,3 +103,29 @@ async def test_the_decision_comes_after_the_signed_recommendation_and_only_throu
     with pytest.raises(editions.TransitionRefused) as refused:
         await editions.advance(actor_id=setup.clerk.id, edition_id=setup.edition.id, target=EditionState.APPROVED)
     assert refused.value.message == "Record the approving body's decision to take this step."
+
+
+async def test_publication_waits_for_its_moment_everywhere() -> None:
+    setup, olena, bohdan = await _recommended()
+    decided = _data({olena: Outcome(Distinction.TITLE), bohdan: Outcome(None, "Not approved by the Council.")})
+    await approval.record_decision(actor_id=setup.clerk.id, edition_id=setup.edition.id, data=decided)
+    gala = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
+
+    published = await publication.publish(
+        actor_id=setup.clerk.id, edition_id=setup.edition.id, published_at=gala, base_url="http://testserver.local"
+    )
+
+    assert published.state == EditionState.PUBLISHED
+    assert await archive.editions() == []
+    assert (await archive.laureates(archive.Filters())).items == ()
+    slug = (await Laureate.select(Laureate.slug).first() or {}).get("slug", "")
+    assert await archive.laureate(slug) is None
+    held = await OutboxMail.select(OutboxMail.next_attempt_at).where(OutboxMail.subject.like("%laureate%"))
+    assert held and all(m["next_attempt_at"] >= gala - dt.timedelta(seconds=1) for m in held)
+    after = gala + dt.timedelta(minutes=1)
+    assert [e.activity_year for e in await archive.editions(after)] == [2025]
+    shown = await archive.laureates(archive.Filters(), now=after)
+    assert [(i.name, i.distinction) for i in shown.items] == [("Olena Kovalenko", "title")]
+    assert (await archive.laureate(slug, now=after)) is not None
+    states = {r["id"]: r["state"] for r in await Nomination.select(Nomination.id, Nomination.state)}
+    assert (states[olena], states[bohdan]) == (NominationState.LAUREATE.value, NominationState.NOT_APPROVED.value)

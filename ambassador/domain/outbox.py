@@ -23,9 +23,18 @@ MAX_BACKOFF_SECONDS = 3600
 
 
 async def queue_mail(
-    *, to: str, subject: str, body: str, language: str, domain: str = "ambassador.local"
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    language: str,
+    domain: str = "ambassador.local",
+    not_before: dt.datetime | None = None,
 ) -> OutboxMail:
-    """Queue one mail; call it inside the transaction of the change that causes it."""
+    """Queue one mail; call it inside the transaction of the change that causes it.
+
+    ``not_before`` holds it back until a moment (a publication's embargo).
+    """
     mail = OutboxMail(
         message_id=f"<{secrets.token_hex(16)}@{domain}>",
         to_address=to,
@@ -33,7 +42,7 @@ async def queue_mail(
         body_text=body,
         language=language,
         status=MailStatus.PENDING.value,
-        next_attempt_at=utcnow(),
+        next_attempt_at=max(not_before, utcnow()) if not_before else utcnow(),
     )
     async with write_transaction():
         await mail.save()

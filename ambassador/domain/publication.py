@@ -1,0 +1,119 @@
+"""Publication: the approved laureates become public at a moment the clerk chooses.
+
+Publishing writes the public records at once but sets the edition's ``published_at``; the
+archive's queries show nothing of the edition before that moment, and the notification
+mails wait in the outbox until then. So the laureates appear everywhere at the same time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ambassador.db import utcnow, write_transaction
+from ambassador.domain import audit, editions
+from ambassador.domain.editions import EditionView, get_edition
+from ambassador.domain.history import slug_for
+from ambassador.domain.outbox import queue_mail
+from ambassador.enums import EditionState, NominationState
+from ambassador.errors import N_, InvalidInput, NotAllowed
+from ambassador.i18n import translate
+from ambassador.tables import DecisionItem, Edition, Laureate, Nomination
+from ambassador.text import fold
+
+MAX_AHEAD = dt.timedelta(days=366)
+
+
+async def _free_slug(base: str) -> str:
+    slug, n = base, 2
+    while await Laureate.exists().where(Laureate.slug == slug):
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+async def publish(
+    *, actor_id: int, edition_id: int, published_at: dt.datetime, base_url: str, now: dt.datetime | None = None
+) -> EditionView:
+    """Publish an approved edition's laureates at ``published_at`` (now or later)."""
+    now = now or utcnow()
+    if published_at.tzinfo is None:
+        raise InvalidInput({"published_at": N_("Give the date and time of publication.")})
+    if published_at > now + MAX_AHEAD:
+        raise InvalidInput({"published_at": N_("Publish within a year from today.")})
+    moment = max(published_at, now)
+    async with write_transaction():
+        edition = await get_edition(edition_id)
+        if edition.state != EditionState.APPROVED:
+            raise NotAllowed(N_("Only an approved edition can be published."))
+        approved = (
+            await DecisionItem.select(
+                DecisionItem.nomination,
+                DecisionItem.distinction,
+                DecisionItem.nomination.nominee_name,
+                DecisionItem.nomination.category,
+                DecisionItem.nomination.nominee_email,
+                DecisionItem.nomination.nominator_email,
+                DecisionItem.nomination.nominator_name,
+                DecisionItem.nomination.language,
+            )
+            .where(
+                (DecisionItem.nomination.edition == edition_id)
+                & (DecisionItem.nomination.state == NominationState.APPROVED.value)
+            )
+            .order_by(DecisionItem.id)
+        )
+        for item in approved:
+            name = item["nomination.nominee_name"]
+            await Laureate(
+                edition=edition_id,
+                nomination=item["nomination"],
+                slug=await _free_slug(slug_for(edition.activity_year, name)),
+                name=name,
+                name_key=fold(name),
+                category=item["nomination.category"],
+                distinction=item["distinction"],
+                created_at=now,
+            ).save()
+            await _notify(item, edition, moment, base_url)
+        await Nomination.update({Nomination.state: NominationState.LAUREATE.value, Nomination.updated_at: now}).where(
+            Nomination.id.is_in([i["nomination"] for i in approved] or [0])
+        )
+        await Edition.update({Edition.published_at: moment}).where(Edition.id == edition_id)
+        await audit.record(
+            "edition.publication_set",
+            actor_id=actor_id,
+            object_type="edition",
+            object_id=edition_id,
+            data={"published_at": moment.isoformat(), "laureates": len(approved)},
+        )
+        return await editions.advance(actor_id=actor_id, edition_id=edition_id, target=EditionState.PUBLISHED, now=now)
+
+
+async def _notify(item: dict[str, object], edition: EditionView, moment: dt.datetime, base_url: str) -> None:
+    """The laureate's and the nominator's mails, held back until the publication moment."""
+    language = str(item["nomination.language"])
+    name = str(item["nomination.nominee_name"])
+    title = translate(language, N_("Krakow Ambassador of Multiculturalism"))
+    for to, greeting in (
+        (item["nomination.nominee_email"], name),
+        (item["nomination.nominator_email"], item["nomination.nominator_name"]),
+    ):
+        if not to:
+            continue
+        await queue_mail(
+            to=str(to),
+            subject=translate(language, N_("%(name)s is a laureate of the title %(title)s"), name=name, title=title),
+            body="\n\n".join(
+                [
+                    translate(language, N_("Hello %(name)s,"), name=str(greeting)),
+                    translate(
+                        language,
+                        N_("The results of %(edition)s are published: %(name)s is among the laureates."),
+                        edition=edition.label,
+                        name=name,
+                    ),
+                    f"{base_url}/editions/{edition.activity_year}",
+                ]
+            ),
+            language=language,
+            not_before=moment,
+        )
