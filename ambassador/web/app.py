@@ -30,6 +30,7 @@ from ambassador.settings import Settings, load_settings
 from ambassador.web import (
     account,
     admin,
+    archive,
     auth,
     editions,
     formal_check,
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             public.PublicController,
+            archive.ArchiveController,
             auth.AuthController,
             account.AccountController,
             staff.StaffController,
