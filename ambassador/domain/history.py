@@ -152,7 +152,7 @@ async def import_rows(
                 else:
                     await Laureate(
                         edition=edition_id,
-                        slug=await _free_slug(slug_for(row.year, row.name)),
+                        slug=await free_slug(row.year, row.name),
                         name=row.name,
                         name_key=fold(row.name),
                         category=row.category,
@@ -179,7 +179,9 @@ async def import_rows(
     return report
 
 
-async def _free_slug(base: str) -> str:
+async def free_slug(year: int, name: str) -> str:
+    """A laureate's address, readable and unique: "2022-jan-slowinski", then "-2", "-3"."""
+    base = slug_for(year, name)
     slug, n = base, 2
     while await Laureate.exists().where(Laureate.slug == slug):
         slug, n = f"{base}-{n}", n + 1

@@ -12,7 +12,7 @@ import datetime as dt
 from ambassador.db import utcnow, write_transaction
 from ambassador.domain import audit, editions
 from ambassador.domain.editions import EditionView, get_edition
-from ambassador.domain.history import slug_for
+from ambassador.domain.history import free_slug
 from ambassador.domain.outbox import queue_mail
 from ambassador.enums import EditionState, NominationState
 from ambassador.errors import N_, InvalidInput, NotAllowed
@@ -21,13 +21,6 @@ from ambassador.tables import DecisionItem, Edition, Laureate, Nomination
 from ambassador.text import fold
 
 MAX_AHEAD = dt.timedelta(days=366)
-
-
-async def _free_slug(base: str) -> str:
-    slug, n = base, 2
-    while await Laureate.exists().where(Laureate.slug == slug):
-        slug, n = f"{base}-{n}", n + 1
-    return slug
 
 
 async def publish(
@@ -66,7 +59,7 @@ async def publish(
             await Laureate(
                 edition=edition_id,
                 nomination=item["nomination"],
-                slug=await _free_slug(slug_for(edition.activity_year, name)),
+                slug=await free_slug(edition.activity_year, name),
                 name=name,
                 name_key=fold(name),
                 category=item["nomination.category"],
