@@ -100,7 +100,7 @@ def _check(edition: EditionView, data: DecisionData, listed: list[Recommended], 
 def _facts_errors(data: DecisionData, today: dt.date) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not data.number or len(data.number) > MAX_NUMBER:
-        errors["number"] = N_("Give the number of the resolution or order, like LXXXV/2418/22.")
+        errors["number"] = N_("Give the number of the resolution or order, like XLV/1234/23.")
     if data.decided_on is None or data.decided_on > today:
         errors["decided_on"] = N_("Give the date of the decision; it cannot be in the future.")
     for name in ("votes_for", "votes_against", "votes_abstaining"):

@@ -177,6 +177,21 @@ async def laureates(filters: Filters, now: dt.datetime | None = None, page_size:
     return Page(items=tuple(_laureate(r) for r in rows), total=total, page=page, pages=pages)
 
 
+async def all_laureates(year: int | None = None, now: dt.datetime | None = None) -> tuple[PublicLaureate, ...]:
+    """Every public laureate (of one year, if given), in archive order, in one query."""
+    public = Edition.select(Edition.id).where(_public_editions(now or utcnow()))
+    where: Any = Laureate.edition.is_in(public)
+    if year is not None:
+        where &= Laureate.edition.activity_year == year
+    rows = (
+        await Laureate.select(*_COLUMNS)
+        .where(where)
+        .order_by(Laureate.edition.activity_year, ascending=False)
+        .order_by(Laureate.category, Laureate.distinction, Laureate.name_key)
+    )
+    return tuple(_laureate(r) for r in rows)
+
+
 def _escape_like(word: str) -> str:
     """Folded words hold only letters, digits and spaces; LIKE wildcards cannot get in."""
     return "".join(c for c in word if c.isalnum())

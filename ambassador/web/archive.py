@@ -123,18 +123,6 @@ def edition_data(edition: PublicEdition) -> dict[str, Any]:
     }
 
 
-async def all_laureates() -> list[PublicLaureate]:
-    """Every public laureate, page by page through the domain query."""
-    found: list[PublicLaureate] = []
-    number = 1
-    while True:
-        page = await archive.laureates(Filters(page=number))
-        found.extend(page.items)
-        if page.page >= page.pages:
-            return found
-        number += 1
-
-
 class ArchiveController(Controller):
     opt = {"exclude_from_auth": True}
 
@@ -169,7 +157,7 @@ class ArchiveController(Controller):
         found = await archive.edition_by_year(year)
         if found is None:
             raise NotFoundException()
-        items = (await archive.laureates(Filters(year=year), page_size=max(1, found.laureates))).items
+        items = await archive.all_laureates(year)
         groups = [
             (
                 category,
@@ -241,7 +229,7 @@ class ArchiveController(Controller):
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(CSV_HEADER)
-        for item in await all_laureates():
+        for item in await archive.all_laureates():
             data = laureate_data(item)
             citations = data["citations"]
             row = (
@@ -259,4 +247,4 @@ class ArchiveController(Controller):
     @get("/laureates.json", name="archive_json")
     async def download_json(self) -> Response[list[dict[str, Any]]]:
         """All public laureates as open data."""
-        return Response([laureate_data(item) for item in await all_laureates()], headers=PUBLIC_CACHE)
+        return Response([laureate_data(item) for item in await archive.all_laureates()], headers=PUBLIC_CACHE)
