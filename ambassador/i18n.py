@@ -7,6 +7,7 @@ The current language is a context variable set per request (and per mail being w
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 from contextvars import ContextVar
 from functools import cache
@@ -70,6 +71,7 @@ def supported(language: str | None) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=512)
 def negotiate(cookie_value: str | None, accept_language: str | None) -> str:
     """Explicit choice (cookie) first, then the browser's preferences, then Polish."""
     chosen = supported(cookie_value)

@@ -59,6 +59,8 @@ class Settings:
     # Five 10 MB attachments plus the texts: the only route that takes large bodies.
     nomination_max_body_size: int = 54 * 1024 * 1024
     nomination_posts_per_hour: int = 20
+    # How long another process's archive change may take to show here (page cache).
+    archive_cache_seconds: float = 1.0
 
     @property
     def production(self) -> bool:
@@ -148,6 +150,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         mail_lease_seconds=_int(env, "AMBASSADOR_MAIL_LEASE_SECONDS", 120),
         background_tasks=env.get("AMBASSADOR_BACKGROUND_TASKS", "1") != "0",
         nomination_posts_per_hour=_int(env, "AMBASSADOR_NOMINATION_POSTS_PER_HOUR", 20),
+        archive_cache_seconds=float(_int(env, "AMBASSADOR_ARCHIVE_CACHE_SECONDS", 1)),
     )
     settings.check()
     return settings

@@ -426,3 +426,31 @@ class Laureate(Table, tablename="laureate"):
     withdrawn_at = Timestamptz(null=True, default=None)
     corrected_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    # Raised by each correction after publication; earlier versions live in LaureateRevision.
+    version = Integer(default=1)
+    # The laureate's check of the public name and citation before publication (emailed link).
+    confirm_token_hash = Varchar(length=64, default="", secret=True)
+    confirmation_sent_at = Timestamptz(null=True, default=None)
+    confirmed_at = Timestamptz(null=True, default=None)
+    confirmed_name = Varchar(length=300, default="")
+    confirmation_note = Text(default="")
+
+
+class LaureateRevision(Table, tablename="laureate_revision"):
+    """A replaced version of a published laureate record, and why it was corrected.
+
+    The public page lists the corrections (date and reason); staff see the old texts.
+    """
+
+    id: Serial
+    laureate = ForeignKey(Laureate, null=False, on_delete=OnDelete.restrict, on_update=OnUpdate.restrict, index=True)
+    version = Integer()
+    name = Varchar(length=300)
+    category = Varchar(length=1)
+    distinction = Varchar(length=20)
+    citation_pl = Text(default="")
+    citation_en = Text(default="")
+    citation_uk = Text(default="")
+    reason = Text(default="")
+    changed_by = ForeignKey(User, null=False, on_delete=OnDelete.restrict, on_update=OnUpdate.restrict)
+    changed_at = Timestamptz(default=TimestamptzNow())

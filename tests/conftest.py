@@ -111,6 +111,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         db_pool=False,
         background_tasks=False,
         base_url="http://testserver.local",
+        # Tests change the database directly between requests: read the stamp every time.
+        archive_cache_seconds=0.0,
     )
 
 

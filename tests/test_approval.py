@@ -109,6 +109,9 @@ async def test_publication_waits_for_its_moment_everywhere() -> None:
     setup, olena, bohdan = await _recommended()
     decided = _data({olena: Outcome(Distinction.TITLE), bohdan: Outcome(None, "Not approved by the Council.")})
     await approval.record_decision(actor_id=setup.clerk.id, edition_id=setup.edition.id, data=decided)
+    # The record exists from the decision on (for the laureate's check), not yet public.
+    assert [r["name"] for r in await Laureate.select(Laureate.name)] == ["Olena Kovalenko"]
+    assert await archive.laureate((await Laureate.select(Laureate.slug).first() or {})["slug"]) is None
     gala = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
 
     published = await publication.publish(
@@ -124,8 +127,23 @@ async def test_publication_waits_for_its_moment_everywhere() -> None:
     assert held and all(m["next_attempt_at"] >= gala - dt.timedelta(seconds=1) for m in held)
     after = gala + dt.timedelta(minutes=1)
     assert [e.activity_year for e in await archive.editions(after)] == [2025]
+    assert await archive.decision(2025) is None
+    assert await archive.decision(2025, now=after) == archive.PublicDecision(
+        kind="council_resolution", number="LXXXV/2418/22", decided_on=TODAY
+    )
     shown = await archive.laureates(archive.Filters(), now=after)
     assert [(i.name, i.distinction) for i in shown.items] == [("Olena Kovalenko", "title")]
     assert (await archive.laureate(slug, now=after)) is not None
     states = {r["id"]: r["state"] for r in await Nomination.select(Nomination.id, Nomination.state)}
     assert (states[olena], states[bohdan]) == (NominationState.LAUREATE.value, NominationState.NOT_APPROVED.value)
+
+
+async def test_publishing_only_through_the_publication_step() -> None:
+    # Bug: the generic step button published without a moment or mails, and the archive never showed it.
+    setup, olena, bohdan = await _recommended()
+    decided = _data({olena: Outcome(Distinction.TITLE), bohdan: Outcome(Distinction.MENTION)})
+    await approval.record_decision(actor_id=setup.clerk.id, edition_id=setup.edition.id, data=decided)
+    with pytest.raises(editions.TransitionRefused) as refused:
+        await editions.advance(actor_id=setup.clerk.id, edition_id=setup.edition.id, target=EditionState.PUBLISHED)
+    assert refused.value.message == "Set the publication date and time to take this step."
+    assert (await editions.get_edition(setup.edition.id)).state == EditionState.APPROVED

@@ -136,3 +136,11 @@ async def test_home_and_nav_link_to_the_archive(client: Client) -> None:
     english(client)
     body = (await client.get("/")).text
     assert 'href="/laureates"' in body and "Laureates of earlier editions" in body
+
+
+async def test_an_address_with_a_nul_byte_is_not_found(client: Client) -> None:
+    # Bug: PostgreSQL refuses NUL in text, so such an address would have been a 500 there.
+    await add_laureate(await archive_edition(2023), "Anna Public", slug="anna-public")
+    for url in ("/laureates/anna%00public", "/laureates/%00", "/laureates/anna-public%0A"):
+        assert (await client.get(url)).status_code == 404, url
+    assert (await client.get("/laureates/anna-public")).status_code == 200

@@ -295,7 +295,7 @@ async def test_a_lifecycle_step_is_refused_before_its_time(client: Client) -> No
     early = await post_form(client, f"/staff/editions/{edition.id}/advance", {"target": "formal_check"})
     assert early.status_code == 409
     assert "Nominations can be closed only after the closing time." in early.text
-    skipped = await post_form(client, f"/staff/editions/{edition.id}/advance", {"target": "published"})
+    skipped = await post_form(client, f"/staff/editions/{edition.id}/advance", {"target": "jury_scoring"})
     assert skipped.status_code == 409
     assert "This step is not possible in the edition&#39;s current state." in skipped.text
     nonsense = await post_form(client, f"/staff/editions/{edition.id}/advance", {"target": "<b>"})

@@ -3,7 +3,8 @@
 The body (the City Council by resolution, or the Mayor by order) may approve fewer
 nominations than recommended or change a distinction; every difference from the
 recommendation needs a reason. Recording the decision approves the edition in one
-transaction: the decision, its signed PDF, each nomination's outcome and the audit entry.
+transaction: the decision, its signed PDF, each nomination's outcome, the laureates' records
+(not public until publication) and the audit entry.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from ambassador import files
 from ambassador.db import is_unique_violation, utcnow, write_transaction
 from ambassador.domain import audit, editions
 from ambassador.domain.editions import EditionView, get_edition
+from ambassador.domain.history import free_slug
 from ambassador.domain.nominations import MAX_ATTACHMENT_BYTES, Upload
 from ambassador.enums import ApprovingBody, Distinction, EditionState, NominationState
 from ambassador.errors import N_, InvalidInput, NotAllowed
 from ambassador.i18n import TIMEZONE
-from ambassador.tables import Decision, DecisionItem, Nomination, Proposal
-from ambassador.text import clean_line, clean_text
+from ambassador.tables import Decision, DecisionItem, Laureate, Nomination, Proposal
+from ambassador.text import clean_line, clean_text, fold
 
 MAX_NUMBER = 60
 MAX_REASON = 2000
@@ -185,6 +187,18 @@ async def record_decision(
                     reason=outcome.reason,
                 ).save()
                 state = NominationState.APPROVED if outcome.distinction else NominationState.NOT_APPROVED
+                if outcome.distinction:
+                    # The record exists from now on, so the laureate can check it before publication.
+                    await Laureate(
+                        edition=edition_id,
+                        nomination=item.nomination_id,
+                        slug=await free_slug(edition.activity_year, item.nominee_name),
+                        name=item.nominee_name,
+                        name_key=fold(item.nominee_name),
+                        category=item.category,
+                        distinction=outcome.distinction.value,
+                        created_at=now,
+                    ).save()
                 await Nomination.update({Nomination.state: state.value, Nomination.updated_at: now}).where(
                     Nomination.id == item.nomination_id
                 )
@@ -211,3 +225,102 @@ async def record_decision(
             raise NotAllowed(N_("A decision is already recorded for this edition.")) from exc
         raise
     return approved
+
+
+@dataclass(frozen=True)
+class RecordedOutcome:
+    """What the recorded decision says of one recommended nomination (None: not approved)."""
+
+    nomination_id: int
+    reference: str
+    nominee_name: str
+    category: str
+    recommended: Distinction
+    distinction: Distinction | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecordedDecision:
+    """The approving body's decision as recorded; ``document`` holds the PDF only when asked for."""
+
+    edition_id: int
+    kind: ApprovingBody
+    number: str
+    decided_on: dt.date
+    votes_for: int | None
+    votes_against: int | None
+    votes_abstaining: int | None
+    not_voting: str
+    document_name: str
+    document_sha256: str
+    recorded_by: int
+    recorded_by_name: str
+    recorded_at: dt.datetime
+    outcomes: tuple[RecordedOutcome, ...]
+    document: bytes = field(default=b"", repr=False)
+
+
+async def recorded(edition_id: int, *, with_document: bool = False) -> RecordedDecision | None:
+    """The decision recorded for the edition, or None; the signed PDF's bytes only ``with_document``."""
+    columns = [
+        Decision.id,
+        Decision.kind,
+        Decision.number,
+        Decision.decided_on,
+        Decision.votes_for,
+        Decision.votes_against,
+        Decision.votes_abstaining,
+        Decision.not_voting,
+        Decision.document_name,
+        Decision.document_sha256,
+        Decision.recorded_by,
+        Decision.recorded_by.display_name,
+        Decision.recorded_at,
+    ]
+    if with_document:
+        columns.append(Decision.document)
+    row = await Decision.select(*columns).where(Decision.edition == edition_id).first()
+    if row is None:
+        return None
+    items = (
+        await DecisionItem.select(
+            DecisionItem.nomination,
+            DecisionItem.nomination.reference,
+            DecisionItem.nomination.nominee_name,
+            DecisionItem.nomination.category,
+            DecisionItem.recommended,
+            DecisionItem.distinction,
+            DecisionItem.reason,
+        )
+        .where(DecisionItem.decision == row["id"])
+        .order_by(DecisionItem.nomination.category, DecisionItem.recommended, DecisionItem.nomination.number)
+    )
+    return RecordedDecision(
+        edition_id=edition_id,
+        kind=ApprovingBody(row["kind"]),
+        number=row["number"],
+        decided_on=row["decided_on"],
+        votes_for=row["votes_for"],
+        votes_against=row["votes_against"],
+        votes_abstaining=row["votes_abstaining"],
+        not_voting=row["not_voting"],
+        document_name=row["document_name"],
+        document_sha256=row["document_sha256"],
+        recorded_by=row["recorded_by"],
+        recorded_by_name=row["recorded_by.display_name"],
+        recorded_at=row["recorded_at"],
+        outcomes=tuple(
+            RecordedOutcome(
+                nomination_id=i["nomination"],
+                reference=i["nomination.reference"],
+                nominee_name=i["nomination.nominee_name"],
+                category=i["nomination.category"],
+                recommended=Distinction(i["recommended"]),
+                distinction=Distinction(i["distinction"]) if i["distinction"] else None,
+                reason=i["reason"],
+            )
+            for i in items
+        ),
+        document=bytes(row["document"]) if with_document else b"",
+    )

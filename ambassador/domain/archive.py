@@ -8,13 +8,16 @@ non-laureates) is ever read by this module, so no public page can show it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
 
+from piccolo.query.functions.aggregate import Count, Max
+
 from ambassador.db import utcnow
 from ambassador.enums import Category, EditionState
-from ambassador.tables import Edition, Laureate
+from ambassador.tables import Decision, Edition, Laureate, LaureateRevision
 from ambassador.text import fold
 
 PAGE_SIZE = 20
@@ -192,6 +195,12 @@ async def all_laureates(year: int | None = None, now: dt.datetime | None = None)
     return tuple(_laureate(r) for r in rows)
 
 
+def is_slug(text: str) -> bool:
+    """Laureate addresses hold letters, digits and hyphens; anything else (a NUL byte, which
+    PostgreSQL refuses in text) is no address and never reaches the database."""
+    return 0 < len(text) <= 220 and all(c.isalnum() or c == "-" for c in text)
+
+
 def _escape_like(word: str) -> str:
     """Folded words hold only letters, digits and spaces; LIKE wildcards cannot get in."""
     return "".join(c for c in word if c.isalnum())
@@ -199,7 +208,109 @@ def _escape_like(word: str) -> str:
 
 async def laureate(slug: str, now: dt.datetime | None = None) -> PublicLaureate | None:
     """One laureate by its stable address, if its edition is public."""
+    if not is_slug(slug):
+        return None
     now = now or utcnow()
     public = Edition.select(Edition.id).where(_public_editions(now))
-    row = await Laureate.select(*_COLUMNS).where((Laureate.slug == slug[:220]) & Laureate.edition.is_in(public)).first()
+    row = await Laureate.select(*_COLUMNS).where((Laureate.slug == slug) & Laureate.edition.is_in(public)).first()
     return _laureate(row) if row else None
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A public note on a corrected entry: when, and why (the old text stays with the staff)."""
+
+    changed_at: dt.datetime
+    reason: str
+
+
+async def corrections(slug: str, now: dt.datetime | None = None) -> tuple[Correction, ...]:
+    """The corrections of a public laureate's entry, oldest first."""
+    if not is_slug(slug):
+        return ()
+    public = Edition.select(Edition.id).where(_public_editions(now or utcnow()))
+    rows = (
+        await LaureateRevision.select(LaureateRevision.changed_at, LaureateRevision.reason)
+        .where((LaureateRevision.laureate.slug == slug) & LaureateRevision.laureate.edition.is_in(public))
+        .order_by(LaureateRevision.version)
+    )
+    return tuple(Correction(**r) for r in rows)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What the public archive looks like now, in a few values.
+
+    ``last_modified`` is the newest public change (a publication moment passing, a laureate
+    added, corrected or withdrawn, an edition renamed); ``next_moment`` is the next scheduled
+    publication, when everything public changes without any write. Cached pages are valid
+    while the stamp stays the same and ``next_moment`` has not come.
+    """
+
+    last_modified: dt.datetime | None
+    next_moment: dt.datetime | None
+    public_editions: int
+    public_laureates: int
+
+    @functools.cached_property
+    def token(self) -> str:
+        moment = self.last_modified.isoformat() if self.last_modified else "-"
+        return f"{moment}|{self.public_editions}|{self.public_laureates}"
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    """A timestamp from an aggregate (SQLite gives text, PostgreSQL a datetime)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return None
+
+
+async def stamp(now: dt.datetime | None = None) -> Stamp:
+    """The archive's current stamp, in two queries (it is read about once a second)."""
+    now = now or utcnow()
+    published = await Edition.select(Edition.id, Edition.published_at, Edition.updated_at).where(
+        (Edition.state == EditionState.PUBLISHED.value) & Edition.published_at.is_not_null()
+    )
+    shown = [row for row in published if row["published_at"] <= now]
+    ids = [row["id"] for row in shown] or [0]
+    latest = (
+        await Laureate.select(
+            Max(Laureate.created_at, alias="created"),
+            Max(Laureate.corrected_at, alias="corrected"),
+            Max(Laureate.withdrawn_at, alias="withdrawn"),
+            Count(alias="laureates"),
+        )
+        .where(Laureate.edition.is_in(ids))
+        .first()
+    ) or {}
+    changes = [row["published_at"] for row in shown] + [row["updated_at"] for row in shown]
+    changes += [_moment(latest.get(name)) for name in ("created", "corrected", "withdrawn")]
+    upcoming = [row["published_at"] for row in published if row["published_at"] > now]
+    return Stamp(
+        last_modified=max((c for c in changes if c is not None), default=None),
+        next_moment=min(upcoming, default=None),
+        public_editions=len(shown),
+        public_laureates=int(latest.get("laureates") or 0),
+    )
+
+
+@dataclass(frozen=True)
+class PublicDecision:
+    """The approving body's act as the public may cite it (no votes, no document)."""
+
+    kind: str
+    number: str
+    decided_on: dt.date
+
+
+async def decision(year: int, now: dt.datetime | None = None) -> PublicDecision | None:
+    """The decision of a public edition (editions imported from earlier years have none)."""
+    public = Edition.select(Edition.id).where(_public_editions(now or utcnow()))
+    row = (
+        await Decision.select(Decision.kind, Decision.number, Decision.decided_on)
+        .where((Decision.edition.activity_year == year) & Decision.edition.is_in(public))
+        .first()
+    )
+    return PublicDecision(**row) if row else None

@@ -406,6 +406,7 @@ OWNED_STEPS: dict[EditionState, str] = {
     EditionState.DELIBERATION: N_("Only the chair of the jury takes this step."),
     EditionState.RECOMMENDED: N_("Only the chair of the jury takes this step."),
     EditionState.APPROVED: N_("Record the approving body's decision to take this step."),
+    EditionState.PUBLISHED: N_("Set the publication date and time to take this step."),
 }
 
 

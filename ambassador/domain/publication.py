@@ -1,8 +1,9 @@
 """Publication: the approved laureates become public at a moment the clerk chooses.
 
-Publishing writes the public records at once but sets the edition's ``published_at``; the
-archive's queries show nothing of the edition before that moment, and the notification
-mails wait in the outbox until then. So the laureates appear everywhere at the same time.
+The laureates' records exist since the decision (ambassador.domain.laureates); publishing
+sets the edition's ``published_at``. The archive's queries show nothing of the edition
+before that moment, and the notification mails wait in the outbox until then. So the
+laureates appear everywhere at the same time.
 """
 
 from __future__ import annotations
@@ -12,13 +13,11 @@ import datetime as dt
 from ambassador.db import utcnow, write_transaction
 from ambassador.domain import audit, editions
 from ambassador.domain.editions import EditionView, get_edition
-from ambassador.domain.history import free_slug
 from ambassador.domain.outbox import queue_mail
 from ambassador.enums import EditionState, NominationState
 from ambassador.errors import N_, InvalidInput, NotAllowed
 from ambassador.i18n import translate
-from ambassador.tables import DecisionItem, Edition, Laureate, Nomination
-from ambassador.text import fold
+from ambassador.tables import Edition, Laureate, Nomination
 
 MAX_AHEAD = dt.timedelta(days=366)
 
@@ -37,38 +36,18 @@ async def publish(
         edition = await get_edition(edition_id)
         if edition.state != EditionState.APPROVED:
             raise NotAllowed(N_("Only an approved edition can be published."))
-        approved = (
-            await DecisionItem.select(
-                DecisionItem.nomination,
-                DecisionItem.distinction,
-                DecisionItem.nomination.nominee_name,
-                DecisionItem.nomination.category,
-                DecisionItem.nomination.nominee_email,
-                DecisionItem.nomination.nominator_email,
-                DecisionItem.nomination.nominator_name,
-                DecisionItem.nomination.language,
-            )
-            .where(
-                (DecisionItem.nomination.edition == edition_id)
-                & (DecisionItem.nomination.state == NominationState.APPROVED.value)
-            )
-            .order_by(DecisionItem.id)
-        )
+        approved = await Laureate.select(
+            Laureate.nomination,
+            Laureate.name,
+            Laureate.nomination.nominee_email,
+            Laureate.nomination.nominator_email,
+            Laureate.nomination.nominator_name,
+            Laureate.nomination.language,
+        ).where(Laureate.edition == edition_id)
         for item in approved:
-            name = item["nomination.nominee_name"]
-            await Laureate(
-                edition=edition_id,
-                nomination=item["nomination"],
-                slug=await free_slug(edition.activity_year, name),
-                name=name,
-                name_key=fold(name),
-                category=item["nomination.category"],
-                distinction=item["distinction"],
-                created_at=now,
-            ).save()
             await _notify(item, edition, moment, base_url)
         await Nomination.update({Nomination.state: NominationState.LAUREATE.value, Nomination.updated_at: now}).where(
-            Nomination.id.is_in([i["nomination"] for i in approved] or [0])
+            Nomination.id.is_in([i["nomination"] for i in approved if i["nomination"]] or [0])
         )
         await Edition.update({Edition.published_at: moment}).where(Edition.id == edition_id)
         await audit.record(
@@ -78,13 +57,15 @@ async def publish(
             object_id=edition_id,
             data={"published_at": moment.isoformat(), "laureates": len(approved)},
         )
-        return await editions.advance(actor_id=actor_id, edition_id=edition_id, target=EditionState.PUBLISHED, now=now)
+        return await editions.advance(
+            actor_id=actor_id, edition_id=edition_id, target=EditionState.PUBLISHED, now=now, owned_step=True
+        )
 
 
 async def _notify(item: dict[str, object], edition: EditionView, moment: dt.datetime, base_url: str) -> None:
     """The laureate's and the nominator's mails, held back until the publication moment."""
     language = str(item["nomination.language"])
-    name = str(item["nomination.nominee_name"])
+    name = str(item["name"])
     title = translate(language, N_("Krakow Ambassador of Multiculturalism"))
     for to, greeting in (
         (item["nomination.nominee_email"], name),

@@ -32,6 +32,7 @@ async def _relogin(request: AnyRequest, account: Account, sessions: NamedDepende
 class AccountController(Controller):
     path = "/account"
     guards = [requires_staff]
+    include_in_schema = False
 
     @get("/", name="account")
     async def show(self) -> Template:

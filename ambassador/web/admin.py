@@ -40,6 +40,7 @@ async def _target(user_id: FromPath[int]) -> Account:
 class AdminController(Controller):
     path = "/admin"
     guards = [requires_role(Role.ADMIN), totp_enrolled]
+    include_in_schema = False
 
     @get("/users", name="admin_users")
     async def users(self) -> Template:

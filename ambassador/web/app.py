@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Litestar
+from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
@@ -30,17 +31,21 @@ from ambassador.settings import Settings, load_settings
 from ambassador.web import (
     account,
     admin,
+    approval,
     archive,
     auth,
     editions,
     formal_check,
     jury,
     jury_admin,
+    laureates,
     nominate,
+    opendata,
     public,
     results,
     staff,
 )
+from ambassador.web.cache import ArchiveCache, ArchiveCacheMiddleware
 from ambassador.web.errors import http_exception_handler, internal_error_handler
 from ambassador.web.middleware import RequestLogMiddleware, make_security_headers_hook, set_language
 from ambassador.web.sessions import RotatingSessionConfig, SessionRotation
@@ -70,6 +75,16 @@ def session_config(settings: Settings) -> RotatingSessionConfig:
         store="sessions",
         exclude=["^/static/", "^/healthz$", "^/readyz$"],
     )
+
+
+def outermost(*middleware: Any) -> Any:
+    """An ``on_app_init`` hook putting ``middleware`` before all other middleware."""
+
+    def insert(app_config: AppConfig) -> AppConfig:
+        app_config.middleware[0:0] = middleware
+        return app_config
+
+    return insert
 
 
 def throttle_policy(settings: Settings) -> ThrottlePolicy:
@@ -115,6 +130,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         default_factory=root_store.with_namespace  # type: ignore[attr-defined]
     )
     sessions = session_config(settings)
+    archive_cache = ArchiveCache(settings.archive_cache_seconds)
 
     async def retrieve_account(session: dict[str, Any], _: ASGIConnection[Any, Any, Any, Any]) -> Account | None:
         uid = session.get("uid")
@@ -157,6 +173,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             public.PublicController,
             archive.ArchiveController,
+            opendata.OpenDataController,
             auth.AuthController,
             account.AccountController,
             staff.StaffController,
@@ -168,6 +185,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             jury.JuryController,
             results.ResultsAdminController,
             results.ResultsJuryController,
+            approval.ApprovalController,
+            laureates.LaureateController,
+            laureates.LaureateCheckController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],
@@ -182,7 +202,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "throttle": provide(throttle_policy(settings)),
             "sessions": provide(SessionRotation(sessions)),
         },
-        on_app_init=[session_auth.on_app_init],
+        on_app_init=[
+            session_auth.on_app_init,
+            # Outside the session and authentication middleware (which put themselves first):
+            # every request is logged, and a cached archive page costs no session lookup.
+            outermost(RequestLogMiddleware(), ArchiveCacheMiddleware(archive_cache, sessions.key)),
+        ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="__Host-csrftoken" if settings.production else "csrftoken",
@@ -193,16 +218,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=template_config(),
         before_request=set_language,
         before_send=[make_security_headers_hook(settings.production)],
-        middleware=[RequestLogMiddleware(), nominate.rate_limit(settings).middleware],
+        middleware=[nominate.rate_limit(settings).middleware],
         exception_handlers={
             HTTPException: http_exception_handler,
             Exception: internal_error_handler,
         },
         lifespan=[lifespan],
-        openapi_config=None,
+        openapi_config=opendata.openapi_config(),
         logging_config=None,  # ambassador.logs configures logging; Litestar's would log to root
         request_max_body_size=settings.request_max_body_size,
         debug=False,
     )
     app.state.settings = settings
+    app.state.archive_cache = archive_cache
     return app

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import Annotated, Literal, cast
 from urllib.parse import urlencode
 
+import msgspec
 from litestar import Controller, Response, get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery
+from litestar.openapi.spec import Example
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
 from ambassador import i18n
@@ -22,8 +25,9 @@ from ambassador.domain.archive import Filters, PublicEdition, PublicLaureate
 from ambassador.domain.formal_check import spreadsheet_cell
 from ambassador.enums import Category
 from ambassador.errors import N_
+from ambassador.settings import Settings
 from ambassador.vocabulary import CATEGORIES, DISTINCTIONS
-from ambassador.web import labels
+from ambassador.web import labels, opendata
 
 # Shown when the citation is not in the reader's language.
 CITATION_IN: dict[str, str] = {
@@ -47,6 +51,98 @@ CSV_HEADER = (
 MAX_PAGE = 100_000
 # Revalidate every time: a publication must appear everywhere at its moment, not minutes later.
 PUBLIC_CACHE = {"cache-control": "no-cache"}
+# The API's own handlers need no login; the document says so over the app's session scheme.
+NO_AUTHENTICATION: list[dict[str, list[str]]] = [{}]
+
+CategoryCode = Literal["A", "B"]
+DistinctionCode = Literal["title", "mention"]
+
+
+class Texts(msgspec.Struct):
+    """One text in the three languages of the archive; empty where there is none."""
+
+    pl: str
+    en: str
+    uk: str
+
+
+class Edition(msgspec.Struct):
+    """A public edition of the title."""
+
+    year: Annotated[int, msgspec.Meta(description="The year of activity the edition honours.", examples=[2024])]
+    label: Annotated[str, msgspec.Meta(description="The edition's short label.", examples=["A.D. 2024"])]
+    name: Texts
+    laureates: Annotated[int, msgspec.Meta(description="How many laureates the edition has.")]
+    url: Annotated[
+        str, msgspec.Meta(description="The edition's page, relative to the site.", examples=["/editions/2024"])
+    ]
+
+
+class Laureate(msgspec.Struct):
+    """A laureate of a public edition: an organisation (A) or an individual (B)."""
+
+    slug: Annotated[str, msgspec.Meta(description="The laureate's stable identifier in addresses.")]
+    name: str
+    category: Annotated[CategoryCode, msgspec.Meta(description="A: organisation; B: individual.")]
+    distinction: Annotated[DistinctionCode, msgspec.Meta(description="title, or honourable mention.")]
+    year: Annotated[int, msgspec.Meta(description="The year of the edition.", examples=[2024])]
+    citations: Texts
+    source: Annotated[str, msgspec.Meta(description="Address of the official source of the decision, or empty.")]
+    withdrawn: Annotated[bool, msgspec.Meta(description="True when the distinction has been withdrawn.")]
+    url: Annotated[str, msgspec.Meta(description="The laureate's page, relative to the site.")]
+
+
+class LaureatePage(msgspec.Struct):
+    """One page of laureates matching the filters."""
+
+    items: list[Laureate]
+    total: Annotated[int, msgspec.Meta(description="How many laureates match, on all pages.")]
+    page: Annotated[int, msgspec.Meta(description="This page's number, from 1.")]
+    pages: Annotated[int, msgspec.Meta(description="How many pages there are (at least 1).")]
+
+
+# The filters are lenient on purpose: a value that is not valid is ignored, never an error.
+YearQuery = Annotated[
+    str | None,
+    QueryParameter(
+        description="Only laureates of the edition of this year (1000 to 9999); any other value is ignored.",
+        examples=[Example(value="2024")],
+    ),
+]
+CategoryQuery = Annotated[
+    str | None,
+    QueryParameter(
+        description="Only this category: A (organisations) or B (individuals); any other value is ignored.",
+        examples=[Example(value="A")],
+    ),
+]
+DistinctionQuery = Annotated[
+    str | None,
+    QueryParameter(
+        description="Only this distinction: title or mention (honourable mention); any other value is ignored.",
+        examples=[Example(value="title")],
+    ),
+]
+SearchQuery = Annotated[
+    str | None,
+    QueryParameter(
+        description=(
+            "Words that must all occur in the name, ignoring case and diacritics "
+            "(the first 200 characters and 10 words count)."
+        ),
+        examples=[Example(value="Slowinski")],
+    ),
+]
+PageQuery = Annotated[
+    str | None,
+    QueryParameter(
+        description=(
+            f"The page, from 1 ({archive.PAGE_SIZE} laureates a page). A number past the last page "
+            "gives the last page; any other value gives the first."
+        ),
+        examples=[Example(value="2")],
+    ),
+]
 
 
 def _int(raw: str | None, low: int, high: int) -> int | None:
@@ -98,35 +194,35 @@ def laureate_url(laureate: PublicLaureate) -> str:
     return f"/laureates/{laureate.slug}"
 
 
-def laureate_data(laureate: PublicLaureate) -> dict[str, Any]:
-    """One laureate as open data (JSON-serialisable)."""
-    return {
-        "slug": laureate.slug,
-        "name": laureate.name,
-        "category": laureate.category,
-        "distinction": laureate.distinction,
-        "year": laureate.activity_year,
-        "citations": {"pl": laureate.citation_pl, "en": laureate.citation_en, "uk": laureate.citation_uk},
-        "source": laureate.source_url,
-        "withdrawn": laureate.withdrawn_at is not None,
-        "url": laureate_url(laureate),
-    }
+def laureate_data(laureate: PublicLaureate) -> Laureate:
+    """One laureate as open data."""
+    return Laureate(
+        slug=laureate.slug,
+        name=laureate.name,
+        category=cast("CategoryCode", laureate.category),
+        distinction=cast("DistinctionCode", laureate.distinction),
+        year=laureate.activity_year,
+        citations=Texts(pl=laureate.citation_pl, en=laureate.citation_en, uk=laureate.citation_uk),
+        source=laureate.source_url,
+        withdrawn=laureate.withdrawn_at is not None,
+        url=laureate_url(laureate),
+    )
 
 
-def edition_data(edition: PublicEdition) -> dict[str, Any]:
-    return {
-        "year": edition.activity_year,
-        "label": edition.label,
-        "name": {"pl": edition.name_pl, "en": edition.name_en, "uk": edition.name_uk},
-        "laureates": edition.laureates,
-        "url": f"/editions/{edition.activity_year}",
-    }
+def edition_data(edition: PublicEdition) -> Edition:
+    return Edition(
+        year=edition.activity_year,
+        label=edition.label,
+        name=Texts(pl=edition.name_pl, en=edition.name_en, uk=edition.name_uk),
+        laureates=edition.laureates,
+        url=f"/editions/{edition.activity_year}",
+    )
 
 
 class ArchiveController(Controller):
     opt = {"exclude_from_auth": True}
 
-    @get("/laureates", name="archive_index")
+    @get("/laureates", name="archive_index", include_in_schema=False)
     async def index(
         self,
         year: FromQuery[str | None] = None,
@@ -151,7 +247,7 @@ class ArchiveController(Controller):
             },
         )
 
-    @get("/editions/{year:int}", name="archive_edition")
+    @get("/editions/{year:int}", name="archive_edition", include_in_schema=False)
     async def edition(self, year: FromPath[int]) -> Template:
         """One public edition and its laureates by category and distinction."""
         found = await archive.edition_by_year(year)
@@ -172,13 +268,14 @@ class ArchiveController(Controller):
             context={
                 "edition": found,
                 "name": edition_name(found),
+                "decision": await archive.decision(year),
                 "groups": [group for group in groups if group[2]],
                 "labels": labels,
             },
         )
 
-    @get("/laureates/{slug:str}", name="archive_laureate")
-    async def laureate(self, slug: FromPath[str]) -> Template:
+    @get("/laureates/{slug:str}", name="archive_laureate", include_in_schema=False)
+    async def laureate(self, slug: FromPath[str], settings: NamedDependency[Settings]) -> Template:
         """One laureate of a public edition."""
         found = await archive.laureate(slug)
         if found is None:
@@ -195,35 +292,39 @@ class ArchiveController(Controller):
                 "citation_note": CITATION_IN.get(citation_language, "")
                 if citation and citation_language != language
                 else "",
+                "corrections": await archive.corrections(slug),
                 "labels": labels,
+                "jsonld": opendata.laureate_jsonld(found, settings.base_url, language),
             },
         )
 
-    @get("/api/v1/editions", name="api_editions")
-    async def api_editions(self) -> Response[list[dict[str, Any]]]:
+    @get("/api/v1/editions", name="api_editions", summary="Editions", tags=["open data"], security=NO_AUTHENTICATION)
+    async def api_editions(self) -> Response[list[Edition]]:
+        """The public editions, newest first."""
         return Response([edition_data(e) for e in await archive.editions()], headers=PUBLIC_CACHE)
 
-    @get("/api/v1/laureates", name="api_laureates")
+    @get("/api/v1/laureates", name="api_laureates", summary="Laureates", tags=["open data"], security=NO_AUTHENTICATION)
     async def api_laureates(
         self,
-        year: FromQuery[str | None] = None,
-        category: FromQuery[str | None] = None,
-        distinction: FromQuery[str | None] = None,
-        q: FromQuery[str | None] = None,
-        page: FromQuery[str | None] = None,
-    ) -> Response[dict[str, Any]]:
+        year: YearQuery = None,
+        category: CategoryQuery = None,
+        distinction: DistinctionQuery = None,
+        q: SearchQuery = None,
+        page: PageQuery = None,
+    ) -> Response[LaureatePage]:
+        """Laureates of the public editions, filtered, newest edition first, one page at a time."""
         found = await archive.laureates(parse_filters(year, category, distinction, q, page))
         return Response(
-            {
-                "items": [laureate_data(item) for item in found.items],
-                "total": found.total,
-                "page": found.page,
-                "pages": found.pages,
-            },
+            LaureatePage(
+                items=[laureate_data(item) for item in found.items],
+                total=found.total,
+                page=found.page,
+                pages=found.pages,
+            ),
             headers=PUBLIC_CACHE,
         )
 
-    @get("/laureates.csv", name="archive_csv")
+    @get("/laureates.csv", name="archive_csv", include_in_schema=False)
     async def download_csv(self) -> Response[bytes]:
         """All public laureates, for spreadsheets: UTF-8 with BOM, formulas neutralised."""
         buffer = io.StringIO()
@@ -231,11 +332,11 @@ class ArchiveController(Controller):
         writer.writerow(CSV_HEADER)
         for item in await archive.all_laureates():
             data = laureate_data(item)
-            citations = data["citations"]
+            citations = data.citations
             row = (
-                data["slug"], data["name"], data["category"], data["distinction"], data["year"],
-                citations["pl"], citations["en"], citations["uk"], data["source"],
-                "yes" if data["withdrawn"] else "", data["url"],
+                data.slug, data.name, data.category, data.distinction, data.year,
+                citations.pl, citations.en, citations.uk, data.source,
+                "yes" if data.withdrawn else "", data.url,
             )  # fmt: skip
             writer.writerow([spreadsheet_cell(value) for value in row])
         return Response(
@@ -244,7 +345,9 @@ class ArchiveController(Controller):
             headers={"content-disposition": 'attachment; filename="laureates.csv"', **PUBLIC_CACHE},
         )
 
-    @get("/laureates.json", name="archive_json")
-    async def download_json(self) -> Response[list[dict[str, Any]]]:
-        """All public laureates as open data."""
+    @get(
+        "/laureates.json", name="archive_json", summary="All laureates", tags=["open data"], security=NO_AUTHENTICATION
+    )
+    async def download_json(self) -> Response[list[Laureate]]:
+        """Every public laureate at once, in archive order (the download of the whole archive)."""
         return Response([laureate_data(item) for item in await archive.all_laureates()], headers=PUBLIC_CACHE)

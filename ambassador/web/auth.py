@@ -52,6 +52,7 @@ def _refused(template: str, exc: DomainError, context: dict[str, Any]) -> Templa
 
 class AuthController(Controller):
     opt = {"exclude_from_auth": True}
+    include_in_schema = False
 
     @get("/login", name="login")
     async def login_form(self, request: AnyRequest, next: FromQuery[str | None] = None) -> Template | Redirect:

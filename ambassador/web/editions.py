@@ -244,6 +244,7 @@ def _problems(data: EditionData, problems: dict[str, str]) -> dict[str, str]:
 class EditionController(Controller):
     path = "/staff/editions"
     guards = [requires_role(Role.CLERK, Role.ADMIN), totp_enrolled]
+    include_in_schema = False
 
     @get("/", name="editions")
     async def index(self) -> Template:

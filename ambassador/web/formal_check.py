@@ -193,6 +193,7 @@ def paper_page(
 class FormalCheckController(Controller):
     path = "/staff"
     guards = [requires_role(Role.CLERK, Role.ADMIN), totp_enrolled]
+    include_in_schema = False
 
     # --- the list ---------------------------------------------------------------------
 

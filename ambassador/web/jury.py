@@ -331,6 +331,7 @@ async def save_sheet(request: AnyRequest, opened: Opened, form: Form) -> Templat
 class JuryController(Controller):
     path = "/jury"
     guards = [requires_role(Role.JUROR), totp_enrolled]
+    include_in_schema = False
 
     @get("/", name="juror_home")
     async def index(self, request: AnyRequest) -> Template:

@@ -229,6 +229,7 @@ async def scoring_page(edition: EditionView, *, problem: str = "", status_code: 
 class JuryAdminController(Controller):
     path = "/staff/editions/{edition_id:int}"
     guards = [requires_role(Role.CLERK, Role.ADMIN), totp_enrolled]
+    include_in_schema = False
 
     def _back(self, request: AnyRequest, edition_id: int, page: str, message: str) -> Redirect:
         flash(request, message, "success")

@@ -341,6 +341,7 @@ def _manage_page(
 
 class NominationController(Controller):
     opt = {"exclude_from_auth": True}
+    include_in_schema = False
 
     @get(NOMINATE_PATH, name="nominate", response_headers=NO_STORE)
     async def nominate_form(self) -> Template:

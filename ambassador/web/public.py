@@ -18,6 +18,7 @@ ONE_YEAR = 365 * 24 * 3600
 
 class PublicController(Controller):
     opt = {"exclude_from_auth": True}
+    include_in_schema = False
 
     @get("/", name="home")
     async def home(self) -> Template:

@@ -542,6 +542,7 @@ class ResultsAdminController(Controller):
 
     path = "/staff/editions/{edition_id:int}"
     guards = [requires_role(Role.CLERK, Role.ADMIN), totp_enrolled]
+    include_in_schema = False
 
     @get("/results", name="results_admin")
     async def results(self, edition_id: FromPath[int]) -> Template:
@@ -599,6 +600,7 @@ class ResultsJuryController(Controller):
 
     path = "/jury/editions/{edition_id:int}"
     guards = [requires_role(Role.JUROR), totp_enrolled]
+    include_in_schema = False
 
     @get("/results", name="juror_results")
     async def results(self, request: AnyRequest, edition_id: FromPath[int]) -> Template:

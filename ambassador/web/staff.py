@@ -16,6 +16,7 @@ from ambassador.web.guards import requires_staff, totp_enrolled
 class StaffController(Controller):
     path = "/staff"
     guards = [requires_staff, totp_enrolled]
+    include_in_schema = False
 
     @get("/", name="staff")
     async def dashboard(self, request: Request[Any, Account, Any]) -> Template:

@@ -1,0 +1,233 @@
+"""Open data around the archive: the OpenAPI document, the Atom feed, the sitemap, JSON-LD.
+
+Everything here is built from ``ambassador.domain.archive``, whose queries hold the embargo
+(only published editions whose publication moment has passed), so the feed, the sitemap and
+the structured data show an edition exactly when its pages do. Absolute addresses come from
+the ``base_url`` setting, never from the request's Host header.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from litestar import Controller, Response, Router, get
+from litestar.di import NamedDependency
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+
+from ambassador import i18n
+from ambassador.db import utcnow
+from ambassador.domain import archive
+from ambassador.domain.archive import PublicEdition, PublicLaureate
+from ambassador.enums import Category, Distinction
+from ambassador.errors import N_
+from ambassador.settings import Settings
+from ambassador.web import labels
+
+ATOM = "http://www.w3.org/2005/Atom"
+SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+ATOM_TYPE = "application/atom+xml; charset=utf-8"
+XML_TYPE = "application/xml; charset=utf-8"
+# Revalidate every time: a publication must appear everywhere at its moment, not minutes later.
+PUBLIC_CACHE = {"cache-control": "no-cache"}
+# The feed's "updated" while nothing is public yet (Atom requires one).
+NEVER = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# Category A honours organisations, B individuals.
+SCHEMA_TYPES: dict[str, str] = {Category.A.value: "Organization", Category.B.value: "Person"}
+
+OPENAPI_DESCRIPTION = (
+    "Read-only open data of the public archive of the Krakow Ambassador of Multiculturalism: "
+    "editions and laureates, with their citations in Polish, English and Ukrainian. An edition "
+    "appears here at its publication moment, not before. No authentication is needed."
+)
+
+
+def openapi_config() -> OpenAPIConfig:
+    """Only the JSON document at /schema/openapi.json: no documentation UI (those load from CDNs).
+
+    The router is excluded from authentication, so anyone may read the document.
+    """
+    return OpenAPIConfig(
+        title="ambassador open data",
+        version="1",
+        description=OPENAPI_DESCRIPTION,
+        path="/schema",
+        use_handler_docstrings=True,
+        render_plugins=[JsonRenderPlugin()],
+        openapi_router=Router("/schema", route_handlers=[], include_in_schema=False, opt={"exclude_from_auth": True}),
+    )
+
+
+def absolute(base_url: str, path: str) -> str:
+    return base_url.rstrip("/") + path
+
+
+def timestamp(moment: dt.datetime) -> str:
+    """RFC 3339 in UTC, to the second (Atom and sitemaps both accept it)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _latest(moments: Iterable[dt.datetime | None]) -> dt.datetime | None:
+    found = [m if m.tzinfo is not None else m.replace(tzinfo=dt.UTC) for m in moments if m is not None]
+    return max(found) if found else None
+
+
+def laureate_changed(edition: PublicEdition, laureate: PublicLaureate) -> dt.datetime | None:
+    """The last public change of a laureate's entry: publication, correction or withdrawal."""
+    return _latest((edition.published_at, laureate.corrected_at, laureate.withdrawn_at))
+
+
+def edition_changed(edition: PublicEdition, laureates: Sequence[PublicLaureate]) -> dt.datetime | None:
+    """The last public change of an edition: its publication, or a later correction or withdrawal."""
+    return _latest([edition.published_at, *(laureate_changed(edition, item) for item in laureates)])
+
+
+def by_year(laureates: Iterable[PublicLaureate]) -> dict[int, list[PublicLaureate]]:
+    grouped: dict[int, list[PublicLaureate]] = {}
+    for item in laureates:
+        grouped.setdefault(item.activity_year, []).append(item)
+    return grouped
+
+
+def _summary(laureates: Sequence[PublicLaureate]) -> str:
+    """The edition's laureates as plain text, one line per category and distinction."""
+    if not laureates:
+        return i18n.gettext(N_("No laureates are listed for this edition."))
+    lines = []
+    for category in Category:
+        for distinction in Distinction:
+            names = [
+                f"{item.name} ({i18n.gettext(N_('withdrawn'))})" if item.withdrawn_at else item.name
+                for item in laureates
+                if item.category == category and item.distinction == distinction
+            ]
+            if names:
+                lines.append(f"{labels.category(category)}: {labels.distinction(distinction)}: {', '.join(names)}")
+    return "\n".join(lines)
+
+
+def _text(parent: ET.Element, tag: str, text: str, **attributes: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, attributes)
+    element.text = text
+    return element
+
+
+def _document(root: ET.Element) -> bytes:
+    """The element as a UTF-8 XML document; ElementTree escapes every text and attribute."""
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode")).encode("utf-8")
+
+
+def build_feed(
+    editions: Sequence[PublicEdition], laureates: Iterable[PublicLaureate], base_url: str, language: str
+) -> bytes:
+    """An Atom feed: one entry per public edition, newest first, in the current language."""
+    grouped = by_year(laureates)
+    entries = [(edition, grouped.get(edition.activity_year, [])) for edition in editions]
+    changes = [edition_changed(edition, items) or NEVER for edition, items in entries]
+    feed = ET.Element("feed", {"xmlns": ATOM, XML_LANG: language})
+    _text(feed, "id", absolute(base_url, "/feed.atom"))
+    title = f"{i18n.gettext(N_('Krakow Ambassador of Multiculturalism'))}: {i18n.gettext(N_('Laureates'))}"
+    _text(feed, "title", title)
+    _text(feed, "updated", timestamp(max(changes, default=NEVER)))
+    ET.SubElement(
+        feed, "link", {"rel": "self", "type": "application/atom+xml", "href": absolute(base_url, "/feed.atom")}
+    )
+    ET.SubElement(feed, "link", {"rel": "alternate", "type": "text/html", "href": absolute(base_url, "/laureates")})
+    author = ET.SubElement(feed, "author")
+    _text(author, "name", i18n.gettext(N_("City of Kraków")))
+    for (edition, items), changed in zip(entries, changes, strict=True):
+        url = absolute(base_url, f"/editions/{edition.activity_year}")
+        entry = ET.SubElement(feed, "entry")
+        _text(entry, "id", url)
+        _text(entry, "title", i18n.gettext(N_("Laureates of %(edition)s"), edition=edition.label))
+        _text(entry, "updated", timestamp(changed))
+        if edition.published_at is not None:
+            _text(entry, "published", timestamp(edition.published_at))
+        ET.SubElement(entry, "link", {"rel": "alternate", "type": "text/html", "href": url})
+        _text(entry, "summary", _summary(items), type="text")
+    return _document(feed)
+
+
+def build_sitemap(editions: Sequence[PublicEdition], laureates: Iterable[PublicLaureate], base_url: str) -> bytes:
+    """The public pages: home, the archive, every public edition and laureate, with lastmod."""
+    grouped = by_year(laureates)
+    pages: list[tuple[str, dt.datetime | None]] = []
+    for edition in editions:
+        items = grouped.get(edition.activity_year, [])
+        pages.append((f"/editions/{edition.activity_year}", edition_changed(edition, items)))
+        pages.extend((f"/laureates/{item.slug}", laureate_changed(edition, item)) for item in items)
+    # The home page shows more than the archive: no lastmod is claimed for it.
+    pages = [("/", None), ("/laureates", _latest(moment for _, moment in pages)), *pages]
+    urlset = ET.Element("urlset", {"xmlns": SITEMAP})
+    for path, moment in pages:
+        url = ET.SubElement(urlset, "url")
+        _text(url, "loc", absolute(base_url, path))
+        if moment is not None:
+            _text(url, "lastmod", timestamp(moment))
+    return _document(urlset)
+
+
+def award(laureate: PublicLaureate) -> str:
+    """The distinction's name in the current language, e.g. "… A.D. 2024 – honourable mention"."""
+    title = f"{i18n.gettext(N_('Krakow Ambassador of Multiculturalism'))} A.D. {laureate.activity_year}"
+    if laureate.distinction == Distinction.MENTION:
+        return f"{title} – {labels.distinction(laureate.distinction)}"
+    return title
+
+
+def script_json(data: Any) -> str:
+    """JSON safe inside a <script> element: no <, > or & can close it or open a comment."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def laureate_jsonld(laureate: PublicLaureate, base_url: str, language: str) -> str:
+    """schema.org data of a laureate's page; a withdrawn distinction is no longer claimed."""
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": SCHEMA_TYPES.get(laureate.category, "Thing"),
+        "name": laureate.name,
+        "url": absolute(base_url, f"/laureates/{laureate.slug}"),
+    }
+    if laureate.withdrawn_at is None:
+        data["award"] = award(laureate)
+    citation, _ = laureate.citation(language)
+    if citation:
+        data["description"] = citation
+    return script_json(data)
+
+
+def robots(base_url: str) -> str:
+    return f"User-agent: *\nDisallow:\n\nSitemap: {absolute(base_url, '/sitemap.xml')}\n"
+
+
+class OpenDataController(Controller):
+    """The feed, the sitemap and robots.txt; public, and outside the OpenAPI document."""
+
+    opt = {"exclude_from_auth": True}
+    include_in_schema = False
+
+    @get("/feed.atom", name="opendata_feed")
+    async def feed(self, settings: NamedDependency[Settings]) -> Response[bytes]:
+        """Publications of the laureates, newest first."""
+        now = utcnow()  # one moment for both queries, so they agree on what is public
+        editions, laureates = await archive.editions(now), await archive.all_laureates(now=now)
+        body = build_feed(editions, laureates, settings.base_url, i18n.current_language.get())
+        return Response(body, media_type=ATOM_TYPE, headers=PUBLIC_CACHE)
+
+    @get("/sitemap.xml", name="opendata_sitemap")
+    async def sitemap(self, settings: NamedDependency[Settings]) -> Response[bytes]:
+        now = utcnow()
+        body = build_sitemap(await archive.editions(now), await archive.all_laureates(now=now), settings.base_url)
+        return Response(body, media_type=XML_TYPE, headers=PUBLIC_CACHE)
+
+    @get("/robots.txt", name="opendata_robots")
+    async def robots_txt(self, settings: NamedDependency[Settings]) -> Response[str]:
+        return Response(robots(settings.base_url), media_type="text/plain")

@@ -1,0 +1,111 @@
+"""The archive's page cache: validators, 304 answers, invalidation, and no sharing of staff pages."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+
+from litestar.testing import AsyncTestClient
+
+from ambassador.db import utcnow
+from ambassador.domain import laureates
+from ambassador.domain.laureates import RecordData
+from ambassador.enums import Role
+from ambassador.settings import Settings
+from ambassador.tables import Laureate
+from ambassador.web.app import create_app
+from tests.archive_factories import add_laureate, archive_edition
+from tests.clerk_factories import clerk_logged_in
+from tests.conftest import Client
+from tests.factories import make_user
+
+ENGLISH = {"accept-language": "en"}
+
+
+async def test_unchanged_page_answers_304_to_both_validators(client: Client) -> None:
+    await add_laureate(await archive_edition(2023), "Anna Public")
+    first = await client.get("/laureates", headers=ENGLISH)
+    assert first.status_code == 200
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+    assert first.headers["cache-control"] == "public, no-cache"
+    assert "Anna Public" in first.text
+
+    by_tag = await client.get("/laureates", headers={**ENGLISH, "if-none-match": etag})
+    assert (by_tag.status_code, by_tag.content, by_tag.headers["etag"]) == (304, b"", etag)
+    by_date = await client.get("/laureates", headers={**ENGLISH, "if-modified-since": modified})
+    assert (by_date.status_code, by_date.content) == (304, b"")
+    stale = await client.get("/laureates", headers={**ENGLISH, "if-none-match": 'W/"something-else"'})
+    assert (stale.status_code, stale.text) == (200, first.text)
+
+
+async def test_each_language_and_address_has_its_own_validator(client: Client) -> None:
+    await add_laureate(await archive_edition(2023), "Anna Public")
+    english = await client.get("/laureates", headers=ENGLISH)
+    polish = await client.get("/laureates", headers={"accept-language": "pl"})
+    searched = await client.get("/laureates?q=anna", headers=ENGLISH)
+    assert len({english.headers["etag"], polish.headers["etag"], searched.headers["etag"]}) == 3
+    assert '<html lang="en">' in english.text and '<html lang="pl">' in polish.text
+    again = await client.get("/laureates", headers={"accept-language": "pl", "if-none-match": english.headers["etag"]})
+    assert again.status_code == 200
+
+
+async def test_a_correction_changes_the_page_and_its_validators(client: Client) -> None:
+    clerk = await make_user("clerk@example.org", roles=(Role.CLERK,))
+    slug = await add_laureate(await archive_edition(2023), "Anna Pubic", citation_en="For her work.")
+    before = await client.get(f"/laureates/{slug}", headers=ENGLISH)
+    laureate_id = (await Laureate.select(Laureate.id).where(Laureate.slug == slug).first() or {})["id"]
+    await laureates.edit(
+        actor_id=clerk.id,
+        laureate_id=laureate_id,
+        data=RecordData(name="Anna Public", citation_en="For her work."),
+        reason="The name was misspelt.",
+    )
+    after = await client.get(f"/laureates/{slug}", headers={**ENGLISH, "if-none-match": before.headers["etag"]})
+    assert after.status_code == 200
+    assert after.headers["etag"] != before.headers["etag"]
+    assert "Anna Public" in after.text and "Anna Pubic" not in after.text
+    assert "The name was misspelt." in after.text
+
+
+async def test_staff_pages_are_never_served_to_visitors(client: Client, settings: Settings) -> None:
+    await add_laureate(await archive_edition(2023), "Anna Public")
+    await clerk_logged_in(client)
+    staff = await client.get("/laureates", headers=ENGLISH)
+    assert "Log out" in staff.text and "etag" not in staff.headers
+
+    async with AsyncTestClient(app=client.app) as visitor:
+        public = await visitor.get("/laureates", headers=ENGLISH)
+    assert "Anna Public" in public.text
+    assert "Log out" not in public.text and "/staff" not in public.text
+    assert "set-cookie" not in public.headers or "session" not in public.headers["set-cookie"]
+
+
+async def test_a_scheduled_publication_appears_at_its_moment_without_a_write(settings: Settings) -> None:
+    # Even with a cache that would otherwise wait an hour, the moment itself refreshes it.
+    slow = dataclasses.replace(settings, archive_cache_seconds=3600.0)
+    await add_laureate(await archive_edition(2023), "Anna Public")
+    moment = utcnow() + dt.timedelta(seconds=1.5)
+    await add_laureate(await archive_edition(2024, published_at=moment), "Zenobia Scheduled")
+    async with AsyncTestClient(app=create_app(slow)) as visitor:
+        before = await visitor.get("/laureates", headers=ENGLISH)
+        assert "Anna Public" in before.text and "Zenobia" not in before.text
+        await asyncio.sleep((moment - utcnow()).total_seconds() + 0.1)
+        after = await visitor.get("/laureates", headers={**ENGLISH, "if-none-match": before.headers["etag"]})
+    assert after.status_code == 200
+    assert "Zenobia Scheduled" in after.text
+
+
+async def test_cached_copy_is_reused_until_the_archive_changes(settings: Settings) -> None:
+    slow = dataclasses.replace(settings, archive_cache_seconds=3600.0)
+    await add_laureate(await archive_edition(2023), "Anna Public")
+    app = create_app(slow)
+    async with AsyncTestClient(app=app) as visitor:
+        first = await visitor.get("/editions/2023", headers=ENGLISH)
+        second = await visitor.get("/editions/2023", headers=ENGLISH)
+        assert (first.text, len(app.state.archive_cache)) == (second.text, 1)
+        app.state.archive_cache.invalidate()  # as a successful POST in this process does
+        await add_laureate(await archive_edition(2022), "Bogdan Earlier")
+        index = await visitor.get("/laureates", headers=ENGLISH)
+    assert "Bogdan Earlier" in index.text
+    assert len(app.state.archive_cache) == 1
