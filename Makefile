@@ -58,8 +58,12 @@ test: lint typecheck pytest ## Lint, type check, tests on SQLite and, when reach
 		echo "PostgreSQL not reachable on 127.0.0.1:5432: PostgreSQL tests skipped"; \
 	fi
 
-bench: install-dev ## Benchmarks (speed targets; not part of make test)
+bench: install-dev ## Benchmarks: results speed, archive throughput vs bare Litestar (not part of make test)
 	$(BIN)/python bench/bench_results.py
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get install -y -q wrk || { apt-get update -q && apt-get install -y -q wrk; }; }; } || \
+		echo "wrk could not be installed: bench/bench_archive.py uses its Python load client"
+	$(BIN)/python bench/bench_archive.py
 
 messages: install-dev ## Extract messages and update the pl/en/uk catalogs
 	@mkdir -p var

@@ -39,6 +39,12 @@ def configure_logging(level: int = logging.INFO) -> None:
     Libraries' INFO lines are left out: some (HTTP clients) log whole URLs, query strings
     and all. When something else already handles the root logger (pytest), it stays.
     """
+    # Our lines carry neither the caller's file nor thread or process names: skip collecting
+    # them (the logging manual's "Optimization" section); a request line then costs less.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = StderrHandler()
     handler.setFormatter(JsonFormatter())
     ours = logging.getLogger("ambassador")

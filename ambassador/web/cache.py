@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
+import functools
 import hashlib
 import logging
 import re
@@ -163,6 +164,7 @@ def etag_for(token: str, key: Key) -> str:
     return f'W/"{digest}"'
 
 
+@functools.lru_cache(maxsize=64)
 def http_date(moment: dt.datetime) -> str:
     return email.utils.format_datetime(moment.astimezone(dt.UTC).replace(microsecond=0), usegmt=True)
 

@@ -1,0 +1,18 @@
+"""Reference R0 for `bench/bench_archive.py`: a bare Litestar plain-text route.
+
+Served by uvicorn exactly like the app (``--factory``, one worker, no access log), in the
+same run, so the archive's throughput can be given as a ratio to it (PERF-SECURITY.md, A5).
+"""
+
+from __future__ import annotations
+
+from litestar import Litestar, get
+
+
+@get("/plaintext", sync_to_thread=False)
+def plaintext() -> str:
+    return "Hello, World!"
+
+
+def create_app() -> Litestar:
+    return Litestar(route_handlers=[plaintext])
