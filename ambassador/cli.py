@@ -1,4 +1,4 @@
-"""The ``ambassador`` command: migrations, accounts, audit, mail, development set-up."""
+"""The ``ambassador`` command: migrations, accounts, audit, mail, backups, development set-up."""
 
 from __future__ import annotations
 
@@ -136,6 +136,55 @@ async def _retention_run(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _backup(args: argparse.Namespace) -> int:
+    from ambassador import backup
+    from ambassador.settings import load_settings
+
+    settings = load_settings()
+    try:
+        made = await backup.backup(settings, Path(args.file) if args.file else None, force=args.force)
+    except backup.BackupError as exc:
+        return _fail(f"backup refused: {exc}")
+    except backup.VerificationFailed as exc:
+        return _fail(f"backup FAILED: {exc}", code=2)
+    _print(f"backup of {backup.database_label(settings)} written to {made.path}")
+    _print(f"size: {made.size} bytes")
+    _print(f"sha256: {made.sha256}")
+    return 0
+
+
+async def _restore(args: argparse.Namespace) -> int:
+    from ambassador import backup
+    from ambassador.settings import load_settings
+
+    settings = load_settings()
+    try:
+        report = await backup.restore(settings, Path(args.file), yes=args.yes)
+    except backup.BackupError as exc:
+        return _fail(f"restore refused: {exc}")
+    except backup.VerificationFailed as exc:
+        return _fail(f"restore FAILED: {exc}", code=2)
+    source = report.source
+    _print(f"restored {source.path} ({source.size} bytes, sha256 {source.sha256}) into {report.database}")
+    if report.integrity is not None:
+        _print(f"integrity_check: {report.integrity}")
+    if report.chain is None:
+        _print(
+            f"the backup predates {len(report.pending_migrations)} migrations of this code: "
+            "run `ambassador migrate`, then `ambassador audit verify`, before starting the app"
+        )
+    elif report.chain.ok:
+        _print(f"audit chain intact: {report.chain.checked} entries verified")
+    else:
+        sys.stderr.write(
+            f"audit chain BROKEN at entry {report.chain.broken_at}: {report.chain.reason} "
+            f"({report.chain.checked} entries before it verified)\n"
+        )
+    if not report.ok:
+        return _fail("restore FAILED verification: the restored data is damaged; restore another backup", code=2)
+    return 0
+
+
 def _progress_bar(done: int, total: int) -> None:
     """A progress bar on a terminal; nothing when the output is a file or a pipe."""
     if not sys.stdout.isatty() or total == 0:
@@ -235,6 +284,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     retention_run.add_argument("--dry-run", action="store_true", help="only say what would be done")
 
+    backup = sub.add_parser("backup", help="copy the database to a file (safe while the app runs)")
+    backup.add_argument(
+        "file", nargs="?", help="default: var/backups/ambassador-<UTC time>.sqlite3 (.dump on PostgreSQL)"
+    )
+    backup.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    restore = sub.add_parser("restore", help="replace the database with a backup (stop the app first)")
+    restore.add_argument("file", help="a file written by `ambassador backup`")
+    restore.add_argument("--yes", action="store_true", help="replace a database that has data")
+
     laureates = sub.add_parser("laureates", help="the laureates of earlier editions")
     importer = laureates.add_subparsers(dest="action", required=True).add_parser(
         "import", help="import laureates from a CSV file (idempotent; errors reported by line)"
@@ -254,6 +312,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("mail", "send"): _mail_send,
         ("retention", "run"): _retention_run,
         ("laureates", "import"): _laureates_import,
+        ("backup", None): _backup,
+        ("restore", None): _restore,
     }
     handler = handlers[(args.command, getattr(args, "action", None))]
     try:
