@@ -36,7 +36,8 @@ from ambassador.enums import (
     VoteChoice,
 )
 from ambassador.errors import InvalidInput, NotAllowed, NotFound
-from ambassador.tables import AuditEntry, Edition, Nomination, ScoreSheet
+from ambassador.tables import AuditEntry, ConflictDeclaration, Edition, Nomination, ScoreSheet
+from tests.deliberation_factories import scored_edition
 from tests.factories import make_edition, make_user, nomination_data
 
 BASE = "http://testserver.local"
@@ -331,3 +332,19 @@ async def test_the_clerk_cannot_take_the_chairs_steps() -> None:
     assert refused.value.message == "Only the chair of the jury takes this step."
     await _declare_none(edition, chair, ids)
     assert (await scoring.close_scoring(chair_id=chair, edition_id=edition.id)).state == EditionState.DELIBERATION
+
+
+async def test_a_declared_conflict_stays_once_scoring_is_closed() -> None:
+    # Found by the authorisation matrix: a juror could take back a conflict during deliberation
+    # and regain the dossier and a vote, changing the minutes' list of excluded members.
+    setup = await scored_edition()
+    juror, nomination_id = setup.jurors[2], setup.nominations[1]
+    with pytest.raises(NotAllowed) as refused:
+        await conflicts.declare(
+            juror_id=juror.id, edition_id=setup.edition.id, nomination_id=nomination_id, conflicted=False
+        )
+    assert refused.value.message == "Once scoring is closed, a declared conflict stays."
+    row = await ConflictDeclaration.select(ConflictDeclaration.conflicted).where(
+        (ConflictDeclaration.juror == juror.id) & (ConflictDeclaration.nomination == nomination_id)
+    )
+    assert row == [{"conflicted": True}]

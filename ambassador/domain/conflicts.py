@@ -132,6 +132,10 @@ async def has_declared_all(edition_id: int, juror_id: int) -> bool:
     return all(item.answered for item in await declaration_list(edition_id, juror_id))
 
 
+# A juror may take back a declared conflict only while scores can still change.
+WITHDRAWABLE_IN = frozenset({EditionState.FORMAL_CHECK, EditionState.JURY_SCORING})
+
+
 async def declare(
     *,
     juror_id: int,
@@ -163,6 +167,11 @@ async def declare(
         )
         if current is not None and current["pinned"] and not conflicted:
             raise NotAllowed(N_("A clerk has confirmed this conflict; it cannot be withdrawn."))
+        if current is not None and current["conflicted"] and not conflicted:
+            edition = await get_edition(edition_id)
+            if edition.state not in WITHDRAWABLE_IN:
+                # The jury's votes and the minutes already count this juror as excluded.
+                raise NotAllowed(N_("Once scoring is closed, a declared conflict stays."))
         values: dict[str, Any] = {
             "conflicted": conflicted,
             "kind": kind if conflicted else "",
