@@ -1,12 +1,18 @@
 """argon2id hashing that never runs on the event loop.
 
 argon2 releases the GIL, so worker threads give real parallelism and a login does not
-stall other requests.
+stall other requests. At most half the machine's cores hash at once: each hash takes its
+memory cost (19 MiB by default) and a full core, so a storm of logins can neither exhaust a
+worker's memory nor starve the public pages of CPU; further logins wait their turn.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Callable
 from functools import partial
+from typing import TypeVar
 
 import anyio.to_thread
 from argon2 import PasswordHasher, Type
@@ -16,6 +22,15 @@ from ambassador.settings import Argon2Params
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
+T = TypeVar("T")
+MAX_CONCURRENT_HASHES = max(1, (os.cpu_count() or 2) // 2)
+# Per process, across event loops: a thread waits here before it allocates argon2's memory.
+_hashing = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
+
+
+def _limited(work: Callable[[], T]) -> T:
+    with _hashing:
+        return work()
 
 
 class Passwords:
@@ -31,17 +46,17 @@ class Passwords:
         self._dummy_hash = self._hasher.hash("dummy password that never matches")
 
     async def hash(self, password: str) -> str:
-        return await anyio.to_thread.run_sync(self._hasher.hash, password)
+        return await anyio.to_thread.run_sync(_limited, partial(self._hasher.hash, password))
 
     async def verify(self, stored_hash: str, password: str) -> bool:
         if not stored_hash:
             await self.dummy_verify(password)
             return False
-        return await anyio.to_thread.run_sync(partial(self._verify_sync, stored_hash, password))
+        return await anyio.to_thread.run_sync(_limited, partial(self._verify_sync, stored_hash, password))
 
     async def dummy_verify(self, password: str) -> None:
         """Spend the same time as a real verification (unknown account)."""
-        await anyio.to_thread.run_sync(partial(self._verify_sync, self._dummy_hash, password))
+        await anyio.to_thread.run_sync(_limited, partial(self._verify_sync, self._dummy_hash, password))
 
     def needs_rehash(self, stored_hash: str) -> bool:
         return self._hasher.check_needs_rehash(stored_hash)

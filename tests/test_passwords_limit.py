@@ -1,0 +1,38 @@
+"""A storm of logins hashes at most MAX_CONCURRENT_HASHES passwords at once per process."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+from ambassador import passwords
+from tests.conftest import CHEAP_ARGON2
+
+
+def test_at_most_the_limit_of_hashes_run_at_once() -> None:
+    lock, active, peak = threading.Lock(), [0], [0]
+
+    def work() -> None:
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.05)
+        with lock:
+            active[0] -= 1
+
+    threads = [threading.Thread(target=passwords._limited, args=(work,)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert peak[0] == passwords.MAX_CONCURRENT_HASHES
+
+
+async def test_concurrent_verifications_all_answer_correctly() -> None:
+    hasher = passwords.Passwords(CHEAP_ARGON2)
+    stored = await hasher.hash("correct horse battery staple")
+    answers = await asyncio.gather(
+        *(hasher.verify(stored, "correct horse battery staple" if i % 2 else "wrong") for i in range(10))
+    )
+    assert answers == [bool(i % 2) for i in range(10)]
