@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 from litestar import Request
 from litestar.datastructures import FormMultiDict, UploadFile
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 
 from ambassador import i18n
@@ -67,6 +69,15 @@ class Form:
 
 
 async def read_form(request: Request[Any, Any, Any]) -> Form:
+    """The posted form; a urlencoded body must be UTF-8, percent-encoded or not.
+
+    Litestar reads raw bytes of a urlencoded body as Latin-1 and replaces undecodable escapes,
+    which would store mojibake without a word. Here an undecodable body raises
+    ``UnicodeDecodeError``, answered with 400 like an undecodable multipart part.
+    """
+    if request.content_type[0] == RequestEncodingType.URL_ENCODED:
+        body = (await request.body()).decode()
+        return Form(FormMultiDict(parse_qsl(body, keep_blank_values=True, encoding="utf-8", errors="strict")))
     return Form(await request.form())
 
 
