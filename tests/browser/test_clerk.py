@@ -1,0 +1,113 @@
+"""A clerk (with two-step login) records the approving body's decision, has the laureates check
+their entries, and publishes; a visitor then finds the laureate in the public archive."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from playwright.async_api import FilePayload, Page, expect
+
+from ambassador.domain import deliberation
+from ambassador.domain.editions import get_edition
+from ambassador.enums import EditionState
+from ambassador.i18n import TIMEZONE
+from ambassador.tables import Decision, Laureate
+from tests.archive_factories import add_laureate, archive_edition
+from tests.browser.conftest import LOOP, Browsing
+from tests.browser.helpers import assert_accessible, log_in, mailed_path, with_second_factor
+from tests.deliberation_factories import deliberated, scored_edition
+from tests.factories import PDF
+
+CITATION = "Runs a bilingual reading club for children in Kraków."
+
+pytestmark = LOOP
+
+
+async def test_a_clerk_records_the_decision_and_publishes_the_laureates(page: Page, browsing: Browsing) -> None:
+    setup = await scored_edition()
+    await deliberated(setup)
+    await deliberation.recommend(chair_id=setup.chair.id, edition_id=setup.edition.id)
+    label = setup.edition.label
+    secret = await with_second_factor(setup.clerk)
+
+    await log_in(page, setup.clerk.email, totp_secret=secret)
+    await page.get_by_role("link", name="All editions").click()
+    await page.get_by_role("link", name=label, exact=True).click()
+    await page.get_by_role("link", name="Record the approving body's decision").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(f"Decision of the approving body, {label}")
+
+    # Without the number and the signed PDF the form comes back with both marked.
+    await page.get_by_role("button", name="Record the decision").click()
+    await expect(page.get_by_role("alert")).to_contain_text("Please correct the marked fields.")
+    await expect(page.get_by_role("textbox", name="Number of the resolution or order")).to_have_attribute(
+        "aria-invalid", "true"
+    )
+    await assert_accessible(page)
+    await page.get_by_role("textbox", name="Number of the resolution or order").fill("LXXXV/2418/22")
+    await page.get_by_label("Date of the decision").fill(dt.datetime.now(TIMEZONE).date().isoformat())
+    await page.get_by_label("The signed decision (PDF)").set_input_files(
+        FilePayload(name="uchwała.pdf", mimeType="application/pdf", buffer=PDF)
+    )
+    await page.get_by_role("spinbutton", name="Votes for").fill("35")
+    await page.get_by_role("button", name="Record the decision").click()
+    await expect(page.get_by_text("The decision is recorded and the edition is approved.")).to_be_visible()
+    decision = await Decision.select(Decision.number, Decision.document_name, Decision.votes_for).first()
+    assert decision == {"number": "LXXXV/2418/22", "document_name": "uchwała.pdf", "votes_for": 35}
+
+    # The citation, then the laureates check their entries by the mailed link.
+    await page.get_by_role("link", name="Laureates", exact=True).last.click()
+    await page.get_by_role("link", name="Olena Kovalenko").click()
+    await page.get_by_label("Citation (English)").fill(CITATION)
+    await page.get_by_role("button", name="Save", exact=True).click()
+    await expect(page.get_by_label("Citation (English)")).to_have_value(CITATION)
+    await page.get_by_role("link", name="Laureates", exact=True).last.click()
+    await page.get_by_role("button", name="Ask the laureates to confirm").click()
+
+    laureate = await browsing.new_page()
+    await laureate.goto(await mailed_path("olena@example.org", r"/laureate-check/[A-Za-z0-9_-]+"))
+    await expect(laureate.get_by_role("heading", level=1)).to_have_text("Please check your entry")
+    await expect(laureate.get_by_text(CITATION)).to_be_visible()
+    await assert_accessible(laureate)
+    name = laureate.get_by_label("Your name as it should be published")
+    await name.fill("")
+    await laureate.get_by_role("button", name="Confirm").click()
+    assert await name.evaluate("(input) => input.validity.valueMissing")  # the browser's own check
+    await name.fill("Olena Kovalenko")
+    await laureate.get_by_role("button", name="Confirm").click()
+    await expect(laureate.get_by_role("status")).to_contain_text("Thank you. You confirmed your entry")
+
+    await page.goto(f"/staff/editions/{setup.edition.id}")
+    await page.get_by_role("link", name="Publish the laureates").click()
+    await page.get_by_role("button", name="Publish the laureates").click()
+    await expect(page.get_by_role("status").filter(has_text="The laureates have been public since")).to_be_visible()
+
+    assert (await get_edition(setup.edition.id)).state == EditionState.PUBLISHED
+    rows = await Laureate.select(Laureate.name, Laureate.distinction, Laureate.citation_en, Laureate.confirmed_at)
+    assert sorted((r["name"], r["distinction"], r["citation_en"], r["confirmed_at"] is not None) for r in rows) == [
+        ("Bohdan Melnyk", "mention", "", False),
+        ("Olena Kovalenko", "title", CITATION, True),
+    ]
+    await page.get_by_role("link", name="The public page of the edition").click()
+    await expect(page.get_by_role("link", name="Olena Kovalenko")).to_be_visible()
+
+
+async def test_a_visitor_finds_a_laureate_in_the_archive(page: Page) -> None:
+    for year, names in ((2023, ("Olena Kovalenko", "Fundacja Most")), (2024, ("Bohdan Melnyk", "Iryna Shevchenko"))):
+        edition_id = await archive_edition(year)
+        for name in names:
+            category = "A" if name.startswith("Fundacja") else "B"
+            await add_laureate(edition_id, name, category=category, citation_en=f"{name} works for dialogue.")
+
+    await page.goto("/")
+    await page.get_by_role("link", name="Browse the laureates of earlier editions").click()
+    await expect(page.get_by_role("status")).to_have_text("4 laureates found.")
+    search = page.get_by_role("search", name="Search the laureates")
+    await search.get_by_label("Name").fill("kovalenko")
+    await search.get_by_role("button", name="Search").click()
+    await expect(page.get_by_role("status")).to_have_text("1 laureate found.")
+    await page.get_by_role("link", name="Olena Kovalenko").click()
+
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Olena Kovalenko")
+    await expect(page.get_by_text("Olena Kovalenko works for dialogue.")).to_be_visible()
+    await page.get_by_role("link", name="A.D. 2023").first.click()
+    await expect(page.get_by_role("link", name="Fundacja Most")).to_be_visible()

@@ -1,0 +1,126 @@
+"""A juror declares conflicts and scores; the chair closes scoring and the jury votes."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import Locator, Page, expect
+
+from ambassador.domain.editions import get_edition
+from ambassador.enums import EditionState
+from ambassador.tables import ConflictDeclaration, Nomination, Proposal, Score, ScoreSheet, Vote
+from tests.browser.conftest import LOOP, Browsing
+from tests.browser.helpers import assert_accessible, log_in
+from tests.deliberation_factories import scored_edition
+from tests.jury_factories import scoring_edition
+
+pytestmark = LOOP
+
+
+async def test_a_juror_declares_conflicts_then_scores_what_is_left(page: Page) -> None:
+    setup = await scoring_edition()
+    marta = setup.jurors[1]
+    olena, bohdan = setup.nominations
+    criteria = [c.name_en for c in setup.edition.criteria]
+
+    await log_in(page, marta.email)
+    await page.get_by_role("link", name="My editions as a juror: conflicts of interest and scoring").click()
+    await page.get_by_role("link", name=setup.edition.label).click()
+    await expect(page.get_by_role("heading", name="Declare your conflicts of interest first")).to_be_visible()
+    await page.get_by_role("link", name="Declare conflicts of interest").click()
+
+    # Bohdan: a conflict of the kind "other" needs a reason; the form says so and keeps the answers.
+    olena_answer = page.get_by_role("radiogroup", name="Your answer for Olena Kovalenko")
+    bohdan_answer = page.get_by_role("radiogroup", name="Your answer for Bohdan Melnyk")
+    await olena_answer.get_by_label("No conflict").check()
+    await bohdan_answer.get_by_label("Conflict", exact=True).check()
+    bohdan_box = page.locator(f"#n-{bohdan}")
+    await bohdan_box.get_by_label("Kind of conflict").select_option(label="other")
+    await page.get_by_role("button", name="Save my declarations").click()
+    await expect(page.get_by_role("alert")).to_contain_text("Please correct the marked fields.")
+    await expect(bohdan_answer.get_by_label("Conflict", exact=True)).to_be_checked()
+    await assert_accessible(page)
+    await bohdan_box.get_by_label("Kind of conflict").select_option(label="family")
+    await page.get_by_role("button", name="Save my declarations").click()
+
+    await expect(page.get_by_role("heading", name="Nominations to score")).to_be_visible()
+    to_score = page.get_by_role("table", name="Nominations to score")
+    await expect(to_score.get_by_role("link")).to_have_text(["Olena Kovalenko"])
+    await to_score.get_by_role("link", name="Olena Kovalenko").click()
+
+    # An empty submission is refused; then every criterion gets a score.
+    await page.get_by_role("button", name="Submit", exact=True).click()
+    await expect(page.get_by_role("alert")).to_contain_text("Please correct the marked fields.")
+    await assert_accessible(page)
+    for value, name in zip((8, 7, 9, 6), criteria, strict=True):
+        await page.get_by_role("spinbutton", name=name).fill(str(value))
+    await page.get_by_label("Overall comment (optional)").fill("A steady, lasting effort.")
+    await page.get_by_role("button", name="Submit", exact=True).click()
+    await expect(page.get_by_text("Status: submitted")).to_be_visible()
+
+    declared = await ConflictDeclaration.select(
+        ConflictDeclaration.nomination, ConflictDeclaration.conflicted, ConflictDeclaration.kind
+    ).where(ConflictDeclaration.juror == marta.id)
+    assert sorted((d["nomination"], d["conflicted"], d["kind"]) for d in declared) == [
+        (olena, False, ""),
+        (bohdan, True, "family"),
+    ]
+    sheets = await ScoreSheet.select(ScoreSheet.id, ScoreSheet.nomination, ScoreSheet.status, ScoreSheet.comment).where(
+        ScoreSheet.juror == marta.id
+    )
+    assert [(s["nomination"], s["status"], s["comment"]) for s in sheets] == [
+        (olena, "submitted", "A steady, lasting effort.")
+    ]
+    values = await Score.select(Score.criterion, Score.value).where(Score.sheet == sheets[0]["id"])
+    assert {v["criterion"]: v["value"] for v in values} == dict(zip(setup.criteria, (8, 7, 9, 6), strict=True))
+
+
+def shortlisted(page: Page, nominee: str) -> Locator:
+    """The nominee's row in the chair's shortlist."""
+    return page.locator("table.shortlist tr").filter(has=page.get_by_role("rowheader", name=nominee))
+
+
+async def vote(page: Page, nominee: str, choice: str) -> None:
+    """Press the ``choice`` button on the nominee's proposal; the page then shows the vote."""
+    row = page.get_by_role("table", name="Proposals to vote on").get_by_role("row").filter(has_text=nominee)
+    # The buttons' names go on with the nomination, read out by screen readers only.
+    await row.get_by_role("button", name=re.compile(rf"^{choice}\W")).click()
+    await expect(row.get_by_role("cell").nth(2)).to_have_text(choice)
+
+
+async def test_the_chair_closes_scoring_proposes_and_the_jury_votes(page: Page, browsing: Browsing) -> None:
+    setup = await scored_edition(close=False)
+    ewa, marta, tomasz = setup.jurors
+    edition_id = setup.edition.id
+
+    await log_in(page, ewa.email)
+    await page.goto(f"/jury/editions/{edition_id}")
+    await page.get_by_role("button", name="Close scoring").click()
+    await page.get_by_role("link", name="Deliberation").first.click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(f"Deliberation of the jury, {setup.edition.label}")
+    await shortlisted(page, "Olena Kovalenko").get_by_role("button", name=re.compile("^Propose for the title")).click()
+    await vote(page, "Olena Kovalenko", "for")
+
+    # The other jurors vote in browsers of their own.
+    for juror, choice in ((marta, "for"), (tomasz, "against")):
+        other = await browsing.new_page()
+        await log_in(other, juror.email)
+        await other.goto(f"/jury/editions/{edition_id}/deliberation")
+        await vote(other, "Olena Kovalenko", choice)
+
+    await page.reload()
+    await page.get_by_role("button", name="Sign the recommendation").click()
+    await expect(page.get_by_role("status").filter(has_text="The chair has signed the recommendation.")).to_be_visible()
+
+    assert (await get_edition(edition_id)).state == EditionState.RECOMMENDED
+    proposal = await Proposal.select(Proposal.id, Proposal.nomination, Proposal.distinction).first()
+    assert proposal is not None
+    assert (proposal["nomination"], proposal["distinction"]) == (setup.nominations[0], "title")
+    votes = await Vote.select(Vote.juror, Vote.choice).where(Vote.proposal == proposal["id"])
+    assert sorted((v["juror"], v["choice"]) for v in votes) == [
+        (ewa.id, "for"),
+        (marta.id, "for"),
+        (tomasz.id, "against"),
+    ]
+    state = await Nomination.select(Nomination.state).where(Nomination.id == setup.nominations[0]).first()
+    assert state == {"state": "recommended"}
