@@ -9,7 +9,7 @@ PORT ?= 8000
 export PICCOLO_CONF := ambassador.piccolo_conf
 PG_TEST_URL ?= $(or $(AMBASSADOR_TEST_POSTGRES_URL),postgresql://postgres@127.0.0.1:5432/test)
 
-.PHONY: help run install install-dev migrate test lint typecheck pytest pytest-pg bench messages clean
+.PHONY: help run install install-dev migrate test lint typecheck pytest pytest-pg test-load bench messages clean
 
 help: ## Show the targets
 	@awk 'BEGIN{FS=":.*##"} /^[a-zA-Z_-]+:.*##/{printf "  \033[1m%-12s\033[0m %s\n",$$1,$$2}' $(MAKEFILE_LIST)
@@ -45,7 +45,11 @@ lint: install-dev ## ruff (lint and format check)
 typecheck: install-dev ## mypy --strict
 	$(BIN)/mypy
 
-pytest: install-dev ## Tests on SQLite
+pytest: install-dev ## Tests on SQLite (tests/browser needs Debian's chromium: installed here when root)
+	@[ -x /usr/bin/chromium ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }; }; } || \
+		echo "chromium could not be installed: the browser tests (tests/browser) are skipped"
 	$(BIN)/pytest
 
 pytest-pg: install-dev ## Tests on PostgreSQL (AMBASSADOR_TEST_POSTGRES_URL or the local server)
@@ -58,12 +62,17 @@ test: lint typecheck pytest ## Lint, type check, tests on SQLite and, when reach
 		echo "PostgreSQL not reachable on 127.0.0.1:5432: PostgreSQL tests skipped"; \
 	fi
 
-bench: install-dev ## Benchmarks: results speed, archive throughput vs bare Litestar (not part of make test)
-	$(BIN)/python bench/bench_results.py
+test-load: install-dev ## Load and fault tests: 200 nominators, SIGKILL, PostgreSQL restart (AMBASSADOR_LOAD_SECONDS=30; not in make test)
+	AMBASSADOR_LOAD_TESTS=1 $(BIN)/pytest tests/load --confcutdir=tests/load -v
+
+bench: install-dev ## Benchmarks: results speed; the app under load on SQLite and PostgreSQL vs bare Litestar (BENCH_ARGS=--quick)
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		{ apt-get install -y -q wrk || { apt-get update -q && apt-get install -y -q wrk; }; }; } || \
-		echo "wrk could not be installed: bench/bench_archive.py uses its Python load client"
-	$(BIN)/python bench/bench_archive.py
+		echo "wrk could not be installed: bench/bench_app.py uses its Python load client"
+# Both run even when the first misses its target; the exit status is the worse of the two.
+	status=0; $(BIN)/python bench/bench_results.py || status=$$?; \
+		$(BIN)/python bench/bench_app.py $(BENCH_ARGS) || { s=$$?; [ $$s -gt $$status ] && status=$$s; }; \
+		exit $$status
 
 messages: install-dev ## Extract messages and update the pl/en/uk catalogs
 	@mkdir -p var

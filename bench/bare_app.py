@@ -1,7 +1,8 @@
-"""Reference R0 for `bench/bench_archive.py`: a bare Litestar plain-text route.
+"""Reference R0 for `bench/bench_app.py`: a bare Litestar plain-text route.
 
-Served by uvicorn exactly like the app (``--factory``, one worker, no access log), in the
-same run, so the archive's throughput can be given as a ratio to it (PERF-SECURITY.md, A5).
+Served by uvicorn exactly like the app (``--factory``, the same number of workers, no access
+log), in the same run, so every figure of the app can be given as a ratio to it
+(PERF-SECURITY.md, A5).
 """
 
 from __future__ import annotations
