@@ -19,7 +19,7 @@ from ambassador.domain.editions import get_edition
 from ambassador.domain.jury import Juror, members, require_member
 from ambassador.enums import ConflictKind, DetectionStatus, EditionState, NominationState, SheetStatus
 from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound
-from ambassador.tables import ConflictDeclaration, DetectedConflict, Nomination, ScoreSheet
+from ambassador.tables import ConflictDeclaration, DetectedConflict, JuryMember, Nomination, ScoreSheet
 from ambassador.text import clean_text, fold
 
 MAX_REASON = 2000
@@ -129,7 +129,45 @@ async def declaration_list(edition_id: int, juror_id: int) -> list[Listed]:
 
 async def has_declared_all(edition_id: int, juror_id: int) -> bool:
     """The gate: a juror opens no dossier before answering for every nomination."""
-    return all(item.answered for item in await declaration_list(edition_id, juror_id))
+    await require_member(edition_id, juror_id)
+    return await declared_all(edition_id, juror_id)
+
+
+async def declared_all(edition_id: int, juror_id: int) -> bool:
+    """``has_declared_all`` for a juror already known to sit on the jury, in one query.
+
+    True when no nomination before the jury lacks this juror's answer (as ``declaration_list``).
+    """
+    answered = ConflictDeclaration.select(ConflictDeclaration.nomination).where(
+        (ConflictDeclaration.edition == edition_id) & (ConflictDeclaration.juror == juror_id)
+    )
+    unanswered = await Nomination.exists().where(
+        (Nomination.edition == edition_id)
+        & Nomination.state.is_in([s.value for s in JURY_VISIBLE])
+        & Nomination.id.not_in(answered)
+    )
+    return not unanswered
+
+
+async def is_conflicted(edition_id: int, juror_id: int, nomination_id: int) -> bool:
+    """``nomination_id in conflicted_ids(edition_id, juror_id)``, reading only this pair (one query)."""
+    declared = ConflictDeclaration.select(ConflictDeclaration.nomination).where(
+        (ConflictDeclaration.edition == edition_id)
+        & (ConflictDeclaration.juror == juror_id)
+        & (ConflictDeclaration.nomination == nomination_id)
+        & (ConflictDeclaration.conflicted == True)  # noqa: E712 - a column expression
+    )
+    detected = DetectedConflict.select(DetectedConflict.nomination).where(
+        (DetectedConflict.edition == edition_id)
+        & (DetectedConflict.juror == juror_id)
+        & (DetectedConflict.nomination == nomination_id)
+        & (DetectedConflict.status != DetectionStatus.DISMISSED.value)
+    )
+    return bool(
+        await Nomination.exists().where(
+            (Nomination.id == nomination_id) & (Nomination.id.is_in(declared) | Nomination.id.is_in(detected))
+        )
+    )
 
 
 # A juror may take back a declared conflict only while scores can still change.
@@ -374,6 +412,10 @@ async def pin(*, actor_id: int, edition_id: int, juror_id: int, nomination_id: i
 # --- the matrix ------------------------------------------------------------------------
 
 
+# A detection in these states blocks the juror (the matrix's rule, ``Cell.conflicted``).
+_BLOCKING = frozenset({DetectionStatus.PENDING.value, DetectionStatus.CONFIRMED.value})
+
+
 @dataclass(frozen=True)
 class Cell:
     """One juror × nomination: the declaration and the detection, if any."""
@@ -387,10 +429,7 @@ class Cell:
 
     @property
     def conflicted(self) -> bool:
-        return bool(self.declared_kind) or self.detection_status in (
-            DetectionStatus.PENDING.value,
-            DetectionStatus.CONFIRMED.value,
-        )
+        return bool(self.declared_kind) or self.detection_status in _BLOCKING
 
 
 @dataclass(frozen=True)
@@ -409,30 +448,73 @@ async def matrix(edition_id: int) -> Matrix:
     rows = await _visible_rows(edition_id)
     declarations = {
         (r["juror"], r["nomination"]): r
-        for r in await ConflictDeclaration.select().where(ConflictDeclaration.edition == edition_id)
+        for r in await ConflictDeclaration.select(
+            ConflictDeclaration.juror,
+            ConflictDeclaration.nomination,
+            ConflictDeclaration.conflicted,
+            ConflictDeclaration.kind,
+            ConflictDeclaration.pinned,
+        ).where(ConflictDeclaration.edition == edition_id)
     }
     detections = {
         (r["juror"], r["nomination"]): r
-        for r in await DetectedConflict.select().where(DetectedConflict.edition == edition_id)
+        for r in await DetectedConflict.select(
+            DetectedConflict.id,
+            DetectedConflict.juror,
+            DetectedConflict.nomination,
+            DetectedConflict.status,
+            DetectedConflict.evidence,
+        ).where(DetectedConflict.edition == edition_id)
     }
+    # Most cells are alike (answered, no conflict, nothing detected): equal cells are shared.
+    alike: dict[tuple[bool, str, bool, int | None, str, str], Cell] = {}
     cells: dict[tuple[int, int], Cell] = {}
+    ids = [int(str(row["id"])) for row in rows]
     for juror in jurors:
-        for row in rows:
-            key = (juror.user_id, int(str(row["id"])))
+        for nomination_id in ids:
+            key = (juror.user_id, nomination_id)
             declared, detected = declarations.get(key), detections.get(key)
-            cells[key] = Cell(
-                answered=declared is not None,
-                declared_kind=str(declared["kind"]) if declared and declared["conflicted"] else "",
-                pinned=bool(declared and declared["pinned"]),
-                detection_id=detected["id"] if detected else None,
-                detection_status=str(detected["status"]) if detected else "",
-                evidence=str(detected["evidence"]) if detected else "",
+            fields = (
+                declared is not None,
+                str(declared["kind"]) if declared and declared["conflicted"] else "",
+                bool(declared and declared["pinned"]),
+                detected["id"] if detected else None,
+                str(detected["status"]) if detected else "",
+                str(detected["evidence"]) if detected else "",
             )
+            cell = alike.get(fields)
+            if cell is None:
+                cell = alike[fields] = Cell(*fields)
+            cells[key] = cell
     return Matrix(
         jurors=jurors,
         nominations=tuple((int(str(r["id"])), str(r["nominee_name"]), str(r["category"])) for r in rows),
         cells=cells,
     )
+
+
+async def conflicted_jurors(edition_id: int, nomination_id: int) -> set[int]:
+    """The jurors the matrix marks conflicted on one nomination before the jury, reading only its rows.
+
+    Equal to ``{j for (j, n) in conflicted_pairs(await matrix(edition_id)) if n == nomination_id}``
+    for a nomination the jury sees: members only; a declared conflict with its kind, or a
+    pending or confirmed detection (two queries).
+    """
+    jury = JuryMember.select(JuryMember.user).where(JuryMember.edition == edition_id)
+    declared = await ConflictDeclaration.select(ConflictDeclaration.juror).where(
+        (ConflictDeclaration.edition == edition_id)
+        & (ConflictDeclaration.nomination == nomination_id)
+        & (ConflictDeclaration.conflicted == True)  # noqa: E712 - a column expression
+        & (ConflictDeclaration.kind != "")
+        & ConflictDeclaration.juror.is_in(jury)
+    )
+    detected = await DetectedConflict.select(DetectedConflict.juror).where(
+        (DetectedConflict.edition == edition_id)
+        & (DetectedConflict.nomination == nomination_id)
+        & DetectedConflict.status.is_in(sorted(_BLOCKING))
+        & DetectedConflict.juror.is_in(jury)
+    )
+    return {int(r["juror"]) for r in [*declared, *detected]}
 
 
 def excluded(matrix_: Matrix, nomination_id: int) -> list[Juror]:
@@ -442,3 +524,46 @@ def excluded(matrix_: Matrix, nomination_id: int) -> list[Juror]:
 
 def conflicted_pairs(matrix_: Matrix) -> set[tuple[int, int]]:
     return {key for key, cell in matrix_.cells.items() if cell.conflicted}
+
+
+@dataclass(frozen=True)
+class Exclusions:
+    """The matrix's conflicted cells only: what the results need, without the whole matrix."""
+
+    jurors: tuple[Juror, ...]
+    pairs: frozenset[tuple[int, int]]  # (juror id, nomination id), as ``conflicted_pairs``
+
+    def excluded(self, nomination_id: int) -> list[Juror]:
+        """As ``excluded(matrix, nomination_id)``."""
+        return [j for j in self.jurors if (j.user_id, nomination_id) in self.pairs]
+
+
+async def exclusions(edition_id: int) -> Exclusions:
+    """The edition's jury and ``conflicted_pairs(await matrix(edition_id))``, reading only conflicts.
+
+    Four queries (the jury, the nominations before it, the conflicted declarations, the
+    blocking detections) whose rows do not grow with the jurors' answers of no conflict.
+    """
+    jurors = tuple(await members(edition_id))
+    visible = {
+        int(r["id"])
+        for r in await Nomination.select(Nomination.id).where(
+            (Nomination.edition == edition_id) & Nomination.state.is_in([s.value for s in JURY_VISIBLE])
+        )
+    }
+    # (juror, nomination) is unique in both tables: a pair's one row decides, as in the matrix.
+    declared = await ConflictDeclaration.select(ConflictDeclaration.juror, ConflictDeclaration.nomination).where(
+        (ConflictDeclaration.edition == edition_id)
+        & (ConflictDeclaration.conflicted == True)  # noqa: E712 - a column expression
+        & (ConflictDeclaration.kind != "")
+    )
+    detected = await DetectedConflict.select(DetectedConflict.juror, DetectedConflict.nomination).where(
+        (DetectedConflict.edition == edition_id) & DetectedConflict.status.is_in(sorted(_BLOCKING))
+    )
+    member_ids = {j.user_id for j in jurors}
+    pairs = frozenset(
+        (int(r["juror"]), int(r["nomination"]))
+        for r in [*declared, *detected]
+        if r["juror"] in member_ids and r["nomination"] in visible
+    )
+    return Exclusions(jurors=jurors, pairs=pairs)

@@ -9,11 +9,12 @@ each save writes the old and new values to the audit.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ambassador.db import is_unique_violation, utcnow, write_transaction
-from ambassador.domain import audit, conflicts, editions
+from ambassador.domain import audit, conflicts, editions, jury
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.formal_check import spreadsheet_cell
 from ambassador.domain.jury import Juror, members, require_chair, require_member, rules_of
@@ -22,7 +23,7 @@ from ambassador.domain.outbox import queue_mail
 from ambassador.enums import EditionState, NominationState, ScoreVisibility, SheetStatus
 from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound
 from ambassador.i18n import translate
-from ambassador.tables import Nomination, Score, ScoreSheet
+from ambassador.tables import JuryMember, Nomination, Score, ScoreSheet
 from ambassador.text import clean_text
 
 MAX_COMMENT = 4000
@@ -34,6 +35,7 @@ SCORED = (
     NominationState.NOT_APPROVED,
     NominationState.LAUREATE,
 )
+_SCORED_VALUES = frozenset(s.value for s in SCORED)
 
 
 class DeclareFirst(DomainError):
@@ -81,15 +83,45 @@ class ScoreInput:
     comment: str = ""
 
 
+async def _member(edition_id: int, juror_id: int) -> Juror:
+    """``jury.require_member``, reading only this juror's row."""
+    row = (
+        await JuryMember.select(
+            JuryMember.user,
+            JuryMember.is_chair,
+            JuryMember.organisations,
+            JuryMember.user.display_name,
+            JuryMember.user.email,
+            JuryMember.user.language,
+        )
+        .where((JuryMember.edition == edition_id) & (JuryMember.user == juror_id))
+        .order_by(JuryMember.id)
+        .first()
+    )
+    if row is None:
+        raise NotFound()
+    return Juror(
+        user_id=row["user"],
+        display_name=row["user.display_name"],
+        email=row["user.email"],
+        is_chair=row["is_chair"],
+        organisations=jury._organisations(row["organisations"]),
+        language=row["user.language"],
+    )
+
+
 async def _open_for(juror_id: int, nomination_id: int) -> tuple[dict[str, Any], EditionView, Juror]:
-    """The nomination row if this juror may see it; NotFound otherwise (even if it exists)."""
+    """The nomination row if this juror may see it; NotFound otherwise (even if it exists).
+
+    A few queries on this juror and this nomination only, however large the edition.
+    """
     row = await Nomination.select().where(Nomination.id == nomination_id).first()
-    if row is None or row["state"] not in {s.value for s in SCORED}:
+    if row is None or row["state"] not in _SCORED_VALUES:
         raise NotFound()
-    juror = await require_member(row["edition"], juror_id)
-    if nomination_id in await conflicts.conflicted_ids(row["edition"], juror_id):
+    juror = await _member(row["edition"], juror_id)
+    if await conflicts.is_conflicted(row["edition"], juror_id, nomination_id):
         raise NotFound()
-    if not await conflicts.has_declared_all(row["edition"], juror_id):
+    if not await conflicts.declared_all(row["edition"], juror_id):
         raise DeclareFirst()
     return row, await get_edition(row["edition"]), juror
 
@@ -139,13 +171,26 @@ async def attachment_for_juror(juror_id: int, nomination_id: int, attachment_id:
 
 async def _sheets(where: Any) -> list[SheetView]:
     rows = (
-        await ScoreSheet.select(*ScoreSheet.all_columns(), ScoreSheet.juror.display_name)
+        await ScoreSheet.select(
+            ScoreSheet.id,
+            ScoreSheet.juror,
+            ScoreSheet.nomination,
+            ScoreSheet.status,
+            ScoreSheet.comment,
+            ScoreSheet.submitted_at,
+            ScoreSheet.juror.display_name,
+        )
         .where(where)
         .order_by(ScoreSheet.id)
     )
     if not rows:
         return []
-    scores = await Score.select().where(Score.sheet.is_in([r["id"] for r in rows]))
+    # The same condition as a sub-select: no parameter per sheet, however many sheets.
+    scores = (
+        await Score.select(Score.sheet, Score.criterion, Score.value, Score.comment)
+        .where(Score.sheet.is_in(ScoreSheet.select(ScoreSheet.id).where(where)))
+        .order_by(Score.id)
+    )
     by_sheet: dict[int, list[dict[str, Any]]] = {}
     for s in scores:
         by_sheet.setdefault(s["sheet"], []).append(s)
@@ -177,17 +222,25 @@ async def others_sheets(juror_id: int, nomination_id: int) -> list[SheetView]:
     if rule == ScoreVisibility.NEVER:
         return []
     if rule == ScoreVisibility.AFTER_OWN:
-        own = await _sheets((ScoreSheet.juror == juror_id) & (ScoreSheet.nomination == nomination_id))
-        if not own or own[0].status != SheetStatus.SUBMITTED:
+        own = (
+            await ScoreSheet.select(ScoreSheet.status)
+            .where((ScoreSheet.juror == juror_id) & (ScoreSheet.nomination == nomination_id))
+            .order_by(ScoreSheet.id)
+            .first()
+        )
+        if own is None or own["status"] != SheetStatus.SUBMITTED.value:
             return []
     sheets = await _sheets(
         (ScoreSheet.nomination == nomination_id)
         & (ScoreSheet.juror != juror_id)
         & (ScoreSheet.status == SheetStatus.SUBMITTED.value)
     )
-    # Conflicted jurors' sheets are voided; this is the second safeguard, by the matrix.
-    excluded = conflicts.conflicted_pairs(await conflicts.matrix(edition.id))
-    return [s for s in sheets if (s.juror_id, nomination_id) not in excluded]
+    if not sheets:
+        return []
+    # Conflicted jurors' sheets are voided; this is the second safeguard, by the matrix's rule
+    # (read for this nomination only).
+    excluded = await conflicts.conflicted_jurors(edition.id, nomination_id)
+    return [s for s in sheets if s.juror_id not in excluded]
 
 
 def _check(edition: EditionView, data: ScoreInput, submit: bool) -> tuple[dict[int, int | None], dict[int, str], str]:
@@ -210,13 +263,18 @@ def _check(edition: EditionView, data: ScoreInput, submit: bool) -> tuple[dict[i
     return values, comments, comment
 
 
+ScoreData = ScoreInput | Callable[[EditionView], ScoreInput]
+
+
 async def save(
-    *, juror_id: int, nomination_id: int, data: ScoreInput, submit: bool, now: dt.datetime | None = None
+    *, juror_id: int, nomination_id: int, data: ScoreData, submit: bool, now: dt.datetime | None = None
 ) -> SheetView:
     """Save a draft or submit; a submitted sheet stays submitted when revised.
 
-    Two first saves at once (a double click) race for the unique (juror, nomination) sheet:
-    the loser saves again, as a revision of the winner's sheet.
+    ``data`` may be a function of the edition (read with the juror's access, inside the save's
+    transaction) that gives the input: a form is read against the edition's criteria without a
+    separate look-up. Two first saves at once (a double click) race for the unique (juror,
+    nomination) sheet: the loser saves again, as a revision of the winner's sheet.
     """
     try:
         return await _save(juror_id=juror_id, nomination_id=nomination_id, data=data, submit=submit, now=now)
@@ -227,14 +285,14 @@ async def save(
 
 
 async def _save(
-    *, juror_id: int, nomination_id: int, data: ScoreInput, submit: bool, now: dt.datetime | None
+    *, juror_id: int, nomination_id: int, data: ScoreData, submit: bool, now: dt.datetime | None
 ) -> SheetView:
     now = now or utcnow()
     async with write_transaction():
-        row, edition, _ = await _open_for(juror_id, nomination_id)
+        row, edition, juror = await _open_for(juror_id, nomination_id)
         if edition.state != EditionState.JURY_SCORING:
             raise ScoringClosed()
-        values, comments, comment = _check(edition, data, submit)
+        values, comments, comment = _check(edition, data(edition) if callable(data) else data, submit)
         sheet = (
             await ScoreSheet.select()
             .where((ScoreSheet.juror == juror_id) & (ScoreSheet.nomination == nomination_id))
@@ -272,8 +330,13 @@ async def _save(
                 }
             ).where(ScoreSheet.id == sheet_id)
             await Score.delete().where(Score.sheet == sheet_id)
-        for criterion_id, value in values.items():
-            await Score(sheet=sheet_id, criterion=criterion_id, value=value, comment=comments[criterion_id]).save()
+        if values:
+            await Score.insert(
+                *[
+                    Score(sheet=sheet_id, criterion=criterion_id, value=value, comment=comments[criterion_id])
+                    for criterion_id, value in values.items()
+                ]
+            )
         changes = [
             {"criterion": c, "old": old.get(c), "new": v} for c, v in values.items() if old.get(c) != v or not old
         ]
@@ -284,8 +347,17 @@ async def _save(
             object_id=row["id"],
             data={"changes": changes},
         )
-    found = await _sheets(ScoreSheet.id == sheet_id)
-    return found[0]
+    # The sheet as just written (what reading it back would give).
+    return SheetView(
+        juror_id=juror_id,
+        juror_name=juror.display_name,
+        nomination_id=nomination_id,
+        status=status,
+        values=dict(values),
+        comments={c: text for c, text in comments.items() if text},
+        comment=comment,
+        submitted_at=now if status == SheetStatus.SUBMITTED else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -410,10 +482,14 @@ async def close_scoring(*, chair_id: int, edition_id: int) -> EditionView:
     )
 
 
-async def submitted_sheets(edition_id: int) -> list[SheetView]:
-    """Every submitted, non-void sheet of the edition, conflicted pairs excluded (for results)."""
+async def submitted_sheets(edition_id: int, excluded: set[tuple[int, int]] | None = None) -> list[SheetView]:
+    """Every submitted, non-void sheet of the edition, conflicted pairs excluded (for results).
+
+    ``excluded``: the edition's ``conflicts.conflicted_pairs`` when the caller has the matrix already.
+    """
     sheets = await _sheets((ScoreSheet.edition == edition_id) & (ScoreSheet.status == SheetStatus.SUBMITTED.value))
-    excluded = conflicts.conflicted_pairs(await conflicts.matrix(edition_id))
+    if excluded is None:
+        excluded = conflicts.conflicted_pairs(await conflicts.matrix(edition_id))
     return [s for s in sheets if (s.juror_id, s.nomination_id) not in excluded]
 
 

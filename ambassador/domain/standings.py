@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ambassador.domain import conflicts, results, scoring
 from ambassador.domain.editions import EditionView, get_edition
-from ambassador.domain.jury import JuryRules, members, require_chair, rules_of
+from ambassador.domain.jury import JuryRules, require_chair, rules_of
 from ambassador.tables import Nomination
 
 
@@ -38,6 +38,7 @@ async def compute(edition_id: int, hidden: frozenset[int] = frozenset()) -> Stan
     """Compute the edition's standings from its submitted, non-conflicted sheets.
 
     ``hidden`` nominations are left out entirely (a conflicted chair must not see them).
+    The conflicts are read once (only the conflicted cells of the matrix); the sheets by edition.
     """
     edition = await get_edition(edition_id)
     rules = await rules_of(edition_id)
@@ -45,15 +46,15 @@ async def compute(edition_id: int, hidden: frozenset[int] = frozenset()) -> Stan
         Nomination.id, Nomination.reference, Nomination.nominee_name, Nomination.category
     ).where((Nomination.edition == edition_id) & Nomination.state.is_in([s.value for s in scoring.SCORED]))
     rows = [r for r in rows if r["id"] not in hidden]
-    matrix = await conflicts.matrix(edition_id)
-    pairs = conflicts.conflicted_pairs(matrix)
+    found = await conflicts.exclusions(edition_id)
+    pairs = set(found.pairs)
     sheets = [
         results.Sheet(
             juror_id=s.juror_id,
             nomination_id=s.nomination_id,
             scores={c: float(v) for c, v in s.values.items() if v is not None},
         )
-        for s in await scoring.submitted_sheets(edition_id)
+        for s in await scoring.submitted_sheets(edition_id, pairs)
         if s.nomination_id not in hidden
     ]
     computed = results.compute_results(
@@ -64,8 +65,7 @@ async def compute(edition_id: int, hidden: frozenset[int] = frozenset()) -> Stan
         settings=ranking_settings(rules),
         conflicts=pairs,
     )
-    jury = await members(edition_id)
-    names = {j.user_id: j.display_name for j in jury}
+    names = {j.user_id: j.display_name for j in found.jurors}
     return Standings(
         edition=edition,
         rules=rules,
@@ -76,7 +76,7 @@ async def compute(edition_id: int, hidden: frozenset[int] = frozenset()) -> Stan
         nominees={r["id"]: r["nominee_name"] for r in rows},
         jurors=names,
         excluded={
-            r["id"]: tuple(j.display_name for j in conflicts.excluded(matrix, r["id"]))
+            r["id"]: tuple(j.display_name for j in found.excluded(r["id"]))
             for r in rows
             if r["id"] in {n for _, n in pairs}
         },

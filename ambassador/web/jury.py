@@ -307,23 +307,53 @@ async def closed_page(user_id: int, nomination_id: int, exc: DomainError) -> Tem
     return dossier_page(opened, problem=message_of(exc), status_code=HTTP_409_CONFLICT)
 
 
-async def save_sheet(request: AnyRequest, opened: Opened, form: Form) -> Template | Redirect:
-    """Save a draft or submit; field problems come back beside the fields with the input kept."""
-    data, values = read_scores(form, opened.edition)
+async def problem_page(
+    user_id: int,
+    nomination_id: int,
+    *,
+    values: dict[str, str] | None,
+    errors: dict[str, str] | None = None,
+    problem: str = "",
+    status_code: int,
+) -> Template | Redirect:
+    """The dossier again, read only now, with the posted values and what is wrong with them."""
+    opened = await open_dossier(user_id, nomination_id)
+    if isinstance(opened, Redirect):
+        return opened
+    return dossier_page(opened, values=values, errors=errors, problem=problem, status_code=status_code)
+
+
+async def save_sheet(request: AnyRequest, nomination_id: int, form: Form) -> Template | Redirect:
+    """Save a draft or submit; field problems come back beside the fields with the input kept.
+
+    The domain checks the juror's access once, inside the save's transaction, and reads the
+    form against the edition it found there; a refusal answers as the dossier page did (404,
+    or the declarations first). The dossier is read only to show it again with a problem.
+    """
     submit = form.text("action", 10) == "submit"
-    nomination_id = opened.dossier.id
+    typed: dict[str, str] = {}
+
+    def scores(edition: EditionView) -> ScoreInput:
+        data, values = read_scores(form, edition)
+        typed.update(values)
+        return data
+
     try:
-        await scoring.save(juror_id=request.user.id, nomination_id=nomination_id, data=data, submit=submit)
+        await scoring.save(juror_id=request.user.id, nomination_id=nomination_id, data=scores, submit=submit)
     except NotFound as exc:
         raise NotFoundException() from exc
     except DeclareFirst:
         return await declare_first(nomination_id)
     except InvalidInput as exc:
-        return dossier_page(opened, values=values, errors=exc.errors, status_code=HTTP_400_BAD_REQUEST)
+        return await problem_page(
+            request.user.id, nomination_id, values=typed or None, errors=exc.errors, status_code=HTTP_400_BAD_REQUEST
+        )
     except ScoringClosed as exc:
         return await closed_page(request.user.id, nomination_id, exc)
     except DomainError as exc:
-        return dossier_page(opened, values=values, problem=message_of(exc), status_code=HTTP_409_CONFLICT)
+        return await problem_page(
+            request.user.id, nomination_id, values=typed or None, problem=message_of(exc), status_code=HTTP_409_CONFLICT
+        )
     flash(request, i18n.gettext(N_("Submitted.") if submit else N_("Saved.")), "success")
     return Redirect(f"/jury/nominations/{nomination_id}")
 
@@ -418,7 +448,4 @@ class JuryController(Controller):
 
     @post("/nominations/{nomination_id:int}/score", name="juror_score")
     async def score(self, request: AnyRequest, nomination_id: FromPath[int]) -> Template | Redirect:
-        opened = await open_dossier(request.user.id, nomination_id)
-        if isinstance(opened, Redirect):
-            return opened
-        return await save_sheet(request, opened, await read_form(request))
+        return await save_sheet(request, require_row_id(nomination_id), await read_form(request))
