@@ -1,20 +1,22 @@
 """argon2id hashing that never runs on the event loop.
 
-argon2 releases the GIL, so worker threads give real parallelism and a login does not
-stall other requests. At most half the machine's cores hash at once: each hash takes its
-memory cost (19 MiB by default) and a full core, so a storm of logins can neither exhaust a
-worker's memory nor starve the public pages of CPU; further logins wait their turn.
+argon2 releases the GIL, so worker threads give real parallelism and a login does not stall
+other requests. Hashing runs in its own small pool of threads, at most half the machine's
+cores: each hash takes its memory cost (19 MiB by default) and a full core, so a storm of
+logins can neither starve the public pages of CPU nor grow a worker's memory (the C library
+keeps freed memory per thread, so a few dedicated threads keep it to a few hashes' worth);
+further logins wait their turn.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
-import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TypeVar
 
-import anyio.to_thread
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -24,13 +26,12 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
 T = TypeVar("T")
 MAX_CONCURRENT_HASHES = max(1, (os.cpu_count() or 2) // 2)
-# Per process, across event loops: a thread waits here before it allocates argon2's memory.
-_hashing = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
+# Per process, shared by every event loop (tests run several).
+_hashing = ThreadPoolExecutor(max_workers=MAX_CONCURRENT_HASHES, thread_name_prefix="argon2")
 
 
-def _limited(work: Callable[[], T]) -> T:
-    with _hashing:
-        return work()
+async def _hashed(work: Callable[[], T]) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_hashing, work)
 
 
 class Passwords:
@@ -46,17 +47,17 @@ class Passwords:
         self._dummy_hash = self._hasher.hash("dummy password that never matches")
 
     async def hash(self, password: str) -> str:
-        return await anyio.to_thread.run_sync(_limited, partial(self._hasher.hash, password))
+        return await _hashed(partial(self._hasher.hash, password))
 
     async def verify(self, stored_hash: str, password: str) -> bool:
         if not stored_hash:
             await self.dummy_verify(password)
             return False
-        return await anyio.to_thread.run_sync(_limited, partial(self._verify_sync, stored_hash, password))
+        return await _hashed(partial(self._verify_sync, stored_hash, password))
 
     async def dummy_verify(self, password: str) -> None:
         """Spend the same time as a real verification (unknown account)."""
-        await anyio.to_thread.run_sync(_limited, partial(self._verify_sync, self._dummy_hash, password))
+        await _hashed(partial(self._verify_sync, self._dummy_hash, password))
 
     def needs_rehash(self, stored_hash: str) -> bool:
         return self._hasher.check_needs_rehash(stored_hash)

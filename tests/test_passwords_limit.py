@@ -10,7 +10,7 @@ from ambassador import passwords
 from tests.conftest import CHEAP_ARGON2
 
 
-def test_at_most_the_limit_of_hashes_run_at_once() -> None:
+async def test_at_most_the_limit_of_hashes_run_at_once() -> None:
     lock, active, peak = threading.Lock(), [0], [0]
 
     def work() -> None:
@@ -21,11 +21,7 @@ def test_at_most_the_limit_of_hashes_run_at_once() -> None:
         with lock:
             active[0] -= 1
 
-    threads = [threading.Thread(target=passwords._limited, args=(work,)) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    await asyncio.gather(*(passwords._hashed(work) for _ in range(8)))
     assert peak[0] == passwords.MAX_CONCURRENT_HASHES
 
 
