@@ -40,11 +40,19 @@ async def write_transaction() -> AsyncIterator[None]:
         yield
         return
     if isinstance(DB, SQLiteEngine):
-        async with DB.transaction(transaction_type=TransactionType.immediate):
-            yield
+        transaction: Any = DB.transaction(transaction_type=TransactionType.immediate)
     else:
-        async with DB.transaction():
+        transaction = DB.transaction()
+    try:
+        async with transaction:
             yield
+    finally:
+        # When the rollback or the commit fails (the connection was lost), Piccolo leaves the
+        # transaction current: the request's later queries (its session write) would run on
+        # the dead connection.
+        current = DB.current_transaction.get()
+        if current is not None and current is transaction:
+            DB.current_transaction.reset(current.context)
 
 
 async def serialise_writers(name: str) -> None:
@@ -64,8 +72,24 @@ def _identifier(name: str) -> str:
 
 
 def is_unavailable(exc: BaseException) -> bool:
-    """True when the database cannot be reached or is locked: a retryable 503, not a bug."""
-    if isinstance(exc, asyncpg.PostgresConnectionError | asyncpg.CannotConnectNowError | ConnectionError):
+    """True when the database cannot be reached or is locked: a retryable 503, not a bug.
+
+    A PostgreSQL restart shows as: the server ending sessions (admin or crash shutdown),
+    refusing connections while it starts, and connections lost mid-operation. Then the
+    rollback on the dead connection raises asyncpg's "connection is closed" in place of the
+    original error, and resetting it for the pool can raise asyncpg's internal state error.
+    """
+    if isinstance(
+        exc,
+        asyncpg.PostgresConnectionError
+        | asyncpg.CannotConnectNowError
+        | asyncpg.AdminShutdownError
+        | asyncpg.CrashShutdownError
+        | asyncpg.InternalClientError
+        | ConnectionError,
+    ):
+        return True
+    if isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc):
         return True
     if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
         return True

@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
+from piccolo.engine.sqlite import SQLiteTransaction
 
+from ambassador.db import write_transaction
 from ambassador.enums import Role
 from ambassador.piccolo_conf import DB
+from ambassador.web import nominate
+from ambassador.web.stores import DatabaseStore
 from tests.conftest import IS_POSTGRES, Client
 from tests.factories import make_user
 from tests.helpers import login
@@ -49,6 +54,73 @@ async def test_a_page_needing_the_database_answers_503_with_retry_after(
     assert "temporarily unavailable" in response.text
     assert "Traceback" not in response.text
     assert "sqlite" not in response.text.lower()
+
+
+# What a request meets when PostgreSQL restarts under it (found by tests/load): the server
+# ends the session; the rollback on the lost connection fails; resetting it for the pool fails.
+LOST_CONNECTION = [
+    (asyncpg.AdminShutdownError, "terminating connection due to administrator command"),
+    (asyncpg.InterfaceError, "cannot call Transaction.rollback(): the underlying connection is closed"),
+    (asyncpg.InternalClientError, "cannot switch to state 15; another operation (2) is in progress"),
+]
+
+
+@pytest.mark.parametrize(("error", "message"), LOST_CONNECTION, ids=[error.__name__ for error, _ in LOST_CONNECTION])
+async def test_a_postgresql_restart_mid_request_answers_503(
+    client: Client, monkeypatch: pytest.MonkeyPatch, error: type[Exception], message: str
+) -> None:
+    async def restarting() -> None:
+        raise error(message)
+
+    monkeypatch.setattr(nominate, "open_edition_now", restarting)
+
+    response = await client.get("/nominate", headers={"accept-language": "en"})
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "60"
+
+
+async def test_misusing_a_live_connection_is_still_a_500(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def misused() -> None:
+        raise asyncpg.InterfaceError("cannot perform operation: another operation is in progress")
+
+    monkeypatch.setattr(nominate, "open_edition_now", misused)
+
+    assert (await client.get("/nominate")).status_code == 500
+
+
+async def test_a_failed_rollback_leaves_no_transaction_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Piccolo keeps a transaction current when its rollback fails; the request's session
+    # write then ran on the dead connection and answered 500.
+    async def connection_lost(transaction: SQLiteTransaction) -> None:
+        await transaction.connection.execute("ROLLBACK")
+        await transaction.connection.close()
+        raise asyncpg.InterfaceError("cannot call Transaction.rollback(): the underlying connection is closed")
+
+    monkeypatch.setattr(SQLiteTransaction, "rollback", connection_lost)
+
+    with pytest.raises(asyncpg.InterfaceError):
+        async with write_transaction():
+            raise ValueError("the write failed")
+
+    assert not DB.transaction_exists()
+    assert await DB.run_ddl("SELECT 1 AS ok") == [{"ok": 1}]
+
+
+async def test_losing_the_database_while_the_session_is_saved_answers_503(
+    logged_in: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The session is written as the response starts, after Litestar's exception handlers.
+    async def lost(*args: object, **kwargs: object) -> None:
+        raise asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+
+    monkeypatch.setattr(DatabaseStore, "set", lost)
+
+    response = await logged_in.get("/staff", headers={"accept-language": "en"})
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "60"
+    assert "temporarily unavailable" in response.text
 
 
 async def test_logs_carry_no_password_token_or_query_string(capfd: pytest.CaptureFixture[str], client: Client) -> None:

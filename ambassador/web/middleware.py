@@ -15,7 +15,7 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from ambassador import i18n
+from ambassador import db, i18n
 
 LANGUAGE_COOKIE = "lang"
 
@@ -94,16 +94,32 @@ class RequestLogMiddleware(ASGIMiddleware):
         # An id to find the request's lines by, not a secret: no system call needed.
         request_id = f"{random.getrandbits(64):016x}"
         status = 500
+        responded = False
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, responded
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id.encode())]
+                responded = True
             await send(message)
 
         try:
             await next_app(scope, receive, send_wrapper)
+        except Exception as exc:
+            # The database failed in a middleware's step on the way out (the server-side
+            # session is written as the response starts), after Litestar's exception
+            # handlers: nothing reached the client yet, so answer 503 here.
+            cause: BaseException = exc
+            while cause.__cause__ is not None:  # Litestar wraps it once per exception middleware
+                cause = cause.__cause__
+            if responded or not db.is_unavailable(cause):
+                raise
+            from ambassador.web.errors import error_page
+
+            request: Request[Any, Any, Any] = Request(scope, receive)
+            response = error_page(request, 503).to_asgi_response(app=None, request=request)
+            await response(scope, receive, send_wrapper)
         finally:
             log.info(
                 "request",
