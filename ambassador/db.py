@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import sqlite3
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -44,7 +47,7 @@ async def write_transaction() -> AsyncIterator[None]:
     else:
         transaction = DB.transaction()
     try:
-        async with transaction:
+        async with _writer_lock(), transaction:
             yield
     finally:
         # When the rollback or the commit fails (the connection was lost), Piccolo leaves the
@@ -53,6 +56,26 @@ async def write_transaction() -> AsyncIterator[None]:
         current = DB.current_transaction.get()
         if current is not None and current is transaction:
             DB.current_transaction.reset(current.context)
+
+
+_WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _writer_lock() -> contextlib.AbstractAsyncContextManager[Any]:
+    """On SQLite, one writer at a time in this process, waiting in line.
+
+    SQLite admits one writer anyway; left to its busy handler, waiting writers sleep and
+    retry with growing pauses, which is unfair and slow under load (measured: about ten
+    times fewer writes per second, seconds of p99). An asyncio lock queues them instead.
+    Other processes still meet at SQLite's lock (30 s busy timeout). PostgreSQL needs none.
+    """
+    if not isinstance(DB, SQLiteEngine):
+        return contextlib.nullcontext()
+    loop = asyncio.get_running_loop()
+    lock = _WRITERS.get(loop)
+    if lock is None:
+        lock = _WRITERS[loop] = asyncio.Lock()
+    return lock
 
 
 async def serialise_writers(name: str) -> None:
