@@ -28,6 +28,7 @@ from ambassador.errors import N_
 from ambassador.settings import Settings
 from ambassador.vocabulary import CATEGORIES, DISTINCTIONS
 from ambassador.web import labels, opendata
+from ambassador.web.downloads import PUBLIC_CACHE
 
 # Shown when the citation is not in the reader's language.
 CITATION_IN: dict[str, str] = {
@@ -49,8 +50,6 @@ CSV_HEADER = (
     "url",
 )
 MAX_PAGE = 100_000
-# Revalidate every time: a publication must appear everywhere at its moment, not minutes later.
-PUBLIC_CACHE = {"cache-control": "no-cache"}
 # The API's own handlers need no login; the document says so over the app's session scheme.
 NO_AUTHENTICATION: list[dict[str, list[str]]] = [{}]
 

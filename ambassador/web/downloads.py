@@ -1,4 +1,4 @@
-"""Response headers for private pages and for serving uploaded files."""
+"""Response headers: public pages, private pages, and serving uploaded files."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from litestar import Response
 
 from ambassador.domain.nominations import AttachmentInfo
 
+# Public pages revalidate every time: a publication must appear everywhere at its moment.
+PUBLIC_CACHE = {"cache-control": "no-cache"}
 NO_STORE = {"cache-control": "no-store"}
 # Pages whose address holds a secret: never cached, never sent on as a Referer.
 PRIVATE = {"cache-control": "no-store", "referrer-policy": "no-referrer"}

@@ -27,14 +27,13 @@ from ambassador.enums import Category, Distinction
 from ambassador.errors import N_
 from ambassador.settings import Settings
 from ambassador.web import labels
+from ambassador.web.downloads import PUBLIC_CACHE
 
 ATOM = "http://www.w3.org/2005/Atom"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 XML_TYPE = "application/xml; charset=utf-8"
-# Revalidate every time: a publication must appear everywhere at its moment, not minutes later.
-PUBLIC_CACHE = {"cache-control": "no-cache"}
 # The feed's "updated" while nothing is public yet (Atom requires one).
 NEVER = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # Category A honours organisations, B individuals.
