@@ -17,6 +17,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from ambassador.piccolo_conf import DB
+from ambassador.sqlite_engine import PooledSQLiteEngine
 
 
 def engine() -> Engine:  # type: ignore[type-arg]
@@ -152,3 +153,9 @@ async def start_pool() -> None:
 async def close_pool() -> None:
     if isinstance(DB, PostgresEngine):
         await DB.close_connection_pool()
+
+
+async def close_connections() -> None:
+    """SQLite's open connections of this event loop (see sqlite_engine), at shutdown."""
+    if isinstance(DB, PooledSQLiteEngine):
+        await DB.close_connections()

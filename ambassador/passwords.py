@@ -5,13 +5,17 @@ other requests. Hashing runs in its own small pool of threads, at most half the 
 cores: each hash takes its memory cost (19 MiB by default) and a full core, so a storm of
 logins can neither starve the public pages of CPU nor grow a worker's memory (the C library
 keeps freed memory per thread, so a few dedicated threads keep it to a few hashes' worth);
-further logins wait their turn.
+further logins wait their turn. The hashing threads also run at the lowest scheduling
+priority (Linux sets ``nice`` per thread): when a core is wanted by both, the event loops
+serving pages get it and a login waits a little longer, rather than the other way round.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -26,8 +30,19 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
 T = TypeVar("T")
 MAX_CONCURRENT_HASHES = max(1, (os.cpu_count() or 2) // 2)
+LOWEST_PRIORITY = 19
+
+
+def _lower_priority() -> None:
+    """In a new hashing thread: the lowest priority, for this thread only (Linux)."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST_PRIORITY)
+
+
 # Per process, shared by every event loop (tests run several).
-_hashing = ThreadPoolExecutor(max_workers=MAX_CONCURRENT_HASHES, thread_name_prefix="argon2")
+_hashing = ThreadPoolExecutor(
+    max_workers=MAX_CONCURRENT_HASHES, thread_name_prefix="argon2", initializer=_lower_priority
+)
 
 
 async def _hashed(work: Callable[[], T]) -> T:

@@ -8,9 +8,9 @@ from pathlib import Path
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
 
 from ambassador.settings import DEFAULT_DATABASE_URL
+from ambassador.sqlite_engine import PooledSQLiteEngine
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
@@ -20,7 +20,7 @@ def engine_for(url: str) -> Engine:  # type: ignore[type-arg]
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+        return PooledSQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
     if url.startswith(("postgresql://", "postgres://")):
         return PostgresEngine(config={"dsn": url}, log_queries=False)
     raise ValueError("AMBASSADOR_DATABASE_URL must start with sqlite:/// or postgresql://")

@@ -22,7 +22,8 @@ Scenarios (``--spec FILE``, a JSON object with ``scenario`` and its parameters):
     nominator's mail); only 200 is success. The run ends early when the tokens run out.
 ``score``
     ``sessions`` (one ``{"cookie", "csrf"}`` per connection: a logged-in juror each),
-    ``nominations``, ``criteria``, ``low``, ``high``: each juror saves a draft sheet on a
+    ``nominations``, ``criteria``, ``low``, ``high``, optional ``pause`` (seconds between a
+    juror's saves; 0, the default, saves back to back): each juror saves a draft sheet on a
     random nomination with random scores; success is the redirect back to that dossier.
 ``login``
     ``emails``, ``password``, ``csrf``, ``next``: ``POST /login`` in turn for each account,
@@ -128,7 +129,13 @@ def form_body(fields: dict[str, str]) -> bytes:
 
 
 class Scenario:
-    """Makes each connection's next request (None: nothing left) and judges each answer."""
+    """Makes each connection's next request (None: nothing left) and judges each answer.
+
+    ``pause`` (seconds, from the spec's ``pause``): a person's time between an answer and the
+    next request, drawn uniformly from half to one and a half times it; 0 sends back to back.
+    """
+
+    pause: float = 0.0
 
     def next_request(self, connection: int) -> Request | None:
         raise NotImplementedError
@@ -188,6 +195,7 @@ class Score(Scenario):
         self.nominations: list[int] = [int(n) for n in spec["nominations"]]
         self.criteria: list[int] = [int(c) for c in spec["criteria"]]
         self.low, self.high = int(spec["low"]), int(spec["high"])
+        self.pause = float(spec.get("pause", 0.0))
         self.rngs = [random.Random(n) for n in range(len(self.sessions))]  # noqa: S311 - load, not security
 
     def next_request(self, connection: int) -> Request:
@@ -277,6 +285,9 @@ async def _connection(
     writer: asyncio.StreamWriter | None = None
     reader: asyncio.StreamReader | None = None
     netloc = f"{host}:{port}"
+    pauses = random.Random(index)  # noqa: S311 - load, not security
+    if scenario.pause:
+        await asyncio.sleep(pauses.uniform(0, scenario.pause))  # the people do not start in step
     while time.perf_counter() < stats.measure_until:
         request = scenario.next_request(index)
         if request is None:
@@ -300,6 +311,8 @@ async def _connection(
         if (response is None or not response.keep_alive) and writer is not None:
             writer.close()
             writer, reader = None, None
+        if scenario.pause:
+            await asyncio.sleep(pauses.uniform(0.5, 1.5) * scenario.pause)
     if writer is not None:
         writer.close()
 

@@ -89,7 +89,7 @@ async def paper_nomination(
 async def citizen_nomination(edition: EditionView, key: str, *, confirm: bool = True, **changes: object) -> int:
     """A nomination sent through the public path; confirmed with the link from the mail."""
     submitted = await nominations.submit(
-        edition_id=edition.id,
+        edition=edition,
         data=nomination_data(edition, **changes),
         uploads=[],
         submission_key=key,

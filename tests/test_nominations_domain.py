@@ -32,7 +32,7 @@ async def _mail_link(to: str, kind: str) -> str:
 async def _submitted(key: str = "k" * 20, **changes: object) -> int:
     edition = await editions.open_edition_now() or await make_edition()
     result = await nominations.submit(
-        edition_id=edition.id,
+        edition=edition,
         data=nomination_data(edition, **changes),
         uploads=[],
         submission_key=key,
@@ -81,7 +81,7 @@ async def test_nominator_may_not_be_the_nominee() -> None:
     for index, change in enumerate(cases):
         with pytest.raises(InvalidInput) as refused:
             await nominations.submit(
-                edition_id=edition.id,
+                edition=edition,
                 data=nomination_data(edition, **change),
                 uploads=[],
                 submission_key=f"self-nomination-{index:04d}",
@@ -95,7 +95,7 @@ async def test_an_organisation_may_share_a_name_pattern_with_its_nominator() -> 
     edition = await make_edition()
     data = nomination_data(edition, category="A", nominee_name="Anna Nowak", organisation_kind="informal_group")
     result = await nominations.submit(
-        edition_id=edition.id, data=data, uploads=[], submission_key="organisation-0001", base_url=BASE
+        edition=edition, data=data, uploads=[], submission_key="organisation-0001", base_url=BASE
     )
     assert result.reference == "2025/0001"
 
@@ -105,7 +105,7 @@ async def test_window_is_checked_at_the_moment_of_saving() -> None:
     later = edition.closes_at + dt.timedelta(seconds=1)
     with pytest.raises(nominations.WindowClosed):
         await nominations.submit(
-            edition_id=edition.id,
+            edition=edition,
             data=nomination_data(edition),
             uploads=[],
             submission_key="late-submission-01",
@@ -125,7 +125,7 @@ async def test_forged_and_oversized_files_are_refused_and_nothing_is_stored() ->
     for index, uploads in enumerate(cases):
         with pytest.raises(InvalidInput) as refused:
             await nominations.submit(
-                edition_id=edition.id,
+                edition=edition,
                 data=nomination_data(edition),
                 uploads=uploads,
                 submission_key=f"file-check-{index:06d}",
@@ -141,7 +141,7 @@ async def test_double_submit_gives_one_nomination() -> None:
 
     async def send() -> nominations.Submitted:
         return await nominations.submit(
-            edition_id=edition.id,
+            edition=edition,
             data=data,
             uploads=[Upload("a.pdf", PDF)],
             submission_key="same-key-1234567",

@@ -1,8 +1,9 @@
-"""A storm of logins hashes at most MAX_CONCURRENT_HASHES passwords at once per process."""
+"""A storm of logins hashes at most MAX_CONCURRENT_HASHES passwords at once per process, at low priority."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 
@@ -32,3 +33,14 @@ async def test_concurrent_verifications_all_answer_correctly() -> None:
         *(hasher.verify(stored, "correct horse battery staple" if i % 2 else "wrong") for i in range(10))
     )
     assert answers == [bool(i % 2) for i in range(10)]
+
+
+async def test_hashing_threads_yield_the_cpu_to_the_event_loop() -> None:
+    """Hashes run at the lowest priority; the serving thread keeps its own."""
+
+    def priority() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    assert await passwords._hashed(priority) == passwords.LOWEST_PRIORITY
+    assert priority() == os.getpriority(os.PRIO_PROCESS, 0)
+    assert priority() < passwords.LOWEST_PRIORITY

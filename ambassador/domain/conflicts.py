@@ -141,12 +141,17 @@ async def declared_all(edition_id: int, juror_id: int) -> bool:
     answered = ConflictDeclaration.select(ConflictDeclaration.nomination).where(
         (ConflictDeclaration.edition == edition_id) & (ConflictDeclaration.juror == juror_id)
     )
-    unanswered = await Nomination.exists().where(
-        (Nomination.edition == edition_id)
-        & Nomination.state.is_in([s.value for s in JURY_VISIBLE])
-        & Nomination.id.not_in(answered)
+    # select(id).first() rather than exists(): Piccolo's EXISTS lists every column.
+    unanswered = (
+        await Nomination.select(Nomination.id)
+        .where(
+            (Nomination.edition == edition_id)
+            & Nomination.state.is_in([s.value for s in JURY_VISIBLE])
+            & Nomination.id.not_in(answered)
+        )
+        .first()
     )
-    return not unanswered
+    return unanswered is None
 
 
 async def is_conflicted(edition_id: int, juror_id: int, nomination_id: int) -> bool:
@@ -163,11 +168,12 @@ async def is_conflicted(edition_id: int, juror_id: int, nomination_id: int) -> b
         & (DetectedConflict.nomination == nomination_id)
         & (DetectedConflict.status != DetectionStatus.DISMISSED.value)
     )
-    return bool(
-        await Nomination.exists().where(
-            (Nomination.id == nomination_id) & (Nomination.id.is_in(declared) | Nomination.id.is_in(detected))
-        )
+    found = (
+        await Nomination.select(Nomination.id)
+        .where((Nomination.id == nomination_id) & (Nomination.id.is_in(declared) | Nomination.id.is_in(detected)))
+        .first()
     )
+    return found is not None
 
 
 # A juror may take back a declared conflict only while scores can still change.

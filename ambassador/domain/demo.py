@@ -211,7 +211,7 @@ async def _load(base_url: str) -> str:
             )
         else:
             submitted = await nominations.submit(
-                edition_id=edition.id,
+                edition=edition,
                 data=data,
                 uploads=uploads,
                 submission_key=f"demo-nomination-{index:04d}-{now:%Y%m%d}",

@@ -19,7 +19,7 @@ from ambassador import files
 from ambassador.db import is_unique_violation, utcnow, write_transaction
 from ambassador.domain import audit
 from ambassador.domain.accounts import email_error, normalise_email
-from ambassador.domain.editions import EditionView, get_edition
+from ambassador.domain.editions import EditionView, get_edition, with_current_window
 from ambassador.domain.outbox import queue_mail
 from ambassador.enums import (
     LANGUAGES,
@@ -472,10 +472,12 @@ class Submitted:
 
 async def _next_reference(edition_id: int, year: int) -> tuple[int, str]:
     """Numbers per edition without gaps from races: the row update serialises writers."""
-    await Edition.update({Edition.next_number: Edition.next_number + 1}).where(Edition.id == edition_id)
-    row = await Edition.select(Edition.next_number).where(Edition.id == edition_id).first()
-    assert row is not None
-    number = int(row["next_number"]) - 1
+    rows = await (
+        Edition.update({Edition.next_number: Edition.next_number + 1})
+        .where(Edition.id == edition_id)
+        .returning(Edition.next_number)
+    )
+    number = int(rows[0]["next_number"]) - 1
     return number, f"{year}/{number:04d}"
 
 
@@ -523,9 +525,7 @@ async def insert_nomination(
     )
     await row.save()
     await _store_uploads(row.id, uploads, now)
-    saved = await Nomination.select().where(Nomination.id == row.id).first()
-    assert saved is not None
-    return saved
+    return row.to_dict()
 
 
 async def _store_uploads(nomination_id: int, uploads: list[tuple[Upload, str]], now: dt.datetime) -> None:
@@ -568,7 +568,7 @@ async def _existing_submission(submission_key: str) -> Submitted | None:
 
 async def submit(
     *,
-    edition_id: int,
+    edition: EditionView,
     data: NominationData,
     uploads: list[Upload],
     submission_key: str,
@@ -577,21 +577,21 @@ async def submit(
 ) -> Submitted:
     """Save a public nomination as unconfirmed and mail the confirmation link.
 
-    The window is checked inside the write transaction, at the moment of saving. The same
-    ``submission_key`` (one per rendered form) submitted twice gives the first nomination.
+    ``edition`` is the one the form was read for; its window is checked again inside the
+    write transaction, at the moment of saving. The same ``submission_key`` (one per rendered
+    form) submitted twice gives the first nomination.
     """
     if not SUBMISSION_KEY_RE.match(submission_key):
         raise InvalidInput({"form": N_("The form is incomplete. Please reload the page and try again.")})
     if (earlier := await _existing_submission(submission_key)) is not None:
         return earlier
-    edition = await get_edition(edition_id)
     now = now or utcnow()
     if not edition.accepts_nominations(now):
         raise WindowClosed()  # before the field checks: a late form cannot be corrected into time
     data, accepted = prepare(edition, data, uploads)
     try:
         async with write_transaction():
-            edition = await get_edition(edition_id)
+            edition = await with_current_window(edition)
             if not edition.accepts_nominations(now):
                 raise WindowClosed()
             row = await insert_nomination(

@@ -110,12 +110,16 @@ async def _member(edition_id: int, juror_id: int) -> Juror:
     )
 
 
-async def _open_for(juror_id: int, nomination_id: int) -> tuple[dict[str, Any], EditionView, Juror]:
+async def _open_for(
+    juror_id: int, nomination_id: int, *, whole: bool = True
+) -> tuple[dict[str, Any], EditionView, Juror]:
     """The nomination row if this juror may see it; NotFound otherwise (even if it exists).
 
-    A few queries on this juror and this nomination only, however large the edition.
+    A few queries on this juror and this nomination only, however large the edition. Without
+    ``whole`` the row holds only its id, edition and state (what a save needs).
     """
-    row = await Nomination.select().where(Nomination.id == nomination_id).first()
+    columns = () if whole else (Nomination.id, Nomination.edition, Nomination.state)
+    row = await Nomination.select(*columns).where(Nomination.id == nomination_id).first()
     if row is None or row["state"] not in _SCORED_VALUES:
         raise NotFound()
     juror = await _member(row["edition"], juror_id)
@@ -156,7 +160,7 @@ async def dossier_for_juror(juror_id: int, nomination_id: int) -> JuryDossier:
 
 async def attachment_for_juror(juror_id: int, nomination_id: int, attachment_id: int) -> tuple[AttachmentInfo, bytes]:
     """A file of the nomination or of one merged into it, if the juror may see the nomination."""
-    await _open_for(juror_id, nomination_id)
+    await _open_for(juror_id, nomination_id, whole=False)
     owners = [
         nomination_id,
         *[r["id"] for r in await Nomination.select(Nomination.id).where(Nomination.merged_into == nomination_id)],
@@ -210,14 +214,14 @@ async def _sheets(where: Any) -> list[SheetView]:
 
 
 async def own_sheet(juror_id: int, nomination_id: int) -> SheetView | None:
-    await _open_for(juror_id, nomination_id)
+    await _open_for(juror_id, nomination_id, whole=False)
     found = await _sheets((ScoreSheet.juror == juror_id) & (ScoreSheet.nomination == nomination_id))
     return found[0] if found else None
 
 
 async def others_sheets(juror_id: int, nomination_id: int) -> list[SheetView]:
     """Other jurors' submitted sheets, when the edition's rule lets this juror see them."""
-    _, edition, _ = await _open_for(juror_id, nomination_id)
+    _, edition, _ = await _open_for(juror_id, nomination_id, whole=False)
     rule = (await rules_of(edition.id)).score_visibility
     if rule == ScoreVisibility.NEVER:
         return []
@@ -289,7 +293,7 @@ async def _save(
 ) -> SheetView:
     now = now or utcnow()
     async with write_transaction():
-        row, edition, juror = await _open_for(juror_id, nomination_id)
+        row, edition, juror = await _open_for(juror_id, nomination_id, whole=False)
         if edition.state != EditionState.JURY_SCORING:
             raise ScoringClosed()
         values, comments, comment = _check(edition, data(edition) if callable(data) else data, submit)

@@ -165,6 +165,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     await task
             if settings.db_pool:
                 await db.close_pool()
+            await db.close_connections()
 
     def provide(value: object) -> Provide:
         return Provide(lambda: value, use_cache=True, sync_to_thread=False)

@@ -370,7 +370,7 @@ class NominationController(Controller):
         posted_key = form.text("submission_key", 64)
         try:
             await nominations.submit(
-                edition_id=edition.id,
+                edition=edition,
                 data=data,
                 uploads=uploads,
                 submission_key=posted_key,
