@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import threading
 from collections.abc import Callable
@@ -31,17 +32,29 @@ MAX_PASSWORD_LENGTH = 256
 T = TypeVar("T")
 MAX_CONCURRENT_HASHES = max(1, (os.cpu_count() or 2) // 2)
 LOWEST_PRIORITY = 19
+# glibc's mallopt parameter, and the size from which allocations are mapped on their own.
+M_MMAP_THRESHOLD = -3
+MMAP_FROM_BYTES = 1 << 20
 
 
-def _lower_priority() -> None:
-    """In a new hashing thread: the lowest priority, for this thread only (Linux)."""
+def _prepare_thread() -> None:
+    """In a new hashing thread: the lowest priority for this thread only (Linux), and memory
+    that goes back to the system.
+
+    glibc raises its mmap threshold after a large block is freed, so from the second hash on
+    argon2's 19 MiB come from the heap and stay in the process after the login (measured: a
+    worker grew by about 20 MB more over 50 logins). A fixed threshold keeps every block of
+    1 MiB or more mapped on its own and returned when freed. Elsewhere than glibc: no change.
+    """
     with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST_PRIORITY)
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, MMAP_FROM_BYTES)
 
 
 # Per process, shared by every event loop (tests run several).
 _hashing = ThreadPoolExecutor(
-    max_workers=MAX_CONCURRENT_HASHES, thread_name_prefix="argon2", initializer=_lower_priority
+    max_workers=MAX_CONCURRENT_HASHES, thread_name_prefix="argon2", initializer=_prepare_thread
 )
 
 

@@ -3,16 +3,19 @@
 The font (DejaVu Sans, shipped in static/fonts) covers Polish and Ukrainian, so the same
 document prints in every language the app speaks. A leaf module: it knows nothing of the
 jury; ``Document`` is filled by the domain and also rendered as HTML by a template.
+
+fpdf2 (with fontTools and Pillow) is imported when a PDF is first made, not with the app:
+it is about a tenth of a worker's memory, and most workers never print anything.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
-from fpdf.fonts import FontFace
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FONT_DIR = Path(__file__).resolve().parent / "static" / "fonts"
 FONT = "DejaVu"
@@ -39,20 +42,18 @@ class Document:
     footer: str = ""
 
 
-class _Pdf(FPDF):
-    def __init__(self, footer_text: str) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.footer_text = footer_text
-
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(FONT, size=8)
-        self.cell(0, 6, f"{self.footer_text}  {self.page_no()}/{{nb}}", align="C")
-
-
 def render(document: Document) -> bytes:
     """The document as PDF bytes (A4, tables wrap long cells)."""
-    pdf = _Pdf(document.footer)
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
+    class _Pdf(FPDF):
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font(FONT, size=8)
+            self.cell(0, 6, f"{document.footer}  {self.page_no()}/{{nb}}", align="C")
+
+    pdf = _Pdf(orientation="portrait", unit="mm", format="A4")
     pdf.add_font(FONT, "", str(FONT_DIR / "DejaVuSans.ttf"))
     pdf.add_font(FONT, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
     pdf.set_title(document.title)
@@ -79,6 +80,8 @@ def render(document: Document) -> bytes:
 
 
 def _table(pdf: FPDF, table: Table) -> None:
+    from fpdf.fonts import FontFace
+
     pdf.set_font(FONT, "", 9)
     headings = FontFace(emphasis="BOLD", fill_color=(230, 233, 238))
     with pdf.table(headings_style=headings, line_height=5, text_align="LEFT") as grid:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
@@ -28,4 +28,17 @@ def engine_for(url: str) -> Engine:  # type: ignore[type-arg]
 
 DB = engine_for(os.environ.get("AMBASSADOR_DATABASE_URL", DEFAULT_DATABASE_URL))
 
-APP_REGISTRY = AppRegistry(apps=["ambassador.piccolo_app"])
+
+def __getattr__(name: str) -> Any:
+    """``APP_REGISTRY`` for Piccolo's commands (migrations), built when first asked for.
+
+    Piccolo's app registry imports black (to format new migrations): a few MB that the
+    serving workers, which only need ``DB``, do not load.
+    """
+    if name == "APP_REGISTRY":
+        from piccolo.conf.apps import AppRegistry
+
+        registry = AppRegistry(apps=["ambassador.piccolo_app"])
+        globals()["APP_REGISTRY"] = registry
+        return registry
+    raise AttributeError(name)
