@@ -316,8 +316,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("restore", None): _restore,
     }
     handler = handlers[(args.command, getattr(args, "action", None))]
+
+    async def command() -> int:
+        from ambassador import db
+
+        try:
+            return await handler(args)
+        finally:
+            # SQLite's open connections closed: the last one out folds the WAL into the file.
+            await db.close_connections()
+
     try:
-        return asyncio.run(handler(args))
+        return asyncio.run(command())
     except KeyboardInterrupt:
         return 130
 

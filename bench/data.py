@@ -520,6 +520,7 @@ async def _run(action: Callable[[], Awaitable[object]]) -> object:
         return await action()
     finally:
         await db.close_pool()
+        await db.close_connections()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
