@@ -12,7 +12,7 @@ from ambassador import files
 from ambassador.db import utcnow
 from ambassador.domain import audit, editions, formal_check, nominations, retention
 from ambassador.domain.nominations import Upload
-from ambassador.enums import ConsentState, EditionState, NominationState
+from ambassador.enums import ConsentState, EditionState, NominationState, Role
 from ambassador.errors import InvalidInput, InvalidToken, NotAllowed
 from ambassador.i18n import TIMEZONE
 from ambassador.tables import Attachment, AuditEntry, Edition, Nomination, NominationToken, OutboxMail
@@ -113,6 +113,26 @@ async def test_window_is_checked_at_the_moment_of_saving() -> None:
             now=later,
         )
     assert (await Nomination.count(), await OutboxMail.count()) == (0, 0)
+
+
+async def test_an_edition_closed_after_the_form_was_read_takes_nothing() -> None:
+    """The form was read against an open edition; the clerk closed it before the save."""
+    edition = await make_edition()
+    clerk = await make_user("closing@example.org", roles=(Role.CLERK,))
+    after_close = edition.closes_at + dt.timedelta(seconds=1)
+    await editions.advance(actor_id=clerk.id, edition_id=edition.id, target=EditionState.FORMAL_CHECK, now=after_close)
+    entries = await AuditEntry.count()
+    with pytest.raises(nominations.WindowClosed):
+        await nominations.submit(
+            edition=edition,  # as read before the clerk's change: still open
+            data=nomination_data(edition),
+            uploads=[],
+            submission_key="closed-meanwhile-01",
+            base_url=BASE,
+        )
+    stored = await Edition.select(Edition.next_number).where(Edition.id == edition.id).first()
+    assert (await Nomination.count(), await OutboxMail.count(), await AuditEntry.count()) == (0, 0, entries)
+    assert stored == {"next_number": 1}
 
 
 async def test_forged_and_oversized_files_are_refused_and_nothing_is_stored() -> None:

@@ -8,7 +8,7 @@ domain checks it and the unique ``open_slot`` column makes the database refuse a
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from ambassador.db import is_unique_violation, utcnow, write_transaction
@@ -274,16 +274,6 @@ async def get_edition(edition_id: int) -> EditionView:
     if row is None:
         raise NotFound()
     return _view(row, await _criteria(edition_id))
-
-
-async def with_current_window(edition: EditionView) -> EditionView:
-    """The edition with its state and window as stored now (one narrow read, in a write)."""
-    row = await (
-        Edition.select(Edition.state, Edition.opens_at, Edition.closes_at).where(Edition.id == edition.id).first()
-    )
-    if row is None:
-        raise NotFound()
-    return replace(edition, state=EditionState(row["state"]), opens_at=row["opens_at"], closes_at=row["closes_at"])
 
 
 async def list_editions() -> list[EditionView]:

@@ -19,7 +19,7 @@ from ambassador import files
 from ambassador.db import is_unique_violation, utcnow, write_transaction
 from ambassador.domain import audit
 from ambassador.domain.accounts import email_error, normalise_email
-from ambassador.domain.editions import EditionView, get_edition, with_current_window
+from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.outbox import queue_mail
 from ambassador.enums import (
     LANGUAGES,
@@ -383,8 +383,10 @@ def mail_body(language: str, name: str, *paragraphs: str) -> str:
     return "\n\n".join(parts)
 
 
-async def _issue_token(nomination_id: int, purpose: NominationTokenPurpose, expires_at: dt.datetime | None) -> str:
-    token = new_token()
+async def _issue_token(
+    nomination_id: int, purpose: NominationTokenPurpose, expires_at: dt.datetime | None, token: str | None = None
+) -> str:
+    token = token or new_token()
     await NominationToken(
         nomination=nomination_id, purpose=purpose.value, token_hash=token_hash(token), expires_at=expires_at
     ).save()
@@ -470,13 +472,21 @@ class Submitted:
     repeated: bool
 
 
-async def _next_reference(edition_id: int, year: int) -> tuple[int, str]:
-    """Numbers per edition without gaps from races: the row update serialises writers."""
-    rows = await (
-        Edition.update({Edition.next_number: Edition.next_number + 1})
-        .where(Edition.id == edition_id)
-        .returning(Edition.next_number)
+async def _next_reference(edition_id: int, year: int, window_at: dt.datetime | None) -> tuple[int, str]:
+    """Numbers per edition without gaps from races: the row update serialises writers.
+
+    With ``window_at``, only while the edition takes public nominations at that moment (its
+    state and window read by the same statement): WindowClosed otherwise.
+    """
+    where: Any = Edition.id == edition_id
+    if window_at is not None:
+        is_open = Edition.state == EditionState.OPEN.value
+        where = where & is_open & (Edition.opens_at <= window_at) & (Edition.closes_at > window_at)
+    rows = (
+        await Edition.update({Edition.next_number: Edition.next_number + 1}).where(where).returning(Edition.next_number)
     )
+    if not rows:
+        raise WindowClosed()
     number = int(rows[0]["next_number"]) - 1
     return number, f"{year}/{number:04d}"
 
@@ -491,8 +501,12 @@ async def insert_nomination(
     now: dt.datetime,
     entered_by: int | None = None,
     received_on: dt.date | None = None,
+    public_window: bool = False,
 ) -> dict[str, Any]:
-    number, reference = await _next_reference(edition.id, edition.activity_year)
+    """Insert with the next reference; ``public_window``: only while the public form is open
+    at ``now`` (WindowClosed otherwise)."""
+    window_at = now if public_window else None
+    number, reference = await _next_reference(edition.id, edition.activity_year, window_at)
     row = Nomination(
         edition=edition.id,
         number=number,
@@ -589,11 +603,27 @@ async def submit(
     if not edition.accepts_nominations(now):
         raise WindowClosed()  # before the field checks: a late form cannot be corrected into time
     data, accepted = prepare(edition, data, uploads)
+    # Everything that needs no lock is made before the write, which other writers wait for.
+    token = new_token()
+    language = data.language
+    subject = translate(language, N_("Please confirm your nomination"))
+    body = mail_body(
+        language,
+        data.nominator_name,
+        translate(
+            language,
+            N_("Please confirm your nomination of %(nominee)s by opening this link:"),
+            nominee=data.nominee_name,
+        ),
+        f"{base_url}/n/confirm/{token}",
+        translate(
+            language,
+            N_("The link works for %(hours)s hours. Without confirmation the nomination is erased."),
+            hours=CONFIRM_HOURS,
+        ),
+    )
     try:
         async with write_transaction():
-            edition = await with_current_window(edition)
-            if not edition.accepts_nominations(now):
-                raise WindowClosed()
             row = await insert_nomination(
                 edition=edition,
                 data=data,
@@ -601,31 +631,12 @@ async def submit(
                 submission_key=submission_key,
                 state=NominationState.UNCONFIRMED,
                 now=now,
+                public_window=True,
             )
-            token = await _issue_token(
-                row["id"], NominationTokenPurpose.CONFIRM, now + dt.timedelta(hours=CONFIRM_HOURS)
+            await _issue_token(
+                row["id"], NominationTokenPurpose.CONFIRM, now + dt.timedelta(hours=CONFIRM_HOURS), token=token
             )
-            language = data.language
-            await queue_mail(
-                to=data.nominator_email,
-                subject=translate(language, N_("Please confirm your nomination")),
-                body=mail_body(
-                    language,
-                    data.nominator_name,
-                    translate(
-                        language,
-                        N_("Please confirm your nomination of %(nominee)s by opening this link:"),
-                        nominee=data.nominee_name,
-                    ),
-                    f"{base_url}/n/confirm/{token}",
-                    translate(
-                        language,
-                        N_("The link works for %(hours)s hours. Without confirmation the nomination is erased."),
-                        hours=CONFIRM_HOURS,
-                    ),
-                ),
-                language=language,
-            )
+            await queue_mail(to=data.nominator_email, subject=subject, body=body, language=language)
             await audit.record(
                 "nomination.submitted",
                 actor_id=None,

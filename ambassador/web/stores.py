@@ -10,7 +10,7 @@ from typing import Self
 
 from litestar.stores.base import NamespacedStore
 
-from ambassador.db import utcnow
+from ambassador.db import queued_write, utcnow
 from ambassador.tables import KeyValue
 
 
@@ -36,11 +36,12 @@ class DatabaseStore(NamespacedStore):
         data = value.encode() if isinstance(value, str) else value
         seconds = _seconds(expires_in)
         expires_at = utcnow() + dt.timedelta(seconds=seconds) if seconds else None
-        await KeyValue.insert(KeyValue(key=self._key(key), value=data, expires_at=expires_at)).on_conflict(
-            target=KeyValue.key,
-            action="DO UPDATE",
-            values=[KeyValue.value, KeyValue.expires_at],
-        )
+        async with queued_write():
+            await KeyValue.insert(KeyValue(key=self._key(key), value=data, expires_at=expires_at)).on_conflict(
+                target=KeyValue.key,
+                action="DO UPDATE",
+                values=[KeyValue.value, KeyValue.expires_at],
+            )
 
     async def get(self, key: str, renew_for: int | dt.timedelta | None = None) -> bytes | None:
         row = await KeyValue.select(KeyValue.value, KeyValue.expires_at).where(KeyValue.key == self._key(key)).first()
@@ -52,17 +53,20 @@ class DatabaseStore(NamespacedStore):
             return None
         seconds = _seconds(renew_for)
         if seconds and row["expires_at"] is not None:
-            await KeyValue.update({KeyValue.expires_at: now + dt.timedelta(seconds=seconds)}).where(
-                KeyValue.key == self._key(key)
-            )
+            async with queued_write():
+                await KeyValue.update({KeyValue.expires_at: now + dt.timedelta(seconds=seconds)}).where(
+                    KeyValue.key == self._key(key)
+                )
         value = row["value"]
         return bytes(value)
 
     async def delete(self, key: str) -> None:
-        await KeyValue.delete().where(KeyValue.key == self._key(key))
+        async with queued_write():
+            await KeyValue.delete().where(KeyValue.key == self._key(key))
 
     async def delete_all(self) -> None:
-        await KeyValue.delete().where(KeyValue.key.like(f"{self.namespace}:%"))
+        async with queued_write():
+            await KeyValue.delete().where(KeyValue.key.like(f"{self.namespace}:%"))
 
     async def exists(self, key: str) -> bool:
         return await self.get(key) is not None
@@ -74,5 +78,6 @@ class DatabaseStore(NamespacedStore):
         return max(0, int((row["expires_at"] - utcnow()).total_seconds()))
 
     async def delete_expired(self) -> int:
-        rows = await KeyValue.delete().where(KeyValue.expires_at < utcnow()).returning(KeyValue.id)
+        async with queued_write():
+            rows = await KeyValue.delete().where(KeyValue.expires_at < utcnow()).returning(KeyValue.id)
         return len(rows)
