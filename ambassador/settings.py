@@ -61,6 +61,7 @@ class Settings:
     nomination_posts_per_hour: int = 20
     # How long another process's archive change may take to show here (page cache).
     archive_cache_seconds: float = 1.0
+    edition_cache_seconds: float = 1.0
 
     @property
     def production(self) -> bool:
@@ -151,6 +152,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         background_tasks=env.get("AMBASSADOR_BACKGROUND_TASKS", "1") != "0",
         nomination_posts_per_hour=_int(env, "AMBASSADOR_NOMINATION_POSTS_PER_HOUR", 20),
         archive_cache_seconds=float(_int(env, "AMBASSADOR_ARCHIVE_CACHE_SECONDS", 1)),
+        edition_cache_seconds=float(_int(env, "AMBASSADOR_EDITION_CACHE_SECONDS", 1)),
     )
     settings.check()
     return settings

@@ -113,6 +113,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         base_url="http://testserver.local",
         # Tests change the database directly between requests: read the stamp every time.
         archive_cache_seconds=0.0,
+        edition_cache_seconds=0.0,
     )
 
 

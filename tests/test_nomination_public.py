@@ -276,6 +276,23 @@ async def test_the_window_closing_between_form_and_submit_saves_nothing(client: 
     assert await counts() == (0, 0, 0)
 
 
+async def test_a_remembered_open_edition_never_lets_a_late_nomination_in(settings: Settings) -> None:
+    """Each process remembers the form's edition for a moment; the save checks the database."""
+    app = create_app(settings.with_changes(edition_cache_seconds=3600.0))
+    async with AsyncTestClient(app=app) as client:
+        client.follow_redirects = False
+        use_language(client, "en")
+        edition = await make_edition()
+        form = await open_form(client)
+        await Edition.update({Edition.closes_at: utcnow() - dt.timedelta(seconds=1)}).where(Edition.id == edition.id)
+        remembered = await client.get("/nominate")  # the page still shows the remembered window
+        late = await send_form(client, "/nominate", form.fields(), pdf_file())
+
+    assert (remembered.status_code, 'name="submission_key"' in remembered.text) == (200, True)
+    assert (late.status_code, WindowClosed.message in late.text) == (409, True)
+    assert await counts() == (0, 0, 0)
+
+
 async def test_the_nominator_cannot_be_the_nominee(client: Client) -> None:
     use_language(client, "en")
     await make_edition()

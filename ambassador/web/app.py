@@ -19,6 +19,7 @@ from litestar.middleware.session.server_side import ServerSideSessionBackend
 from litestar.security.session_auth import SessionAuth
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
+from litestar.stores.file import FileStore
 from litestar.stores.registry import StoreRegistry
 
 from ambassador import db
@@ -63,6 +64,21 @@ def _root_store(settings: Settings) -> Store:
 
         return RedisStore.with_client(url=settings.redis_url, namespace="ambassador")
     return DatabaseStore("ambassador")
+
+
+def _machine_stores(settings: Settings) -> dict[str, Store]:
+    """On SQLite (one machine by construction), the form's rate-limit counters are files.
+
+    Every submission reads and writes its client's counter before the form is handled; in
+    the database that write would queue with the nominations' own writes (SQLite has one
+    writer). Files in the var directory are shared by every worker of the machine and kept
+    across restarts, as the database would keep them. With PostgreSQL (possibly several
+    machines) they stay in the shared store: Redis or the database.
+    """
+    if settings.redis_url or not settings.is_sqlite:
+        return {}
+    counters = FileStore(settings.var_dir / "rate-limits", create_directories=True)
+    return {nominate.RATE_LIMIT_STORE: counters}
 
 
 def session_config(settings: Settings) -> RotatingSessionConfig:
@@ -112,6 +128,9 @@ async def _background(settings: Settings, stores: StoreRegistry) -> None:
                 sessions = stores.get("sessions")
                 if isinstance(sessions, DatabaseStore):
                     await sessions.delete_expired()
+                counters = stores.get(nominate.RATE_LIMIT_STORE)
+                if isinstance(counters, FileStore):
+                    await counters.delete_expired()
                 await accounts.prune_login_failures(throttle_policy(settings))
                 await nominations.erase_expired_unconfirmed()
         except Exception:
@@ -127,7 +146,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     passwords = Passwords(settings.argon2)
     root_store = _root_store(settings)
     stores = StoreRegistry(
-        default_factory=root_store.with_namespace  # type: ignore[attr-defined]
+        stores=_machine_stores(settings),
+        default_factory=root_store.with_namespace,  # type: ignore[attr-defined]
     )
     sessions = session_config(settings)
     archive_cache = ArchiveCache(settings.archive_cache_seconds)

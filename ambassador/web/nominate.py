@@ -10,6 +10,8 @@ expired look the same).
 from __future__ import annotations
 
 import secrets
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -51,6 +53,7 @@ from ambassador.web.downloads import NO_STORE, PRIVATE, attachment_response
 from ambassador.web.forms import MAX_ROW_ID, Form, read_form, translated_errors
 
 NOMINATE_PATH = "/nominate"
+RATE_LIMIT_STORE = "rate_limit"
 SENT_PATH = "/nominate/sent"
 
 # The only routes that take files: five 10 MB attachments plus the texts. The decorator is
@@ -139,6 +142,7 @@ def rate_limit(settings: Settings) -> RateLimitConfig:
         rate_limit=("hour", settings.nomination_posts_per_hour),
         check_throttle_handler=throttled,
         set_rate_limit_headers=False,
+        store=RATE_LIMIT_STORE,
     )
 
 
@@ -186,17 +190,53 @@ def _submission_key(value: str) -> str:
     return secrets.token_urlsafe(24)
 
 
-async def _posted_edition(form: Form) -> EditionView | None:
+class RecentEditions:
+    """Editions as the public form uses them, read at most once per ``max_age`` seconds in
+    this process (a cache, never the record).
+
+    Every visitor of the form and every submission would otherwise read the edition and its
+    criteria again. A change made elsewhere (a clerk, another worker) shows within
+    ``max_age``; the moment that matters, whether the window is open when a nomination is
+    saved, is checked by the saving statement itself. ``max_age`` 0 reads every time.
+    """
+
+    def __init__(self) -> None:
+        self._read: dict[int | None, tuple[float, EditionView | None]] = {}
+
+    async def open_now(self, max_age: float) -> EditionView | None:
+        return await self._get(None, open_edition_now, max_age)
+
+    async def by_id(self, edition_id: int, max_age: float) -> EditionView:
+        edition = await self._get(edition_id, lambda: get_edition(edition_id), max_age)
+        assert edition is not None  # get_edition raises NotFound, never cached
+        return edition
+
+    async def _get(
+        self, key: int | None, read: Callable[[], Awaitable[EditionView | None]], max_age: float
+    ) -> EditionView | None:
+        now = time.monotonic()
+        if max_age > 0 and (hit := self._read.get(key)) is not None and now - hit[0] < max_age:
+            return hit[1]
+        edition = await read()
+        if max_age > 0:
+            self._read[key] = (now, edition)
+        return edition
+
+
+RECENT = RecentEditions()
+
+
+async def _posted_edition(form: Form, max_age: float) -> EditionView | None:
     """The edition the form was rendered for (so a late submit still shows what was typed)."""
     edition_id = form.integer("edition_id")
     if edition_id is not None and 0 < edition_id <= MAX_ROW_ID:
         try:
-            edition = await get_edition(edition_id)
+            edition = await RECENT.by_id(edition_id, max_age)
         except NotFound:
             edition = None
         if edition is not None and edition.state != EditionState.DRAFT:
             return edition
-    return await open_edition_now()
+    return await RECENT.open_now(max_age)
 
 
 # --- rendering --------------------------------------------------------------------------
@@ -344,8 +384,8 @@ class NominationController(Controller):
     include_in_schema = False
 
     @get(NOMINATE_PATH, name="nominate", response_headers=NO_STORE)
-    async def nominate_form(self) -> Template:
-        edition = await open_edition_now()
+    async def nominate_form(self, settings: NamedDependency[Settings]) -> Template:
+        edition = await RECENT.open_now(settings.edition_cache_seconds)
         if edition is None or not edition.accepts_nominations(utcnow()):
             return _not_open(edition)
         return _form_page(
@@ -362,7 +402,7 @@ class NominationController(Controller):
         if form.text("website", 500).strip():
             # A bot filled the hidden field: answer as for a real nomination, keep nothing.
             return Redirect(SENT_PATH, status_code=HTTP_303_SEE_OTHER)
-        edition = await _posted_edition(form)
+        edition = await _posted_edition(form, settings.edition_cache_seconds)
         if edition is None:
             return _not_open(None, status=HTTP_409_CONFLICT)
         data = read_nomination(form, edition)
