@@ -174,6 +174,24 @@ async def test_double_submit_gives_one_nomination() -> None:
     assert (await Nomination.count(), await Attachment.count(), await OutboxMail.count()) == (1, 1, 1)
 
 
+async def test_a_form_sent_again_after_the_deadline_still_gives_the_first_nomination() -> None:
+    edition = await make_edition()
+    data = nomination_data(edition)
+    first = await nominations.submit(
+        edition=edition, data=data, uploads=[], submission_key="resent-form-0001", base_url=BASE
+    )
+    again = await nominations.submit(
+        edition=edition,
+        data=data,
+        uploads=[],
+        submission_key="resent-form-0001",
+        base_url=BASE,
+        now=edition.closes_at + dt.timedelta(minutes=5),
+    )
+    assert (again.nomination_id, again.reference, again.repeated) == (first.nomination_id, first.reference, True)
+    assert (await Nomination.count(), await OutboxMail.count()) == (1, 1)
+
+
 async def test_confirmation_works_once_and_mails_receipt_and_consent_request() -> None:
     nomination_id = await _submitted()
     token = await _mail_link("anna@example.org", "n/confirm")

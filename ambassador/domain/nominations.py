@@ -597,32 +597,33 @@ async def submit(
     """
     if not SUBMISSION_KEY_RE.match(submission_key):
         raise InvalidInput({"form": N_("The form is incomplete. Please reload the page and try again.")})
-    if (earlier := await _existing_submission(submission_key)) is not None:
-        return earlier
-    now = now or utcnow()
-    if not edition.accepts_nominations(now):
-        raise WindowClosed()  # before the field checks: a late form cannot be corrected into time
-    data, accepted = prepare(edition, data, uploads)
-    # Everything that needs no lock is made before the write, which other writers wait for.
-    token = new_token()
-    language = data.language
-    subject = translate(language, N_("Please confirm your nomination"))
-    body = mail_body(
-        language,
-        data.nominator_name,
-        translate(
-            language,
-            N_("Please confirm your nomination of %(nominee)s by opening this link:"),
-            nominee=data.nominee_name,
-        ),
-        f"{base_url}/n/confirm/{token}",
-        translate(
-            language,
-            N_("The link works for %(hours)s hours. Without confirmation the nomination is erased."),
-            hours=CONFIRM_HOURS,
-        ),
-    )
+    # A repeated submission (a double click, a resent form) gives the first nomination; it is
+    # looked for only when this one cannot be saved, which keeps the common case one read
+    # shorter.
     try:
+        now = now or utcnow()
+        if not edition.accepts_nominations(now):
+            raise WindowClosed()  # before the field checks: a late form cannot be corrected into time
+        data, accepted = prepare(edition, data, uploads)
+        # Everything that needs no lock is made before the write, which other writers wait for.
+        token = new_token()
+        language = data.language
+        subject = translate(language, N_("Please confirm your nomination"))
+        body = mail_body(
+            language,
+            data.nominator_name,
+            translate(
+                language,
+                N_("Please confirm your nomination of %(nominee)s by opening this link:"),
+                nominee=data.nominee_name,
+            ),
+            f"{base_url}/n/confirm/{token}",
+            translate(
+                language,
+                N_("The link works for %(hours)s hours. Without confirmation the nomination is erased."),
+                hours=CONFIRM_HOURS,
+            ),
+        )
         async with write_transaction():
             row = await insert_nomination(
                 edition=edition,
@@ -645,7 +646,8 @@ async def submit(
                 data={"reference": row["reference"], "attachments": len(accepted)},
             )
     except Exception as exc:
-        if is_unique_violation(exc) and (earlier := await _existing_submission(submission_key)) is not None:
+        repeatable = isinstance(exc, InvalidInput | WindowClosed) or is_unique_violation(exc)
+        if repeatable and (earlier := await _existing_submission(submission_key)) is not None:
             return earlier
         raise
     return Submitted(row["id"], row["reference"], repeated=False)
