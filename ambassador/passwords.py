@@ -46,8 +46,13 @@ def _prepare_thread() -> None:
     worker grew by about 20 MB more over 50 logins). A fixed threshold keeps every block of
     1 MiB or more mapped on its own and returned when freed. Elsewhere than glibc: no change.
     """
+    thread = threading.get_native_id()
     with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST_PRIORITY)
+        os.setpriority(os.PRIO_PROCESS, thread, LOWEST_PRIORITY)
+    with contextlib.suppress(AttributeError, OSError):
+        # SCHED_IDLE: a serving thread that wakes up takes the core at once (a nice-19 thread
+        # may still finish its time slice first).
+        os.sched_setscheduler(thread, os.SCHED_IDLE, os.sched_param(0))
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, MMAP_FROM_BYTES)
 

@@ -19,6 +19,7 @@ from tests.archive_factories import add_laureate, archive_edition
 from tests.clerk_factories import clerk_logged_in
 from tests.conftest import Client
 from tests.factories import make_user
+from tests.helpers import post_form
 
 ENGLISH = {"accept-language": "en"}
 
@@ -109,3 +110,27 @@ async def test_cached_copy_is_reused_until_the_archive_changes(settings: Setting
         index = await visitor.get("/laureates", headers=ENGLISH)
     assert "Bogdan Earlier" in index.text
     assert len(app.state.archive_cache) == 1
+
+
+async def test_only_the_staffs_changes_empty_the_cache_not_logins(settings: Settings) -> None:
+    slow = dataclasses.replace(settings, archive_cache_seconds=3600.0)
+    slug = await add_laureate(await archive_edition(2023), "Anna Public")
+    await add_laureate(await archive_edition(2022), "Bogdan Earlier")
+    app = create_app(slow)
+    async with AsyncTestClient(app=app) as visitor, AsyncTestClient(app=app) as staff:
+        staff.follow_redirects = False
+        before = await visitor.get("/laureates", headers=ENGLISH)
+        await Laureate.update({Laureate.name: "Bogdan Renamed"}).where(Laureate.name == "Bogdan Earlier")
+        await clerk_logged_in(staff)  # a successful POST outside the staff area
+        after_login = await visitor.get("/laureates", headers=ENGLISH)
+        laureate_id = (await Laureate.select(Laureate.id).where(Laureate.slug == slug).first() or {})["id"]
+        withdrawn = await post_form(
+            staff,
+            f"/staff/laureates/{laureate_id}/withdraw",
+            {"withdraw_reason": "At her request.", "withdraw_confirm": "1"},
+        )
+        after_staff = await visitor.get("/laureates", headers=ENGLISH)
+
+    assert (after_login.text, after_login.headers["etag"]) == (before.text, before.headers["etag"])
+    assert withdrawn.status_code == 303
+    assert "Bogdan Renamed" in after_staff.text and after_staff.headers["etag"] != before.headers["etag"]

@@ -5,9 +5,10 @@ database query costs more than rendering. So rendered archive responses for anon
 visitors are kept in this process, keyed by address and language, and are valid while the
 archive's stamp (``ambassador.domain.archive.stamp``) is the same. The stamp is read again
 every ``refresh_seconds`` in the background (the other app processes' changes show within
-that time plus the time the refresh takes), at once after any successful POST in this process,
-and at once when a scheduled publication moment comes, so nothing appears early and a
-publication appears at its moment.
+that time plus the time the refresh takes), at once after a successful POST of the staff area
+in this process (the only pages that change the archive: a login, a nomination or a score
+does not empty the cache), and at once when a scheduled publication moment comes, so nothing
+appears early and a publication appears at its moment.
 
 Litestar's own response cache is not used: it has no conditional requests and no way to tie
 entries to the archive's state. The cache holds only copies of public pages; losing it loses
@@ -48,6 +49,9 @@ from ambassador.web.middleware import LANGUAGE_COOKIE
 
 log = logging.getLogger("ambassador.cache")
 
+# Where the archive is changed: the clerks' pages (decision, laureates, publication) and the
+# laureates' own check of their entry.
+ARCHIVE_WRITERS = ("/staff/", "/laureate-check/")
 CACHEABLE = re.compile(
     r"^/(?:laureates(?:/[A-Za-z0-9-]{1,220}|\.csv|\.json)?|editions/\d{1,4}"
     r"|api/v1/(?:editions|laureates)|feed\.atom|sitemap\.xml)$"
@@ -212,7 +216,8 @@ class ArchiveCacheMiddleware(ASGIMiddleware):
             return
         method = scope.get("method")
         if method != "GET" or not CACHEABLE.match(scope["path"]):
-            await next_app(scope, receive, send if method in ("GET", "HEAD") else self._after_change(send))
+            changes = method not in ("GET", "HEAD") and scope["path"].startswith(ARCHIVE_WRITERS)
+            await next_app(scope, receive, self._after_change(send) if changes else send)
             return
         headers = _headers(scope)
         cookies = _cookie_names(headers.get(b"cookie", b""))
@@ -278,7 +283,7 @@ class ArchiveCacheMiddleware(ASGIMiddleware):
             self.cache.put(key, Entry(token, etag, status, tuple(kept), b"".join(chunks)))
 
     def _after_change(self, send: Send) -> Any:
-        """A successful POST may have changed the archive: read the stamp again."""
+        """A successful POST of the staff may have changed the archive: read the stamp again."""
 
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] < 400:
