@@ -6,8 +6,10 @@ cores: each hash takes its memory cost (19 MiB by default) and a full core, so a
 logins can neither starve the public pages of CPU nor grow a worker's memory (the C library
 keeps freed memory per thread, so a few dedicated threads keep it to a few hashes' worth);
 further logins wait their turn. The hashing threads also run at the lowest scheduling
-priority (Linux sets ``nice`` per thread): when a core is wanted by both, the event loops
-serving pages get it and a login waits a little longer, rather than the other way round.
+priority (Linux: ``SCHED_IDLE`` and nice 19, per thread): when a core is wanted by both, the
+event loops serving pages get it and a login waits longer, rather than the other way round.
+While public traffic keeps every core busy, logins wait for it (measured: 2-21 logins/s
+beside some 6,000-14,000 archive pages/s on 2 cores); a login storm cannot slow the pages.
 """
 
 from __future__ import annotations

@@ -61,6 +61,7 @@ class Settings:
     nomination_posts_per_hour: int = 20
     # How long another process's archive change may take to show here (page cache).
     archive_cache_seconds: float = 1.0
+    # How long each process reuses the nomination form's edition (the save re-checks the window).
     edition_cache_seconds: float = 1.0
 
     @property
