@@ -131,31 +131,24 @@ async def _accounts(shape: Shape, password_hash: str) -> tuple[int, list[int], l
         password_hash=password_hash,
         language="en",
     )
-    juror_ids: list[int] = []
-    juror_emails: list[str] = []
-    for n in range(1, max(shape.jurors, shape.load_jurors) + 1):
-        account = await accounts.create_user(
-            email=f"juror{n:02d}@{JURY_DOMAIN}",
-            display_name=f"Test Juror {n:02d}",
+    jurors = await _jurors("juror", "Test Juror", max(shape.jurors, shape.load_jurors), clerk.id, password_hash)
+    storm = await _jurors("storm", "Test Account", shape.storm_accounts, clerk.id, password_hash)
+    return clerk.id, [j.id for j in jurors], [j.email for j in jurors], [a.email for a in storm]
+
+
+async def _jurors(prefix: str, name: str, count: int, clerk_id: int, password_hash: str) -> list[accounts.Account]:
+    """``count`` accounts with the juror role: ``{prefix}01@…``, named ``{name} 01`` …"""
+    return [
+        await accounts.create_user(
+            email=f"{prefix}{n:02d}@{JURY_DOMAIN}",
+            display_name=f"{name} {n:02d}",
             roles=frozenset({Role.JUROR}),
-            actor_id=clerk.id,
+            actor_id=clerk_id,
             password_hash=password_hash,
             language="en",
         )
-        juror_ids.append(account.id)
-        juror_emails.append(account.email)
-    storm: list[str] = []
-    for n in range(1, shape.storm_accounts + 1):
-        account = await accounts.create_user(
-            email=f"storm{n:02d}@{JURY_DOMAIN}",
-            display_name=f"Test Account {n:02d}",
-            roles=frozenset({Role.JUROR}),
-            actor_id=clerk.id,
-            password_hash=password_hash,
-            language="en",
-        )
-        storm.append(account.email)
-    return clerk.id, juror_ids, juror_emails, storm
+        for n in range(1, count + 1)
+    ]
 
 
 # --- nominations, sheets and scores ---------------------------------------------------------

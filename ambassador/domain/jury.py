@@ -130,7 +130,7 @@ def _organisations(raw: str) -> tuple[str, ...]:
     return tuple(line for line in (clean_line(x) for x in raw.splitlines()) if line)
 
 
-async def members(edition_id: int) -> list[Juror]:
+async def _jurors(where: Any) -> list[Juror]:
     rows = (
         await JuryMember.select(
             JuryMember.user,
@@ -140,7 +140,7 @@ async def members(edition_id: int) -> list[Juror]:
             JuryMember.user.email,
             JuryMember.user.language,
         )
-        .where(JuryMember.edition == edition_id)
+        .where(where)
         .order_by(JuryMember.id)
     )
     return [
@@ -156,12 +156,19 @@ async def members(edition_id: int) -> list[Juror]:
     ]
 
 
+async def members(edition_id: int) -> list[Juror]:
+    return await _jurors(JuryMember.edition == edition_id)
+
+
 async def require_member(edition_id: int, user_id: int) -> Juror:
-    """The juror's membership; NotFound for anyone else, so an edition's existence is not shown."""
-    for juror in await members(edition_id):
-        if juror.user_id == user_id:
-            return juror
-    raise NotFound()
+    """The juror's membership; NotFound for anyone else, so an edition's existence is not shown.
+
+    Reads this juror's row only, however large the jury (it guards every juror's request).
+    """
+    found = await _jurors((JuryMember.edition == edition_id) & (JuryMember.user == user_id))
+    if not found:
+        raise NotFound()
+    return found[0]
 
 
 async def require_chair(edition_id: int, user_id: int) -> Juror:

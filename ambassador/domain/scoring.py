@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ambassador.db import is_unique_violation, utcnow, write_transaction
-from ambassador.domain import audit, conflicts, editions, jury
+from ambassador.domain import audit, conflicts, editions
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.formal_check import spreadsheet_cell
 from ambassador.domain.jury import Juror, members, require_chair, require_member, rules_of
@@ -23,7 +23,7 @@ from ambassador.domain.outbox import queue_mail
 from ambassador.enums import EditionState, NominationState, ScoreVisibility, SheetStatus
 from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound
 from ambassador.i18n import translate
-from ambassador.tables import JuryMember, Nomination, Score, ScoreSheet
+from ambassador.tables import Nomination, Score, ScoreSheet
 from ambassador.text import clean_text
 
 MAX_COMMENT = 4000
@@ -83,33 +83,6 @@ class ScoreInput:
     comment: str = ""
 
 
-async def _member(edition_id: int, juror_id: int) -> Juror:
-    """``jury.require_member``, reading only this juror's row."""
-    row = (
-        await JuryMember.select(
-            JuryMember.user,
-            JuryMember.is_chair,
-            JuryMember.organisations,
-            JuryMember.user.display_name,
-            JuryMember.user.email,
-            JuryMember.user.language,
-        )
-        .where((JuryMember.edition == edition_id) & (JuryMember.user == juror_id))
-        .order_by(JuryMember.id)
-        .first()
-    )
-    if row is None:
-        raise NotFound()
-    return Juror(
-        user_id=row["user"],
-        display_name=row["user.display_name"],
-        email=row["user.email"],
-        is_chair=row["is_chair"],
-        organisations=jury._organisations(row["organisations"]),
-        language=row["user.language"],
-    )
-
-
 async def _open_for(
     juror_id: int, nomination_id: int, *, whole: bool = True
 ) -> tuple[dict[str, Any], EditionView, Juror]:
@@ -122,7 +95,7 @@ async def _open_for(
     row = await Nomination.select(*columns).where(Nomination.id == nomination_id).first()
     if row is None or row["state"] not in _SCORED_VALUES:
         raise NotFound()
-    juror = await _member(row["edition"], juror_id)
+    juror = await require_member(row["edition"], juror_id)
     if await conflicts.is_conflicted(row["edition"], juror_id, nomination_id):
         raise NotFound()
     if not await conflicts.declared_all(row["edition"], juror_id):
