@@ -210,7 +210,10 @@ def _print_import(report: Any) -> None:
 async def _laureates_import(args: argparse.Namespace) -> int:
     from ambassador.domain import history
 
-    report = await history.import_file(Path(args.file), progress=_progress_bar)
+    if (args.file is None) == (not args.shipped):
+        return _fail("give either a CSV file or --shipped (the record of earlier editions that comes with the app)")
+    source = history.SHIPPED if args.shipped else Path(args.file)
+    report = await history.import_file(source, progress=_progress_bar)
     _print_import(report)
     return 1 if report.errors else 0
 
@@ -398,7 +401,10 @@ def _parser() -> argparse.ArgumentParser:
     importer = laureates.add_subparsers(dest="action", required=True).add_parser(
         "import", help="import laureates from a CSV file (idempotent; errors reported by line)"
     )
-    importer.add_argument("file", help="CSV with columns edition,category,distinction,name,citation,source")
+    importer.add_argument("file", nargs="?", help="CSV with columns edition,category,distinction,name,citation,source")
+    importer.add_argument(
+        "--shipped", action="store_true", help="import the laureates of earlier editions that come with the app"
+    )
     return parser
 
 

@@ -70,3 +70,32 @@ def test_the_command_reports_per_line_and_exits_non_zero_on_errors(tmp_path: Pat
     assert done.returncode == 1
     assert done.stdout.strip() == "2 laureates imported, 0 already present, 2 editions created, 3 lines with errors"
     assert done.stderr.splitlines()[0].startswith("line 3: edition must be a year from 2018")
+
+
+def _import_command(database_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "AMBASSADOR_DATABASE_URL": database_url, "AMBASSADOR_VAR_DIR": str(tmp_path / "var")}
+    return subprocess.run(
+        [sys.executable, "-m", "ambassador", "laureates", "import", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+def test_the_shipped_record_is_imported_by_name_without_its_path(tmp_path: Path, database_url: str) -> None:
+    done = _import_command(database_url, tmp_path, "--shipped")
+
+    assert (done.returncode, done.stdout.strip()) == (
+        0,
+        "24 laureates imported, 0 already present, 6 editions created, 0 lines with errors",
+    )
+
+
+def test_the_command_needs_exactly_one_source(tmp_path: Path, database_url: str) -> None:
+    expected = "give either a CSV file or --shipped (the record of earlier editions that comes with the app)"
+    neither = _import_command(database_url, tmp_path)
+    both = _import_command(database_url, tmp_path, "--shipped", str(tmp_path / "x.csv"))
+
+    assert (neither.returncode, neither.stderr.strip()) == (1, expected)
+    assert (both.returncode, both.stderr.strip()) == (1, expected)

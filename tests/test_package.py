@@ -128,14 +128,10 @@ def test_the_sdist_holds_what_the_wheel_is_built_from_and_its_wheel_is_the_same(
 
 
 def start_server(venv: Path, port: int, cwd: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """Start the installed app on 127.0.0.1:port; the only place that knows how.
-
-    Switch to ``ambassador serve --port N`` once that command exists (branch i11-proxy).
-    """
-    command = [str(venv / "bin" / "python"), "-m", "uvicorn", "ambassador.web.app:create_app", "--factory"]
+    """Start the installed app on 127.0.0.1:port, as the deployment does (``ambassador serve``)."""
     with log.open("wb") as output:
         return subprocess.Popen(
-            [*command, "--host", "127.0.0.1", "--port", str(port)],
+            [str(venv / "bin" / "ambassador"), "serve", "--host", "127.0.0.1", "--port", str(port)],
             cwd=cwd,
             env=env,
             stdout=output,
@@ -196,13 +192,12 @@ def test_the_installed_wheel_migrates_and_serves_from_outside_the_checkout(
         "AMBASSADOR_ARCHIVE_CACHE_SECONDS": "0",
     }
     where = run(
-        [str(python), "-c", "from ambassador import resources as r; print(r.PACKAGE_DIR); print(r.SHIPPED_LAUREATES)"],
+        [str(python), "-c", "from ambassador import resources as r; print(r.PACKAGE_DIR)"],
         cwd=work,
         env=env,
     ).split()
     package = Path(where[0])
     assert package == venv / "lib" / "python3.11" / "site-packages" / "ambassador"
-    shipped = Path(where[1])
     installed_before = tree(package)
 
     run([str(venv / "bin" / "ambassador"), "migrate"], cwd=work, env=env)
@@ -226,7 +221,7 @@ def test_the_installed_wheel_migrates_and_serves_from_outside_the_checkout(
         assert empty.status_code == 200
         assert "<h1>Laureaci</h1>" in empty.text
         assert found(empty.text) == "Znaleziono 0 laureatów."
-        imported = run([str(venv / "bin" / "ambassador"), "laureates", "import", str(shipped)], cwd=work, env=env)
+        imported = run([str(venv / "bin" / "ambassador"), "laureates", "import", "--shipped"], cwd=work, env=env)
         assert imported.splitlines()[-1] == (
             "24 laureates imported, 0 already present, 6 editions created, 0 lines with errors"
         )
