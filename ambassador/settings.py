@@ -6,6 +6,7 @@ build an app with their own settings.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field, replace
@@ -63,6 +64,11 @@ class Settings:
     archive_cache_seconds: float = 1.0
     # How long each process reuses the nomination form's edition (the save re-checks the window).
     edition_cache_seconds: float = 1.0
+    # Direct (un-proxied) peers that may read /metrics: addresses or CIDRs. An entry that is
+    # not an address is compared with the peer's name as the server reports it.
+    metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")
+    # prometheus_client's multiprocess directory (see ambassador.metrics).
+    metrics_dir: Path = Path("var") / "metrics"
 
     @property
     def production(self) -> bool:
@@ -106,6 +112,20 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _addresses(env: dict[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Comma-separated addresses or CIDRs; anything else is refused with the variable's name."""
+    raw = env.get(name)
+    if raw is None:
+        return default
+    entries = tuple(entry.strip() for entry in raw.split(",") if entry.strip())
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise ConfigurationError(f"{name}: {entry!r} is not an IP address or CIDR") from exc
+    return entries
 
 
 def _dev_secret(var_dir: Path) -> str:
@@ -154,6 +174,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         nomination_posts_per_hour=_int(env, "AMBASSADOR_NOMINATION_POSTS_PER_HOUR", 20),
         archive_cache_seconds=float(_int(env, "AMBASSADOR_ARCHIVE_CACHE_SECONDS", 1)),
         edition_cache_seconds=float(_int(env, "AMBASSADOR_EDITION_CACHE_SECONDS", 1)),
+        metrics_allow=_addresses(env, "AMBASSADOR_METRICS_ALLOW", Settings.metrics_allow),
+        metrics_dir=Path(env.get("PROMETHEUS_MULTIPROC_DIR") or var_dir / "metrics"),
     )
     settings.check()
     return settings
