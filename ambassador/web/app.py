@@ -22,7 +22,7 @@ from litestar.stores.base import Store
 from litestar.stores.file import FileStore
 from litestar.stores.registry import StoreRegistry
 
-from ambassador import db
+from ambassador import db, metrics
 from ambassador.domain import accounts, nominations, outbox
 from ambassador.domain.accounts import Account, ThrottlePolicy
 from ambassador.logs import configure_logging
@@ -151,6 +151,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     sessions = session_config(settings)
     archive_cache = ArchiveCache(settings.archive_cache_seconds)
+    # Here, not at the top: prometheus_client must be imported after ambassador.metrics's
+    # multiprocess set-up (``ambassador serve`` runs it before importing this app).
+    from ambassador.web.metrics import MetricsController, prometheus_config
+
+    metrics.create_all()
+    metrics_config = prometheus_config(settings.metrics_allow)
 
     async def retrieve_account(session: dict[str, Any], _: ASGIConnection[Any, Any, Any, Any]) -> Account | None:
         uid = session.get("uid")
@@ -209,6 +215,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             approval.ApprovalController,
             laureates.LaureateController,
             laureates.LaureateCheckController,
+            MetricsController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],
@@ -226,8 +233,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_app_init=[
             session_auth.on_app_init,
             # Outside the session and authentication middleware (which put themselves first):
-            # every request is logged, and a cached archive page costs no session lookup.
-            outermost(RequestLogMiddleware(), ArchiveCacheMiddleware(archive_cache, sessions.key)),
+            # every request is counted and logged, and a cached archive page costs no session
+            # lookup. The metrics first: they count what the two others answer themselves.
+            outermost(
+                metrics_config.middleware,
+                RequestLogMiddleware(),
+                ArchiveCacheMiddleware(archive_cache, sessions.key),
+            ),
         ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
@@ -252,4 +264,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     app.state.settings = settings
     app.state.archive_cache = archive_cache
+    app.state.metrics_config = metrics_config
     return app
