@@ -30,7 +30,7 @@ from ambassador.domain import outbox
 from ambassador.enums import MailStatus, Role
 from ambassador.mail import FileTransport, SmtpTransport
 from ambassador.piccolo_conf import DB
-from ambassador.settings import Settings
+from ambassador.settings import ConfigurationError, Settings, load_settings
 from ambassador.tables import OutboxMail
 from ambassador.web.app import create_app
 from tests.conftest import IS_POSTGRES, SECRET, Client
@@ -391,3 +391,18 @@ def test_preparing_after_prometheus_client_was_imported_is_refused(tmp_path: Pat
     assert result.returncode == 1
     assert "prometheus_client was imported before PROMETHEUS_MULTIPROC_DIR was set" in result.stderr
     assert not (tmp_path / "var" / "metrics").exists()
+
+
+def test_the_allow_list_and_directory_come_from_the_environment(tmp_path: Path) -> None:
+    env = {"AMBASSADOR_SECRET_KEY": SECRET, "AMBASSADOR_VAR_DIR": str(tmp_path)}
+
+    default = load_settings(env)
+    chosen = load_settings(
+        {**env, "AMBASSADOR_METRICS_ALLOW": " 10.0.0.5, 192.168.0.0/24 ,::1", "PROMETHEUS_MULTIPROC_DIR": "/run/m"}
+    )
+
+    assert (default.metrics_allow, default.metrics_dir) == (("127.0.0.1", "::1"), tmp_path / "metrics")
+    assert (chosen.metrics_allow, chosen.metrics_dir) == (("10.0.0.5", "192.168.0.0/24", "::1"), Path("/run/m"))
+    with pytest.raises(ConfigurationError) as refused:
+        load_settings({**env, "AMBASSADOR_METRICS_ALLOW": "10.0.0.0/33"})
+    assert str(refused.value) == "AMBASSADOR_METRICS_ALLOW: '10.0.0.0/33' is not an IP address or CIDR"
