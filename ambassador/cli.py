@@ -266,12 +266,14 @@ APP_FACTORY = "ambassador.web.app:create_app"
 
 
 def prepare_before_workers(settings: Settings) -> None:
-    """Integration hook, run by ``serve`` once before the workers start.
+    """Run by ``serve`` once before the workers start, before anything imports prometheus_client.
 
-    The metrics helper's ``ambassador.metrics.prepare_multiprocess_dir(settings)`` (empty the
-    prometheus multiprocess directory) is to be called here when ambassador/metrics.py is
-    merged; on this branch that module does not exist, so nothing needs preparing.
+    The workers inherit ``PROMETHEUS_MULTIPROC_DIR`` and count into its files; the last run's
+    files are removed (ambassador.metrics).
     """
+    from ambassador import metrics
+
+    metrics.prepare_multiprocess_dir(settings)
 
 
 def _serve(args: argparse.Namespace) -> int:

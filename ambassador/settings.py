@@ -71,6 +71,11 @@ class Settings:
     archive_cache_seconds: float = 1.0
     # How long each process reuses the nomination form's edition (the save re-checks the window).
     edition_cache_seconds: float = 1.0
+    # Direct (un-proxied) peers that may read /metrics: addresses or CIDRs. An entry that is
+    # not an address is compared with the peer's name as the server reports it.
+    metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")
+    # prometheus_client's multiprocess directory (see ambassador.metrics).
+    metrics_dir: Path = Path("var") / "metrics"
 
     @property
     def production(self) -> bool:
@@ -116,8 +121,11 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from exc
 
 
-def _trusted_proxies(raw: str) -> tuple[str, ...]:
+def _networks(env: dict[str, str], name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Comma-separated addresses or CIDR networks, each checked and written canonically."""
+    raw = env.get(name)
+    if raw is None:
+        return default
     found: list[str] = []
     for item in (part.strip() for part in raw.split(",")):
         if not item:
@@ -126,7 +134,7 @@ def _trusted_proxies(raw: str) -> tuple[str, ...]:
             network = ipaddress.ip_network(item, strict=True)
         except ValueError as exc:
             raise ConfigurationError(
-                f"AMBASSADOR_TRUSTED_PROXIES: {item!r} is not an IP address or a network in CIDR form "
+                f"{name}: {item!r} is not an IP address or a network in CIDR form "
                 "(for example 127.0.0.1, ::1 or 10.0.0.0/8; host bits of a network must be zero)"
             ) from exc
         found.append(str(network.network_address) if network.num_addresses == 1 else str(network))
@@ -201,7 +209,7 @@ def read_settings(environ: dict[str, str] | None = None) -> Settings:
         redis_url=env.get("AMBASSADOR_REDIS_URL") or None,
         base_url=base_url,
         var_dir=var_dir,
-        trusted_proxies=_trusted_proxies(env.get("AMBASSADOR_TRUSTED_PROXIES", "")),
+        trusted_proxies=_networks(env, "AMBASSADOR_TRUSTED_PROXIES"),
         instances=_int(env, "AMBASSADOR_INSTANCES", 1),
         backup_dir=Path(env.get("AMBASSADOR_BACKUP_DIR") or var_dir / "backups"),
         mail_from=env.get("AMBASSADOR_MAIL_FROM", Settings.mail_from),
@@ -220,6 +228,8 @@ def read_settings(environ: dict[str, str] | None = None) -> Settings:
         nomination_posts_per_hour=_int(env, "AMBASSADOR_NOMINATION_POSTS_PER_HOUR", 20),
         archive_cache_seconds=float(_int(env, "AMBASSADOR_ARCHIVE_CACHE_SECONDS", 1)),
         edition_cache_seconds=float(_int(env, "AMBASSADOR_EDITION_CACHE_SECONDS", 1)),
+        metrics_allow=_networks(env, "AMBASSADOR_METRICS_ALLOW", Settings.metrics_allow),
+        metrics_dir=Path(env.get("PROMETHEUS_MULTIPROC_DIR") or var_dir / "metrics"),
     )
     if settings.instances < 1:
         raise ConfigurationError(f"AMBASSADOR_INSTANCES must be 1 or more, got {settings.instances}")

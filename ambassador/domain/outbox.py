@@ -12,6 +12,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 
+from ambassador import metrics
 from ambassador.db import utcnow, write_transaction
 from ambassador.enums import MailStatus
 from ambassador.mail import DeliveryError, Transport, build_message
@@ -132,6 +133,7 @@ async def send_due(
             ).where(OutboxMail.id == mail.id)
             log.warning("mail %s not delivered (attempt %s)", mail.id, mail.attempts)
             report.failed += 1
+            metrics.MAILS_FAILED.inc()
             report.gave_up += int(gave_up)
             continue
         await OutboxMail.update(
@@ -143,4 +145,33 @@ async def send_due(
             }
         ).where(OutboxMail.id == mail.id)
         report.sent += 1
+        metrics.MAILS_SENT.inc()
     return report
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The outbox as the metrics see it."""
+
+    due: int  # pending mails whose time has come (leased ones included: not yet sent)
+    oldest_due_seconds: float  # how long the longest-waiting of them has been due; 0 when none
+    failed: int  # mails given up after the last attempt
+
+
+async def backlog() -> Backlog:
+    """Two counts on the indexed status column, and the oldest due time when any is due."""
+    now = utcnow()
+    due_now = (OutboxMail.status == MailStatus.PENDING.value) & (OutboxMail.next_attempt_at <= now)
+    due = await OutboxMail.count().where(due_now)
+    oldest_seconds = 0.0
+    if due:
+        oldest = (
+            await OutboxMail.select(OutboxMail.next_attempt_at)
+            .where(due_now)
+            .order_by(OutboxMail.next_attempt_at)
+            .first()
+        )
+        if oldest is not None:
+            oldest_seconds = max(0.0, (now - oldest["next_attempt_at"]).total_seconds())
+    failed = await OutboxMail.count().where(OutboxMail.status == MailStatus.FAILED.value)
+    return Backlog(due=due, oldest_due_seconds=oldest_seconds, failed=failed)

@@ -23,7 +23,7 @@ from litestar.stores.base import Store
 from litestar.stores.file import FileStore
 from litestar.stores.registry import StoreRegistry
 
-from ambassador import db
+from ambassador import db, metrics
 from ambassador.domain import accounts, nominations, outbox
 from ambassador.domain.accounts import Account, ThrottlePolicy
 from ambassador.logs import configure_logging
@@ -154,6 +154,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     sessions = session_config(settings)
     archive_cache = ArchiveCache(settings.archive_cache_seconds)
+    # Here, not at the top: prometheus_client must be imported after ambassador.metrics's
+    # multiprocess set-up (``ambassador serve`` runs it before importing this app).
+    from ambassador.web.metrics import MetricsController, prometheus_config
+
+    metrics.create_all()
+    metrics_config = prometheus_config(settings.metrics_allow)
 
     async def retrieve_account(session: dict[str, Any], _: ASGIConnection[Any, Any, Any, Any]) -> Account | None:
         uid = session.get("uid")
@@ -212,6 +218,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             approval.ApprovalController,
             laureates.LaureateController,
             laureates.LaureateCheckController,
+            MetricsController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],
@@ -229,9 +236,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_app_init=[
             session_auth.on_app_init,
             # Outside the session and authentication middleware (which put themselves first):
-            # the client's address is settled before anything reads it (ambassador.web.client),
-            # every request is logged, and a cached archive page costs no session lookup.
+            # the metrics first (they count what the others answer themselves, and judge who may read
+            # them by the TCP peer); then the client's address is settled before anything else reads
+            # it (ambassador.web.client); every request is logged, and a cached archive page costs no
+            # session lookup.
             outermost(
+                metrics_config.middleware,
                 DefineMiddleware(ForwardedMiddleware, trusted_proxies=settings.trusted_proxies),
                 RequestLogMiddleware(),
                 ArchiveCacheMiddleware(archive_cache, sessions.key),
@@ -260,4 +270,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     app.state.settings = settings
     app.state.archive_cache = archive_cache
+    app.state.metrics_config = metrics_config
     return app

@@ -12,7 +12,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_429_TOO_MANY_REQUESTS
 
-from ambassador import i18n
+from ambassador import i18n, metrics
 from ambassador.domain import accounts
 from ambassador.domain.accounts import ThrottlePolicy
 from ambassador.enums import TokenPurpose
@@ -34,9 +34,10 @@ from ambassador.web.sessions import SessionRotation, pending_totp_session, sessi
 AnyRequest = Request[Any, Any, Any]
 
 
-def _refused(template: str, exc: DomainError, context: dict[str, Any]) -> Template:
+def _refused(template: str, exc: DomainError, context: dict[str, Any], *, step: str) -> Template:
     """The form again with the domain's reason: 429 with Retry-After when throttled, else 400."""
     context = {**context, "error": i18n.gettext(exc.message, **exc.params)}
+    (metrics.LOGIN_THROTTLED if isinstance(exc, Throttled) else metrics.LOGIN_FAILURES).inc(step=step)
     if isinstance(exc, Throttled):
         return Template(
             template_name=template,
@@ -81,7 +82,7 @@ class AuthController(Controller):
                 policy=throttle,
             )
         except (Throttled, InvalidCredentials) as exc:
-            return _refused("auth/login.html", exc, context)
+            return _refused("auth/login.html", exc, context, step="password")
         await sessions.rotate(request)
         if result.needs_totp:
             request.set_session(pending_totp_session(result.account))
@@ -122,7 +123,7 @@ class AuthController(Controller):
                 policy=throttle,
             )
         except (Throttled, InvalidCode) as exc:
-            return _refused("auth/totp.html", exc, context)
+            return _refused("auth/totp.html", exc, context, step="totp")
         await sessions.rotate(request)  # privilege change: the second factor passed
         request.set_session(session_for(account))
         return Redirect(target)

@@ -7,11 +7,11 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.exceptions import HTTPException, NotAuthorizedException, TooManyRequestsException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
-from ambassador import db, i18n
+from ambassador import db, i18n, metrics
 from ambassador.errors import N_
 from ambassador.web.guards import TotpEnrollmentRequired
 from ambassador.web.middleware import language_for
@@ -80,6 +80,8 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         return Redirect(f"/login?next={quote(target, safe='/')}")
     if isinstance(exc, NotAuthorizedException):
         return error_page(request, 403)
+    if isinstance(exc, TooManyRequestsException):
+        metrics.NOMINATIONS_RATE_LIMITED.inc()  # the only rate-limit middleware: the nomination form's
     return error_page(request, exc.status_code, str(exc.detail))
 
 
@@ -93,6 +95,7 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
         log.warning("undecodable request body", extra={"path": request.url.path, "error": type(exc).__name__})
         return error_page(request, HTTP_400_BAD_REQUEST)
     if db.is_unavailable(exc):
+        metrics.DATABASE_ERRORS.inc()
         log.warning("database unavailable", extra={"path": request.url.path, "error": type(exc).__name__})
         return error_page(request, HTTP_503_SERVICE_UNAVAILABLE)
     log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})

@@ -15,7 +15,7 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from ambassador import db, i18n
+from ambassador import db, i18n, metrics
 from ambassador.web.client import client_address
 
 LANGUAGE_COOKIE = "lang"
@@ -116,6 +116,7 @@ class RequestLogMiddleware(ASGIMiddleware):
                 cause = cause.__cause__
             if responded or not db.is_unavailable(cause):
                 raise
+            metrics.DATABASE_ERRORS.inc()
             from ambassador.web.errors import error_page
 
             request: Request[Any, Any, Any] = Request(scope, receive)

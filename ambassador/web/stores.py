@@ -81,3 +81,11 @@ class DatabaseStore(NamespacedStore):
         async with queued_write():
             rows = await KeyValue.delete().where(KeyValue.expires_at < utcnow()).returning(KeyValue.id)
         return len(rows)
+
+    async def count_live(self) -> int:
+        """Unexpired entries of this namespace (the active sessions, for the metrics)."""
+        now = utcnow()
+        count: int = await KeyValue.count().where(
+            KeyValue.key.like(f"{self.namespace}:%") & (KeyValue.expires_at.is_null() | (KeyValue.expires_at > now))
+        )
+        return count
