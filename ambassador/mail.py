@@ -174,8 +174,11 @@ class SmtpConnection:
         self._client = None
 
     async def deliver(self, message: EmailMessage) -> None:
-        sender = extract_sender(message)
-        recipients = extract_recipients(message)
+        try:
+            sender = extract_sender(message)
+            recipients = extract_recipients(message)
+        except (ValueError, IndexError) as exc:  # the email package on a malformed address
+            raise DeliveryError(f"bad address: {type(exc).__name__}: {exc}") from exc
         if not sender or not recipients:
             raise DeliveryError("the message has no sender or no recipient")
         for _ in range(2):

@@ -229,7 +229,6 @@ class OutboxSender:
     clock: Clock = time.monotonic
     sleep: Sleep = asyncio.sleep
     report: SendReport = field(default_factory=SendReport)
-    connections_opened: int = 0
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -314,16 +313,18 @@ class OutboxSender:
         connection = self._connections[slot]
         if connection is None:
             connection = self._connections[slot] = self.transport.connection()
-            self.connections_opened += 1
-        message = build_message(
-            message_id=mail.message_id,
-            sender=self.sender,
-            to=mail.to_address,
-            subject=mail.subject,
-            body=mail.body_text,
-            language=mail.language,
-        )
         try:
+            try:
+                message = build_message(
+                    message_id=mail.message_id,
+                    sender=self.sender,
+                    to=mail.to_address,
+                    subject=mail.subject,
+                    body=mail.body_text,
+                    language=mail.language,
+                )
+            except (ValueError, IndexError) as exc:  # the email package on a malformed address
+                raise DeliveryError(f"the message could not be built: {type(exc).__name__}: {exc}") from exc
             await connection.deliver(message)
         except DeliveryError as exc:
             reason = str(exc)
