@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ambassador import deploycheck
 from ambassador.settings import ConfigurationError, Settings, load_settings
 from ambassador.web.app import create_app
 
@@ -67,7 +68,7 @@ def test_a_sound_production_configuration_passes(database_url: str, tmp_path: Pa
         ({"AMBASSADOR_BASE_URL": "http://ambassador.krakow.example"}, ["ERROR: [base-url]"]),
         ({"AMBASSADOR_BASE_URL": ""}, ["ERROR: [base-url]"]),
         ({"AMBASSADOR_SMTP_URL": ""}, ["ERROR: [smtp]"]),
-        ({"AMBASSADOR_SMTP_URL": "smtp://app:password@mail.krakow.example:587"}, ["ERROR: [smtp-tls]"]),
+        ({"AMBASSADOR_SMTP_URL": "ftp://mail.krakow.example"}, ["ERROR: [smtp]"]),
         ({"AMBASSADOR_ARGON2_MEMORY_COST": "1024"}, ["ERROR: [argon2]"]),
         ({"AMBASSADOR_ARGON2_TIME_COST": "1"}, ["ERROR: [argon2]"]),
         ({"AMBASSADOR_INSTANCES": "2"}, ["ERROR: [sqlite-instances]"]),
@@ -162,10 +163,9 @@ def test_production_start_is_not_refused_for_backups_or_the_database(database_ur
     assert load_settings(env).production is True
 
 
-def test_production_load_settings_refuses_a_plain_smtp_server_elsewhere(tmp_path: Path) -> None:
+def test_production_accepts_smtp_with_starttls_anywhere(tmp_path: Path) -> None:
+    """smtp:// is sound: production requires the STARTTLS upgrade (no offer, no mail)."""
     env = {**sound_env("sqlite:///x.sqlite3", tmp_path), "AMBASSADOR_SMTP_URL": "smtp://mail.krakow.example:587"}
-    local = {**env, "AMBASSADOR_SMTP_URL": "smtp://127.0.0.1:25"}
 
-    with pytest.raises(ConfigurationError, match=r"^AMBASSADOR_SMTP_URL uses smtp:// to mail\.krakow\.example"):
-        load_settings(env)
-    assert load_settings(local).smtp_url == "smtp://127.0.0.1:25"
+    assert load_settings(env).smtp_url == "smtp://mail.krakow.example:587"
+    assert [f.code for f in deploycheck.settings_findings(load_settings(env))] == []
