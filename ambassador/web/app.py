@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from litestar import Litestar
@@ -81,7 +81,11 @@ def _machine_stores(settings: Settings) -> dict[str, Store]:
     """
     if settings.redis_url or not settings.is_sqlite:
         return {}
-    counters = FileStore(settings.var_dir / "rate-limits", create_directories=True)
+    directory = settings.var_dir / "rate-limits"
+    # Made now: the store creates it only on its first write, and the maintenance's sweep of
+    # expired counters would fail on a missing directory until the first nomination.
+    directory.mkdir(parents=True, exist_ok=True)
+    counters = FileStore(directory, create_directories=True)
     return {nominate.RATE_LIMIT_STORE: counters}
 
 
@@ -115,6 +119,24 @@ def throttle_policy(settings: Settings) -> ThrottlePolicy:
     )
 
 
+async def run_maintenance(settings: Settings, stores: StoreRegistry) -> None:
+    """Drop what has expired; each chore on its own, so that one failing skips none of the others."""
+    sessions = stores.get("sessions")
+    counters = stores.get(nominate.RATE_LIMIT_STORE)
+    chores: list[tuple[str, Callable[[], Awaitable[object]]]] = []
+    if isinstance(sessions, DatabaseStore):
+        chores.append(("sessions", sessions.delete_expired))
+    if isinstance(counters, FileStore):
+        chores.append(("rate-limit counters", counters.delete_expired))
+    chores.append(("login failures", lambda: accounts.prune_login_failures(throttle_policy(settings))))
+    chores.append(("unconfirmed nominations", nominations.erase_expired_unconfirmed))
+    for name, chore in chores:
+        try:
+            await chore()
+        except Exception:
+            log.exception("maintenance of %s failed; the next run retries", name)
+
+
 async def _background(settings: Settings, stores: StoreRegistry) -> None:
     """Deliver the outbox (unless ``mail_in_web`` is off) and drop expired rows.
 
@@ -129,14 +151,7 @@ async def _background(settings: Settings, stores: StoreRegistry) -> None:
             try:
                 if time.monotonic() - last_maintenance > MAINTENANCE_EVERY_SECONDS:
                     last_maintenance = time.monotonic()
-                    sessions = stores.get("sessions")
-                    if isinstance(sessions, DatabaseStore):
-                        await sessions.delete_expired()
-                    counters = stores.get(nominate.RATE_LIMIT_STORE)
-                    if isinstance(counters, FileStore):
-                        await counters.delete_expired()
-                    await accounts.prune_login_failures(throttle_policy(settings))
-                    await nominations.erase_expired_unconfirmed()
+                    await run_maintenance(settings, stores)
             except Exception:
                 log.exception("background task failed; retrying")
             if sender is not None and sender.done():
