@@ -97,6 +97,9 @@ MATRIX: Final[Mapping[str, Row]] = {
     "GET /": PUBLIC,
     "GET /healthz": PUBLIC,
     "GET /readyz": PUBLIC,
+    # Metrics answer only direct (un-proxied) peers in AMBASSADOR_METRICS_ALLOW, whoever signed
+    # in: to every visitor of the site they are an unknown address (tests/test_metrics.py).
+    "GET /metrics": (404,) * EVERYONE,
     "GET /language/{code:str}": (REDIRECT,) * EVERYONE,
     "GET /api/v1/editions": PUBLIC,
     "GET /api/v1/laureates": PUBLIC,
