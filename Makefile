@@ -36,7 +36,7 @@ migrate: install ## Apply the database migrations
 
 run: install migrate ## Serve on http://127.0.0.1:$(PORT) (SQLite in var/; first run prints the admin login)
 	$(BIN)/ambassador dev-setup
-	$(BIN)/uvicorn ambassador.web.app:create_app --factory --host 127.0.0.1 --port $(PORT) --no-access-log
+	$(BIN)/ambassador serve --port $(PORT)
 
 lint: install-dev ## ruff (lint and format check)
 	$(BIN)/ruff check .

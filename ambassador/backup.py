@@ -80,7 +80,7 @@ def describe(path: Path) -> BackupFile:
 def default_path(settings: Settings, now: dt.datetime | None = None) -> Path:
     stamp = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     suffix = ".sqlite3" if settings.is_sqlite else ".dump"
-    return settings.var_dir / "backups" / f"ambassador-{stamp}{suffix}"
+    return settings.backup_dir / f"ambassador-{stamp}{suffix}"
 
 
 def database_label(settings: Settings) -> str:

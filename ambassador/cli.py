@@ -1,10 +1,11 @@
-"""The ``ambassador`` command: migrations, accounts, audit, mail, backups, development set-up."""
+"""The ``ambassador`` command: serving, deploy check, migrations, accounts, audit, mail, backups, dev set-up."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import getpass
+import os
 import secrets
 import sys
 from collections.abc import Sequence
@@ -258,9 +259,109 @@ async def _dev_accounts(settings: Settings) -> None:
         _print(f"  {','.join(sorted(roles)):6}  {email}  {password}")
 
 
+APP_FACTORY = "ambassador.web.app:create_app"
+
+
+def prepare_before_workers(settings: Settings) -> None:
+    """Integration hook, run by ``serve`` once before the workers start.
+
+    The metrics helper's ``ambassador.metrics.prepare_multiprocess_dir(settings)`` (empty the
+    prometheus multiprocess directory) is to be called here when ambassador/metrics.py is
+    merged; on this branch that module does not exist, so nothing needs preparing.
+    """
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """uvicorn with its own proxy-header handling off: ForwardedMiddleware decides whom to trust.
+
+    The host and port actually served go into the workers' environment (AMBASSADOR_HOST,
+    AMBASSADOR_PORT, PORT), where development settings derive the base URL from them.
+    """
+    import uvicorn
+
+    from ambassador.settings import ConfigurationError, listen_address, load_settings
+
+    try:
+        default_host, default_port = listen_address(dict(os.environ))
+        workers = args.workers or _positive(os.environ.get("AMBASSADOR_WORKERS"), "AMBASSADOR_WORKERS")
+    except ConfigurationError as exc:
+        return _fail(str(exc))
+    host = args.host or default_host
+    port = args.port or default_port
+    os.environ.update({"AMBASSADOR_HOST": host, "AMBASSADOR_PORT": str(port), "PORT": str(port)})
+    try:
+        # Once here: a refused configuration is said once, and the development secret is
+        # written by this process, not raced for by the workers.
+        settings = load_settings()
+    except ConfigurationError as exc:
+        return _fail(f"refusing to start: {exc}")
+    prepare_before_workers(settings)
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+        access_log=False,  # RequestLogMiddleware logs every request, with the client's address
+        server_header=False,
+    )
+    return 0
+
+
+def _positive(raw: str | None, name: str) -> int:
+    from ambassador.settings import ConfigurationError
+
+    if not raw:
+        return 1
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigurationError(f"{name} must be a whole number of 1 or more, got {raw!r}")
+    return int(raw)
+
+
+def _check(args: argparse.Namespace) -> int:
+    """``check --deploy``: one line per problem; exit 1 when any is an error."""
+    from ambassador import deploycheck
+    from ambassador.settings import ConfigurationError, read_settings
+
+    if not args.deploy:
+        return _fail("say what to check: `ambassador check --deploy`", code=2)
+    try:
+        settings = read_settings()
+    except ConfigurationError as exc:
+        _print(f"ERROR: [settings] {exc}")
+        return 1
+    findings = asyncio.run(deploycheck.check_deploy(settings))
+    for finding in findings:
+        _print(finding.line())
+    errors = sum(finding.level == "ERROR" for finding in findings)
+    _print(f"{errors} errors, {len(findings) - errors} warnings")
+    return 1 if errors else 0
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"not a port number (1 to 65535): {text!r}")
+    return int(text)
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number of 1 or more: {text!r}")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ambassador", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the app (uvicorn; X-Forwarded-* only from AMBASSADOR_TRUSTED_PROXIES)")
+    serve.add_argument("--host", help="address to listen on (default AMBASSADOR_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=_port, help="port (default PORT, else AMBASSADOR_PORT, else 8000)")
+    serve.add_argument("--workers", type=_count, help="worker processes (default AMBASSADOR_WORKERS or 1)")
+    check = sub.add_parser("check", help="check the configuration")
+    check.add_argument(
+        "--deploy", action="store_true", help="what is unsafe or missing for production; exit 1 on any error"
+    )
     sub.add_parser("migrate", help="apply the database migrations")
     sub.add_parser("dev-setup", help="first run: development admin and demo data")
 
@@ -303,6 +404,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "check":
+        return _check(args)
     handlers = {
         ("migrate", None): lambda _: _migrate(),
         ("dev-setup", None): _dev_setup,

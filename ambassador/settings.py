@@ -6,6 +6,7 @@ build an app with their own settings.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field, replace
@@ -16,6 +17,8 @@ Environment = Literal["development", "production"]
 
 DEFAULT_DATABASE_URL = "sqlite:///var/ambassador.sqlite3"
 MIN_SECRET_LENGTH = 32
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
 
 
 class ConfigurationError(RuntimeError):
@@ -42,6 +45,11 @@ class Settings:
     redis_url: str | None = None
     base_url: str = "http://127.0.0.1:8000"
     var_dir: Path = Path("var")
+    # Peers whose X-Forwarded-For/-Proto/-Host are believed (ambassador.web.client).
+    trusted_proxies: tuple[str, ...] = ()
+    # How many app instances (machines or services) share the database: `check --deploy`.
+    instances: int = 1
+    backup_dir: Path = Path("var/backups")
     mail_from: str = "Ambassador <no-reply@localhost>"
     argon2: Argon2Params = field(default_factory=Argon2Params)
     db_pool: bool = True
@@ -81,19 +89,19 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def check(self) -> None:
-        """Refuse insecure settings in production; say exactly what is wrong."""
+        """Refuse invalid settings, and in production unsafe ones; say exactly what is wrong.
+
+        The production rules are `ambassador check --deploy`'s errors that the settings alone
+        decide (ambassador.deploycheck); the ones that need the disk or the database (backups,
+        reachability) are left to the check, so that a start is not refused by a passing state.
+        """
         problems: list[str] = []
         if not self.database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             problems.append("AMBASSADOR_DATABASE_URL must start with sqlite:/// or postgresql://")
         if self.production:
-            if len(self.secret_key) < MIN_SECRET_LENGTH:
-                problems.append(f"AMBASSADOR_SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} characters")
-            if not self.base_url.startswith("https://"):
-                problems.append("AMBASSADOR_BASE_URL must be an https:// address")
-            if not self.smtp_url:
-                problems.append("AMBASSADOR_SMTP_URL must be set (mail would only go to files)")
-            if self.argon2.memory_cost < Argon2Params().memory_cost:
-                problems.append("argon2 memory cost is below the OWASP minimum")
+            from ambassador import deploycheck
+
+            problems.extend(finding.message for finding in deploycheck.startup_errors(self))
         if problems:
             raise ConfigurationError("; ".join(problems))
 
@@ -106,6 +114,47 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _trusted_proxies(raw: str) -> tuple[str, ...]:
+    """Comma-separated addresses or CIDR networks, each checked and written canonically."""
+    found: list[str] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            network = ipaddress.ip_network(item, strict=True)
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"AMBASSADOR_TRUSTED_PROXIES: {item!r} is not an IP address or a network in CIDR form "
+                "(for example 127.0.0.1, ::1 or 10.0.0.0/8; host bits of a network must be zero)"
+            ) from exc
+        found.append(str(network.network_address) if network.num_addresses == 1 else str(network))
+    return tuple(found)
+
+
+def listen_address(env: dict[str, str]) -> tuple[str, int]:
+    """Where ``ambassador serve`` listens by default: AMBASSADOR_HOST, then PORT or AMBASSADOR_PORT."""
+    host = env.get("AMBASSADOR_HOST") or DEFAULT_HOST
+    raw = env.get("PORT") or env.get("AMBASSADOR_PORT") or ""
+    name = "PORT" if env.get("PORT") else "AMBASSADOR_PORT"
+    port = _int({name: raw}, name, DEFAULT_PORT)
+    if not 0 < port < 65536:
+        raise ConfigurationError(f"{name} must be a port number (1 to 65535), got {raw!r}")
+    return host, port
+
+
+def development_base_url(env: dict[str, str]) -> str:
+    """The address this development server answers on (what ``ambassador serve`` listens on).
+
+    A wildcard listening address (0.0.0.0, ::) becomes 127.0.0.1: links work on this machine.
+    """
+    host, port = listen_address(env)
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 (a comparison: wildcards are not linked to)
+        host = DEFAULT_HOST
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def _dev_secret(var_dir: Path) -> str:
@@ -122,7 +171,17 @@ def _dev_secret(var_dir: Path) -> str:
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Read the settings from the environment (``os.environ`` by default)."""
+    """Read the settings from the environment (``os.environ`` by default) and check them."""
+    settings = read_settings(environ)
+    settings.check()
+    return settings
+
+
+def read_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read the settings without refusing unsafe ones (``ambassador check --deploy`` lists them).
+
+    Values that cannot be read at all (not a number, an unknown mode) still raise.
+    """
     env = dict(os.environ if environ is None else environ)
     mode = env.get("AMBASSADOR_ENV", "development")
     if mode not in ("development", "production"):
@@ -131,7 +190,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     secret = env.get("AMBASSADOR_SECRET_KEY", "")
     if not secret and mode == "development":
         secret = _dev_secret(var_dir)
-    base_url = env.get("AMBASSADOR_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    base_url = env.get("AMBASSADOR_BASE_URL", "").rstrip("/")
+    if not base_url and mode == "development":
+        base_url = development_base_url(env)
     settings = Settings(
         env=mode,  # type: ignore[arg-type]
         database_url=env.get("AMBASSADOR_DATABASE_URL", DEFAULT_DATABASE_URL),
@@ -140,6 +201,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         redis_url=env.get("AMBASSADOR_REDIS_URL") or None,
         base_url=base_url,
         var_dir=var_dir,
+        trusted_proxies=_trusted_proxies(env.get("AMBASSADOR_TRUSTED_PROXIES", "")),
+        instances=_int(env, "AMBASSADOR_INSTANCES", 1),
+        backup_dir=Path(env.get("AMBASSADOR_BACKUP_DIR") or var_dir / "backups"),
         mail_from=env.get("AMBASSADOR_MAIL_FROM", Settings.mail_from),
         argon2=Argon2Params(
             time_cost=_int(env, "AMBASSADOR_ARGON2_TIME_COST", Argon2Params.time_cost),
@@ -149,11 +213,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         db_pool=env.get("AMBASSADOR_DB_POOL", "1") != "0",
         session_idle_seconds=_int(env, "AMBASSADOR_SESSION_IDLE_SECONDS", 30 * 60),
         session_absolute_seconds=_int(env, "AMBASSADOR_SESSION_ABSOLUTE_SECONDS", 12 * 3600),
+        login_max_failures_per_account=_int(env, "AMBASSADOR_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
+        login_max_failures_per_address=_int(env, "AMBASSADOR_LOGIN_MAX_FAILURES_PER_ADDRESS", 30),
         mail_lease_seconds=_int(env, "AMBASSADOR_MAIL_LEASE_SECONDS", 120),
         background_tasks=env.get("AMBASSADOR_BACKGROUND_TASKS", "1") != "0",
         nomination_posts_per_hour=_int(env, "AMBASSADOR_NOMINATION_POSTS_PER_HOUR", 20),
         archive_cache_seconds=float(_int(env, "AMBASSADOR_ARCHIVE_CACHE_SECONDS", 1)),
         edition_cache_seconds=float(_int(env, "AMBASSADOR_EDITION_CACHE_SECONDS", 1)),
     )
-    settings.check()
+    if settings.instances < 1:
+        raise ConfigurationError(f"AMBASSADOR_INSTANCES must be 1 or more, got {settings.instances}")
     return settings

@@ -7,8 +7,8 @@ dropped after it) and each number of uvicorn workers (1 and 2):
 1. the database: ``ambassador migrate``, ``ambassador laureates import`` of the shipped
    2018-2024 record, then ``bench/data.py build``: the realistic data set (7 generated
    editions, 2,000 nominations, 15 jurors, 4 criteria, 150 laureates; see its docstring);
-2. the app as deployed, ``uvicorn --factory ambassador.web.app:create_app --workers N
-   --no-access-log`` (default settings: argon2 at the OWASP minimum, background tasks on,
+2. the app as deployed, ``ambassador serve --workers N`` (uvicorn without access log,
+   proxy headers or server header; default settings: argon2 at the OWASP minimum, background tasks on,
    sessions in the database; only the nomination rate limit is lifted, every request coming
    from one address), and the bare app (``bench/bare_app.py``) with the same flags on another
    port; both must answer within 30 s;
@@ -430,23 +430,19 @@ class Harness:
         return outputs
 
     def serve(self, name: str, target: str, ready_path: str, workers: int, pin: bool) -> Server:
-        """Start uvicorn on a free port with the deployment's flags; the server once it answers."""
+        """Start the server on a free port as deployed; the server once it answers."""
         port = free_port()
         log = (self.tmp / f"{name}.log").open("ab")
         self.logs.append(log)
-        command = [
-            *(("taskset", "-c", "0") if pin and workers == 1 else ()),
-            sys.executable,
-            "-m",
-            "uvicorn",
-            target,
-            "--factory",
-            "--host=127.0.0.1",
-            f"--port={port}",
-            f"--workers={workers}",
-            "--no-access-log",
-            f"--app-dir={BENCH}",
-        ]
+        listen = ["--host=127.0.0.1", f"--port={port}", f"--workers={workers}"]
+        if target == APP:
+            # As deployed: `ambassador serve` (uvicorn's proxy headers, access log, server header off).
+            server_command = ["-m", "ambassador", "serve", *listen]
+        else:
+            # The bare app with the flags `ambassador serve` gives uvicorn.
+            flags = ["--factory", "--no-access-log", "--no-proxy-headers", "--no-server-header", f"--app-dir={BENCH}"]
+            server_command = ["-m", "uvicorn", target, *listen, *flags]
+        command = [*(("taskset", "-c", "0") if pin and workers == 1 else ()), sys.executable, *server_command]
         process = self._popen(command, stdout=log, stderr=subprocess.STDOUT)
         server = Server(name, process, port, workers)
         deadline = time.monotonic() + START_TIMEOUT

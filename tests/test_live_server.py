@@ -39,7 +39,7 @@ def live_server(database_url: str, var_dir: Path, **extra: str) -> Iterator[str]
         **extra,
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "ambassador.web.app:create_app", "--factory", "--port", str(port)],
+        [sys.executable, "-m", "ambassador", "serve", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

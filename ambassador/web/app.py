@@ -15,6 +15,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
+from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionBackend
 from litestar.security.session_auth import SessionAuth
 from litestar.static_files import create_static_files_router
@@ -47,6 +48,7 @@ from ambassador.web import (
     staff,
 )
 from ambassador.web.cache import ArchiveCache, ArchiveCacheMiddleware
+from ambassador.web.client import ForwardedMiddleware
 from ambassador.web.errors import http_exception_handler, internal_error_handler
 from ambassador.web.middleware import RequestLogMiddleware, make_security_headers_hook, set_language
 from ambassador.web.sessions import RotatingSessionConfig, SessionRotation
@@ -226,8 +228,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_app_init=[
             session_auth.on_app_init,
             # Outside the session and authentication middleware (which put themselves first):
+            # the client's address is settled before anything reads it (ambassador.web.client),
             # every request is logged, and a cached archive page costs no session lookup.
-            outermost(RequestLogMiddleware(), ArchiveCacheMiddleware(archive_cache, sessions.key)),
+            outermost(
+                DefineMiddleware(ForwardedMiddleware, trusted_proxies=settings.trusted_proxies),
+                RequestLogMiddleware(),
+                ArchiveCacheMiddleware(archive_cache, sessions.key),
+            ),
         ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,

@@ -27,14 +27,11 @@ from ambassador.errors import (
 )
 from ambassador.passwords import MAX_PASSWORD_LENGTH, Passwords
 from ambassador.settings import Settings
+from ambassador.web.client import client_address
 from ambassador.web.forms import read_form, safe_next, translated_errors
 from ambassador.web.sessions import SessionRotation, pending_totp_session, session_for
 
 AnyRequest = Request[Any, Any, Any]
-
-
-def client_address(request: AnyRequest) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _refused(template: str, exc: DomainError, context: dict[str, Any]) -> Template:

@@ -16,6 +16,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from ambassador import db, i18n
+from ambassador.web.client import client_address
 
 LANGUAGE_COOKIE = "lang"
 
@@ -84,7 +85,7 @@ async def set_language(request: Request[Any, Any, Any]) -> None:
 
 
 class RequestLogMiddleware(ASGIMiddleware):
-    """Logs method, path, status and duration; never the query string, body or cookies."""
+    """Logs client address, method, scheme, path, status and duration; never the query string, body or cookies."""
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -125,7 +126,9 @@ class RequestLogMiddleware(ASGIMiddleware):
                 "request",
                 extra={
                     "request_id": request_id,
+                    "client": client_address(scope),
                     "method": scope.get("method"),
+                    "scheme": scope.get("scheme"),
                     "path": loggable_path(scope["path"]),
                     "status": status,
                     "ms": round((time.perf_counter() - started) * 1000, 1),

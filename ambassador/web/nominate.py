@@ -49,6 +49,7 @@ from ambassador.enums import ConsentState, EditionState, NominationState
 from ambassador.errors import N_, InvalidInput, InvalidToken, NotAllowed, NotFound
 from ambassador.settings import Settings
 from ambassador.web import labels
+from ambassador.web.client import client_address
 from ambassador.web.downloads import NO_STORE, PRIVATE, attachment_response
 from ambassador.web.forms import MAX_ROW_ID, Form, read_form, translated_errors
 
@@ -141,6 +142,8 @@ def rate_limit(settings: Settings) -> RateLimitConfig:
     return RateLimitConfig(
         rate_limit=("hour", settings.nomination_posts_per_hour),
         check_throttle_handler=throttled,
+        # The address ForwardedMiddleware settled (Litestar's default reads the same scope field).
+        identifier_for_request=client_address,
         set_rate_limit_headers=False,
         store=RATE_LIMIT_STORE,
     )

@@ -1,6 +1,6 @@
 """The pieces of the load and fault tests: the app as deployed, an SMTP sink, a TCP proxy, the clients.
 
-The app runs as in production: ``uvicorn --factory ambassador.web.app:create_app``, one
+The app runs as in production: ``ambassador serve`` (uvicorn, app factory), one
 worker, background tasks (the outbox sender) on, mail to a real SMTP server. That server is
 an aiosmtpd sink in a thread of the test process that counts every Message-ID it accepts.
 The clients are ``httpx.AsyncClient`` instances in the test's event loop, each with its own
@@ -242,7 +242,7 @@ class TcpProxy:
 
 
 class AppServer:
-    """``uvicorn --factory ambassador.web.app:create_app``, one worker, on a fixed port across restarts."""
+    """``ambassador serve``, one worker, on a fixed port across restarts."""
 
     def __init__(self, database_url: str, var_dir: Path, smtp_url: str) -> None:
         self.port = free_port()
@@ -268,18 +268,7 @@ class AppServer:
         started = time.monotonic()
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [
-                    PYTHON,
-                    "-m",
-                    "uvicorn",
-                    "ambassador.web.app:create_app",
-                    "--factory",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                    "--no-access-log",
-                ],
+                [PYTHON, "-m", "ambassador", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
