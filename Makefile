@@ -78,13 +78,14 @@ test-cluster: install-dev ## Caddy + 2 instances + PostgreSQL + Redis + 2 mail s
 		{ command -v redis-server >/dev/null && redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no; } || true
 	AMBASSADOR_CLUSTER_TESTS=1 $(BIN)/pytest tests/cluster --confcutdir=tests/cluster -v -p no:cacheprovider
 
-bench: install-dev ## Benchmarks: results speed; the app under load on SQLite and PostgreSQL vs bare Litestar (BENCH_ARGS=--quick)
+bench: install-dev ## Benchmarks: results speed; the app under load vs bare Litestar; mail delay (BENCH_ARGS=--quick)
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		{ apt-get install -y -q wrk || { apt-get update -q && apt-get install -y -q wrk; }; }; } || \
 		echo "wrk could not be installed: bench/bench_app.py uses its Python load client"
-# Both run even when the first misses its target; the exit status is the worse of the two.
+# All run even when one misses its target; the exit status is the worst of them.
 	status=0; $(BIN)/python bench/bench_results.py || status=$$?; \
 		$(BIN)/python bench/bench_app.py $(BENCH_ARGS) || { s=$$?; [ $$s -gt $$status ] && status=$$s; }; \
+		$(BIN)/python bench/bench_mail.py $(BENCH_ARGS) || { s=$$?; [ $$s -gt $$status ] && status=$$s; }; \
 		exit $$status
 
 messages: install-dev ## Extract messages and update the pl/en/uk catalogs

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import logging
 import os
 import secrets
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -101,23 +103,42 @@ async def _audit_verify(_: argparse.Namespace) -> int:
 
 
 async def _mail_send(args: argparse.Namespace) -> int:
+    """Deliver what is due and exit; with ``--loop``, keep sending until SIGTERM or SIGINT.
+
+    On the signal the mails being delivered finish, claimed ones not begun are given back,
+    the SMTP connections are closed, and the exit status is 0 (a systemd stop).
+    """
     from ambassador.domain import outbox
-    from ambassador.mail import transport_for
+    from ambassador.logs import configure_logging
     from ambassador.settings import load_settings
 
     settings = load_settings()
-    transport = transport_for(settings.smtp_url, settings.mail_dir)
-    while True:
-        report = await outbox.send_due(
-            transport,
-            sender=settings.mail_from,
-            lease_seconds=settings.mail_lease_seconds,
-            max_attempts=settings.mail_max_attempts,
-        )
+    sender = outbox.sender_for(settings)
+    if not args.loop:
+        report = await sender.run()
         _print(f"sent {report.sent}, failed {report.failed}, gave up {report.gave_up}")
-        if not args.loop:
-            return 0 if report.failed == 0 else 1
-        await asyncio.sleep(settings.mail_poll_seconds)
+        return 0 if report.failed == 0 else 1
+    configure_logging()
+    log = logging.getLogger("ambassador.outbox")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info(
+        "mail sender started",
+        extra={
+            "transport": "smtp" if settings.smtp_url else "files",
+            "rate": settings.mail_rate,
+            "concurrency": settings.mail_concurrency,
+            "poll_seconds": settings.mail_poll_seconds,
+        },
+    )
+    report = await sender.run(stop)
+    log.info(
+        "mail sender stopped",
+        extra={"sent": report.sent, "failed": report.failed, "gave_up": report.gave_up, "released": report.released},
+    )
+    return 0
 
 
 async def _retention_run(args: argparse.Namespace) -> int:
@@ -377,7 +398,7 @@ def _parser() -> argparse.ArgumentParser:
 
     mail = sub.add_parser("mail", help="the mail outbox").add_subparsers(dest="action", required=True)
     send = mail.add_parser("send", help="deliver the mails that are due")
-    send.add_argument("--loop", action="store_true", help="keep running")
+    send.add_argument("--loop", action="store_true", help="keep sending until SIGTERM/SIGINT (the mail service)")
 
     retention = sub.add_parser("retention", help="personal data past its retention period")
     retention_run = retention.add_subparsers(dest="action", required=True).add_parser(

@@ -7,6 +7,7 @@ build an app with their own settings.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import secrets
 from dataclasses import dataclass, field, replace
@@ -19,6 +20,9 @@ DEFAULT_DATABASE_URL = "sqlite:///var/ambassador.sqlite3"
 MIN_SECRET_LENGTH = 32
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+MAX_MAIL_RATE = 10_000
+MAX_MAIL_CONCURRENCY = 64
+MAX_MAIL_POLL_SECONDS = 300
 
 
 class ConfigurationError(RuntimeError):
@@ -61,7 +65,15 @@ class Settings:
     token_lifetime_seconds: int = 72 * 60 * 60
     mail_lease_seconds: int = 120
     mail_max_attempts: int = 8
-    mail_poll_seconds: float = 5.0
+    # How often an idle sender asks whether a mail is due (one indexed read).
+    mail_poll_seconds: float = 1.0
+    # False: the web workers send no mail; `ambassador mail send --loop` runs as its own service.
+    mail_in_web: bool = True
+    # Per sender process: mails a second at most (providers limit this), SMTP connections at once.
+    mail_rate: float = 10.0
+    mail_concurrency: int = 4
+    # A CA bundle to verify the SMTP server's certificate with (an internal relay's CA).
+    smtp_ca_file: Path | None = None
     background_tasks: bool = True
     request_max_body_size: int = 1_000_000
     # Five 10 MB attachments plus the texts: the only route that takes large bodies.
@@ -98,12 +110,27 @@ class Settings:
         problems: list[str] = []
         if not self.database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             problems.append("AMBASSADOR_DATABASE_URL must start with sqlite:/// or postgresql://")
+        problems.extend(self._mail_problems())
         if self.production:
             from ambassador import deploycheck
 
             problems.extend(finding.message for finding in deploycheck.startup_errors(self))
         if problems:
             raise ConfigurationError("; ".join(problems))
+
+    def _mail_problems(self) -> list[str]:
+        problems = []
+        if self.smtp_url and not self.smtp_url.startswith(("smtp://", "smtps://")):
+            problems.append("AMBASSADOR_SMTP_URL must start with smtp:// (STARTTLS) or smtps:// (TLS)")
+        if not 0 < self.mail_rate <= MAX_MAIL_RATE:
+            problems.append(f"AMBASSADOR_MAIL_RATE must be above 0 and at most {MAX_MAIL_RATE} mails a second")
+        if not 1 <= self.mail_concurrency <= MAX_MAIL_CONCURRENCY:
+            problems.append(f"AMBASSADOR_MAIL_CONCURRENCY must be between 1 and {MAX_MAIL_CONCURRENCY}")
+        if not 0 < self.mail_poll_seconds <= MAX_MAIL_POLL_SECONDS:
+            problems.append(f"AMBASSADOR_MAIL_POLL_SECONDS must be above 0 and at most {MAX_MAIL_POLL_SECONDS}")
+        if self.smtp_ca_file is not None and not self.smtp_ca_file.is_file():
+            problems.append(f"AMBASSADOR_SMTP_CA_FILE names no readable file: {self.smtp_ca_file}")
+        return problems
 
 
 def _int(env: dict[str, str], name: str, default: int) -> int:
@@ -155,6 +182,19 @@ def development_base_url(env: dict[str, str]) -> str:
     elif ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{port}"
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from exc
+    if not math.isfinite(value):
+        raise ConfigurationError(f"{name} must be a finite number, got {raw!r}")
+    return value
 
 
 def _dev_secret(var_dir: Path) -> str:
@@ -216,6 +256,11 @@ def read_settings(environ: dict[str, str] | None = None) -> Settings:
         login_max_failures_per_account=_int(env, "AMBASSADOR_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
         login_max_failures_per_address=_int(env, "AMBASSADOR_LOGIN_MAX_FAILURES_PER_ADDRESS", 30),
         mail_lease_seconds=_int(env, "AMBASSADOR_MAIL_LEASE_SECONDS", 120),
+        mail_poll_seconds=_float(env, "AMBASSADOR_MAIL_POLL_SECONDS", Settings.mail_poll_seconds),
+        mail_in_web=env.get("AMBASSADOR_MAIL_IN_WEB", "1") != "0",
+        mail_rate=_float(env, "AMBASSADOR_MAIL_RATE", Settings.mail_rate),
+        mail_concurrency=_int(env, "AMBASSADOR_MAIL_CONCURRENCY", Settings.mail_concurrency),
+        smtp_ca_file=Path(env["AMBASSADOR_SMTP_CA_FILE"]) if env.get("AMBASSADOR_SMTP_CA_FILE") else None,
         background_tasks=env.get("AMBASSADOR_BACKGROUND_TASKS", "1") != "0",
         nomination_posts_per_hour=_int(env, "AMBASSADOR_NOMINATION_POSTS_PER_HOUR", 20),
         archive_cache_seconds=float(_int(env, "AMBASSADOR_ARCHIVE_CACHE_SECONDS", 1)),

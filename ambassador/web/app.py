@@ -27,7 +27,6 @@ from ambassador import db
 from ambassador.domain import accounts, nominations, outbox
 from ambassador.domain.accounts import Account, ThrottlePolicy
 from ambassador.logs import configure_logging
-from ambassador.mail import transport_for
 from ambassador.passwords import Passwords
 from ambassador.settings import Settings, load_settings
 from ambassador.web import (
@@ -58,6 +57,8 @@ from ambassador.web.templating import STATIC_DIR, template_config
 log = logging.getLogger("ambassador.app")
 
 MAINTENANCE_EVERY_SECONDS = 300
+MAINTENANCE_TICK_SECONDS = 5.0
+SENDER_STOP_SECONDS = 10.0
 
 
 def _root_store(settings: Settings) -> Store:
@@ -114,30 +115,40 @@ def throttle_policy(settings: Settings) -> ThrottlePolicy:
 
 
 async def _background(settings: Settings, stores: StoreRegistry) -> None:
-    """Deliver the outbox and drop expired rows; errors are logged, the loop goes on."""
-    transport = transport_for(settings.smtp_url, settings.mail_dir)
+    """Deliver the outbox (unless ``mail_in_web`` is off) and drop expired rows.
+
+    Errors are logged and the loop goes on. When cancelled, the sender finishes the mails
+    it is delivering (at most ``SENDER_STOP_SECONDS``) and gives back the rest.
+    """
+    stop = asyncio.Event()
+    sender = asyncio.create_task(outbox.sender_for(settings).run(stop)) if settings.mail_in_web else None
     last_maintenance = 0.0
-    while True:
-        try:
-            await outbox.send_due(
-                transport,
-                sender=settings.mail_from,
-                lease_seconds=settings.mail_lease_seconds,
-                max_attempts=settings.mail_max_attempts,
-            )
-            if time.monotonic() - last_maintenance > MAINTENANCE_EVERY_SECONDS:
-                last_maintenance = time.monotonic()
-                sessions = stores.get("sessions")
-                if isinstance(sessions, DatabaseStore):
-                    await sessions.delete_expired()
-                counters = stores.get(nominate.RATE_LIMIT_STORE)
-                if isinstance(counters, FileStore):
-                    await counters.delete_expired()
-                await accounts.prune_login_failures(throttle_policy(settings))
-                await nominations.erase_expired_unconfirmed()
-        except Exception:
-            log.exception("background task failed; retrying")
-        await asyncio.sleep(settings.mail_poll_seconds)
+    try:
+        while True:
+            try:
+                if time.monotonic() - last_maintenance > MAINTENANCE_EVERY_SECONDS:
+                    last_maintenance = time.monotonic()
+                    sessions = stores.get("sessions")
+                    if isinstance(sessions, DatabaseStore):
+                        await sessions.delete_expired()
+                    counters = stores.get(nominate.RATE_LIMIT_STORE)
+                    if isinstance(counters, FileStore):
+                        await counters.delete_expired()
+                    await accounts.prune_login_failures(throttle_policy(settings))
+                    await nominations.erase_expired_unconfirmed()
+            except Exception:
+                log.exception("background task failed; retrying")
+            if sender is not None and sender.done():
+                with contextlib.suppress(asyncio.CancelledError):
+                    if error := sender.exception():
+                        log.error("the mail sender stopped: %r; starting it again", error)
+                sender = asyncio.create_task(outbox.sender_for(settings).run(stop))
+            await asyncio.sleep(MAINTENANCE_TICK_SECONDS)
+    finally:
+        stop.set()
+        if sender is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(sender, SENDER_STOP_SECONDS)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
