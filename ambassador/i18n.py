@@ -24,8 +24,8 @@ from babel.numbers import format_decimal
 from babel.support import Translations
 
 from ambassador.enums import DEFAULT_LANGUAGE, LANGUAGES
+from ambassador.resources import LOCALE_DIR
 
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
 TIMEZONE = ZoneInfo("Europe/Warsaw")
 LANGUAGE_NAMES = {"pl": "Polski", "en": "English", "uk": "Українська"}

@@ -11,13 +11,13 @@ it is about a tenth of a worker's memory, and most workers never print anything.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
+
+from ambassador.resources import FONT_DIR
 
 if TYPE_CHECKING:
     from fpdf import FPDF
 
-FONT_DIR = Path(__file__).resolve().parent / "static" / "fonts"
 FONT = "DejaVu"
 
 

@@ -1,14 +1,18 @@
-"""The single Piccolo app; its migrations live in the top-level migrations/ folder."""
+"""The single Piccolo app; its migrations live in the top-level migrations/ folder.
+
+Installed from a wheel they are inside the package (``ambassador.resources.MIGRATIONS_DIR``).
+Piccolo imports each migration file by its bare name after putting that folder on ``sys.path``.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from piccolo.conf.apps import AppConfig, table_finder
+
+from ambassador.resources import MIGRATIONS_DIR
 
 APP_CONFIG = AppConfig(
     app_name="ambassador",
-    migrations_folder_path=str(Path(__file__).resolve().parent.parent / "migrations"),
+    migrations_folder_path=str(MIGRATIONS_DIR),
     table_classes=table_finder(modules=["ambassador.tables"], exclude_imported=True),
     migration_dependencies=[],
     commands=[],

@@ -23,10 +23,11 @@ from ambassador.db import is_unique_violation, utcnow, write_transaction
 from ambassador.domain import audit
 from ambassador.domain.editions import default_criteria
 from ambassador.enums import ApprovingBody, Category, EditionState
+from ambassador.resources import SHIPPED_LAUREATES
 from ambassador.tables import Criterion, Edition, Laureate
 from ambassador.text import clean_line, clean_text, fold
 
-SHIPPED = Path(__file__).resolve().parent.parent / "data" / "laureates-2018-2024.csv"
+SHIPPED = SHIPPED_LAUREATES
 HEADER = ["edition", "category", "distinction", "name", "citation", "source"]
 DISTINCTIONS = {"title": "title", "honourable_mention": "mention", "mention": "mention"}
 URL_RE = re.compile(r"^https?://\S{3,490}$")

@@ -28,6 +28,7 @@ from ambassador.domain import accounts, nominations, outbox
 from ambassador.domain.accounts import Account, ThrottlePolicy
 from ambassador.logs import configure_logging
 from ambassador.passwords import Passwords
+from ambassador.resources import STATIC_DIR
 from ambassador.settings import Settings, load_settings
 from ambassador.web import (
     account,
@@ -52,7 +53,7 @@ from ambassador.web.errors import http_exception_handler, internal_error_handler
 from ambassador.web.middleware import RequestLogMiddleware, make_security_headers_hook, set_language
 from ambassador.web.sessions import RotatingSessionConfig, SessionRotation
 from ambassador.web.stores import DatabaseStore
-from ambassador.web.templating import STATIC_DIR, template_config
+from ambassador.web.templating import template_config
 
 log = logging.getLogger("ambassador.app")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -14,9 +13,7 @@ from litestar.template.config import TemplateConfig
 from ambassador import i18n
 from ambassador.enums import LANGUAGES, Role
 from ambassador.errors import N_
-
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+from ambassador.resources import STATIC_DIR, TEMPLATE_DIR
 
 
 @cache
