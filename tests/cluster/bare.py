@@ -8,14 +8,17 @@ same handler as the benchmarks' R0.
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, get
 
-_SPEC = importlib.util.spec_from_file_location("bare_app", Path(__file__).resolve().parents[2] / "bench" / "bare_app.py")
+_PATH = Path(__file__).resolve().parents[2] / "bench" / "bare_app.py"
+_SPEC = importlib.util.spec_from_file_location("bare_app", _PATH)
 assert _SPEC is not None and _SPEC.loader is not None
 _BARE: Any = importlib.util.module_from_spec(_SPEC)
+sys.modules["bare_app"] = _BARE  # Litestar resolves the handler's annotations through it
 _SPEC.loader.exec_module(_BARE)
 
 

@@ -7,7 +7,7 @@ test's own values laid over it, and Caddy's configuration is ``deploy/Caddyfile`
 pointed at the test's ports through its ``{$VAR}`` placeholders. Caddy serves https with
 ``tls internal`` (its own CA, trusted by the test's clients); the app runs in production
 mode behind it. The SMTP server is an aiosmtpd sink in a thread of the test that offers
-STARTTLS with a certificate of a CA made for the run (``openssl``), and refuses mail without it.
+STARTTLS with a certificate of a CA made for the run (trustme), and refuses mail without it.
 """
 
 from __future__ import annotations
@@ -88,8 +88,8 @@ def exec_start(unit: str, instance: str = "") -> list[str]:
 def env_file(path: Path) -> dict[str, str]:
     """``NAME=value`` lines as systemd's ``EnvironmentFile=`` reads them (no quoting used)."""
     values: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
         if not line or line.startswith("#"):
             continue
         name, sep, value = line.partition("=")
@@ -151,22 +151,17 @@ def flush_redis() -> None:
 
 
 def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
-    """A CA for the run and a certificate for 127.0.0.1 signed by it: (ca, cert, key)."""
+    """A CA for the run (trustme) and a certificate for 127.0.0.1 signed by it: (ca, cert, key)."""
+    import trustme
+
     directory.mkdir(parents=True, exist_ok=True)
-    ca, ca_key = directory / "ca.pem", directory / "ca.key"
-    cert, key, csr = directory / "smtp.pem", directory / "smtp.key", directory / "smtp.csr"
-    ext = directory / "smtp.ext"
-    ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n", encoding="utf-8")
-    run = [
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=cluster test CA"]
-        + ["-keyout", str(ca_key), "-out", str(ca)],
-        ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", str(key)]
-        + ["-out", str(csr)],
-        ["openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial"]
-        + ["-days", "2", "-extfile", str(ext), "-out", str(cert)],
-    ]
-    for command in run:
-        subprocess.run(command, check=True, capture_output=True, timeout=60)
+    authority = trustme.CA()
+    issued = authority.issue_cert("127.0.0.1", "localhost")
+    ca, cert, key = directory / "ca.pem", directory / "smtp.pem", directory / "smtp.key"
+    authority.cert_pem.write_to_path(str(ca))
+    issued.private_key_pem.write_to_path(str(key))
+    for number, blob in enumerate(issued.cert_chain_pems):
+        blob.write_to_path(str(cert), append=number > 0)
     return ca, cert, key
 
 
@@ -381,10 +376,15 @@ class Cluster:
 
     def served_by(self, base: str) -> str:
         """Which instance answered a request through ``base`` (found by its path in the logs)."""
-        marker = f"/cluster-probe-{os.urandom(6).hex()}"
+        marker = f"/laureates/cluster-probe-{os.urandom(6).hex()}"  # a route: its 404 is logged
         answer = httpx.get(base + marker, verify=self.tls(), timeout=10)
         assert answer.status_code == 404, answer.status_code
-        found = [name for name, service in self.instances.items() if marker in service.log_text()]
+
+        def logged() -> list[str]:
+            # The app writes its request line after the answer is sent: wait for it.
+            return [name for name, service in self.instances.items() if marker in service.log_text()]
+
+        found: list[str] = wait_for(f"{marker} in an instance's log", logged, timeout=10, every=0.05)
         assert len(found) == 1, f"{marker} logged by {found}"
         return found[0]
 

@@ -129,7 +129,8 @@ async def nominate_once(browser: Browser, base: str, number: str, headers: dict[
     """GET the form, POST it filled in; the POST's status (303 when acknowledged)."""
     page = await browser.get(f"{base}/nominate", headers=headers or {})
     assert page.status_code == 200, page.status_code
-    key, edition, description = SUBMISSION_KEY.search(page.text), EDITION_ID.search(page.text), DESCRIPTION.search(page.text)
+    key, edition = SUBMISSION_KEY.search(page.text), EDITION_ID.search(page.text)
+    description = DESCRIPTION.search(page.text)
     assert key and edition and description, "the nomination form changed"
     fields = nomination_fields(key.group(1), edition.group(1), description.group(1), number)
     posted = await browser.request(
@@ -161,6 +162,12 @@ def nomination_fields(key: str, edition: str, description: str, number: str) -> 
 
 
 async def test_deploy_files_are_what_runs(cluster: Cluster) -> None:
+    backup_dir = Path(cluster.env["AMBASSADOR_BACKUP_DIR"])
+    backup_dir.mkdir()
+    backup = cluster.command("ambassador-backup.service")
+    report(f"ambassador-backup.service's command: exit {backup.returncode}: {backup.stdout.strip().splitlines()[:1]}")
+    assert backup.returncode == 0, backup.stderr
+    assert [p.suffix for p in backup_dir.iterdir()] == [".dump"]
     if shutil.which("systemd-analyze"):
         verified = verify_units(cluster.workdir)
         report(f"systemd-analyze verify deploy/systemd/*: {verified}")
@@ -268,8 +275,9 @@ async def test_the_login_limit_is_counted_once_across_instances(cluster: Cluster
     assert statuses == [400] * LIMIT_LOGINS + [429]
     async with Browser(cluster.tls()) as direct:
         forwarded = {"x-forwarded-for": "127.0.0.5"}
-        on_a = await direct.post_form(f"{a}/login", {"email": "x@cluster.example.org", "password": "p" * 14}, headers=forwarded)
-        on_b = await direct.post_form(f"{b}/login", {"email": "x@cluster.example.org", "password": "p" * 14}, headers=forwarded)
+        wrong = {"email": "x@cluster.example.org", "password": "p" * 14}
+        on_a = await direct.post_form(f"{a}/login", wrong, headers=forwarded)
+        on_b = await direct.post_form(f"{b}/login", wrong, headers=forwarded)
     assert (on_a.status_code, on_b.status_code) == (429, 429)
     async with Browser(cluster.tls(), local_address="127.0.0.6") as other:
         login = await other.post_form(
@@ -384,8 +392,10 @@ async def _nominator(index: int, proxy: str, tls: ssl.SSLContext, run: Failover)
                     run.acknowledged[name] = run.phase()
                     acknowledged = True
                 elif posted.status_code in (502, 503, 504):
-                    # Resent with the same submission key: stored at most once.
-                    run.fail(f"POST /nominate {posted.status_code}", posted.text[:80])
+                    # Resent with the same submission key: stored at most once. Caddy's own
+                    # error answers are empty; the app's carry Retry-After.
+                    source = "the app, Retry-After" if "retry-after" in posted.headers else "Caddy, empty body"
+                    run.fail(f"POST /nominate {posted.status_code} ({source})", posted.text[:120])
                     await asyncio.sleep(0.2)
                 else:
                     run.unexpected.append(f"POST /nominate {posted.status_code}")
@@ -401,7 +411,8 @@ async def test_sigkill_of_one_instance_under_100_nominators_loses_nothing(cluste
     run = Failover()
     started = time.monotonic()
     run.stop_at = started + FAILOVER_SECONDS
-    tasks = [asyncio.create_task(_nominator(i, cluster.proxy.base, cluster.tls(), run)) for i in range(FAILOVER_CLIENTS)]
+    proxy, tls = cluster.proxy.base, cluster.tls()
+    tasks = [asyncio.create_task(_nominator(i, proxy, tls, run)) for i in range(FAILOVER_CLIENTS)]
     await asyncio.sleep(KILL_AFTER)
     run.killed_at = time.monotonic()
     await asyncio.to_thread(cluster.instances["A"].kill)
@@ -419,8 +430,9 @@ async def test_sigkill_of_one_instance_under_100_nominators_loses_nothing(cluste
         f"after {KILL_AFTER:.0f} s; {finished:.1f} s with the retries"
     )
     report(
-        f"  nominations acknowledged {len(run.acknowledged)} (before the kill {phases['before']}, after {phases['after']}), "
-        f"stored {sum(stored[n] for n in run.acknowledged)}, stored twice {len(doubled)}, never acknowledged {len(never)}"
+        f"  nominations acknowledged {len(run.acknowledged)} (before the kill {phases['before']}, "
+        f"after {phases['after']}), stored {sum(stored[n] for n in run.acknowledged)}, "
+        f"stored twice {len(doubled)}, never acknowledged {len(never)}"
     )
     report(f"  failed requests: {sum(run.failures.values())} {dict(run.failures)}")
     for example in run.failure_examples:
@@ -504,7 +516,8 @@ def nomination_spec(cluster: Cluster, csrf: str) -> dict[str, Any]:
         "website": "",
     }
     body = "".join(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n' for name, value in fields.items()
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in fields.items()
     )
     return {
         "scenario": "form",
@@ -526,8 +539,16 @@ async def test_throughput_through_caddy_with_one_and_two_instances(cluster: Clus
         port = free_port()
         service = Service(
             f"bare app {number} (:{port})",
-            [sys.executable, "-m", "uvicorn", "tests.cluster.bare:create_app", "--factory", "--port", str(port)]
-            + ["--no-access-log"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "tests.cluster.bare:create_app",
+                "--factory",
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
             dict(cluster.env),
             cluster.workdir / f"bare-{number}.log",
         )
@@ -550,7 +571,8 @@ async def test_throughput_through_caddy_with_one_and_two_instances(cluster: Clus
         cluster.stop_caddy(bare_caddy)
         cluster.stop_caddy(app_caddy)
         results[f"{count} instance(s)"] = {"bare": plain, "archive": archive, "nominate": nominate}
-        for label, result in (("bare /plaintext", plain), ("archive /laureates", archive), ("POST /nominate", nominate)):
+        rows = (("bare /plaintext", plain), ("archive /laureates", archive), ("POST /nominate", nominate))
+        for label, result in rows:
             errors = result["failed"] + sum(result["socket_errors"].values())
             ratio = result["rps"] / plain["rps"] if plain["rps"] else 0.0
             report(
