@@ -1,15 +1,18 @@
-"""The app as deployed: separate uvicorn processes sharing one database."""
+"""The app as deployed: separate `ambassador serve` processes sharing one database."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
@@ -20,30 +23,48 @@ from ambassador.enums import Role
 from ambassador.settings import Settings
 from ambassador.web.app import create_app
 from tests.conftest import SECRET
-from tests.factories import make_user
+from tests.factories import make_edition, make_user
 from tests.smtp import free_port
+from tests.test_nomination_public import FormPage
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+SERVE = (sys.executable, "-m", "ambassador", "serve")
+
+
 @contextmanager
-def live_server(database_url: str, var_dir: Path, **extra: str) -> Iterator[str]:
+def live_server(
+    database_url: str,
+    var_dir: Path,
+    extra: Mapping[str, str] | None = None,
+    *,
+    log: Path | None = None,
+    command: Sequence[str] = SERVE,
+) -> Iterator[str]:
+    """``ambassador serve`` (or ``command``) on a free port, ``extra`` added to the environment;
+    its address once /healthz answers.
+
+    No AMBASSADOR_BASE_URL unless given: the development base URL follows the served port.
+    ``log`` receives the server's output (the app's JSON lines), else it is dropped.
+    """
     port = free_port()
     env = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name != "AMBASSADOR_BASE_URL"},
         "AMBASSADOR_DATABASE_URL": database_url,
         "AMBASSADOR_SECRET_KEY": SECRET,
         "AMBASSADOR_VAR_DIR": str(var_dir),
         "AMBASSADOR_ARGON2_MEMORY_COST": "1024",
         "AMBASSADOR_ARGON2_TIME_COST": "1",
-        **extra,
+        **(extra or {}),
     }
+    output = log.open("ab") if log is not None else None
     process = subprocess.Popen(
-        [sys.executable, "-m", "ambassador", "serve", "--port", str(port)],
+        [*command, "--port", str(port)],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output or subprocess.DEVNULL,
+        stderr=output or subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -61,6 +82,8 @@ def live_server(database_url: str, var_dir: Path, **extra: str) -> Iterator[str]
     finally:
         process.terminate()
         process.wait(15)
+        if output is not None:
+            output.close()
 
 
 async def form_post(client: httpx.AsyncClient, url: str, data: dict[str, str]) -> httpx.Response:
@@ -86,7 +109,7 @@ async def test_a_session_made_by_one_worker_is_valid_in_another(database_url: st
 async def test_a_public_request_completes_while_a_login_is_hashing(database_url: str, tmp_path: Path) -> None:
     # Expensive argon2 (256 MiB): the unknown-email login verifies against a dummy hash this costly.
     heavy = {"AMBASSADOR_ARGON2_MEMORY_COST": "262144", "AMBASSADOR_ARGON2_TIME_COST": "3"}
-    with live_server(database_url, tmp_path, **heavy) as base:
+    with live_server(database_url, tmp_path, heavy) as base:
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             await client.get("/login")
             login = asyncio.create_task(
@@ -136,3 +159,44 @@ async def test_sessions_live_in_redis_when_configured(settings: Settings) -> Non
         for key in await server.keys(f"*{session_id}") if session_id else []:
             await server.delete(key)
         await server.aclose()
+
+
+async def nominate(client: httpx.AsyncClient) -> httpx.Response:
+    """The public form as a browser sends it (multipart, CSRF token from the cookie)."""
+    page = await client.get("/nominate")
+    assert page.status_code == 200
+    fields = {**FormPage(page.text).fields(), "_csrf_token": client.cookies["csrftoken"]}
+    return await client.post("/nominate", data=fields, files=[("attachments", ("", b"", "application/octet-stream"))])
+
+
+def wait_for_mail(mail_dir: Path, timeout: float = 30) -> EmailMessage:
+    """The first mail the server's sender writes to files (no SMTP configured)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = sorted(mail_dir.glob("*.eml")) if mail_dir.is_dir() else []
+        if found:
+            return message_from_bytes(found[0].read_bytes(), policy=policy.default)
+        assert time.monotonic() < deadline, f"no mail in {mail_dir} within {timeout} s"
+        time.sleep(0.1)
+
+
+async def test_without_a_base_url_the_links_follow_the_served_port(database_url: str, tmp_path: Path) -> None:
+    await make_edition()
+    var_dir = tmp_path / "var"
+    with live_server(database_url, var_dir) as base:
+        port = base.rsplit(":", 1)[1]
+        async with httpx.AsyncClient(base_url=base) as client:
+            sent = await nominate(client)
+            sitemap = await client.get("/sitemap.xml")
+            feed = await client.get("/feed.atom")
+        mail = wait_for_mail(var_dir / "mail")
+
+    assert port != "8000"
+    assert sent.status_code == 303
+    plain = mail.get_body(("plain",))
+    assert plain is not None
+    text = plain.get_content()
+    [link] = re.findall(r"https?://\S+/n/confirm/\S+", text)
+    assert link.startswith(f"http://127.0.0.1:{port}/n/confirm/")
+    assert f"<loc>http://127.0.0.1:{port}/</loc>" in sitemap.text
+    assert f'href="http://127.0.0.1:{port}/feed.atom"' in feed.text

@@ -29,7 +29,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -50,7 +50,7 @@ _LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 _HOST_PORT = re.compile(rf"(?:{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9A-Fa-f:.]+\])(?::(\d{{1,5}}))?")
 
 
-def client_address(connection: ASGIConnection[Any, Any, Any, Any] | Scope) -> str:
+def client_address(connection: ASGIConnection[Any, Any, Any, Any] | Mapping[str, Any]) -> str:
     """The client's address as the app believes it (after :class:`ForwardedMiddleware`)."""
     scope: Any = connection.scope if isinstance(connection, ASGIConnection) else connection
     client = scope.get("client")
