@@ -79,7 +79,7 @@ def sink(port: int, out: Path) -> int:
     handle = out.open("a", encoding="utf-8", buffering=1)
 
     class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
             handle.write(json.dumps({"at": time.time(), "to": list(envelope.rcpt_tos)}) + "\n")
             return "250 OK"
 

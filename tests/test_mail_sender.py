@@ -7,6 +7,7 @@ Every server here is a real aiosmtpd; the waits poll with a deadline.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import os
 import signal
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 import trustme
 
+from ambassador.db import utcnow
 from ambassador.domain import outbox
 from ambassador.enums import MailStatus
 from ambassador.mail import SmtpTransport
@@ -313,3 +315,34 @@ def test_recording_handler_counts_connections() -> None:
     handler.opened()
     handler.closed()
     assert (handler.connections, handler.open_now, handler.most_open) == (2, 1, 2)
+
+
+# --- the web workers' background task ---------------------------------------------------
+
+
+@pytest.mark.parametrize("in_web", [True, False])
+async def test_mail_in_web_decides_whether_the_web_workers_send(settings: Settings, in_web: bool) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from ambassador.tables import LoginFailure
+    from ambassador.web.app import create_app
+
+    mail = await outbox.queue_mail(to="a@example.org", subject="s", body="b", language="en")
+    await LoginFailure.insert(LoginFailure(key_hash="x" * 64, created_at=utcnow() - dt.timedelta(days=1)))
+    # The chores stop at the rate-limit store's directory until a nomination has made it.
+    (settings.var_dir / "rate-limits").mkdir(parents=True, exist_ok=True)
+    app_settings = settings.with_changes(background_tasks=True, mail_in_web=in_web, mail_poll_seconds=0.05)
+    async with AsyncTestClient(app=create_app(app_settings)):
+        # The maintenance chores ran (the old failure is gone) and go on with mail_in_web off;
+        # a sender, when there is one, is started before them and polls every 0.05 s.
+        end = time.monotonic() + DEADLINE
+        while await LoginFailure.count() and time.monotonic() < end:
+            await asyncio.sleep(0.05)
+        assert await LoginFailure.count() == 0
+        if in_web:
+            while (await _statuses()).get("sent") != 1 and time.monotonic() < end:
+                await asyncio.sleep(0.05)
+    stored = await OutboxMail.objects().where(OutboxMail.id == mail.id).first()
+    assert stored is not None
+    assert stored.status == ("sent" if in_web else "pending")
+    assert len(list((settings.mail_dir).glob("*.eml"))) == int(in_web)
