@@ -349,7 +349,7 @@ class Failover:
 
     def fail(self, what: str, example: str) -> None:
         self.failures[f"{self.phase()} the kill: {what}"] += 1
-        if len(self.failure_examples) < 8:
+        if example.strip() and len(self.failure_examples) < 8:
             self.failure_examples.append(f"{self.phase()}: {example}")
 
 
