@@ -9,7 +9,7 @@ PORT ?= 8000
 export PICCOLO_CONF := ambassador.piccolo_conf
 PG_TEST_URL ?= $(or $(AMBASSADOR_TEST_POSTGRES_URL),postgresql://postgres@127.0.0.1:5432/test)
 
-.PHONY: help run install install-dev migrate test lint typecheck pytest pytest-pg test-load bench messages clean
+.PHONY: help run install install-dev migrate test lint typecheck pytest pytest-pg test-load test-cluster bench messages clean
 
 help: ## Show the targets
 	@awk 'BEGIN{FS=":.*##"} /^[a-zA-Z_-]+:.*##/{printf "  \033[1m%-12s\033[0m %s\n",$$1,$$2}' $(MAKEFILE_LIST)
@@ -64,6 +64,19 @@ test: lint typecheck pytest ## Lint, type check, tests on SQLite and, when reach
 
 test-load: install-dev ## Load and fault tests: 200 nominators, SIGKILL, PostgreSQL restart (AMBASSADOR_LOAD_SECONDS=30; not in make test)
 	AMBASSADOR_LOAD_TESTS=1 $(BIN)/pytest tests/load --confcutdir=tests/load -v
+
+test-cluster: install-dev ## Caddy + 2 instances + PostgreSQL + Redis + 2 mail senders, as deploy/ describes (not in make test)
+	@command -v caddy >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -q caddy </dev/null || \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q caddy </dev/null; }; }; } || \
+		{ echo "caddy is missing and could not be installed (apt-get install caddy as root)"; exit 1; }
+# Debian's caddy package starts its own service on :80; the test runs its own Caddy instead.
+	@[ "$$(id -u)" != 0 ] || ! command -v systemctl >/dev/null || systemctl disable --now caddy >/dev/null 2>&1 || true
+	@$(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2)" 2>/dev/null || \
+		{ command -v pg_ctlcluster >/dev/null && pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql | head -n1)" main start; } || true
+	@$(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 6379), 2)" 2>/dev/null || \
+		{ command -v redis-server >/dev/null && redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no; } || true
+	AMBASSADOR_CLUSTER_TESTS=1 $(BIN)/pytest tests/cluster --confcutdir=tests/cluster -v -p no:cacheprovider
 
 bench: install-dev ## Benchmarks: results speed; the app under load vs bare Litestar; mail delay (BENCH_ARGS=--quick)
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \

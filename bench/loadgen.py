@@ -43,6 +43,7 @@ import asyncio
 import itertools
 import json
 import random
+import ssl
 import sys
 import time
 from collections import Counter
@@ -279,7 +280,14 @@ async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
 
 
 async def _connection(
-    index: int, host: str, port: int, *, scenario: Scenario, stats: Stats, request_timeout: float
+    index: int,
+    host: str,
+    port: int,
+    *,
+    scenario: Scenario,
+    stats: Stats,
+    request_timeout: float,
+    tls: ssl.SSLContext | None = None,
 ) -> None:
     """One client connection: requests back to back until the end; reconnects after errors."""
     writer: asyncio.StreamWriter | None = None
@@ -300,7 +308,7 @@ async def _connection(
             async with asyncio.timeout(request_timeout):
                 if writer is None or reader is None:
                     kind = "connect"
-                    reader, writer = await asyncio.open_connection(host, port)
+                    reader, writer = await asyncio.open_connection(host, port, ssl=tls)
                     kind = "read"
                 response = await _exchange(reader, writer, request.encode(netloc))
         except TimeoutError:
@@ -326,17 +334,27 @@ def _percentile(ordered: list[float], fraction: float) -> float:
 
 
 async def run(
-    url: str, scenario: Scenario, *, connections: int, duration: float, warmup: float, request_timeout: float
+    url: str,
+    scenario: Scenario,
+    *,
+    connections: int,
+    duration: float,
+    warmup: float,
+    request_timeout: float,
+    cafile: str | None = None,
 ) -> dict[str, object]:
     parts = urlsplit(url)
-    if parts.scheme != "http" or not parts.hostname:
-        raise SystemExit("only http:// addresses")
-    host, port = parts.hostname, parts.port or 80
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SystemExit("only http:// and https:// addresses")
+    host = parts.hostname
+    # https (a reverse proxy's TLS): the certificate is verified, against --cafile when given.
+    tls = ssl.create_default_context(cafile=cafile) if parts.scheme == "https" else None
+    port = parts.port or (443 if tls else 80)
     now = time.perf_counter()
     stats = Stats(measure_from=now + warmup, measure_until=now + warmup + duration)
     await asyncio.gather(
         *(
-            _connection(n, host, port, scenario=scenario, stats=stats, request_timeout=request_timeout)
+            _connection(n, host, port, scenario=scenario, stats=stats, request_timeout=request_timeout, tls=tls)
             for n in range(connections)
         )
     )
@@ -367,6 +385,7 @@ def main() -> int:
     parser.add_argument("-d", "--duration", type=float, default=10.0, help="measured seconds")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds before measuring")
     parser.add_argument("--timeout", type=float, default=10.0, help="per request (the harness gives wrk the same)")
+    parser.add_argument("--cafile", help="https: the CA certificate (PEM) to verify the server with")
     args = parser.parse_args()
     if args.spec:
         with open(args.spec, encoding="utf-8") as handle:  # noqa: PTH123 - one small file
@@ -389,6 +408,7 @@ def main() -> int:
             duration=args.duration,
             warmup=args.warmup,
             request_timeout=args.timeout,
+            cafile=args.cafile,
         )
     )
     sys.stdout.write(json.dumps(result) + "\n")

@@ -82,7 +82,33 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         return error_page(request, 403)
     if isinstance(exc, TooManyRequestsException):
         metrics.NOMINATIONS_RATE_LIMITED.inc()  # the only rate-limit middleware: the nomination form's
-    return error_page(request, exc.status_code, str(exc.detail))
+    response = error_page(request, exc.status_code, str(exc.detail))
+    if exc.detail == CSRF_FAILURE:
+        _forget_csrf_cookie(request, response)
+    return response
+
+
+def _forget_csrf_cookie(request: Request[Any, Any, Any], response: Response[Any]) -> None:
+    """A refused token's cookie is dropped, so the next page view gets a fresh one.
+
+    Litestar keeps a CSRF cookie that is present without checking its signature, and the
+    cookie lasts the browser's session: after the secret key is rotated (docs/operations.md)
+    every form would be refused until the browser is closed. ``__Host-`` cookies are only
+    replaced by a cookie with the same attributes, hence the config's.
+    """
+    config = request.app.csrf_config
+    if config is None:
+        return
+    response.set_cookie(
+        key=config.cookie_name,
+        value="",
+        max_age=0,
+        path=config.cookie_path,
+        secure=config.cookie_secure,
+        httponly=config.cookie_httponly,
+        samesite=config.cookie_samesite,
+        domain=config.cookie_domain,
+    )
 
 
 def _undecodable_form(exc: Exception) -> bool:
