@@ -361,7 +361,8 @@ def _check(args: argparse.Namespace) -> int:
     for finding in findings:
         _print(finding.line())
     errors = sum(finding.level == "ERROR" for finding in findings)
-    _print(f"{errors} errors, {len(findings) - errors} warnings")
+    warnings = len(findings) - errors
+    _print(f"{errors} error{'' if errors == 1 else 's'}, {warnings} warning{'' if warnings == 1 else 's'}")
     return 1 if errors else 0
 
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from ambassador.settings import ConfigurationError, load_settings
-from ambassador.tables import LoginFailure
+from ambassador.tables import KeyValue, LoginFailure
 from ambassador.web.client import (
     ForwardedMiddleware,
     client_address,
@@ -202,7 +202,10 @@ async def test_spoofed_headers_from_an_untrusted_peer_change_no_limit(database_u
     with live_server(database_url, tmp_path / "spoofed", LIMITS) as base:
         nominations = await _nominations(base, spoofed[:3])
         logins = await _failed_logins(base, spoofed)
-    await LoginFailure.delete(force=True)  # the throttle's counts are in the shared database
+    # The throttle's counts are in the shared database, and so are the nomination limit's on
+    # PostgreSQL (the database store; files in each server's var directory on SQLite).
+    await LoginFailure.delete(force=True)
+    await KeyValue.delete(force=True)
     with live_server(database_url, tmp_path / "plain", LIMITS) as base:
         plain_nominations = await _nominations(base, [None, None, None])
         plain_logins = await _failed_logins(base, [None, None, None, None])
