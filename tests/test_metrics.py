@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import textwrap
@@ -37,6 +36,7 @@ from tests.conftest import IS_POSTGRES, SECRET, Client
 from tests.factories import make_user
 from tests.helpers import login, post_form, without_tokens
 from tests.smtp import free_port
+from tests.test_live_server import SERVE, live_server
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "Zq3xVbN8mK2pL7wR4tY6uI1oP9aS5dF0gH3jK8lM2nB"  # the shape of an emailed secret
@@ -243,44 +243,10 @@ async def test_the_metrics_route_is_not_in_the_openapi_schema(app_client: Client
 
 @contextmanager
 def serve(database_url: str, var_dir: Path, metrics_dir: Path, workers: int) -> Iterator[str]:
-    """What ``ambassador serve`` does: prepare the directory, then uvicorn with N workers."""
-    port = free_port()
-    launcher = textwrap.dedent(
-        f"""
-        import uvicorn
-        from ambassador.metrics import prepare_multiprocess_dir
-        from ambassador.settings import load_settings
-
-        prepare_multiprocess_dir(load_settings())
-        uvicorn.run("ambassador.web.app:create_app", factory=True, host="127.0.0.1", port={port},
-                    workers={workers}, access_log=False, log_level="warning")
-        """
-    )
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"},
-        "AMBASSADOR_DATABASE_URL": database_url,
-        "AMBASSADOR_SECRET_KEY": SECRET,
-        "AMBASSADOR_VAR_DIR": str(var_dir),
-        "AMBASSADOR_BACKGROUND_TASKS": "0",
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-    }
-    process = subprocess.Popen([sys.executable, "-c", launcher], cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.1)
+    """``ambassador serve --workers N``: it prepares the directory, then starts the workers."""
+    extra = {"AMBASSADOR_BACKGROUND_TASKS": "0", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    with live_server(database_url, var_dir, extra, command=(*SERVE, "--workers", str(workers))) as base:
         yield base
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(30)
 
 
 def login_count_per_process(metrics_dir: Path, scratch: Path) -> dict[int, float]:

@@ -18,28 +18,16 @@ from typing import Any
 
 from ambassador import db
 from ambassador.domain import accounts, editions, outbox
-from ambassador.domain.editions import EditionData, default_criteria
 from ambassador.enums import EditionState, Role
 from ambassador.passwords import Passwords
 from ambassador.settings import Argon2Params
 from ambassador.tables import Edition, Laureate, Nomination, OutboxMail
 from ambassador.text import fold
+from tests.load.dbtool import edition_data
 
 PASSWORD = "cluster test passphrase 0123"
 CLERK = "clerk@cluster.example.org"
 CITATION = "Runs a bilingual reading club for children in Kraków."
-
-
-def _edition_data(year: int, opens_at: dt.datetime, closes_at: dt.datetime) -> EditionData:
-    return EditionData(
-        activity_year=year,
-        name_pl=f"Ambasador {year}",
-        name_en=f"Ambassador {year}",
-        name_uk=f"Амбасадор {year}",
-        opens_at=opens_at,
-        closes_at=closes_at,
-        criteria=default_criteria(),
-    )
 
 
 async def setup() -> dict[str, Any]:
@@ -54,7 +42,7 @@ async def setup() -> dict[str, Any]:
     )
     now = db.utcnow()
     published = await editions.create_edition(
-        actor_id=clerk.id, data=_edition_data(2023, now - dt.timedelta(days=400), now - dt.timedelta(days=300))
+        actor_id=clerk.id, data=edition_data(2023, now - dt.timedelta(days=400), now - dt.timedelta(days=300))
     )
     await Edition.update(
         {Edition.state: EditionState.PUBLISHED.value, Edition.published_at: now - dt.timedelta(hours=1)}
@@ -72,7 +60,7 @@ async def setup() -> dict[str, Any]:
     )
     await laureate.save()
     opened = await editions.create_edition(
-        actor_id=clerk.id, data=_edition_data(2025, now - dt.timedelta(days=1), now + dt.timedelta(days=30))
+        actor_id=clerk.id, data=edition_data(2025, now - dt.timedelta(days=1), now + dt.timedelta(days=30))
     )
     opened = await editions.advance(actor_id=clerk.id, edition_id=opened.id, target=EditionState.OPEN)
     return {

@@ -23,12 +23,9 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -36,6 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from aiosmtpd.controller import Controller
 
+from tests.load import harness as load_harness
 from tests.smtp import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -176,15 +174,12 @@ def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
     return ca, cert, key
 
 
-class SmtpSink:
-    """Accepts mail only after STARTTLS; counts every Message-ID it accepts."""
+class SmtpSink(load_harness.SmtpSink):
+    """The load tests' sink, accepting mail only after STARTTLS; counts the TLS sessions too."""
 
     def __init__(self, cert: Path, key: Path) -> None:
-        self.port = free_port()
-        self.counts: Counter[str] = Counter()
-        self.bodies: dict[str, list[str]] = {}
+        super().__init__()
         self.tls_sessions = 0
-        self._lock = threading.Lock()
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(cert, key)
         self._controller = Controller(
@@ -197,19 +192,11 @@ class SmtpSink:
         )
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        payload = message.get_payload(decode=True)
-        text = payload.decode() if isinstance(payload, bytes) else ""
-        with self._lock:
-            self.counts[str(message["Message-ID"])] += 1
-            self.bodies.setdefault(str(message["To"]), []).append(text)
-            if session.ssl is not None:
+        answer = await super().handle_DATA(server, session, envelope)
+        if session.ssl is not None:
+            with self._lock:
                 self.tls_sessions += 1
-        return "250 OK"
-
-    def received(self) -> Counter[str]:
-        with self._lock:
-            return Counter(self.counts)
+        return answer
 
     def start(self) -> None:
         self._controller.start()
@@ -327,30 +314,19 @@ class Cluster:
     def caddy_root(self) -> Path:
         return self.workdir / "caddy" / "data" / "caddy" / "pki" / "authorities" / "local" / "root.crt"
 
+    def run(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
+        """A command in the cluster's environment, from the checkout; its output captured."""
+        return subprocess.run(argv, cwd=ROOT, env=self.env, capture_output=True, text=True, check=False, timeout=300)
+
     def tool(self, *args: str) -> Any:
         """``python -m tests.cluster.clustertool ARGS`` on the cluster's database; its JSON."""
-        done = subprocess.run(
-            [sys.executable, "-m", "tests.cluster.clustertool", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
+        done = self.run([sys.executable, "-m", "tests.cluster.clustertool", *args])
         assert done.returncode == 0, f"clustertool {args[0]} failed:\n{done.stderr}"
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     def command(self, unit: str, *extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*exec_start(unit), *extra],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
+        """The unit's ExecStart (plus ``extra``) as systemd would run it."""
+        return self.run([*exec_start(unit), *extra])
 
     # -- app instances
 

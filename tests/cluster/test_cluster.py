@@ -174,15 +174,7 @@ async def test_deploy_files_are_what_runs(cluster: Cluster) -> None:
         assert verified == "exit 0"
     else:
         report("systemd-analyze not installed: the units' syntax was not verified")
-    check = subprocess.run(
-        [str(BIN / "ambassador"), "check", "--deploy"],
-        cwd=ROOT,
-        env=cluster.env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    check = cluster.run([str(BIN / "ambassador"), "check", "--deploy"])
     report(f"ambassador check --deploy with the test's environment: exit {check.returncode}")
     for line in (check.stdout + check.stderr).strip().splitlines():
         report(f"  {line}")

@@ -32,7 +32,7 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 40
 CHEAP = Argon2Params(time_cost=1, memory_cost=1024, parallelism=1)
 
 
-def _edition_data(year: int, opens_at: dt.datetime, closes_at: dt.datetime) -> EditionData:
+def edition_data(year: int, opens_at: dt.datetime, closes_at: dt.datetime) -> EditionData:
     return EditionData(
         activity_year=year,
         name_pl=f"Ambasador {year}",
@@ -61,7 +61,7 @@ async def setup(jurors: int, shortlisted: int) -> dict[str, Any]:
     clerk = await _user("clerk@load.example.org", Role.CLERK, "Load Clerk", password_hash)
     now = db.utcnow()
     scored = await editions.create_edition(
-        actor_id=clerk, data=_edition_data(2024, now - dt.timedelta(days=20), now - dt.timedelta(days=2))
+        actor_id=clerk, data=edition_data(2024, now - dt.timedelta(days=20), now - dt.timedelta(days=2))
     )
     await editions.advance(
         actor_id=clerk, edition_id=scored.id, target=EditionState.OPEN, now=now - dt.timedelta(days=10)
@@ -107,7 +107,7 @@ async def setup(jurors: int, shortlisted: int) -> dict[str, Any]:
                 juror_id=juror["id"], edition_id=scored.id, nomination_id=nomination_id, conflicted=False
             )
     opened = await editions.create_edition(
-        actor_id=clerk, data=_edition_data(2025, now - dt.timedelta(days=1), now + dt.timedelta(days=30))
+        actor_id=clerk, data=edition_data(2025, now - dt.timedelta(days=1), now + dt.timedelta(days=30))
     )
     opened = await editions.advance(actor_id=clerk, edition_id=opened.id, target=EditionState.OPEN)
     return {
