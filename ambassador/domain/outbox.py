@@ -4,9 +4,10 @@ A sender claims a batch of due rows in one statement, which sets a lease on each
 the attempt (a compare-and-set: a row is claimed only while it is pending, due and not leased
 by anyone, so with several senders, in one process or many, each row goes to one of them).
 It delivers the batch over up to ``concurrency`` SMTP connections kept open between mails, at
-most ``rate`` mails a second, then marks the delivered ones sent in one statement. A sender
-that dies leaves its leases to expire and the mails are retried with the same Message-ID, so
-nothing is lost (a mail delivered just before the death goes twice). Failures back off
+most ``rate`` mails a second, and marks each mail sent as soon as the server has accepted it
+(a mark the database refused is made again before the next claim). A sender that dies leaves
+its leases to expire and the mails are retried with the same Message-ID, so nothing is lost
+(the mail each connection was delivering at the death may go twice). Failures back off
 exponentially up to ``max_attempts``.
 """
 
@@ -237,6 +238,7 @@ class OutboxSender:
         self.limiter = RateLimiter(self.rate, self.clock, self.sleep)
         self._connections: list[Connection | None] = [None] * self.concurrency
         self._last_used = self.clock()
+        self._unmarked: list[int] = []
 
     @property
     def batch_size(self) -> int:
@@ -257,6 +259,9 @@ class OutboxSender:
                 if room <= 0:
                     break
                 try:
+                    await self._flush_unmarked()
+                    if self._unmarked:
+                        raise RuntimeError("the database does not take the marks of delivered mails")
                     batch = await claim(room, self.lease_seconds) if await has_due() else []
                     failures_in_a_row = 0
                 except Exception:
@@ -275,6 +280,8 @@ class OutboxSender:
                     await self._close_idle()
                     await self._wait(stop, self.poll_seconds)
         finally:
+            with contextlib.suppress(Exception):
+                await self._flush_unmarked()
             await self.close()
         return self.report
 
@@ -299,17 +306,32 @@ class OutboxSender:
                 await self.limiter.wait()
                 if await self._deliver(slot, mail):
                     sent.append(mail.id)
+                    await self._record_sent([mail.id])
 
         await asyncio.gather(*(work(slot) for slot in range(min(self.concurrency, len(batch)))))
         self._last_used = self.clock()
         if sent:
-            await _mark_sent(sent)
             self.report.sent += len(sent)
             metrics.MAILS_SENT.inc(len(sent))
             log.info("mails sent", extra={"mail_ids": sent})
         if unstarted:
             await _release(unstarted)
             self.report.released += len(unstarted)
+
+    async def _record_sent(self, ids: list[int]) -> None:
+        """Mark delivered mails sent at once, each as it goes: a crash repeats at most the mail
+        each connection has in flight. When the database fails, the ids are kept and marked
+        again before the next claim (within the lease, nothing is sent twice)."""
+        try:
+            await _mark_sent(ids)
+        except Exception:
+            self._unmarked.extend(ids)
+            log.exception("marking delivered mails sent failed; retrying before the next claim")
+
+    async def _flush_unmarked(self) -> None:
+        if self._unmarked:
+            ids, self._unmarked = self._unmarked, []
+            await self._record_sent(ids)
 
     async def _deliver(self, slot: int, mail: Claimed) -> bool:
         connection = self._connections[slot]
