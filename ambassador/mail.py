@@ -28,10 +28,6 @@ class Connection(Protocol):
 
 
 class Transport(Protocol):
-    async def deliver(self, message: EmailMessage) -> None:
-        """Deliver one message on a connection of its own."""
-        ...
-
     def connection(self) -> Connection:
         """A connection to deliver many messages on (opened when first used)."""
         ...
@@ -129,13 +125,6 @@ class SmtpTransport:
 
     def connection(self) -> SmtpConnection:
         return SmtpConnection(self)
-
-    async def deliver(self, message: EmailMessage) -> None:
-        connection = self.connection()
-        try:
-            await connection.deliver(message)
-        finally:
-            await connection.close()
 
 
 class SmtpConnection:

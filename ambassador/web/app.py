@@ -148,12 +148,9 @@ async def _background(settings: Settings, stores: StoreRegistry) -> None:
     last_maintenance = 0.0
     try:
         while True:
-            try:
-                if time.monotonic() - last_maintenance > MAINTENANCE_EVERY_SECONDS:
-                    last_maintenance = time.monotonic()
-                    await run_maintenance(settings, stores)
-            except Exception:
-                log.exception("background task failed; retrying")
+            if time.monotonic() - last_maintenance > MAINTENANCE_EVERY_SECONDS:
+                last_maintenance = time.monotonic()
+                await run_maintenance(settings, stores)  # logs and survives each chore's failure
             if sender is not None and sender.done():
                 with contextlib.suppress(asyncio.CancelledError):
                     if error := sender.exception():

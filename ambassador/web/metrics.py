@@ -41,6 +41,7 @@ from prometheus_client.registry import Collector
 
 from ambassador import db, metrics
 from ambassador.domain import outbox
+from ambassador.web.client import IPNetwork, is_trusted, parse_address
 from ambassador.web.stores import DatabaseStore
 
 log = logging.getLogger("ambassador.metrics")
@@ -51,20 +52,19 @@ METRICS_PATH = "/metrics"
 UNCOUNTED = frozenset({METRICS_PATH, "/healthz", "/readyz", "/static/{file_path}"})
 PROXY_HEADERS = frozenset({b"x-forwarded-for", b"forwarded", b"x-real-ip"})
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
 
 class MetricsAccess:
     """Who may read /metrics: direct peers in the allow list, never a proxied request."""
 
     def __init__(self, allow: Iterable[str]) -> None:
-        self.networks: list[Network] = []
+        networks: list[IPNetwork] = []
         names: set[str] = set()
         for entry in allow:
             try:
-                self.networks.append(ipaddress.ip_network(entry, strict=False))
+                networks.append(ipaddress.ip_network(entry, strict=False))
             except ValueError:
                 names.add(entry)  # a peer name as the server reports it (the test client's)
+        self.networks = tuple(networks)
         self.names = frozenset(names)
 
     def allows(self, scope: Scope) -> bool:
@@ -73,16 +73,7 @@ class MetricsAccess:
         client = scope.get("client")
         if not client:
             return False
-        host = client[0]
-        if host in self.names:
-            return True
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            return False
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        return any(address in network for network in self.networks)
+        return client[0] in self.names or is_trusted(parse_address(client[0]), self.networks)
 
 
 @dataclass
