@@ -52,7 +52,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from importlib import metadata
@@ -1020,6 +1020,21 @@ def _interrupt(signum: int, _: FrameType | None) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
+def run_main(name: str, body: Callable[[], int]) -> int:
+    """A benchmark script's run: SIGTERM and SIGHUP stop it as Ctrl-C does (everything is
+    cleaned up on the way out); ``body``'s exit status, 2 when set-up failed, 130 when interrupted."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
+    try:
+        return body()
+    except SetupError as exc:
+        sys.stderr.write(f"{name}: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{name}: interrupted; servers stopped, temporary files and databases removed\n")
+        return 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 s runs after 1 s warm-up, 1 pair (unless given)")
@@ -1043,18 +1058,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, default in zip(("duration", "warmup", "repeat"), defaults, strict=True):
         if getattr(args, name) is None:
             setattr(args, name, default)
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGHUP, _interrupt)
-    try:
+
+    def measured() -> int:
         load = _load_settings(args)
         with Harness.create(keep=args.keep) as harness:
             return benchmark(args, load, harness)
-    except SetupError as exc:
-        sys.stderr.write(f"bench_app: {exc}\n")
-        return 2
-    except KeyboardInterrupt:
-        sys.stderr.write("bench_app: interrupted; servers stopped, temporary files and databases removed\n")
-        return 130
+
+    return run_main("bench_app", measured)
 
 
 if __name__ == "__main__":

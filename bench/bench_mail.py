@@ -9,8 +9,8 @@ after it, when the server answers):
 2. a real SMTP server, aiosmtpd in its own process (``bench_mail.py sink``), which writes one
    line per accepted mail: the moment it accepted it (``time.time()``, after its 250 reply is
    decided) and the recipient;
-3. the app as deployed, ``uvicorn --factory ambassador.web.app:create_app --workers N`` started
-   by bench_app.py's ``Harness.serve`` with ``AMBASSADOR_MAIL_IN_WEB=0``, and the separate
+3. the app as deployed, ``ambassador serve --workers N`` started by bench_app.py's
+   ``Harness.serve`` with ``AMBASSADOR_MAIL_IN_WEB=0``, and the separate
    sender ``ambassador mail send --loop`` (``AMBASSADOR_MAIL_RATE``, ``AMBASSADOR_MAIL_CONCURRENCY``
    and ``AMBASSADOR_MAIL_POLL_SECONDS`` as given below; the default settings otherwise);
 4. 64 clients (keep-alive connections of this process) nominating back to back for the run's
@@ -49,12 +49,12 @@ from bench_app import (
     Harness,
     SetupError,
     _admin,
-    _interrupt,
     csrf_cookie,
     free_port,
     http_request,
     nomination_form,
     postgres_version,
+    run_main,
 )
 
 BENCH = Path(__file__).resolve().parent
@@ -361,16 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.workers = max(int(w) for w in str(args.workers).split(","))
     if args.duration is None:
         args.duration = 3 if args.quick else 10
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGHUP, _interrupt)
-    try:
-        return benchmark(args)
-    except SetupError as exc:
-        sys.stderr.write(f"bench_mail: {exc}\n")
-        return 2
-    except KeyboardInterrupt:
-        sys.stderr.write("bench_mail: interrupted; servers stopped, temporary files and databases removed\n")
-        return 130
+    return run_main("bench_mail", lambda: benchmark(args))
 
 
 if __name__ == "__main__":

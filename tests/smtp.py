@@ -48,7 +48,9 @@ class RecordingHandler:
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        self.tls_sessions += int(session.ssl is not None)
+        # Encrypted after STARTTLS and with implicit TLS (smtps://) alike; aiosmtpd's session.ssl
+        # is set by STARTTLS only.
+        self.tls_sessions += int(server.transport.get_extra_info("ssl_object") is not None)
         if self.drop_every and len(self.messages) % self.drop_every == 0:
             # After the reply has been written: the client saw "250", then the line goes.
             asyncio.get_running_loop().call_soon(server.transport.close)
@@ -125,7 +127,10 @@ def smtp_server(
     controller.start()
     # start() opened a connection of its own to see that the server answers: not counted.
     deadline = time.monotonic() + 10
-    while handler.open_now and time.monotonic() < deadline:
+    while handler.open_now:
+        if time.monotonic() > deadline:
+            controller.stop()
+            raise AssertionError("the SMTP server's start-up probe connection stayed open for 10 s")
         time.sleep(0.01)
     handler.connections = handler.most_open = 0
     try:

@@ -76,14 +76,15 @@ async def test_connections_at_once_never_exceed_the_concurrency() -> None:
     with smtp_server(delay_seconds=0.05) as (handler, url):
         report = await _sender(url, concurrency=3, rate=1000).run()
 
-    assert report.sent == 30
+    assert (report.sent, report.failed) == (30, 0)
     assert sorted(handler.message_ids()) == expected
+    assert await _statuses() == {"sent": 30}
     # Each of the three connections is opened once and kept for every batch.
     assert (handler.connections, handler.most_open) == (3, 3)
 
 
 async def test_the_rate_spaces_the_mails_evenly() -> None:
-    await _queue(5)
+    expected = await _queue(5)
     now = [0.0]
     waits: list[float] = []
 
@@ -94,9 +95,10 @@ async def test_the_rate_spaces_the_mails_evenly() -> None:
     with smtp_server() as (handler, url):
         report = await _sender(url, concurrency=1, rate=4, clock=lambda: now[0], sleep=fake_sleep).run()
 
-    assert report.sent == 5
-    assert len(handler.messages) == 5
+    assert (report.sent, report.failed) == (5, 0)
+    assert sorted(handler.message_ids()) == expected
     assert waits == [0.25, 0.25, 0.25, 0.25]
+    assert await _statuses() == {"sent": 5}
 
 
 async def test_the_rate_limiter_does_not_save_up_idle_time() -> None:
@@ -129,14 +131,15 @@ async def test_a_server_that_drops_the_connection_loses_nothing_and_doubles_noth
     assert await _statuses() == {"sent": 10}
 
 
-async def test_a_failed_delivery_keeps_its_retry_and_the_rest_go(caplog: pytest.LogCaptureFixture) -> None:
-    await _queue(3)
+async def test_a_failed_delivery_keeps_its_retry_and_the_rest_go() -> None:
+    expected = await _queue(3)
     refused = await outbox.queue_mail(to="nobody@", subject="s", body="b", language="en")
     with smtp_server() as (handler, url):
         report = await _sender(url, concurrency=2, rate=1000).run()
 
     assert (report.sent, report.failed) == (3, 1)
-    assert len(handler.messages) == 3
+    assert sorted(handler.message_ids()) == expected
+    assert await _statuses() == {"pending": 1, "sent": 3}
     stored = await OutboxMail.objects().where(OutboxMail.id == refused.id).first()
     assert stored is not None
     assert (stored.status, stored.attempts, stored.message_id) == ("pending", 1, refused.message_id)
@@ -233,25 +236,19 @@ def _server_context(ca: trustme.CA) -> ssl.SSLContext:
     return context
 
 
-def _production(tmp_path: Path, url: str, ca_file: Path | None) -> Settings:
-    return Settings(
-        env="production",
-        smtp_url=url,
-        smtp_ca_file=ca_file,
-        var_dir=tmp_path / "var",
-        mail_from=SENDER,
-        mail_rate=1000,
-    )
+def _production(settings: Settings, url: str, ca_file: Path | None) -> Settings:
+    """The test's settings in production mode (TLS required), sending to ``url``."""
+    return settings.with_changes(env="production", smtp_url=url, smtp_ca_file=ca_file, mail_from=SENDER, mail_rate=1000)
 
 
 async def test_production_never_sends_in_clear_to_a_server_without_starttls(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     mail = await outbox.queue_mail(to="a@example.org", subject="Reset link", body="secret link", language="en")
     with smtp_server(auth=True) as (handler, url):
         credentials = url.replace("smtp://", "smtp://mailuser:S3cretSMTPpass@")
         with caplog.at_level(logging.WARNING, logger="ambassador.outbox"):
-            report = await outbox.sender_for(_production(tmp_path, credentials, None)).run()
+            report = await outbox.sender_for(_production(settings, credentials, None)).run()
 
     assert (report.sent, report.failed) == (0, 1)
     assert (handler.messages, handler.auth_attempts) == ([], [])
@@ -264,49 +261,55 @@ async def test_production_never_sends_in_clear_to_a_server_without_starttls(
     assert [r.reason for r in warned] == [stored.last_error]  # type: ignore[attr-defined]
 
 
-async def test_development_still_sends_to_a_server_without_starttls(tmp_path: Path) -> None:
-    await _queue(1)
+async def test_development_still_sends_to_a_server_without_starttls(settings: Settings) -> None:
+    expected = await _queue(1)
     with smtp_server() as (handler, url):
-        report = await outbox.sender_for(_production(tmp_path, url, None).with_changes(env="development")).run()
+        report = await outbox.sender_for(_production(settings, url, None).with_changes(env="development")).run()
 
-    assert (report.sent, len(handler.messages), handler.tls_sessions) == (1, 1, 0)
+    assert (report.sent, handler.message_ids(), handler.tls_sessions) == (1, expected, 0)
+    assert await _statuses() == {"sent": 1}
 
 
-async def test_production_starttls_with_the_relays_ca_file_delivers(tmp_path: Path, ca: trustme.CA) -> None:
+async def test_production_starttls_with_the_relays_ca_file_delivers(
+    settings: Settings, tmp_path: Path, ca: trustme.CA
+) -> None:
     expected = await _queue(3)
     ca_file = tmp_path / "relay-ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
     with smtp_server(starttls=_server_context(ca), auth=True) as (handler, url):
         credentials = url.replace("smtp://", "smtp://mailuser:S3cretSMTPpass@")
-        report = await outbox.sender_for(_production(tmp_path, credentials, ca_file)).run()
+        report = await outbox.sender_for(_production(settings, credentials, ca_file)).run()
 
-    assert report.sent == 3
+    assert (report.sent, report.failed) == (3, 0)
     assert sorted(handler.message_ids()) == expected
+    assert await _statuses() == {"sent": 3}
     # Three mails, four connections allowed: one each, each upgraded before it logged in.
     assert (handler.tls_sessions, handler.auth_attempts, handler.connections) == (3, ["PLAIN"] * 3, 3)
 
 
-async def test_production_starttls_with_an_unknown_certificate_stays_queued(tmp_path: Path, ca: trustme.CA) -> None:
+async def test_production_starttls_with_an_unknown_certificate_stays_queued(settings: Settings, ca: trustme.CA) -> None:
     await _queue(1)
     with smtp_server(starttls=_server_context(ca)) as (handler, url):
-        report = await outbox.sender_for(_production(tmp_path, url, None)).run()
+        report = await outbox.sender_for(_production(settings, url, None)).run()
 
     assert (report.sent, report.failed, handler.messages) == (0, 1, [])
     stored = await OutboxMail.objects().first()
     assert stored is not None
-    assert stored.status == MailStatus.PENDING.value
+    assert (stored.status, stored.attempts) == (MailStatus.PENDING.value, 1)
     assert "CERTIFICATE_VERIFY_FAILED" in stored.last_error
 
 
-async def test_production_smtps_is_implicit_tls(tmp_path: Path, ca: trustme.CA) -> None:
+async def test_production_smtps_is_implicit_tls(settings: Settings, tmp_path: Path, ca: trustme.CA) -> None:
     expected = await _queue(2)
     ca_file = tmp_path / "relay-ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
     with smtp_server(implicit_tls=_server_context(ca)) as (handler, url):
-        report = await outbox.sender_for(_production(tmp_path, url, ca_file)).run()
+        report = await outbox.sender_for(_production(settings, url, ca_file)).run()
 
-    assert report.sent == 2
+    assert (report.sent, report.failed) == (2, 0)
     assert sorted(handler.message_ids()) == expected
+    assert handler.tls_sessions == 2
+    assert await _statuses() == {"sent": 2}
 
 
 def test_recording_handler_counts_connections() -> None:

@@ -139,7 +139,7 @@ async def test_nominations_over_the_hourly_limit_are_counted(scraping: Settings)
         statuses = [(await post_form(client, "/nominate", {})).status_code for _ in range(3)]
 
         after = await scrape(client)
-    assert statuses[2] == 429
+    assert statuses == [409, 409, 429]  # no edition open: refused, until the limit refuses first
     name = "ambassador_nomination_rate_limited_total"
     assert sample(after, name) - sample(before, name) == 1
 
@@ -169,8 +169,8 @@ async def test_the_outbox_gauges_count_the_due_mails(app_client: Client) -> None
 
     after = await scrape(app_client)
     assert sample(after, "ambassador_outbox_due_mails") == 1
-    assert sample(after, "ambassador_outbox_oldest_due_seconds") >= 120
-    assert sample(after, "ambassador_outbox_oldest_due_seconds") < 3600
+    # The pending mail due for two minutes, not the sent (10 min) or the failed one (15 min).
+    assert 120 <= sample(after, "ambassador_outbox_oldest_due_seconds") < 300
     assert sample(after, "ambassador_outbox_failed_mails") == 1
     assert sample(after, "ambassador_database_up") == 1
 

@@ -31,7 +31,9 @@ async def test_after_a_key_rotation_the_refused_form_works_after_reloading_the_p
         reloaded = await client.get("/login")
         assert reloaded.status_code == 200
         assert client.cookies["csrftoken"] != old_cookie
-        assert (await login(client, "clerk@example.org")).status_code == 302
+        logged_in = await login(client, "clerk@example.org")
+        assert (logged_in.status_code, logged_in.headers["location"]) == (302, "/staff")
+        assert (await client.get("/staff")).status_code == 200
 
 
 async def test_the_refusal_replaces_a_host_cookie_with_its_own_attributes(settings: Settings) -> None:

@@ -306,7 +306,7 @@ class Cluster:
     def tls(self) -> ssl.SSLContext:
         """Trusts Caddy's local CA (its root certificate appears once Caddy has started)."""
         if self._tls is None:
-            root = self.workdir / "caddy" / "data" / "caddy" / "pki" / "authorities" / "local" / "root.crt"
+            root = self.caddy_root()
             wait_for("Caddy's root certificate", root.exists)
             self._tls = ssl.create_default_context(cafile=str(root))
         return self._tls

@@ -186,7 +186,7 @@ async def test_deploy_files_are_what_runs(cluster: Cluster) -> None:
         assert (page.status_code, page.headers.get("content-encoding")) == (200, "zstd")
         assert page.headers["strict-transport-security"].startswith("max-age=")
         gzipped = await browser.get(f"{base}/laureates", headers={**ENGLISH, "accept-encoding": "gzip"})
-        assert gzipped.headers.get("content-encoding") == "gzip"
+        assert (gzipped.status_code, gzipped.headers.get("content-encoding")) == (200, "gzip")
         static = STATIC.search(gzipped.text)  # httpx decodes gzip (zstd only with an extra package)
         assert static is not None
         asset = await browser.get(base + static.group(1))
@@ -278,7 +278,7 @@ async def test_the_login_limit_is_counted_once_across_instances(cluster: Cluster
         login = await other.post_form(
             f"{proxy}/login", {"email": cluster.data["clerk"], "password": cluster.data["password"], "next": "/staff"}
         )
-    assert login.status_code == 302
+    assert (login.status_code, login.headers["location"]) == (302, "/staff")
     report(f"login limit: {LIMIT_LOGINS} failures through Caddy, then 429 on A and on B; another address logs in")
 
 
