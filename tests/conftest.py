@@ -1,7 +1,8 @@
 """Test set-up: a real database per test (SQLite file copy, or PostgreSQL truncated after).
 
 ``AMBASSADOR_TEST_DATABASE`` selects PostgreSQL: it names a server's maintenance database,
-and the tests run in a fresh database ``ambassador_test`` created from the migrations.
+and the tests run in a fresh database ``ambassador_test`` (or ``AMBASSADOR_TEST_DATABASE_NAME``)
+created from the migrations.
 The environment is set before ``ambassador`` is imported, because Piccolo binds its engine
 at import time.
 """
@@ -19,6 +20,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 PG_SERVER_URL = os.environ.get("AMBASSADOR_TEST_DATABASE", "")
+# The database the PostgreSQL run creates (and drops): runs side by side need their own.
+PG_TEST_NAME = os.environ.get("AMBASSADOR_TEST_DATABASE_NAME", "ambassador_test")
 _TMP = Path(tempfile.mkdtemp(prefix="ambassador-tests-"))
 _TEMPLATE = _TMP / "template.sqlite3"
 
@@ -29,7 +32,7 @@ def _pg_database_url(server_url: str, name: str) -> str:
 
 
 if PG_SERVER_URL:
-    DATABASE_URL = _pg_database_url(PG_SERVER_URL, "ambassador_test")
+    DATABASE_URL = _pg_database_url(PG_SERVER_URL, PG_TEST_NAME)
 else:
     DATABASE_URL = f"sqlite:///{_TEMPLATE}"
 
@@ -39,8 +42,8 @@ async def _recreate_pg_database() -> None:
 
     conn = await asyncpg.connect(PG_SERVER_URL)
     try:
-        await conn.execute("DROP DATABASE IF EXISTS ambassador_test WITH (FORCE)")
-        await conn.execute("CREATE DATABASE ambassador_test")
+        await conn.execute(f'DROP DATABASE IF EXISTS "{PG_TEST_NAME}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{PG_TEST_NAME}"')
     finally:
         await conn.close()
 

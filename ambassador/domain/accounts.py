@@ -629,8 +629,19 @@ async def set_language(*, user_id: int, language: str) -> Account:
     return await require_account(user_id)
 
 
-async def password_matches(*, user_id: int, password: str, passwords: Passwords) -> bool:
-    """Re-authentication before a sensitive change."""
+async def reauthenticate(
+    *, user_id: int, password: str, address: str, passwords: Passwords, policy: ThrottlePolicy
+) -> None:
+    """Re-authentication before a sensitive change: throttled like a login, failures audited.
+
+    Raises ``Throttled`` or ``InvalidCredentials``; returns when the password is the account's.
+    """
+    account_key = _hash_key("reauth", str(user_id))
+    address_key = _hash_key("address", address)
+    await _check_throttle([(account_key, policy.max_per_account), (address_key, policy.max_per_address)], policy)
     row = await User.select(User.password_hash).where(User.id == user_id).first()
     stored = row["password_hash"] if row else ""
-    return await passwords.verify(stored, password[:MAX_PASSWORD_LENGTH])
+    if not await passwords.verify(stored, password[:MAX_PASSWORD_LENGTH]):
+        await _record_failure("auth.reauth_failed", user_id, account_key, address_key)
+        raise InvalidCredentials()
+    await LoginFailure.delete().where(LoginFailure.key_hash == account_key)

@@ -9,13 +9,14 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_400_BAD_REQUEST
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_429_TOO_MANY_REQUESTS
 
 from ambassador import i18n
 from ambassador.domain import accounts
-from ambassador.domain.accounts import Account
-from ambassador.errors import N_, InvalidCode, InvalidInput
+from ambassador.domain.accounts import Account, ThrottlePolicy
+from ambassador.errors import N_, InvalidCode, InvalidCredentials, InvalidInput, Throttled
 from ambassador.passwords import MAX_PASSWORD_LENGTH, Passwords
+from ambassador.web.client import client_address
 from ambassador.web.forms import read_form, translated_errors
 from ambassador.web.guards import requires_staff
 from ambassador.web.sessions import SessionRotation, session_for
@@ -120,6 +121,7 @@ class AccountController(Controller):
         request: AnyRequest,
         passwords: NamedDependency[Passwords],
         sessions: NamedDependency[SessionRotation],
+        throttle: NamedDependency[ThrottlePolicy],
     ) -> Template | Redirect:
         form = await read_form(request)
         account = request.user
@@ -127,11 +129,17 @@ class AccountController(Controller):
         if any(policies[role] for role in account.roles):
             flash(request, i18n.gettext(N_("Two-step login is mandatory for your role.")), "error")
             return Redirect("/account/totp")
-        if not await accounts.password_matches(
-            user_id=account.id,
-            password=form.text("password", MAX_PASSWORD_LENGTH),
-            passwords=passwords,
-        ):
+        try:
+            await accounts.reauthenticate(
+                user_id=account.id,
+                password=form.text("password", MAX_PASSWORD_LENGTH),
+                address=client_address(request),
+                passwords=passwords,
+                policy=throttle,
+            )
+        except Throttled as exc:
+            return self._totp_page(request, i18n.gettext(exc.message, **exc.params), HTTP_429_TOO_MANY_REQUESTS)
+        except InvalidCredentials:
             return self._totp_page(
                 request,
                 i18n.gettext(N_("The current password is not correct.")),

@@ -23,7 +23,7 @@ from litestar.stores.base import Store
 from litestar.stores.file import FileStore
 from litestar.stores.registry import StoreRegistry
 
-from ambassador import db, metrics
+from ambassador import db, metrics, requestcontext
 from ambassador.domain import accounts, nominations, outbox
 from ambassador.domain.accounts import Account, ThrottlePolicy
 from ambassador.logs import configure_logging
@@ -194,6 +194,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         found = await accounts.get_account(uid)
         if found is None or not found.is_active or found.session_epoch != session.get("epoch"):
             return None
+        requestcontext.set_user(found.id)
         return found
 
     session_auth = SessionAuth[Account, ServerSideSessionBackend](

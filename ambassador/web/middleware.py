@@ -15,7 +15,7 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from ambassador import db, i18n, metrics
+from ambassador import db, i18n, metrics, requestcontext
 from ambassador.web.client import client_address
 
 LANGUAGE_COOKIE = "lang"
@@ -96,6 +96,12 @@ class RequestLogMiddleware(ASGIMiddleware):
         request_id = f"{random.getrandbits(64):016x}"
         status = 500
         responded = False
+        context = requestcontext.RequestContext(
+            client=client_address(scope),
+            request_id=request_id,
+            route=f"{scope.get('method')} {loggable_path(scope['path'])}",
+        )
+        token = requestcontext.begin(context)
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status, responded
@@ -127,7 +133,8 @@ class RequestLogMiddleware(ASGIMiddleware):
                 "request",
                 extra={
                     "request_id": request_id,
-                    "client": client_address(scope),
+                    "client": context.client,
+                    "user_id": context.user_id,
                     "method": scope.get("method"),
                     "scheme": scope.get("scheme"),
                     "path": loggable_path(scope["path"]),
@@ -135,3 +142,4 @@ class RequestLogMiddleware(ASGIMiddleware):
                     "ms": round((time.perf_counter() - started) * 1000, 1),
                 },
             )
+            requestcontext.end(token)
