@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 from ambassador.domain import accounts
 from ambassador.enums import Role
 from ambassador.settings import Settings
-from ambassador.tables import KeyValue
+from ambassador.tables import KeyValue, User
 from ambassador.web.app import create_app
 from tests.conftest import Client
 from tests.factories import make_user
@@ -48,6 +48,18 @@ async def test_deactivating_an_account_ends_its_live_session(client: Client) -> 
 
     after = await client.get("/staff")
     assert (after.status_code, after.headers["location"]) == (302, "/login?next=/staff")
+
+
+async def test_an_account_disabled_outside_the_application_loses_its_session(client: Client) -> None:
+    """ASVS 7.4.2: the active flag itself is read on every request, so an account disabled
+    by a database change alone (a script, a DBA; no session epoch bump) is signed out too."""
+    clerk = await make_user("clerk@example.org", (Role.CLERK,))
+    await login(client, "clerk@example.org")
+    assert (await client.get("/staff")).status_code == 200
+
+    await User.update({User.is_active: False}).where(User.id == clerk.id)
+
+    assert (await client.get("/staff")).status_code == 302
 
 
 async def test_reactivation_does_not_revive_the_old_session(client: Client) -> None:
