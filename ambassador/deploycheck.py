@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
+from ambassador.antivirus import Clamd
 from ambassador.settings import MIN_SECRET_LENGTH, Settings
 
 Level = Literal["ERROR", "WARNING"]
@@ -109,6 +110,16 @@ def settings_findings(settings: Settings) -> list[Finding]:
                 "AMBASSADOR_TRUSTED_PROXIES is empty: behind a reverse proxy every request has the proxy's "
                 "address, so rate limits and login throttles count the whole city as one client; "
                 "set it to the proxy's address (for example 127.0.0.1)",
+            )
+        )
+    if settings.production and not settings.clamd:
+        # A warning, not an error: the start is not refused (a site without clamd can still take
+        # nominations), but `check --deploy` says that uploads go unscanned (ASVS 5.4.3).
+        found.append(
+            _warning(
+                "clamd",
+                "AMBASSADOR_CLAMD is not set: uploaded files are not scanned for malware; install "
+                "clamav-daemon and set AMBASSADOR_CLAMD=unix:/run/clamav/clamd.ctl",
             )
         )
     if settings.instances > 1 and not settings.redis_url:
@@ -216,6 +227,14 @@ async def environment_findings(settings: Settings, now: dt.datetime | None = Non
     """The rules that need the disk and the database (reported by the check only)."""
     found = _backups(settings, now or dt.datetime.now(dt.UTC))
     found.extend(await _database(settings))
+    if settings.clamd and not await Clamd(settings.clamd, timeout=DATABASE_TIMEOUT_SECONDS).ping():
+        found.append(
+            _error(
+                "clamd",
+                f"clamd does not answer at {settings.clamd} (AMBASSADOR_CLAMD): every upload is refused "
+                "until it does; check `systemctl status clamav-daemon`",
+            )
+        )
     return found
 
 
