@@ -128,7 +128,8 @@ class Settings:
         if self.production:
             from ambassador import deploycheck
 
-            problems.extend(finding.message for finding in deploycheck.startup_errors(self))
+            # The address's own problem is already listed (checked in development too).
+            problems.extend(f.message for f in deploycheck.startup_errors(self) if f.message not in problems)
         if problems:
             raise ConfigurationError("; ".join(problems))
 
