@@ -45,11 +45,15 @@ lint: install-dev ## ruff (lint and format check)
 typecheck: install-dev ## mypy --strict
 	$(BIN)/mypy
 
-pytest: install-dev ## Tests on SQLite (tests/browser needs Debian's chromium: installed here when root)
+pytest: install-dev ## Tests on SQLite (Debian's chromium for tests/browser and clamav-daemon for the antivirus tests: installed here when root)
 	@[ -x /usr/bin/chromium ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || \
 		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }; }; } || \
 		echo "chromium could not be installed: the browser tests (tests/browser) are skipped"
+	@[ -x /usr/sbin/clamd ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -q clamav-daemon </dev/null || \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q clamav-daemon </dev/null; }; }; } || \
+		echo "clamav-daemon could not be installed: the antivirus tests (tests/clamav.py) are skipped"
 	$(BIN)/pytest
 
 pytest-pg: install-dev ## Tests on PostgreSQL (AMBASSADOR_TEST_POSTGRES_URL or the local server)

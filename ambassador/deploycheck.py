@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
+from ambassador.antivirus import Clamd, parse_address
 from ambassador.settings import MIN_SECRET_LENGTH, Settings
 
 Level = Literal["ERROR", "WARNING"]
@@ -111,6 +112,7 @@ def settings_findings(settings: Settings) -> list[Finding]:
                 "set it to the proxy's address (for example 127.0.0.1)",
             )
         )
+    found.extend(_clamd_setting(settings))
     if settings.instances > 1 and not settings.redis_url:
         found.append(
             _error(
@@ -137,6 +139,40 @@ def settings_findings(settings: Settings) -> list[Finding]:
             )
         )
     return found
+
+
+def _clamd_setting(settings: Settings) -> list[Finding]:
+    """ASVS 5.4.3. Unset in production is a warning, not an error: the start is not refused (a
+    site without clamd can still take nominations), but the check says uploads go unscanned."""
+    if not settings.clamd:
+        if not settings.production:
+            return []
+        return [
+            _warning(
+                "clamd",
+                "AMBASSADOR_CLAMD is not set: uploaded files are not scanned for malware; install "
+                "clamav-daemon and set AMBASSADOR_CLAMD=unix:/run/clamav/clamd.ctl",
+            )
+        ]
+    try:
+        parse_address(settings.clamd)
+    except ValueError as exc:
+        return [_error("clamd", f"AMBASSADOR_CLAMD: {exc}")]
+    return []
+
+
+async def _clamd_answers(settings: Settings) -> list[Finding]:
+    if not settings.clamd or _clamd_setting(settings):
+        return []
+    if await Clamd(settings.clamd, timeout=DATABASE_TIMEOUT_SECONDS).ping():
+        return []
+    return [
+        _error(
+            "clamd",
+            f"clamd does not answer at {settings.clamd} (AMBASSADOR_CLAMD): every upload is refused "
+            "until it does; check `systemctl status clamav-daemon`",
+        )
+    ]
 
 
 def startup_errors(settings: Settings) -> list[Finding]:
@@ -216,6 +252,7 @@ async def environment_findings(settings: Settings, now: dt.datetime | None = Non
     """The rules that need the disk and the database (reported by the check only)."""
     found = _backups(settings, now or dt.datetime.now(dt.UTC))
     found.extend(await _database(settings))
+    found.extend(await _clamd_answers(settings))
     return found
 
 

@@ -61,3 +61,14 @@ class Conflict(DomainError):
     """A uniqueness rule of the database refused the change."""
 
     message = N_("This already exists.")
+
+
+class Message(str):
+    """A msgid with ``%(name)s`` parameters, for a field error that names something (a file)."""
+
+    params: dict[str, object]
+
+    def __new__(cls, msgid: str, **params: object) -> Message:
+        message = super().__new__(cls, msgid)
+        message.params = params
+        return message

@@ -120,6 +120,11 @@ NOMINATIONS_RATE_LIMITED = LazyCounter(
     "ambassador_nomination_rate_limited_total",
     "Nomination form submissions refused by the per-address hourly limit (429)",
 )
+UPLOADS_REFUSED = LazyCounter(
+    "ambassador_uploads_refused_total",
+    "Uploads refused before storing: malware found, antivirus unavailable, storage quota full; by reason",
+    ("reason",),
+)
 DATABASE_ERRORS = LazyCounter(
     "ambassador_database_errors_total",
     "Requests answered 503 because the database was unavailable (unreachable, locked, disk error)",
@@ -137,6 +142,7 @@ ALL: tuple[LazyCounter | LazyHistogram, ...] = (
     LOGIN_FAILURES,
     LOGIN_THROTTLED,
     NOMINATIONS_RATE_LIMITED,
+    UPLOADS_REFUSED,
     DATABASE_ERRORS,
     MAILS_SENT,
     MAILS_FAILED,

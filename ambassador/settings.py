@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from ambassador.antivirus import parse_address
+
 Environment = Literal["development", "production"]
 
 DEFAULT_DATABASE_URL = "sqlite:///var/ambassador.sqlite3"
@@ -23,6 +25,7 @@ DEFAULT_PORT = 8000
 MAX_MAIL_RATE = 10_000
 MAX_MAIL_CONCURRENCY = 64
 MAX_MAIL_POLL_SECONDS = 300
+DEFAULT_UPLOAD_QUOTA_BYTES = 20 * 1024**3
 
 
 class ConfigurationError(RuntimeError):
@@ -79,6 +82,11 @@ class Settings:
     # Five 10 MB attachments plus the texts: the only route that takes large bodies.
     nomination_max_body_size: int = 54 * 1024 * 1024
     nomination_posts_per_hour: int = 20
+    # clamd's address (unix:/run/clamav/clamd.ctl or tcp:host:port): every upload is scanned
+    # before it is stored (ambassador.antivirus); unset, nothing is scanned (development).
+    clamd: str | None = None
+    # All nominations' attachments together may take at most this much (ASVS 5.2.4).
+    upload_quota_bytes: int = DEFAULT_UPLOAD_QUOTA_BYTES
     # How long another process's archive change may take to show here (page cache).
     archive_cache_seconds: float = 1.0
     # How long each process reuses the nomination form's edition (the save re-checks the window).
@@ -116,12 +124,25 @@ class Settings:
         if not self.database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             problems.append("AMBASSADOR_DATABASE_URL must start with sqlite:/// or postgresql://")
         problems.extend(self._mail_problems())
+        problems.extend(self._upload_problems())
         if self.production:
             from ambassador import deploycheck
 
-            problems.extend(finding.message for finding in deploycheck.startup_errors(self))
+            # The address's own problem is already listed (checked in development too).
+            problems.extend(f.message for f in deploycheck.startup_errors(self) if f.message not in problems)
         if problems:
             raise ConfigurationError("; ".join(problems))
+
+    def _upload_problems(self) -> list[str]:
+        problems = []
+        if self.clamd is not None:
+            try:
+                parse_address(self.clamd)
+            except ValueError as exc:
+                problems.append(f"AMBASSADOR_CLAMD: {exc}")
+        if self.upload_quota_bytes < 1:
+            problems.append("AMBASSADOR_UPLOAD_QUOTA_BYTES must be a positive number of bytes")
+        return problems
 
     def _mail_problems(self) -> list[str]:
         problems = []
@@ -271,6 +292,8 @@ def read_settings(environ: dict[str, str] | None = None) -> Settings:
         smtp_ca_file=Path(env["AMBASSADOR_SMTP_CA_FILE"]) if env.get("AMBASSADOR_SMTP_CA_FILE") else None,
         background_tasks=env.get("AMBASSADOR_BACKGROUND_TASKS", "1") != "0",
         nomination_posts_per_hour=_int(env, "AMBASSADOR_NOMINATION_POSTS_PER_HOUR", 20),
+        clamd=env.get("AMBASSADOR_CLAMD") or None,
+        upload_quota_bytes=_int(env, "AMBASSADOR_UPLOAD_QUOTA_BYTES", DEFAULT_UPLOAD_QUOTA_BYTES),
         archive_cache_seconds=float(_int(env, "AMBASSADOR_ARCHIVE_CACHE_SECONDS", 1)),
         edition_cache_seconds=float(_int(env, "AMBASSADOR_EDITION_CACHE_SECONDS", 1)),
         metrics_allow=_networks(env, "AMBASSADOR_METRICS_ALLOW", Settings.metrics_allow),

@@ -125,3 +125,12 @@ async def client(settings: Settings) -> AsyncIterator[Client]:
     async with AsyncTestClient(app=create_app(settings)) as test_client:
         test_client.follow_redirects = False  # assert on redirects, as a browser sees them
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def clamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real clamd (tests/clamav.py) for the whole session: its AMBASSADOR_CLAMD address."""
+    from tests.clamav import clamd_daemon
+
+    with clamd_daemon(tmp_path_factory.mktemp("clamd")) as address:
+        yield address

@@ -18,8 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SOUND_SECRET = "s" * 48
 
 
-def sound_env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    """A sound production configuration: one instance on SQLite, a fresh backup."""
+def sound_env(database_url: str, tmp_path: Path, clamd: str) -> dict[str, str]:
+    """A sound production configuration: one instance on SQLite, a fresh backup, and the
+    session's real clamd (tests/clamav.py) scanning uploads."""
     backups = tmp_path / "backups"
     backups.mkdir(exist_ok=True)
     (backups / "ambassador-20261204T020000Z.sqlite3").write_bytes(b"a backup")
@@ -33,6 +34,7 @@ def sound_env(database_url: str, tmp_path: Path) -> dict[str, str]:
         "AMBASSADOR_TRUSTED_PROXIES": "127.0.0.1",
         "AMBASSADOR_VAR_DIR": str(tmp_path / "var"),
         "AMBASSADOR_BACKUP_DIR": str(backups),
+        "AMBASSADOR_CLAMD": clamd,
     }
 
 
@@ -55,8 +57,8 @@ def codes(lines: list[str]) -> list[str]:
     return [line.split("]")[0] + "]" for line in lines if line.startswith(("ERROR:", "WARNING:"))]
 
 
-def test_a_sound_production_configuration_passes(database_url: str, tmp_path: Path) -> None:
-    status, lines = check_deploy(sound_env(database_url, tmp_path))
+def test_a_sound_production_configuration_passes(database_url: str, tmp_path: Path, clamd: str) -> None:
+    status, lines = check_deploy(sound_env(database_url, tmp_path, clamd))
 
     assert (status, lines) == (0, ["0 errors, 0 warnings"])
 
@@ -77,20 +79,23 @@ def test_a_sound_production_configuration_passes(database_url: str, tmp_path: Pa
         ({"AMBASSADOR_BACKUP_DIR": "/nonexistent/backups"}, ["ERROR: [backup-dir]"]),
         ({"AMBASSADOR_DATABASE_URL": "sqlite:////nonexistent/db.sqlite3"}, ["ERROR: [database]"]),
         ({"AMBASSADOR_INSTANCES": "two"}, ["ERROR: [settings]"]),
+        ({"AMBASSADOR_CLAMD": ""}, ["WARNING: [clamd]"]),
+        ({"AMBASSADOR_CLAMD": "unix:/nonexistent/clamd.ctl"}, ["ERROR: [clamd]"]),
+        ({"AMBASSADOR_CLAMD": "clamd.ctl"}, ["ERROR: [clamd]"]),
     ],
 )
 def test_each_unsound_setting_gives_its_error_and_exit_1(
-    changes: dict[str, str], expected: list[str], database_url: str, tmp_path: Path
+    changes: dict[str, str], expected: list[str], database_url: str, tmp_path: Path, clamd: str
 ) -> None:
     if not database_url.startswith("sqlite:"):  # several instances on PostgreSQL are sound
         expected = [code for code in expected if code != "ERROR: [sqlite-instances]"]
-    status, lines = check_deploy({**sound_env(database_url, tmp_path), **changes})
+    status, lines = check_deploy({**sound_env(database_url, tmp_path, clamd), **changes})
 
-    assert (status, codes(lines)) == (1 if expected else 0, expected)
+    assert (status, codes(lines)) == (1 if any(c.startswith("ERROR") for c in expected) else 0, expected)
 
 
-def test_the_lines_say_what_is_wrong_and_what_to_do(database_url: str, tmp_path: Path) -> None:
-    env = {**sound_env(database_url, tmp_path), "AMBASSADOR_INSTANCES": "2", "AMBASSADOR_REDIS_URL": ""}
+def test_the_lines_say_what_is_wrong_and_what_to_do(database_url: str, tmp_path: Path, clamd: str) -> None:
+    env = {**sound_env(database_url, tmp_path, clamd), "AMBASSADOR_INSTANCES": "2", "AMBASSADOR_REDIS_URL": ""}
 
     status, lines = check_deploy(env)
 
@@ -109,8 +114,8 @@ def test_the_lines_say_what_is_wrong_and_what_to_do(database_url: str, tmp_path:
         assert lines == [redis, "1 error, 0 warnings"]
 
 
-def test_warnings_alone_exit_0(database_url: str, tmp_path: Path) -> None:
-    env = sound_env(database_url, tmp_path)
+def test_warnings_alone_exit_0(database_url: str, tmp_path: Path, clamd: str) -> None:
+    env = sound_env(database_url, tmp_path, clamd)
     del env["AMBASSADOR_TRUSTED_PROXIES"]
     old = time.time() - 3 * 86400
     for backup in Path(env["AMBASSADOR_BACKUP_DIR"]).iterdir():
@@ -122,8 +127,8 @@ def test_warnings_alone_exit_0(database_url: str, tmp_path: Path) -> None:
     assert lines[-1] == "0 errors, 2 warnings"
 
 
-def test_an_empty_backup_directory_is_a_warning(database_url: str, tmp_path: Path) -> None:
-    env = {**sound_env(database_url, tmp_path), "AMBASSADOR_BACKUP_DIR": str(tmp_path / "empty")}
+def test_an_empty_backup_directory_is_a_warning(database_url: str, tmp_path: Path, clamd: str) -> None:
+    env = {**sound_env(database_url, tmp_path, clamd), "AMBASSADOR_BACKUP_DIR": str(tmp_path / "empty")}
     (tmp_path / "empty").mkdir()
 
     assert check_deploy(env) == (
@@ -163,9 +168,11 @@ def test_production_create_app_refuses_what_the_check_calls_an_error(settings: S
     assert str(refused.value) == (f"{redis}; {sqlite}" if settings.is_sqlite else redis)
 
 
-def test_production_start_is_not_refused_for_backups_or_the_database(database_url: str, tmp_path: Path) -> None:
+def test_production_start_is_not_refused_for_backups_or_the_database(
+    database_url: str, tmp_path: Path, clamd: str
+) -> None:
     env = {
-        **sound_env(database_url, tmp_path),
+        **sound_env(database_url, tmp_path, clamd),
         "AMBASSADOR_BACKUP_DIR": "/nonexistent/backups",
         "AMBASSADOR_DATABASE_URL": "sqlite:////nonexistent/db.sqlite3",
     }
@@ -173,9 +180,9 @@ def test_production_start_is_not_refused_for_backups_or_the_database(database_ur
     assert load_settings(env).production is True
 
 
-def test_production_accepts_smtp_with_starttls_anywhere(tmp_path: Path) -> None:
+def test_production_accepts_smtp_with_starttls_anywhere(tmp_path: Path, clamd: str) -> None:
     """smtp:// is sound: production requires the STARTTLS upgrade (no offer, no mail)."""
-    env = {**sound_env("sqlite:///x.sqlite3", tmp_path), "AMBASSADOR_SMTP_URL": "smtp://mail.krakow.example:587"}
+    env = {**sound_env("sqlite:///x.sqlite3", tmp_path, clamd), "AMBASSADOR_SMTP_URL": "smtp://mail.krakow.example:587"}
 
     assert load_settings(env).smtp_url == "smtp://mail.krakow.example:587"
     assert [f.code for f in deploycheck.settings_findings(load_settings(env))] == []

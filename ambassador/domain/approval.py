@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ambassador import files
 from ambassador.db import is_unique_violation, utcnow, write_transaction
-from ambassador.domain import audit, editions
+from ambassador.domain import audit, editions, uploads
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.history import free_slug
 from ambassador.domain.nominations import MAX_ATTACHMENT_BYTES, Upload
@@ -137,10 +137,24 @@ def _outcome_errors(edition: EditionView, data: DecisionData, listed: list[Recom
 
 
 async def record_decision(
-    *, actor_id: int, edition_id: int, data: DecisionData, now: dt.datetime | None = None
+    *,
+    actor_id: int,
+    edition_id: int,
+    data: DecisionData,
+    now: dt.datetime | None = None,
+    rules: uploads.UploadRules | None = None,
 ) -> EditionView:
-    """Record the approving body's decision and approve the edition."""
+    """Record the approving body's decision and approve the edition.
+
+    The signed PDF is scanned before anything is written (``rules`` None: no scanner). It is
+    not counted against the attachments' quota: one staff upload per edition.
+    """
     now = now or utcnow()
+    if data.document is not None:
+        name = files.safe_filename(data.document.filename, files.PDF)
+        problem = await uploads.scan([(name, data.document.data)], rules or uploads.DEVELOPMENT)
+        if problem:
+            raise InvalidInput({"document": problem})
     data = DecisionData(
         kind=data.kind,
         number=clean_line(data.number),

@@ -26,9 +26,11 @@ from ambassador.domain.nominations import (
     mail_consent_request,
     mail_receipt,
     prepare,
+    screen,
     view,
 )
 from ambassador.domain.outbox import queue_mail
+from ambassador.domain.uploads import UploadRules
 from ambassador.enums import Category, ConsentState, EditionState, NominationState
 from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound
 from ambassador.i18n import TIMEZONE, translate
@@ -288,6 +290,7 @@ async def enter_paper_nomination(
     received_on: dt.date | None,
     base_url: str,
     now: dt.datetime | None = None,
+    rules: UploadRules | None = None,
 ) -> Submitted:
     """A nomination received on paper or by post; the postmark date counts for the deadline."""
     now = now or utcnow()
@@ -302,6 +305,7 @@ async def enter_paper_nomination(
         raise InvalidInput({"received_on": N_("The date cannot be in the future.")})
     if not opened <= received_on <= deadline:
         raise InvalidInput({"received_on": N_("The date is outside the nomination window.")})
+    await screen(accepted, rules)
     async with write_transaction():
         edition = await get_edition(edition_id)
         if edition.state not in CHECK_STATES:

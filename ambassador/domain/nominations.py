@@ -18,9 +18,11 @@ from typing import Any
 from ambassador import files
 from ambassador.db import is_unique_violation, utcnow, write_transaction
 from ambassador.domain import audit
+from ambassador.domain import uploads as upload_rules
 from ambassador.domain.accounts import email_error, normalise_email
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.outbox import queue_mail
+from ambassador.domain.uploads import UploadRules
 from ambassador.enums import (
     LANGUAGES,
     Category,
@@ -30,7 +32,7 @@ from ambassador.enums import (
     NominationTokenPurpose,
     OrganisationKind,
 )
-from ambassador.errors import N_, DomainError, InvalidInput, InvalidToken, NotAllowed, NotFound
+from ambassador.errors import N_, DomainError, InvalidInput, InvalidToken, Message, NotAllowed, NotFound
 from ambassador.i18n import TIMEZONE, translate
 from ambassador.tables import Attachment, Edition, Nomination, NominationToken
 from ambassador.text import clean_line, clean_text, fold
@@ -278,6 +280,11 @@ def check_uploads(uploads: list[Upload], existing: int = 0) -> tuple[list[tuple[
         content_type = files.sniff(upload.data)
         if content_type is None:
             return [], N_("Attach only PDF, JPEG or PNG files. A file's content did not match these types.")
+        if files.image_too_large(upload.data, content_type):
+            return [], Message(
+                N_("The image %(name)s is too large: at most 40 megapixels and 20,000 pixels on a side."),
+                name=files.safe_filename(upload.filename, content_type),
+            )
         accepted.append((upload, content_type))
     return accepted, None
 
@@ -571,6 +578,19 @@ def prepare(
     return data, accepted
 
 
+async def screen(accepted: list[tuple[Upload, str]], rules: UploadRules | None) -> None:
+    """Scan the accepted files and check the quota before they are stored (InvalidInput).
+
+    ``rules`` None: those of the default settings (no scanner; development and tests).
+    """
+    rules = rules or upload_rules.DEVELOPMENT
+    named = [(files.safe_filename(upload.filename, content_type), upload.data) for upload, content_type in accepted]
+    problem = await upload_rules.scan(named, rules)
+    problem = problem or await upload_rules.quota_problem(sum(len(data) for _, data in named), rules)
+    if problem:
+        raise InvalidInput({"attachments": problem})
+
+
 async def _existing_submission(submission_key: str) -> Submitted | None:
     row = (
         await Nomination.select(Nomination.id, Nomination.reference)
@@ -588,6 +608,7 @@ async def submit(
     submission_key: str,
     base_url: str,
     now: dt.datetime | None = None,
+    rules: UploadRules | None = None,
 ) -> Submitted:
     """Save a public nomination as unconfirmed and mail the confirmation link.
 
@@ -605,6 +626,7 @@ async def submit(
         if not edition.accepts_nominations(now):
             raise WindowClosed()  # before the field checks: a late form cannot be corrected into time
         data, accepted = prepare(edition, data, uploads)
+        await screen(accepted, rules)
         # Everything that needs no lock is made before the write, which other writers wait for.
         token = new_token()
         language = data.language
@@ -709,6 +731,7 @@ async def update_by_nominator(
     uploads: list[Upload],
     remove_attachments: list[int],
     now: dt.datetime | None = None,
+    rules: UploadRules | None = None,
 ) -> NominationView:
     """The nominator changes their nomination while the window is open."""
     now = now or utcnow()
@@ -723,6 +746,7 @@ async def update_by_nominator(
         language=data.language if data.language in LANGUAGES else current.language,
     )
     data, accepted = prepare(edition, data, uploads, existing=len(keep))
+    await screen(accepted, rules)
     async with write_transaction():
         row, edition = await _editable_by_nominator(token, now)
         changed = _apply_changes(row, data, now)

@@ -26,6 +26,7 @@ from litestar.stores.registry import StoreRegistry
 from ambassador import db, metrics, requestcontext
 from ambassador.domain import accounts, nominations, outbox
 from ambassador.domain.accounts import Account, ThrottlePolicy
+from ambassador.domain.uploads import UploadRules
 from ambassador.logs import configure_logging
 from ambassador.passwords import Passwords
 from ambassador.resources import STATIC_DIR
@@ -254,6 +255,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={
             "settings": provide(settings),
             "passwords": provide(passwords),
+            "upload_rules": provide(UploadRules.from_settings(settings)),
             "throttle": provide(throttle_policy(settings)),
             "sessions": provide(SessionRotation(sessions)),
         },

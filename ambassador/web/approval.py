@@ -28,6 +28,7 @@ from ambassador.domain.accounts import Account
 from ambassador.domain.approval import DecisionData, Outcome, Recommended, RecordedDecision
 from ambassador.domain.editions import EditionView
 from ambassador.domain.nominations import MAX_ATTACHMENT_BYTES, AttachmentInfo
+from ambassador.domain.uploads import UploadRules
 from ambassador.enums import ApprovingBody, Distinction, EditionState, Role
 from ambassador.errors import N_, DomainError, InvalidInput
 from ambassador.settings import Settings
@@ -238,7 +239,9 @@ class ApprovalController(Controller):
         return await self._decision_view(await edition_or_404(edition_id))
 
     @post("/decision", name="decision_post", request_max_body_size=DECISION_MAX_BODY)
-    async def record(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
+    async def record(
+        self, request: AnyRequest, edition_id: FromPath[int], upload_rules: NamedDependency[UploadRules]
+    ) -> Template | Redirect:
         edition = await edition_or_404(edition_id)
         if edition.state != EditionState.RECOMMENDED:
             return await self._decision_view(edition, HTTP_409_CONFLICT)
@@ -249,7 +252,9 @@ class ApprovalController(Controller):
                 raise InvalidInput(problems)
             # An unreadable date reaches the domain as None, which it always refuses: so every
             # other problem is shown at once, and the form's message replaces its own for the date.
-            await approval.record_decision(actor_id=request.user.id, edition_id=edition.id, data=data)
+            await approval.record_decision(
+                actor_id=request.user.id, edition_id=edition.id, data=data, rules=upload_rules
+            )
         except InvalidInput as exc:
             return decision_page(
                 edition,

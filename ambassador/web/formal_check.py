@@ -23,6 +23,7 @@ from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView
 from ambassador.domain.formal_check import Dossier, Filters
 from ambassador.domain.nominations import NominationData, NominationView
+from ambassador.domain.uploads import UploadRules
 from ambassador.enums import LANGUAGES, Category, ConsentState, NominationState, Role
 from ambassador.errors import N_, DomainError, InvalidInput, NotFound
 from ambassador.settings import Settings
@@ -261,7 +262,11 @@ class FormalCheckController(Controller):
         request_max_body_size=PAPER_FORM_MAX_BODY,
     )
     async def enter_paper(
-        self, request: AnyRequest, edition_id: FromPath[int], settings: NamedDependency[Settings]
+        self,
+        request: AnyRequest,
+        edition_id: FromPath[int],
+        settings: NamedDependency[Settings],
+        upload_rules: NamedDependency[UploadRules],
     ) -> Template | Redirect:
         edition = await edition_or_404(edition_id)
         form = await read_form(request)
@@ -278,6 +283,7 @@ class FormalCheckController(Controller):
                 uploads=uploads,
                 received_on=received_on,
                 base_url=settings.base_url,
+                rules=upload_rules,
             )
         except InvalidInput as exc:
             errors = dict(exc.errors)

@@ -91,4 +91,5 @@ def safe_next(value: str | None, default: str = "/staff") -> str:
 
 
 def translated_errors(errors: dict[str, str]) -> dict[str, str]:
-    return {field: i18n.gettext(message) for field, message in errors.items()}
+    """Each field's message in the current language; a :class:`Message` with its parameters."""
+    return {field: i18n.gettext(message, **getattr(message, "params", {})) for field, message in errors.items()}

@@ -45,6 +45,7 @@ from ambassador.domain.nominations import (
     NominationView,
     WindowClosed,
 )
+from ambassador.domain.uploads import UploadRules
 from ambassador.enums import ConsentState, EditionState, NominationState
 from ambassador.errors import N_, InvalidInput, InvalidToken, NotAllowed, NotFound
 from ambassador.settings import Settings
@@ -400,7 +401,9 @@ class NominationController(Controller):
         )
 
     @post(NOMINATE_PATH, name="nominate_post", request_max_body_size=MAX_BODY, response_headers=NO_STORE)
-    async def nominate(self, request: AnyRequest, settings: NamedDependency[Settings]) -> Template | Redirect:
+    async def nominate(
+        self, request: AnyRequest, settings: NamedDependency[Settings], upload_rules: NamedDependency[UploadRules]
+    ) -> Template | Redirect:
         form = await read_form(request)
         if form.text("website", 500).strip():
             # A bot filled the hidden field: answer as for a real nomination, keep nothing.
@@ -418,6 +421,7 @@ class NominationController(Controller):
                 uploads=uploads,
                 submission_key=posted_key,
                 base_url=settings.base_url,
+                rules=upload_rules,
             )
         except InvalidInput as exc:
             return _form_page(
@@ -488,7 +492,9 @@ class NominationController(Controller):
         )
 
     @post("/n/{token:str}/edit", name="nomination_edit_post", request_max_body_size=MAX_BODY, response_headers=PRIVATE)
-    async def edit(self, request: AnyRequest, token: FromPath[str]) -> Template | Redirect:
+    async def edit(
+        self, request: AnyRequest, token: FromPath[str], upload_rules: NamedDependency[UploadRules]
+    ) -> Template | Redirect:
         token = token[:MAX_TOKEN]
         try:
             nomination = await nominations.for_manage_token(token)
@@ -500,7 +506,9 @@ class NominationController(Controller):
         uploads = await form.files("attachments", MAX_ATTACHMENT_BYTES)
         removed = _ids(form.values("remove_attachments"))
         try:
-            await nominations.update_by_nominator(token=token, data=data, uploads=uploads, remove_attachments=removed)
+            await nominations.update_by_nominator(
+                token=token, data=data, uploads=uploads, remove_attachments=removed, rules=upload_rules
+            )
         except InvalidToken:
             return _invalid_link()
         except (WindowClosed, NotAllowed) as exc:
