@@ -290,8 +290,8 @@ def read_settings(environ: dict[str, str] | None = None) -> Settings:
         metrics_allow=_networks(env, "AMBASSADOR_METRICS_ALLOW", Settings.metrics_allow),
         metrics_dir=Path(env.get("PROMETHEUS_MULTIPROC_DIR") or var_dir / "metrics"),
         audit_key=audit_key,
-        audit_old_keys=tuple(key for key in (k.strip() for k in env.get("AMBASSADOR_AUDIT_OLD_KEYS", "").split(",")) if key),
-        audit_anchor_file=Path(env["AMBASSADOR_AUDIT_ANCHOR_FILE"]) if env.get("AMBASSADOR_AUDIT_ANCHOR_FILE") else None,
+        audit_old_keys=tuple(key.strip() for key in env.get("AMBASSADOR_AUDIT_OLD_KEYS", "").split(",") if key.strip()),
+        audit_anchor_file=Path(anchors) if (anchors := env.get("AMBASSADOR_AUDIT_ANCHOR_FILE")) else None,
         audit_anchor_mail=env.get("AMBASSADOR_AUDIT_ANCHOR_MAIL", "0") == "1",
     )
     if settings.instances < 1:

@@ -20,6 +20,7 @@ database's backstop); triggers refuse UPDATE and DELETE on the table.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import fcntl
 import hashlib
@@ -208,7 +209,6 @@ class Anchor:
     entry_id: int
     mac: str
     at: str
-    line: int = 0
 
 
 def _anchor_body(entry_id: int, mac: str, at: str, kid: str) -> dict[str, Any]:
@@ -226,7 +226,7 @@ def anchor_line(keyring: Keyring, entry_id: int, mac: str, at: dt.datetime) -> s
     return json.dumps({**body, "sig": _signature(keyring.current.encode(), body)}, sort_keys=True) + "\n"
 
 
-def parse_anchor(text: str, keyring: Keyring, number: int = 0) -> Anchor:
+def parse_anchor(text: str, keyring: Keyring) -> Anchor:
     """Check one line's form and signature; ValueError says what is wrong."""
     try:
         item = json.loads(text)
@@ -239,7 +239,7 @@ def parse_anchor(text: str, keyring: Keyring, number: int = 0) -> Anchor:
         raise ValueError(f"signed with an unknown key {body['key']} (add it to AMBASSADOR_AUDIT_OLD_KEYS)")
     if not hmac.compare_digest(_signature(key, body), signature):
         raise ValueError("bad signature (the line was forged or edited)")
-    return Anchor(entry_id=body["entry"], mac=body["mac"], at=body["at"], line=number)
+    return Anchor(entry_id=body["entry"], mac=body["mac"], at=body["at"])
 
 
 @dataclass(frozen=True)
@@ -267,7 +267,7 @@ def read_anchors(path: Path, keyring: Keyring) -> tuple[Anchor | None, tuple[str
             if not text.strip():
                 continue
             try:
-                newest = parse_anchor(text, keyring, number)
+                newest = parse_anchor(text, keyring)
             except ValueError as exc:
                 bad.append(f"{path} line {number}: {exc}")
     return newest, tuple(bad)
@@ -297,39 +297,50 @@ class AnchorRefused(Exception):
     """The log contradicts the last anchor: no new anchor may paper over it."""
 
 
-async def write_anchor(settings_config: AuditConfig | None = None, *, now: dt.datetime | None = None) -> Anchor | None:
+def _append_after(path: Path, expected_last: str, text: str) -> bool:
+    """Append ``text`` if the file still ends with ``expected_last`` (locked: several workers anchor)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o640)
+    with os.fdopen(fd, "r+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        if _last_line(path) != expected_last:
+            return False
+        handle.write(text.encode())
+        handle.flush()
+        os.fsync(handle.fileno())
+    return True
+
+
+def _read_last(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return _last_line(path) if path.exists() else ""
+
+
+async def write_anchor(chosen: AuditConfig | None = None, *, now: dt.datetime | None = None) -> Anchor | None:
     """Append the head to the anchor file when it moved since the last line; None when it did not.
 
     Refuses (AnchorRefused) when the last anchored entry is gone or changed, so that a
-    truncated or rewritten log is not anchored afresh. The file is locked while it is read
-    and appended to (several workers run this).
+    truncated or rewritten log is not anchored afresh.
     """
-    chosen = settings_config or config()
+    chosen = chosen or config()
     head = await _head()
     if head is None:
         return None
     path = chosen.anchor_file
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o640)
-    with os.fdopen(fd, "r+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        last_text = _last_line(path)
-        if last_text:
-            try:
-                last = parse_anchor(last_text, chosen.keyring)
-            except ValueError as exc:
-                raise AnchorRefused(f"the last line of {path} is not a valid anchor: {exc}") from exc
-            if last.entry_id == head["id"] and last.mac == head["entry_hash"]:
-                return None
-            if await _entry_mac(last.entry_id) != last.mac:
-                raise AnchorRefused(
-                    f"entry {last.entry_id} anchored at {last.at} is missing or changed: run `ambassador audit verify`"
-                )
-        at = now or utcnow()
-        text = anchor_line(chosen.keyring, head["id"], head["entry_hash"], at)
-        handle.write(text.encode())
-        handle.flush()
-        os.fsync(handle.fileno())
+    last_text = await asyncio.to_thread(_read_last, path)
+    if last_text:
+        try:
+            last = parse_anchor(last_text, chosen.keyring)
+        except ValueError as exc:
+            raise AnchorRefused(f"the last line of {path} is not a valid anchor: {exc}") from exc
+        if last.entry_id == head["id"] and last.mac == head["entry_hash"]:
+            return None
+        if await _entry_mac(last.entry_id) != last.mac:
+            raise AnchorRefused(
+                f"entry {last.entry_id} anchored at {last.at} is missing or changed: run `ambassador audit verify`"
+            )
+    text = anchor_line(chosen.keyring, head["id"], head["entry_hash"], now or utcnow())
+    if not await asyncio.to_thread(_append_after, path, last_text, text):
+        return None  # another process anchored meanwhile
     return parse_anchor(text, chosen.keyring)
 
 
@@ -337,7 +348,7 @@ async def check_anchor(head_id: int | None, chosen: AuditConfig | None = None) -
     """The newest valid anchor against the log: its entry there with its MAC, the log not shorter."""
     chosen = chosen or config()
     path = chosen.anchor_file
-    anchor, bad = read_anchors(path, chosen.keyring)
+    anchor, bad = await asyncio.to_thread(read_anchors, path, chosen.keyring)
     if anchor is None:
         return AnchorReport(str(path), None, bad_lines=bad)
     mac = await _entry_mac(anchor.entry_id)
@@ -363,9 +374,13 @@ class AnchorRun:
     mailed: int = 0
 
 
+def _mailed_on(stamp: Path) -> str:
+    return stamp.read_text(encoding="utf-8").strip() if stamp.exists() else ""
+
+
 async def _mail_admins(anchor: Anchor, stamp: Path, today: dt.date) -> int:
     """Mail the anchor to each active admin, at most once a day (the day kept in ``stamp``)."""
-    if stamp.exists() and stamp.read_text(encoding="utf-8").strip() == today.isoformat():
+    if await asyncio.to_thread(_mailed_on, stamp) == today.isoformat():
         return 0
     from ambassador.domain.accounts import list_accounts
     from ambassador.domain.outbox import queue_mail
@@ -389,7 +404,7 @@ async def _mail_admins(anchor: Anchor, stamp: Path, today: dt.date) -> int:
                 body=f"{intro}\n\nentry {anchor.entry_id}\nMAC {anchor.mac}\ntime {anchor.at}\n",
                 language=admin.language,
             )
-    stamp.write_text(today.isoformat(), encoding="utf-8")
+    await asyncio.to_thread(stamp.write_text, today.isoformat(), encoding="utf-8")
     return len(admins)
 
 
@@ -399,7 +414,7 @@ async def anchor_now(*, now: dt.datetime | None = None) -> AnchorRun:
     at = now or utcnow()
     written = await write_anchor(chosen, now=at)
     newest = written
-    if newest is None and chosen.anchor_file.exists() and (last := _last_line(chosen.anchor_file)):
+    if newest is None and (last := await asyncio.to_thread(_read_last, chosen.anchor_file)):
         newest = parse_anchor(last, chosen.keyring)
     mailed = 0
     if chosen.anchor_mail and newest is not None:
