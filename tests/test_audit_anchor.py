@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
 from ambassador.deploycheck import settings_findings
 from ambassador.domain import audit
 from ambassador.enums import Role
-from ambassador.settings import ConfigurationError, Settings
+from ambassador.settings import ConfigurationError, Settings, read_settings
 from ambassador.tables import AuditEntry, OutboxMail
 from ambassador.web.app import create_app, run_maintenance
 from tests.conftest import AUDIT_KEY, Client
@@ -241,3 +242,30 @@ def test_production_needs_an_audit_key_of_its_own(settings: Settings) -> None:
             create_app(production.with_changes(audit_key=audit_key))
         errors = [f.code for f in settings_findings(production.with_changes(audit_key=audit_key)) if f.level == "ERROR"]
         assert errors == ["audit-key"]
+
+
+def test_settings_read_the_audit_key_its_old_keys_and_the_anchor_file(tmp_path: Path) -> None:
+    """ASVS 16.4.2: in development the key is generated once into var/; rotation lists old keys."""
+    development = {"AMBASSADOR_VAR_DIR": str(tmp_path)}
+    first, second = read_settings(development), read_settings(development)
+    assert len(first.audit_key) >= 32
+    assert second.audit_key == first.audit_key == (tmp_path / "audit_key").read_text(encoding="utf-8")
+    assert first.audit_key != first.secret_key
+    assert (first.audit_old_keys, first.audit_anchor_path, first.audit_anchor_mail) == (
+        (),
+        tmp_path / "audit-anchors.jsonl",
+        False,
+    )
+
+    configured = read_settings(
+        {
+            **development,
+            "AMBASSADOR_AUDIT_KEY": OTHER_KEY,
+            "AMBASSADOR_AUDIT_OLD_KEYS": f" {AUDIT_KEY}, ,older-key ",
+            "AMBASSADOR_AUDIT_ANCHOR_FILE": "/mnt/worm/ambassador-anchors.jsonl",
+            "AMBASSADOR_AUDIT_ANCHOR_MAIL": "1",
+        }
+    )
+    assert (configured.audit_key, configured.audit_old_keys) == (OTHER_KEY, (AUDIT_KEY, "older-key"))
+    assert configured.audit_anchor_path == Path("/mnt/worm/ambassador-anchors.jsonl")
+    assert configured.audit_anchor_mail is True
