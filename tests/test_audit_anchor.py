@@ -217,9 +217,10 @@ async def test_the_admin_page_shows_the_anchor_result(client: Client, attacker: 
     anchored = await audit.write_anchor()
     assert anchored is not None
 
-    intact = await client.get("/admin/audit?verify=1")
+    english = {"accept-language": "en"}
+    intact = await client.get("/admin/audit?verify=1", headers=english)
     await AuditEntry.delete().where(AuditEntry.id == anchored.entry_id)
-    truncated = await client.get("/admin/audit?verify=1")
+    truncated = await client.get("/admin/audit?verify=1", headers=english)
 
     assert f"Entry {anchored.entry_id} matches its anchor of {anchored.at}." in intact.text
     assert "The anchor check failed" in truncated.text
