@@ -6,6 +6,7 @@ database owner's rights would (``attacker`` fixture), and show that the chain st
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -295,3 +296,36 @@ async def test_cli_creates_and_lists_users_with_a_password_from_stdin(database_u
     short = run_cli(database_url, "users", "create", "x@example.org", "--role", "juror", stdin="short\n")
     assert short.returncode == 1
     assert "12 characters" in short.stderr
+
+
+async def test_the_migration_carries_existing_entries_over_unchanged() -> None:
+    """ASVS 16.4.2: rows written by the unkeyed chain survive the migration as they were, and verify."""
+    from piccolo.apps.migrations.commands.backwards import run_backwards
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    undone = await run_backwards("ambassador", migration_id="2026-12-05T10:01:00:000000", auto_agree=True)
+    assert undone.success, undone.message
+    at = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
+    fields = {"created_at": at, "actor_id": None, "action": "user.created", "object_type": "user", "object_id": "1"}
+    legacy = audit.entry_hash(prev_hash=audit.GENESIS, data={}, **fields)
+    await AuditEntry.raw(
+        "INSERT INTO audit_entry (created_at, action, object_type, object_id, data, prev_hash, entry_hash) "
+        "VALUES ({}, 'user.created', 'user', '1', {}, {}, {})",
+        at,
+        "{}",
+        audit.GENESIS,
+        legacy,
+    )
+    query = "SELECT * FROM audit_entry"
+    before = await AuditEntry.raw(query)
+
+    done = await run_forwards("ambassador")
+    assert done.success, done.message
+
+    after = await AuditEntry.raw(query)
+    assert [{k: v for k, v in row.items() if k in before[0]} for row in after] == before
+    assert [(r["scheme"], r["key_id"], r["client"], r["request_id"]) for r in after] == [("sha256", "", "", "")]
+    await record_some(1)
+    assert (await audit.verify_chain()).checked == 2
+    with pytest.raises(Exception, match="audit_entry is append-only"):
+        await AuditEntry.delete().where(AuditEntry.id == 1)
