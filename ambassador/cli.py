@@ -29,6 +29,11 @@ def _fail(text: str, code: int = 1) -> int:
     return code
 
 
+def _quiet_security_log() -> None:
+    """The audit commands say their result in one line themselves: no bare security-log line too."""
+    logging.getLogger("ambassador.security").addHandler(logging.NullHandler())
+
+
 async def _migrate() -> int:
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
@@ -92,6 +97,7 @@ async def _audit_verify(_: argparse.Namespace) -> int:
     """The chain with the keys, then the newest valid anchor: exit 0 intact, 2 broken (one line each)."""
     from ambassador.domain import audit
 
+    _quiet_security_log()
     report = await audit.verify_chain()
     if not report.chain_ok:
         return _fail(
@@ -119,6 +125,7 @@ async def _audit_anchor(_: argparse.Namespace) -> int:
     """Append the head to the signed anchor file (and mail it to the admins once a day if asked)."""
     from ambassador.domain import audit
 
+    _quiet_security_log()
     try:
         run = await audit.anchor_now()
     except audit.AnchorRefused as exc:

@@ -51,8 +51,11 @@ async def rehash_from(entry_id: int, key: str, *, data: dict[str, int]) -> None:
 
 
 @pytest.mark.usefixtures("attacker")
-async def test_deleting_the_newest_entries_is_caught_by_the_anchor(database_url: str) -> None:
-    """ASVS 16.4.2 (F5, probe 2): the newest 5 deleted; the chain alone is sound, the anchor is not."""
+async def test_deleting_the_newest_entries_is_caught_by_the_anchor(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """ASVS 16.4.2 (F5, probe 2): the newest 5 deleted; the chain alone is sound, the anchor is not.
+    The failure is also a security event (ASVS 16.3.3)."""
     entries = await record_some(10)
     anchored = await audit.write_anchor()
     assert anchored is not None
@@ -68,6 +71,8 @@ async def test_deleting_the_newest_entries_is_caught_by_the_anchor(database_url:
         "the newest entries were deleted"
     )
     assert report.anchor.problem == message
+    events = [(r.event, r.outcome, r.reason) for r in caplog.records if r.name == "ambassador.security"]  # type: ignore[attr-defined]
+    assert events == [("audit.verify", "failure", message)]
     done = run_cli(database_url, "audit", "verify")
     assert (done.returncode, done.stdout, done.stderr) == (2, "", f"audit anchor BROKEN: {message}\n")
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ambassador import requestcontext
+from ambassador import requestcontext, security_log
 from ambassador.db import serialise_writers, utcnow, write_transaction
 from ambassador.tables import AuditEntry
 
@@ -412,7 +412,11 @@ async def anchor_now(*, now: dt.datetime | None = None) -> AnchorRun:
     """``ambassador audit anchor`` and the maintenance chore: write the head, mail it daily if asked."""
     chosen = config()
     at = now or utcnow()
-    written = await write_anchor(chosen, now=at)
+    try:
+        written = await write_anchor(chosen, now=at)
+    except AnchorRefused as exc:
+        security_log.event("audit.anchor", "failure", reason=str(exc))
+        raise
     newest = written
     if newest is None and (last := await asyncio.to_thread(_read_last, chosen.anchor_file)):
         newest = parse_anchor(last, chosen.keyring)
@@ -491,6 +495,7 @@ async def verify_chain(batch_size: int = 1000, *, anchored: bool = True) -> Chai
         rows = await AuditEntry.select().where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch_size)
         for row in rows:
             if reason := _check_row(row, prev_hash, keyed_seen, chosen.keyring):
+                security_log.event("audit.verify", "failure", entry=row["id"], reason=reason)
                 return ChainReport(checked, row["id"], reason)
             keyed_seen = keyed_seen or row["scheme"] == SCHEME_KEYED
             prev_hash = row["entry_hash"]
@@ -499,6 +504,9 @@ async def verify_chain(batch_size: int = 1000, *, anchored: bool = True) -> Chai
         if not rows:
             break
     anchor = await check_anchor(last_id or None, chosen) if anchored else None
+    if anchor is not None and not anchor.ok:
+        reason = "; ".join(filter(None, (anchor.problem, *anchor.bad_lines)))
+        security_log.event("audit.verify", "failure", reason=reason)
     return ChainReport(checked=checked, broken_at=None, anchor=anchor)
 
 
