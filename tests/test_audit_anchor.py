@@ -89,6 +89,41 @@ async def test_a_chain_recomputed_without_the_key_is_caught() -> None:
     assert (report.broken_at, report.reason) == (entries[2].id, "content does not match its hash")
 
 
+async def rehash_unkeyed_from(entry_id: int) -> None:
+    """As the F5 probe's script: recompute with the app's plain ``entry_hash``, marking
+    the rows as the unkeyed scheme so that verify takes them for entries from before the key."""
+    rows = await AuditEntry.select().where(AuditEntry.id >= entry_id).order_by(AuditEntry.id)
+    before = await AuditEntry.select(AuditEntry.entry_hash).where(AuditEntry.id == entry_id - 1).first()
+    prev = before["entry_hash"] if before else audit.GENESIS
+    for row in rows:
+        row["prev_hash"] = prev
+        prev = audit.entry_hash(**fields_of(row))
+        await AuditEntry.update(
+            {AuditEntry.prev_hash: row["prev_hash"], AuditEntry.entry_hash: prev, AuditEntry.scheme: "sha256"}
+        ).where(AuditEntry.id == row["id"])
+
+
+@pytest.mark.usefixtures("attacker")
+async def test_a_chain_recomputed_as_unkeyed_is_caught_by_the_chain_or_the_anchor() -> None:
+    """ASVS 16.4.2 (F5, probe 3 with the app's plain entry_hash): from the middle, an unkeyed entry
+    after keyed ones; the whole log rewritten unkeyed, the anchored MAC is gone."""
+    entries = await record_some(6)
+    anchored = await audit.write_anchor()
+    assert anchored is not None
+
+    await rehash_unkeyed_from(entries[3].id)
+    middle = await audit.verify_chain()
+    await rehash_unkeyed_from(entries[0].id)
+    whole = await audit.verify_chain()
+
+    assert (middle.broken_at, middle.reason) == (entries[3].id, "an unkeyed entry after a keyed one")
+    assert (whole.chain_ok, whole.ok) == (True, False)
+    assert whole.anchor is not None
+    assert whole.anchor.problem == (
+        f"entry {entries[-1].id} differs from its anchor of {anchored.at}: the chain was rewritten"
+    )
+
+
 @pytest.mark.usefixtures("attacker")
 async def test_a_chain_recomputed_with_the_key_contradicts_the_anchor(database_url: str) -> None:
     """ASVS 16.4.2 (F5, probe 3 with the key): the chain verifies, the anchored MAC does not."""
