@@ -164,6 +164,32 @@ async def test_a_forged_or_edited_anchor_line_is_reported(database_url: str, aud
     assert done.stderr.splitlines() == [f"audit anchor BROKEN: {line}" for line in bad]
 
 
+@pytest.mark.usefixtures("attacker")
+async def test_an_old_anchor_line_replayed_at_the_end_does_not_hide_a_truncation(
+    audit_config: audit.AuditConfig,
+) -> None:
+    """ASVS 16.4.2: the newest anchor is the one of the highest entry, not the last line."""
+    entries = await record_some(2)
+    await audit.write_anchor()
+    await record_some(2)
+    latest = await audit.write_anchor()
+    assert latest is not None
+    path = audit_config.anchor_file
+    first_line = path.read_text(encoding="utf-8").splitlines()[0]
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(first_line + "\n")
+
+    await AuditEntry.delete().where(AuditEntry.id > entries[-1].id)
+
+    report = await audit.verify_chain()
+    assert report.anchor == audit.AnchorReport(
+        str(path),
+        latest,
+        f"the log ends at entry {entries[-1].id}, before entry {latest.entry_id} anchored at {latest.at}: "
+        "the newest entries were deleted",
+    )
+
+
 async def test_anchors_signed_with_an_old_key_verify_after_a_rotation(audit_config: audit.AuditConfig) -> None:
     """ASVS 16.4.2: rotation keeps earlier anchors and entries verifiable through the old keys."""
     await record_some(2)

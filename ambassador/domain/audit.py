@@ -257,7 +257,11 @@ class AnchorReport:
 
 
 def read_anchors(path: Path, keyring: Keyring) -> tuple[Anchor | None, tuple[str, ...]]:
-    """The newest anchor whose signature holds, and one message per line that does not."""
+    """The newest anchor whose signature holds, and one message per line that does not.
+
+    Newest is the one of the highest entry: an older genuine line copied to the end (a replay)
+    does not take the place of the later ones.
+    """
     if not path.exists():
         return None, ()
     newest: Anchor | None = None
@@ -267,9 +271,12 @@ def read_anchors(path: Path, keyring: Keyring) -> tuple[Anchor | None, tuple[str
             if not text.strip():
                 continue
             try:
-                newest = parse_anchor(text, keyring)
+                anchor = parse_anchor(text, keyring)
             except ValueError as exc:
                 bad.append(f"{path} line {number}: {exc}")
+                continue
+            if newest is None or anchor.entry_id >= newest.entry_id:
+                newest = anchor
     return newest, tuple(bad)
 
 
