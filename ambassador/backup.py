@@ -309,7 +309,8 @@ async def restore(settings: Settings, source: Path, *, yes: bool = False) -> Res
     if not pending:
         from ambassador.domain import audit
 
-        chain = await audit.verify_chain()
+        # The chain only: an older backup is shorter than the anchors on purpose (docs/audit.md).
+        chain = await audit.verify_chain(anchored=False)
     return RestoreReport(
         source=describe(source),
         database=database_label(settings),

@@ -29,6 +29,11 @@ def _fail(text: str, code: int = 1) -> int:
     return code
 
 
+def _quiet_security_log() -> None:
+    """The audit commands say their result in one line themselves: no bare security-log line too."""
+    logging.getLogger("ambassador.security").addHandler(logging.NullHandler())
+
+
 async def _migrate() -> int:
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
@@ -89,17 +94,52 @@ async def _users_list(_: argparse.Namespace) -> int:
 
 
 async def _audit_verify(_: argparse.Namespace) -> int:
+    """The chain with the keys, then the newest valid anchor: exit 0 intact, 2 broken (one line each)."""
     from ambassador.domain import audit
 
+    _quiet_security_log()
     report = await audit.verify_chain()
-    if report.ok:
-        _print(f"audit chain intact: {report.checked} entries verified")
-        return 0
-    return _fail(
-        f"audit chain BROKEN at entry {report.broken_at}: {report.reason} "
-        f"({report.checked} entries before it verified)",
-        code=2,
-    )
+    if not report.chain_ok:
+        return _fail(
+            f"audit chain BROKEN at entry {report.broken_at}: {report.reason} "
+            f"({report.checked} entries before it verified)",
+            code=2,
+        )
+    anchor = report.anchor
+    assert anchor is not None  # verify_chain checks the anchor unless told not to
+    for line in anchor.bad_lines:
+        sys.stderr.write(f"audit anchor BROKEN: {line}\n")
+    if anchor.problem:
+        sys.stderr.write(f"audit anchor BROKEN: {anchor.problem}\n")
+    if not anchor.ok:
+        return 2
+    if anchor.anchor is None:
+        where = f"no anchor in {anchor.path} yet: deleting the newest entries would go unnoticed"
+    else:
+        where = f"entry {anchor.anchor.entry_id} matches the anchor of {anchor.anchor.at}"
+    _print(f"audit chain intact: {report.checked} entries verified; {where}")
+    return 0
+
+
+async def _audit_anchor(_: argparse.Namespace) -> int:
+    """Append the head to the signed anchor file (and mail it to the admins once a day if asked)."""
+    from ambassador.domain import audit
+
+    _quiet_security_log()
+    try:
+        run = await audit.anchor_now()
+    except audit.AnchorRefused as exc:
+        return _fail(f"audit anchor REFUSED: {exc}", code=2)
+    path = audit.config().anchor_file
+    if run.written is not None:
+        _print(f"anchored entry {run.written.entry_id} in {path}")
+    elif run.newest is not None:
+        _print(f"the head has not moved since the anchor of entry {run.newest.entry_id} in {path}")
+    else:
+        _print("the audit log is empty: nothing to anchor")
+    if run.mailed:
+        _print(f"anchor mailed to {run.mailed} admins")
+    return 0
 
 
 async def _mail_send(args: argparse.Namespace) -> int:
@@ -400,7 +440,8 @@ def _parser() -> argparse.ArgumentParser:
     users.add_parser("list", help="list the accounts")
 
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="action", required=True)
-    audit.add_parser("verify", help="check the hash chain; exit 2 when broken")
+    audit.add_parser("verify", help="check the keyed chain and the newest anchor; exit 2 when broken")
+    audit.add_parser("anchor", help="append the log's head to the signed anchor file (AMBASSADOR_AUDIT_ANCHOR_FILE)")
 
     mail = sub.add_parser("mail", help="the mail outbox").add_subparsers(dest="action", required=True)
     send = mail.add_parser("send", help="deliver the mails that are due")
@@ -444,6 +485,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("users", "create"): _users_create,
         ("users", "list"): _users_list,
         ("audit", "verify"): _audit_verify,
+        ("audit", "anchor"): _audit_anchor,
         ("mail", "send"): _mail_send,
         ("retention", "run"): _retention_run,
         ("laureates", "import"): _laureates_import,

@@ -79,6 +79,27 @@ def _smtp(settings: Settings) -> list[Finding]:
     return []
 
 
+def _audit_key(settings: Settings) -> list[Finding]:
+    """The audit log's HMAC key: set, long, and not the secret key (which is rotated)."""
+    if len(settings.audit_key) < MIN_SECRET_LENGTH:
+        return [
+            _error(
+                "audit-key",
+                f"AMBASSADOR_AUDIT_KEY must be set to at least {MIN_SECRET_LENGTH} characters (the audit log's "
+                "HMAC key, kept outside the database): generate one with "
+                "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'` and keep a copy offline",
+            )
+        ]
+    if settings.audit_key == settings.secret_key or settings.audit_key in settings.audit_old_keys:
+        return [
+            _error(
+                "audit-key",
+                "AMBASSADOR_AUDIT_KEY must differ from AMBASSADOR_SECRET_KEY and from AMBASSADOR_AUDIT_OLD_KEYS",
+            )
+        ]
+    return []
+
+
 def settings_findings(settings: Settings) -> list[Finding]:
     """The rules that the settings alone decide, in a fixed order."""
     found: list[Finding] = []
@@ -103,6 +124,7 @@ def settings_findings(settings: Settings) -> list[Finding]:
             )
         )
     found.extend(_smtp(settings))
+    found.extend(_audit_key(settings))
     if not settings.trusted_proxies and settings.production:
         found.append(
             _warning(

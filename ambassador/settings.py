@@ -96,6 +96,13 @@ class Settings:
     metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")
     # prometheus_client's multiprocess directory (see ambassador.metrics).
     metrics_dir: Path = Path("var") / "metrics"
+    # The audit log's HMAC key (never derived from secret_key, which is rotated), the keys
+    # of entries made before a rotation, where signed anchors go, whether admins get them
+    # by mail (ambassador.domain.audit, docs/audit.md).
+    audit_key: str = field(default="", repr=False)
+    audit_old_keys: tuple[str, ...] = field(default=(), repr=False)
+    audit_anchor_file: Path | None = None
+    audit_anchor_mail: bool = False
 
     @property
     def production(self) -> bool:
@@ -108,6 +115,10 @@ class Settings:
     @property
     def mail_dir(self) -> Path:
         return self.var_dir / "mail"
+
+    @property
+    def audit_anchor_path(self) -> Path:
+        return self.audit_anchor_file or self.var_dir / "audit-anchors.jsonl"
 
     def with_changes(self, **changes: object) -> Settings:
         """A copy with some fields replaced (used by tests and the CLI)."""
@@ -226,9 +237,9 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
     return value
 
 
-def _dev_secret(var_dir: Path) -> str:
-    """Generate the development secret once and keep it in var/ (never committed)."""
-    path = var_dir / "secret_key"
+def _dev_secret(var_dir: Path, name: str = "secret_key") -> str:
+    """Generate a development secret once and keep it in var/ (never committed)."""
+    path = var_dir / name
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
     var_dir.mkdir(parents=True, exist_ok=True)
@@ -259,6 +270,9 @@ def read_settings(environ: dict[str, str] | None = None) -> Settings:
     secret = env.get("AMBASSADOR_SECRET_KEY", "")
     if not secret and mode == "development":
         secret = _dev_secret(var_dir)
+    audit_key = env.get("AMBASSADOR_AUDIT_KEY", "")
+    if not audit_key and mode == "development":
+        audit_key = _dev_secret(var_dir, "audit_key")
     base_url = env.get("AMBASSADOR_BASE_URL", "").rstrip("/")
     if not base_url and mode == "development":
         base_url = development_base_url(env)
@@ -298,6 +312,10 @@ def read_settings(environ: dict[str, str] | None = None) -> Settings:
         edition_cache_seconds=float(_int(env, "AMBASSADOR_EDITION_CACHE_SECONDS", 1)),
         metrics_allow=_networks(env, "AMBASSADOR_METRICS_ALLOW", Settings.metrics_allow),
         metrics_dir=Path(env.get("PROMETHEUS_MULTIPROC_DIR") or var_dir / "metrics"),
+        audit_key=audit_key,
+        audit_old_keys=tuple(key.strip() for key in env.get("AMBASSADOR_AUDIT_OLD_KEYS", "").split(",") if key.strip()),
+        audit_anchor_file=Path(anchors) if (anchors := env.get("AMBASSADOR_AUDIT_ANCHOR_FILE")) else None,
+        audit_anchor_mail=env.get("AMBASSADOR_AUDIT_ANCHOR_MAIL", "0") == "1",
     )
     if settings.instances < 1:
         raise ConfigurationError(f"AMBASSADOR_INSTANCES must be 1 or more, got {settings.instances}")

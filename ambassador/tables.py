@@ -85,9 +85,13 @@ class KeyValue(Table, tablename="key_value"):
 
 
 class AuditEntry(Table, tablename="audit_entry"):
-    """Append-only, hash-chained record of every state change.
+    """Append-only, hash-chained record of every state change (ambassador.domain.audit).
 
     ``actor`` is nullable on purpose: citizens and the system act without an account.
+    ``entry_hash`` is an HMAC-SHA256 under the key ``key_id`` names (``scheme``
+    "hmac-sha256"); rows written before the key existed keep "sha256", a plain hash.
+    ``client`` and ``request_id`` are empty outside a request. Triggers refuse UPDATE
+    and DELETE (migration 2026-12-05T10:01:00).
     """
 
     id: Serial
@@ -99,6 +103,10 @@ class AuditEntry(Table, tablename="audit_entry"):
     data = JSON(default="{}")
     prev_hash = Varchar(length=64, unique=True)
     entry_hash = Varchar(length=64, unique=True)
+    scheme = Varchar(length=12, default="sha256")
+    key_id = Varchar(length=16, default="")
+    client = Varchar(length=64, default="")
+    request_id = Varchar(length=64, default="")
 
 
 class OutboxMail(Table, tablename="outbox_mail"):

@@ -53,10 +53,14 @@ if PG_SERVER_URL:
     asyncio.run(_recreate_pg_database())
 os.environ["AMBASSADOR_DATABASE_URL"] = DATABASE_URL
 os.environ["PICCOLO_CONF"] = "ambassador.piccolo_conf"
+# The audit log's HMAC key for this process and the commands the tests run (docs/audit.md).
+AUDIT_KEY = "test-audit-key-" + "k" * 40
+os.environ["AMBASSADOR_AUDIT_KEY"] = AUDIT_KEY
 
 from litestar import Litestar  # noqa: E402
 from litestar.testing import AsyncTestClient  # noqa: E402
 
+from ambassador.domain import audit  # noqa: E402
 from ambassador.piccolo_conf import DB  # noqa: E402
 from ambassador.settings import Argon2Params, Settings  # noqa: E402
 from ambassador.web.app import create_app  # noqa: E402
@@ -103,12 +107,24 @@ def database_url(migrated: None, tmp_path: Path) -> Iterator[str]:
     yield f"sqlite:///{path}"
 
 
+@pytest.fixture(autouse=True)
+def audit_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[audit.AuditConfig]:
+    """The audit key, and an anchor file of this test's own (also for the commands it runs)."""
+    anchors = tmp_path / "var" / "audit-anchors.jsonl"
+    monkeypatch.setenv("AMBASSADOR_AUDIT_ANCHOR_FILE", str(anchors))
+    chosen = audit.AuditConfig(keyring=audit.Keyring(AUDIT_KEY), anchor_file=anchors)
+    audit.configure(chosen)
+    yield chosen
+    audit.configure(None)
+
+
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         env="development",
         database_url=database_url,
         secret_key=SECRET,
+        audit_key=AUDIT_KEY,
         var_dir=tmp_path / "var",
         argon2=CHEAP_ARGON2,
         db_pool=False,

@@ -20,6 +20,7 @@ import pytest
 from ambassador import backup
 from ambassador.domain import audit, history
 from ambassador.enums import Role
+from ambassador.piccolo_conf import DB
 from ambassador.tables import AuditEntry, Edition
 from tests.conftest import IS_POSTGRES, PG_SERVER_URL, SECRET
 from tests.factories import PASSWORD, make_edition, make_user
@@ -103,6 +104,8 @@ async def test_sqlite_round_trip_brings_back_exactly_the_data(
 
     await make_user("late@example.org")
     await Edition.update({Edition.name_en: "Changed"}).where(Edition.activity_year == 2025)
+    # As a database owner can: the append-only triggers dropped (tests/test_audit.py).
+    await DB.run_ddl("DROP TRIGGER audit_entry_no_delete")
     await AuditEntry.delete().where(AuditEntry.id == 1)
     assert not (await audit.verify_chain()).ok
     changed = sqlite_rows(database)
@@ -221,6 +224,7 @@ async def test_a_restored_backup_with_a_broken_audit_chain_exits_2(tmp_path: Pat
     copy = tmp_path / "forged.sqlite3"
     assert run_cli(database_url, tmp_path, "backup", str(copy)).returncode == 0
     with sqlite3.connect(copy) as conn:
+        conn.execute("DROP TRIGGER audit_entry_no_update")  # as the copy's owner can
         conn.execute("UPDATE audit_entry SET action = 'forged' WHERE id = 2")
 
     done = run_cli(database_url, tmp_path, "restore", str(copy), "--yes")
@@ -335,6 +339,7 @@ def test_postgres_round_trip_brings_back_exactly_the_data(tmp_path: Path, pg_dat
     late = run_cli(url, tmp_path, "users", "create", "late@example.org", "--role", "juror", stdin=PASSWORD + "\n")
     assert late.returncode == 0, late.stderr
     asyncio.run(_pg_execute(url, "UPDATE edition SET name_en = 'Changed'"))
+    asyncio.run(_pg_execute(url, "ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only"))
     asyncio.run(_pg_execute(url, "UPDATE audit_entry SET action = 'forged' WHERE id = 1"))
     assert run_cli(url, tmp_path, "audit", "verify").returncode == 2
     changed = asyncio.run(_pg_rows(url))

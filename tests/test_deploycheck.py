@@ -28,6 +28,7 @@ def sound_env(database_url: str, tmp_path: Path, clamd: str) -> dict[str, str]:
         "AMBASSADOR_ENV": "production",
         "AMBASSADOR_DATABASE_URL": database_url,
         "AMBASSADOR_SECRET_KEY": SOUND_SECRET,
+        "AMBASSADOR_AUDIT_KEY": "a" * 48,
         "AMBASSADOR_BASE_URL": "https://ambassador.krakow.example",
         "AMBASSADOR_SMTP_URL": "smtps://app:password@mail.krakow.example:465",
         "AMBASSADOR_REDIS_URL": "redis://127.0.0.1:6379/0",
@@ -67,6 +68,9 @@ def test_a_sound_production_configuration_passes(database_url: str, tmp_path: Pa
     ("changes", "expected"),
     [
         ({"AMBASSADOR_SECRET_KEY": "too-short"}, ["ERROR: [secret-key]"]),
+        # ASVS 16.4.2: the audit log's HMAC key, set and not the (rotated) secret key.
+        ({"AMBASSADOR_AUDIT_KEY": ""}, ["ERROR: [audit-key]"]),
+        ({"AMBASSADOR_AUDIT_KEY": SOUND_SECRET}, ["ERROR: [audit-key]"]),
         ({"AMBASSADOR_BASE_URL": "http://ambassador.krakow.example"}, ["ERROR: [base-url]"]),
         ({"AMBASSADOR_BASE_URL": ""}, ["ERROR: [base-url]"]),
         ({"AMBASSADOR_SMTP_URL": ""}, ["ERROR: [smtp]"]),

@@ -40,6 +40,7 @@ def test_production_accepts_secure_settings() -> None:
         {
             "AMBASSADOR_ENV": "production",
             "AMBASSADOR_SECRET_KEY": "s" * 40,
+            "AMBASSADOR_AUDIT_KEY": "a" * 40,
             "AMBASSADOR_BASE_URL": "https://ambassador.krakow.example/",
             "AMBASSADOR_SMTP_URL": "smtps://mail.example:465",
             "AMBASSADOR_DATABASE_URL": "postgresql://app@db/ambassador",

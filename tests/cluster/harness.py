@@ -456,6 +456,7 @@ def running_cluster() -> Iterator[Cluster]:
         **example,
         # The test's own values over the template's placeholders.
         "AMBASSADOR_SECRET_KEY": SECRET,
+        "AMBASSADOR_AUDIT_KEY": "cluster-audit-key-" + "a" * 40,
         "AMBASSADOR_DATABASE_URL": database_url(DATABASE_NAME),
         "AMBASSADOR_REDIS_URL": REDIS_URL,
         "AMBASSADOR_SMTP_URL": f"smtp://127.0.0.1:{sink.port}",

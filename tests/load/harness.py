@@ -20,6 +20,7 @@ import ssl
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -37,6 +38,9 @@ from tests.smtp import free_port
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 SECRET = "load-test-secret-" + "x" * 40
+# The server and the commands share the audit key and the anchor file (docs/audit.md).
+AUDIT_KEY = "load-test-audit-key-" + "a" * 40
+ANCHORS = Path(tempfile.mkdtemp(prefix="ambassador-load-anchors-")) / "audit-anchors.jsonl"
 REQUEST_TIMEOUT = 60.0
 # After the load's end, a client still retries its last nomination this long (its outcome
 # must be known: acknowledged or not).
@@ -65,6 +69,8 @@ def database_env(database_url: str) -> dict[str, str]:
         **os.environ,
         "AMBASSADOR_DATABASE_URL": database_url,
         "AMBASSADOR_SECRET_KEY": SECRET,
+        "AMBASSADOR_AUDIT_KEY": AUDIT_KEY,
+        "AMBASSADOR_AUDIT_ANCHOR_FILE": str(ANCHORS),
         "PICCOLO_CONF": "ambassador.piccolo_conf",
     }
 
