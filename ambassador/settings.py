@@ -88,6 +88,10 @@ class Settings:
     metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")
     # prometheus_client's multiprocess directory (see ambassador.metrics).
     metrics_dir: Path = Path("var") / "metrics"
+    # Where the security events go (ambassador.logs): stderr, syslog (/dev/log),
+    # syslog://host:port (UDP) or syslog+tcp://host:port; and their syslog facility.
+    security_log: str = "stderr"
+    security_log_facility: str = "authpriv"
 
     @property
     def production(self) -> bool:
@@ -116,12 +120,27 @@ class Settings:
         if not self.database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             problems.append("AMBASSADOR_DATABASE_URL must start with sqlite:/// or postgresql://")
         problems.extend(self._mail_problems())
+        problems.extend(self._security_log_problems())
         if self.production:
             from ambassador import deploycheck
 
             problems.extend(finding.message for finding in deploycheck.startup_errors(self))
         if problems:
             raise ConfigurationError("; ".join(problems))
+
+    def _security_log_problems(self) -> list[str]:
+        from ambassador import logs
+
+        problems = []
+        try:
+            logs.syslog_target(self.security_log)
+        except ValueError as exc:
+            problems.append(str(exc))
+        try:
+            logs.syslog_facility(self.security_log_facility)
+        except ValueError as exc:
+            problems.append(str(exc))
+        return problems
 
     def _mail_problems(self) -> list[str]:
         problems = []
@@ -275,6 +294,8 @@ def read_settings(environ: dict[str, str] | None = None) -> Settings:
         edition_cache_seconds=float(_int(env, "AMBASSADOR_EDITION_CACHE_SECONDS", 1)),
         metrics_allow=_networks(env, "AMBASSADOR_METRICS_ALLOW", Settings.metrics_allow),
         metrics_dir=Path(env.get("PROMETHEUS_MULTIPROC_DIR") or var_dir / "metrics"),
+        security_log=env.get("AMBASSADOR_SECURITY_LOG") or Settings.security_log,
+        security_log_facility=env.get("AMBASSADOR_SECURITY_LOG_FACILITY") or Settings.security_log_facility,
     )
     if settings.instances < 1:
         raise ConfigurationError(f"AMBASSADOR_INSTANCES must be 1 or more, got {settings.instances}")

@@ -168,7 +168,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app; tests pass their own settings, servers read the environment."""
     settings = settings or load_settings()
     settings.check()
-    configure_logging()
+    configure_logging(security_log=settings.security_log, facility=settings.security_log_facility)
     passwords = Passwords(settings.argon2)
     root_store = _root_store(settings)
     stores = StoreRegistry(
