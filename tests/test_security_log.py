@@ -29,7 +29,9 @@ from ambassador.web.app import create_app
 from tests.conftest import Client
 from tests.factories import PASSWORD, make_edition, make_user
 from tests.helpers import csrf_token, login, post_form
+from tests.jury_factories import scoring_edition
 from tests.smtp import RecordingHandler, free_port, smtp_server
+from tests.test_jury_pages import as_juror
 from tests.test_nomination_public import FormPage, deliver, mailed_path, pdf_file, send_form
 
 TIMEOUT_SECONDS = 10.0
@@ -118,6 +120,23 @@ async def test_a_role_denial_is_a_security_event_with_the_user(client: Client, s
     assert [entry["reason"] for entry in denied] == ["role", "role"]
     assert [entry["level"] for entry in denied] == ["warning", "warning"]
     assert denied[0]["request_id"] != denied[1]["request_id"]
+
+
+async def test_a_rule_denial_is_a_security_event_with_the_user(client: Client, stderr_log: StderrLog) -> None:
+    """ASVS 16.3.2 (F9): a juror who is not the chair opening the chair's matrix (403 raised) and
+    closing the scoring (403 page) is logged with reason ``rule``."""
+    setup = await scoring_edition()
+    _chair, juror, _ = setup.jurors
+    await as_juror(client, juror)
+    edition = setup.edition.id
+    assert (await client.get(f"/jury/editions/{edition}/matrix")).status_code == 403
+    assert (await post_form(client, f"/jury/editions/{edition}/close-scoring", {})).status_code == 403
+
+    denied = stderr_log.events("authz.denied")
+    assert [(fields(entry), entry["reason"]) for entry in denied] == [
+        (event("authz.denied", "denied", f"GET /jury/editions/{edition}/matrix", juror.id), "rule"),
+        (event("authz.denied", "denied", f"POST /jury/editions/{edition}/close-scoring", juror.id), "rule"),
+    ]
 
 
 async def test_a_protected_page_without_login_is_a_security_event(client: Client, stderr_log: StderrLog) -> None:
