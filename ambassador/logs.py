@@ -77,10 +77,12 @@ def syslog_target(value: str) -> SyslogTarget | None:
     if value == "syslog":
         return SyslogTarget(LOCAL_SYSLOG)
     parts = urlsplit(value)
+    if parts.scheme == "syslog" and not parts.netloc and parts.path.startswith("/") and not parts.query:
+        return SyslogTarget(parts.path)  # syslog:///path/of/a/local/socket
     if parts.scheme not in ("syslog", "syslog+tcp") or parts.path or parts.query or parts.username:
         raise ValueError(
-            "AMBASSADOR_SECURITY_LOG must be stderr, syslog (the local /dev/log), syslog://host:port (UDP) "
-            f"or syslog+tcp://host:port (TCP), got {value!r}"
+            "AMBASSADOR_SECURITY_LOG must be stderr, syslog (the local /dev/log), syslog:///path (another "
+            f"local socket), syslog://host:port (UDP) or syslog+tcp://host:port (TCP), got {value!r}"
         )
     try:
         port = parts.port
@@ -154,7 +156,10 @@ def _syslog_handler(target: SyslogTarget, facility: int) -> logging.Handler:
     if target.tcp:
         assert isinstance(target.address, tuple)
         return TcpSyslogHandler(target.address, facility)
-    handler = logging.handlers.SysLogHandler(target.address, facility, socket.SOCK_DGRAM)
+    # A local socket: datagram or stream, whichever it is (it may appear later: tried again on
+    # each event). A remote one: UDP.
+    socktype = None if isinstance(target.address, str) else socket.SOCK_DGRAM
+    handler = logging.handlers.SysLogHandler(target.address, facility, socktype)
     handler.ident = _ident()
     return handler
 

@@ -331,6 +331,25 @@ async def test_security_events_go_to_a_remote_syslog_over_udp(
     ]
 
 
+async def test_security_events_go_to_the_local_syslog_socket(settings: Settings, tmp_path: Path) -> None:
+    """ASVS 16.4.3: ``syslog`` writes to the local socket (/dev/log; here one the test binds,
+    named as ``syslog:///path``) for rsyslog or journald to keep and forward."""
+    path = tmp_path / "log"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as receiver:
+        receiver.bind(str(path))
+        receiver.settimeout(TIMEOUT_SECONDS)
+        app = create_app(settings.with_changes(security_log=f"syslog://{path}"))
+        try:
+            async with AsyncTestClient(app=app) as client:
+                client.follow_redirects = False
+                assert (await client.get("/staff")).status_code == 302
+                priority, _, entry = syslog_message(receiver.recv(65536))
+        finally:
+            create_app(settings)
+
+    assert (priority, fields(entry)) == (AUTHPRIV_WARNING, event("authz.login_required", "denied", "GET /staff"))
+
+
 async def test_security_events_go_to_a_remote_syslog_over_tcp_with_the_facility_chosen(
     settings: Settings, tcp_receiver: socket.socket
 ) -> None:
@@ -363,6 +382,7 @@ async def test_security_events_go_to_a_remote_syslog_over_tcp_with_the_facility_
         ("AMBASSADOR_SECURITY_LOG", "syslog://collector.example", "must name a host and a port"),
         ("AMBASSADOR_SECURITY_LOG", "https://collector.example:514", "must be stderr, syslog"),
         ("AMBASSADOR_SECURITY_LOG", "journald", "must be stderr, syslog"),
+        ("AMBASSADOR_SECURITY_LOG", "syslog://host:514/path", "must be stderr, syslog"),
         ("AMBASSADOR_SECURITY_LOG_FACILITY", "audit", "AMBASSADOR_SECURITY_LOG_FACILITY must be one of"),
     ],
 )
