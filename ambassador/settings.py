@@ -103,6 +103,10 @@ class Settings:
     audit_old_keys: tuple[str, ...] = field(default=(), repr=False)
     audit_anchor_file: Path | None = None
     audit_anchor_mail: bool = False
+    # Where the security events go (ambassador.logs): stderr, syslog (/dev/log),
+    # syslog://host:port (UDP) or syslog+tcp://host:port; and their syslog facility.
+    security_log: str = "stderr"
+    security_log_facility: str = "authpriv"
 
     @property
     def production(self) -> bool:
@@ -136,6 +140,7 @@ class Settings:
             problems.append("AMBASSADOR_DATABASE_URL must start with sqlite:/// or postgresql://")
         problems.extend(self._mail_problems())
         problems.extend(self._upload_problems())
+        problems.extend(self._security_log_problems())
         if self.production:
             from ambassador import deploycheck
 
@@ -153,6 +158,20 @@ class Settings:
                 problems.append(f"AMBASSADOR_CLAMD: {exc}")
         if self.upload_quota_bytes < 1:
             problems.append("AMBASSADOR_UPLOAD_QUOTA_BYTES must be a positive number of bytes")
+        return problems
+
+    def _security_log_problems(self) -> list[str]:
+        from ambassador import logs
+
+        problems = []
+        try:
+            logs.syslog_target(self.security_log)
+        except ValueError as exc:
+            problems.append(str(exc))
+        try:
+            logs.syslog_facility(self.security_log_facility)
+        except ValueError as exc:
+            problems.append(str(exc))
         return problems
 
     def _mail_problems(self) -> list[str]:
@@ -316,6 +335,8 @@ def read_settings(environ: dict[str, str] | None = None) -> Settings:
         audit_old_keys=tuple(key.strip() for key in env.get("AMBASSADOR_AUDIT_OLD_KEYS", "").split(",") if key.strip()),
         audit_anchor_file=Path(anchors) if (anchors := env.get("AMBASSADOR_AUDIT_ANCHOR_FILE")) else None,
         audit_anchor_mail=env.get("AMBASSADOR_AUDIT_ANCHOR_MAIL", "0") == "1",
+        security_log=env.get("AMBASSADOR_SECURITY_LOG") or Settings.security_log,
+        security_log_facility=env.get("AMBASSADOR_SECURITY_LOG_FACILITY") or Settings.security_log_facility,
     )
     if settings.instances < 1:
         raise ConfigurationError(f"AMBASSADOR_INSTANCES must be 1 or more, got {settings.instances}")

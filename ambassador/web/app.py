@@ -170,7 +170,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app; tests pass their own settings, servers read the environment."""
     settings = settings or load_settings()
     settings.check()
-    configure_logging()
+    configure_logging(security_log=settings.security_log, facility=settings.security_log_facility)
     if settings.audit_key:  # settings built by hand in development may leave the environment's
         audit.configure(audit.AuditConfig.from_settings(settings))
     passwords = Passwords(settings.argon2)

@@ -7,13 +7,19 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, TooManyRequestsException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    TooManyRequestsException,
+)
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
-from ambassador import db, i18n, metrics
+from ambassador import db, i18n, metrics, requestcontext, security_log
 from ambassador.errors import N_
-from ambassador.web.guards import TotpEnrollmentRequired
+from ambassador.web.guards import RoleRequired, TotpEnrollmentRequired
 from ambassador.web.middleware import language_for
 
 log = logging.getLogger("ambassador.errors")
@@ -72,7 +78,26 @@ def error_page(request: Request[Any, Any, Any], status: int, detail: str = "") -
     )
 
 
+def security_event(exc: HTTPException) -> None:
+    """The security event (docs/logging.md) an HTTP refusal stands for, if it is one (ASVS 16.3.2, 16.3.3)."""
+    if isinstance(exc, TotpEnrollmentRequired):
+        security_log.event("authz.totp_enrollment_required", "denied")
+    elif isinstance(exc, NotAuthorizedException):
+        security_log.event("authz.login_required", "denied")
+    elif exc.detail == CSRF_FAILURE:
+        security_log.event("csrf.failed", "blocked")
+    elif isinstance(exc, PermissionDeniedException):
+        security_log.event("authz.denied", "denied", reason="role" if isinstance(exc, RoleRequired) else "rule")
+    elif isinstance(exc, TooManyRequestsException):
+        # The only rate-limit middleware: the nomination form's.
+        security_log.event("ratelimit.nomination", "throttled")
+    elif isinstance(exc, RequestEntityTooLarge) or exc.detail == RequestEntityTooLarge.detail:
+        # The multipart parser says so with a 400 (Litestar 2 keeps that for compatibility).
+        security_log.event("request.too_large", "blocked", status=exc.status_code)
+
+
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    security_event(exc)
     if isinstance(exc, TotpEnrollmentRequired):
         return Redirect("/account/totp")
     if isinstance(exc, NotAuthorizedException) and request.method in ("GET", "HEAD"):
@@ -81,7 +106,7 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     if isinstance(exc, NotAuthorizedException):
         return error_page(request, 403)
     if isinstance(exc, TooManyRequestsException):
-        metrics.NOMINATIONS_RATE_LIMITED.inc()  # the only rate-limit middleware: the nomination form's
+        metrics.NOMINATIONS_RATE_LIMITED.inc()
     response = error_page(request, exc.status_code, str(exc.detail))
     if exc.detail == CSRF_FAILURE:
         _forget_csrf_cookie(request, response)
@@ -116,13 +141,27 @@ def _undecodable_form(exc: Exception) -> bool:
     return isinstance(exc, UnicodeDecodeError) or (type(exc) is LookupError and "encoding" in str(exc))
 
 
+def _where(exc: Exception) -> dict[str, Any]:
+    """The request's id, client, user and route (secret path segments masked) for an error line (16.3.4)."""
+    context = requestcontext.current()
+    return {
+        "request_id": context.request_id,
+        "client": context.client,
+        "user_id": context.user_id,
+        "route": context.route,
+        "error": type(exc).__name__,
+    }
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if _undecodable_form(exc):
-        log.warning("undecodable request body", extra={"path": request.url.path, "error": type(exc).__name__})
+        log.warning("undecodable request body", extra=_where(exc))
         return error_page(request, HTTP_400_BAD_REQUEST)
     if db.is_unavailable(exc):
         metrics.DATABASE_ERRORS.inc()
-        log.warning("database unavailable", extra={"path": request.url.path, "error": type(exc).__name__})
+        log.warning("database unavailable", extra=_where(exc))
         return error_page(request, HTTP_503_SERVICE_UNAVAILABLE)
-    log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
+    log.error("unhandled error", exc_info=exc, extra=_where(exc))
+    # The traceback stays in the error log; the security log (maybe shipped elsewhere) gets the fact.
+    security_log.event("error.unhandled", "failure", error=type(exc).__name__)
     return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)

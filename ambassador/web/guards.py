@@ -20,13 +20,17 @@ def current_account(connection: ASGIConnection[Any, Any, Any, Any]) -> Account |
     return user if isinstance(user, Account) else None
 
 
+class RoleRequired(PermissionDeniedException):
+    """A guard refused the account for its roles (logged as ``authz.denied`` with reason ``role``)."""
+
+
 def requires_role(*roles: Role) -> Guard:
     """Allow only accounts holding at least one of ``roles`` (403 otherwise)."""
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         account = current_account(connection)
         if account is None or not account.has_role(*roles):
-            raise PermissionDeniedException()
+            raise RoleRequired()
 
     return guard
 
@@ -34,7 +38,7 @@ def requires_role(*roles: Role) -> Guard:
 def requires_staff(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     account = current_account(connection)
     if account is None or not account.is_staff:
-        raise PermissionDeniedException()
+        raise RoleRequired()
 
 
 class TotpEnrollmentRequired(HTTPException):

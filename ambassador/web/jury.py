@@ -21,7 +21,7 @@ from litestar.status_codes import (
     HTTP_409_CONFLICT,
 )
 
-from ambassador import i18n, vocabulary
+from ambassador import i18n, security_log, vocabulary
 from ambassador.domain import conflicts, editions, jury, nominations, scoring
 from ambassador.domain.accounts import Account
 from ambassador.domain.conflicts import Listed
@@ -386,6 +386,7 @@ class JuryController(Controller):
         except NotFound as exc:
             raise NotFoundException() from exc
         except NotAllowed as exc:
+            security_log.event("authz.denied", "denied", reason="rule")
             return await edition_page(edition, juror, problem=message_of(exc), status_code=HTTP_403_FORBIDDEN)
         except DomainError as exc:
             edition, juror = await member_edition(edition_id, request.user.id)

@@ -26,7 +26,7 @@ from litestar.status_codes import (
     HTTP_409_CONFLICT,
 )
 
-from ambassador import i18n, vocabulary
+from ambassador import i18n, security_log, vocabulary
 from ambassador.db import utcnow
 from ambassador.domain import nominations
 from ambassador.domain.editions import EditionView, get_edition, open_edition_now
@@ -407,6 +407,7 @@ class NominationController(Controller):
         form = await read_form(request)
         if form.text("website", 500).strip():
             # A bot filled the hidden field: answer as for a real nomination, keep nothing.
+            security_log.event("nomination.honeypot", "blocked")
             return Redirect(SENT_PATH, status_code=HTTP_303_SEE_OTHER)
         edition = await _posted_edition(form, settings.edition_cache_seconds)
         if edition is None:
