@@ -102,6 +102,34 @@ async def test_the_request_line_names_the_logged_in_user_and_the_client(client: 
     assert logged_in["time"].endswith("+00:00")
 
 
+async def test_a_request_to_an_address_no_route_matches_is_logged(client: Client, stderr_log: StderrLog) -> None:
+    """ASVS 16.2.1, 16.3.2: a scanner's probe of an unknown address leaves its line, id and client."""
+    probe = await client.get("/wp-login.php", headers={"x-forwarded-for": "203.0.113.9"})
+    wrong_method = await client.delete("/laureates")
+
+    assert (probe.status_code, wrong_method.status_code) == (404, 405)
+    assert [
+        {key: entry[key] for key in ("client", "method", "path", "status", "request_id")}
+        for entry in stderr_log.requests("/wp-login.php") + stderr_log.requests("/laureates")
+    ] == [
+        # The test client is no trusted proxy: its X-Forwarded-For is not believed.
+        {
+            "client": "testclient",
+            "method": "GET",
+            "path": "/wp-login.php",
+            "status": 404,
+            "request_id": probe.headers["x-request-id"],
+        },
+        {
+            "client": "testclient",
+            "method": "DELETE",
+            "path": "/laureates",
+            "status": 405,
+            "request_id": wrong_method.headers["x-request-id"],
+        },
+    ]
+
+
 # --- authorisation and the controls' refusals -------------------------------------------
 
 

@@ -15,7 +15,6 @@ from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
-from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionBackend
 from litestar.security.session_auth import SessionAuth
 from litestar.static_files import create_static_files_router
@@ -51,7 +50,7 @@ from ambassador.web import (
 from ambassador.web.cache import ArchiveCache, ArchiveCacheMiddleware
 from ambassador.web.client import ForwardedMiddleware
 from ambassador.web.errors import http_exception_handler, internal_error_handler
-from ambassador.web.middleware import RequestLogMiddleware, make_security_headers_hook, set_language
+from ambassador.web.middleware import make_security_headers_hook, request_log, set_language
 from ambassador.web.sessions import RotatingSessionConfig, SessionRotation
 from ambassador.web.stores import DatabaseStore
 from ambassador.web.templating import template_config
@@ -265,16 +264,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_app_init=[
             session_auth.on_app_init,
             # Outside the session and authentication middleware (which put themselves first):
-            # the metrics first (they count what the others answer themselves, and judge who may read
-            # them by the TCP peer); then the client's address is settled before anything else reads
-            # it (ambassador.web.client); every request is logged, and a cached archive page costs no
-            # session lookup.
-            outermost(
-                metrics_config.middleware,
-                DefineMiddleware(ForwardedMiddleware, trusted_proxies=settings.trusted_proxies),
-                RequestLogMiddleware(),
-                ArchiveCacheMiddleware(archive_cache, sessions.key),
-            ),
+            # the metrics first (they count what the others answer themselves, and judge who may
+            # read them by the TCP peer), and a cached archive page costs no session lookup.
+            outermost(metrics_config.middleware, ArchiveCacheMiddleware(archive_cache, sessions.key)),
         ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
@@ -297,6 +289,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.request_max_body_size,
         debug=False,
     )
+    # Around Litestar's router rather than per route, so that requests to unknown addresses
+    # are logged too: the client's address is settled first (ambassador.web.client), then
+    # every request gets its id and its log line.
+    app.asgi_handler = ForwardedMiddleware(request_log(app.asgi_handler), trusted_proxies=settings.trusted_proxies)
     app.state.settings = settings
     app.state.archive_cache = archive_cache
     app.state.metrics_config = metrics_config

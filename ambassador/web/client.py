@@ -1,6 +1,8 @@
 """The real client of a request: X-Forwarded-* believed only from the trusted proxies.
 
-:class:`ForwardedMiddleware` runs before every other middleware. When the TCP peer
+:class:`ForwardedMiddleware` wraps Litestar's whole handler (before the router and every
+middleware). It first records the TCP peer as it connected (:func:`direct_peer`, for
+/metrics's guard). When the TCP peer
 (``scope["client"]``) is one of ``AMBASSADOR_TRUSTED_PROXIES``, it rewrites the scope:
 
 - ``client``: walking ``X-Forwarded-For`` from the right, trusted hops are skipped and the
@@ -127,6 +129,27 @@ def _rewritten_by_server(client: tuple[str, int], forwarded_for: str) -> bool:
     return f"{host}:{port}" in claimed or f"[{host}]:{port}" in claimed
 
 
+# The TCP peer as it connected, and whether it sent proxy headers: read by /metrics's guard
+# (ambassador.web.metrics), which must judge the peer itself, never the forwarded client.
+DIRECT_PEER = "ambassador.direct_peer"
+PROXY_HEADERS = frozenset({_FOR, b"forwarded", b"x-real-ip"})
+
+
+def record_direct_peer(scope: Any) -> None:
+    client = scope.get("client")
+    proxied = any(name in PROXY_HEADERS for name, _ in scope["headers"])
+    scope.setdefault("state", {})[DIRECT_PEER] = (str(client[0]) if client else None, proxied)
+
+
+def direct_peer(scope: Any) -> tuple[str | None, bool]:
+    """The peer's address before any forwarded header was believed, and whether it sent any."""
+    recorded = scope.get("state", {}).get(DIRECT_PEER)
+    if recorded is not None:
+        return recorded  # type: ignore[no-any-return]
+    client = scope.get("client")
+    return (str(client[0]) if client else None, any(name in PROXY_HEADERS for name, _ in scope["headers"]))
+
+
 class ForwardedMiddleware:
     """Pure ASGI: believe X-Forwarded-* from trusted peers only, and strip them always."""
 
@@ -138,6 +161,7 @@ class ForwardedMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
+            record_direct_peer(scope)
             self.rewrite(scope)
         await self.app(scope, receive, send)
 

@@ -11,8 +11,9 @@
   active sessions.
 - Only direct peers named by ``metrics_allow`` may read it, and only without
   ``X-Forwarded-For`` (the reverse proxy always adds one): every other request gets the
-  404 page of an unknown address, decided in the outermost middleware so that nothing (no
-  request id, no cookie) tells the two apart.
+  404 page of an unknown address, decided before the session middleware so that nothing
+  (no cookie) tells the two apart. The peer is the TCP peer as it connected, recorded by
+  ``ForwardedMiddleware`` before it believes any forwarded header.
 
 This module imports ``prometheus_client``: import it only after ``ambassador.metrics``'s
 multiprocess set-up (``create_app`` imports it inside the function).
@@ -41,7 +42,7 @@ from prometheus_client.registry import Collector
 
 from ambassador import db, metrics
 from ambassador.domain import outbox
-from ambassador.web.client import IPNetwork, is_trusted, parse_address
+from ambassador.web.client import IPNetwork, direct_peer, is_trusted, parse_address
 from ambassador.web.stores import DatabaseStore
 
 log = logging.getLogger("ambassador.metrics")
@@ -50,7 +51,6 @@ METRICS_PATH = "/metrics"
 # Route templates left out of the request metrics: the scrape itself, the proxy's health
 # checks (every few seconds) and static files (many, cheap, cached by browsers and the proxy).
 UNCOUNTED = frozenset({METRICS_PATH, "/healthz", "/readyz", "/static/{file_path}"})
-PROXY_HEADERS = frozenset({b"x-forwarded-for", b"forwarded", b"x-real-ip"})
 
 
 class MetricsAccess:
@@ -68,12 +68,10 @@ class MetricsAccess:
         self.names = frozenset(names)
 
     def allows(self, scope: Scope) -> bool:
-        if any(name in PROXY_HEADERS for name, _ in scope["headers"]):
+        peer, proxied = direct_peer(scope)
+        if proxied or peer is None:
             return False
-        client = scope.get("client")
-        if not client:
-            return False
-        return client[0] in self.names or is_trusted(parse_address(client[0]), self.networks)
+        return peer in self.names or is_trusted(parse_address(peer), self.networks)
 
 
 @dataclass

@@ -143,3 +143,13 @@ class RequestLogMiddleware(ASGIMiddleware):
                 },
             )
             requestcontext.end(token)
+
+
+def request_log(app: ASGIApp) -> ASGIApp:
+    """``app`` with every request logged, those that match no route included."""
+    middleware = RequestLogMiddleware()
+
+    async def logged(scope: Scope, receive: Receive, send: Send) -> None:
+        await middleware.handle(scope, receive, send, app)
+
+    return logged
