@@ -453,6 +453,27 @@ async def test_the_second_factor_step_and_the_logout_each_give_a_new_token(clien
     assert (await post_form(client, "/account/language", {"language": "en"})).status_code == 302
 
 
+async def test_after_a_key_rotation_a_signed_in_form_works_after_one_reload(settings: Settings) -> None:
+    """ASVS 3.5.1: the binding is keyed like the token; the owner is refused once, not locked out."""
+    await make_user("clerk@example.org", (Role.CLERK,))
+    async with AsyncTestClient(app=create_app(settings)) as before:
+        before.follow_redirects = False
+        await login(before, "clerk@example.org")
+        session, old_token = before.cookies["session"], before.cookies["csrftoken"]
+    rotated = create_app(settings.with_changes(secret_key="a-new-secret-" + "y" * 40))
+    async with AsyncTestClient(app=rotated) as client:
+        client.follow_redirects = False
+        client.cookies.set("session", session, domain="testserver.local")
+        client.cookies.set("csrftoken", old_token, domain="testserver.local")
+
+        refused = await client.post("/account/language", data={"language": "en", "_csrf_token": old_token})
+        reloaded = await client.get("/account")
+        saved = await post_form(client, "/account/language", {"language": "en"})
+
+    assert (refused.status_code, reloaded.status_code, saved.status_code) == (403, 200, 302)
+    assert await language_of("clerk@example.org") == "en"
+
+
 # --- cookies ------------------------------------------------------------------------------
 
 
