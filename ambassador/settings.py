@@ -54,6 +54,8 @@ class Settings:
     var_dir: Path = Path("var")
     # Peers whose X-Forwarded-For/-Proto/-Host are believed (ambassador.web.client).
     trusted_proxies: tuple[str, ...] = ()
+    # Production's HSTS header says `preload` (the preload-list submission is the operator's step).
+    hsts_preload: bool = False
     # How many app instances (machines or services) share the database: `check --deploy`.
     instances: int = 1
     backup_dir: Path = Path("var/backups")
@@ -304,6 +306,7 @@ def read_settings(environ: dict[str, str] | None = None) -> Settings:
         base_url=base_url,
         var_dir=var_dir,
         trusted_proxies=_networks(env, "AMBASSADOR_TRUSTED_PROXIES"),
+        hsts_preload=env.get("AMBASSADOR_HSTS_PRELOAD", "0") == "1",
         instances=_int(env, "AMBASSADOR_INSTANCES", 1),
         backup_dir=Path(env.get("AMBASSADOR_BACKUP_DIR") or var_dir / "backups"),
         mail_from=env.get("AMBASSADOR_MAIL_FROM", Settings.mail_from),

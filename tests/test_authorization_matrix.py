@@ -116,6 +116,8 @@ MATRIX: Final[Mapping[str, Row]] = {
     "GET /schema/{path:str}": NOBODY,  # only the JSON document is served
     "GET /static/{file_path:path}": PUBLIC,
     "HEAD /static/{file_path:path}": PUBLIC,
+    # Browsers post CSP violation reports as JSON; a form is not one (tests/test_web_security.py).
+    "POST /csp-report": (415,) * EVERYONE,
     # --- signing in ---------------------------------------------------------------------------
     "GET /login": SIGNED_IN_REDIRECT,
     "POST /login": PUBLIC_ACTION,

@@ -55,6 +55,7 @@ from ambassador.tables import Attachment, AuditEntry, Laureate, Nomination, Nomi
 from ambassador.text import clean_line, clean_text
 from ambassador.tokens import new_token, token_hash
 from ambassador.web.app import create_app
+from ambassador.web.middleware import ATTACHMENT_CONTENT_SECURITY_POLICY
 from ambassador.web.nominate import MAX_EMAIL, READ_FACTOR
 from tests.archive_factories import add_laureate, archive_edition
 from tests.conftest import Client
@@ -892,7 +893,7 @@ def assert_safe_download(response: Response, name: str, content_type: str) -> No
     assert SAFE_DISPOSITION.fullmatch(disposition), disposition
     assert disposition == f"attachment; filename*=UTF-8''{quote(name, safe='')}"
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.headers["content-security-policy"] == "sandbox; default-src 'none'"
+    assert response.headers["content-security-policy"] == ATTACHMENT_CONTENT_SECURITY_POLICY
     assert response.headers["cache-control"] == "no-store"
 
 

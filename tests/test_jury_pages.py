@@ -13,6 +13,7 @@ from ambassador.domain.accounts import Account
 from ambassador.domain.jury import JuryRules
 from ambassador.enums import ConflictKind, EditionState, ScoreVisibility, SheetStatus
 from ambassador.tables import Attachment, AuditEntry, DetectedConflict, Edition, Score, ScoreSheet
+from ambassador.web.middleware import ATTACHMENT_CONTENT_SECURITY_POLICY
 from tests.clerk_factories import PNG, english
 from tests.conftest import Client
 from tests.helpers import login, post_form, without_tokens
@@ -517,7 +518,7 @@ async def test_the_dossier_shows_texts_escaped_without_contact_data_and_merged_f
     assert len(links) == 2
     downloads = [await client.get(link) for link in links]
     assert [(d.status_code, d.content) for d in downloads] == [(200, PNG), (200, PNG)]
-    assert downloads[0].headers["content-security-policy"] == "sandbox; default-src 'none'"
+    assert downloads[0].headers["content-security-policy"] == ATTACHMENT_CONTENT_SECURITY_POLICY
     assert downloads[1].headers["content-disposition"] == "attachment; filename*=UTF-8''duplicate.png"
 
 

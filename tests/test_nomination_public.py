@@ -22,6 +22,7 @@ from ambassador.mail import transport_for
 from ambassador.settings import Settings
 from ambassador.tables import Attachment, Edition, Nomination, OutboxMail
 from ambassador.web.app import create_app
+from ambassador.web.middleware import ATTACHMENT_CONTENT_SECURITY_POLICY
 from tests.conftest import Client
 from tests.factories import PDF, make_edition
 from tests.helpers import csrf_token, post_form
@@ -173,7 +174,7 @@ async def check_private_view(client: Client, manage: str) -> None:
     assert download.headers["content-type"] == PDF_TYPE
     assert download.headers["content-disposition"] == "attachment; filename*=UTF-8''List%20polecaj%C4%85cy.pdf"
     assert private(download)
-    assert download.headers["content-security-policy"] == "sandbox; default-src 'none'"
+    assert download.headers["content-security-policy"] == ATTACHMENT_CONTENT_SECURITY_POLICY
 
 
 @pytest.mark.parametrize("language", ["pl", "en", "uk"])

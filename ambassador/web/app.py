@@ -11,7 +11,6 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.config.app import AppConfig
-from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
@@ -49,6 +48,8 @@ from ambassador.web import (
 )
 from ambassador.web.cache import ArchiveCache, ArchiveCacheMiddleware
 from ambassador.web.client import ForwardedMiddleware
+from ambassador.web.csp_report import CspReportController, ReportBudget
+from ambassador.web.csrf import CsrfMiddleware, csrf_config
 from ambassador.web.errors import http_exception_handler, internal_error_handler
 from ambassador.web.middleware import make_security_headers_hook, request_log, set_language
 from ambassador.web.sessions import RotatingSessionConfig, SessionRotation
@@ -179,6 +180,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         default_factory=root_store.with_namespace,  # type: ignore[attr-defined]
     )
     sessions = session_config(settings)
+    csrf = csrf_config(settings)
     archive_cache = ArchiveCache(settings.archive_cache_seconds)
     # Here, not at the top: prometheus_client must be imported after ambassador.metrics's
     # multiprocess set-up (``ambassador serve`` runs it before importing this app).
@@ -246,6 +248,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             laureates.LaureateController,
             laureates.LaureateCheckController,
             MetricsController,
+            CspReportController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],
@@ -260,6 +263,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "upload_rules": provide(UploadRules.from_settings(settings)),
             "throttle": provide(throttle_policy(settings)),
             "sessions": provide(SessionRotation(sessions)),
+            "csp_budget": provide(ReportBudget()),
         },
         on_app_init=[
             session_auth.on_app_init,
@@ -268,17 +272,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # read them by the TCP peer), and a cached archive page costs no session lookup.
             outermost(metrics_config.middleware, ArchiveCacheMiddleware(archive_cache, sessions.key)),
         ],
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_name="__Host-csrftoken" if settings.production else "csrftoken",
-            cookie_secure=settings.production,
-            cookie_samesite="lax",
-        ),
+        csrf_config=csrf,
         stores=stores,
         template_config=template_config(),
         before_request=set_language,
-        before_send=[make_security_headers_hook(settings.production)],
-        middleware=[nominate.rate_limit(settings).middleware],
+        before_send=[make_security_headers_hook(settings.production, hsts_preload=settings.hsts_preload)],
+        # After the session middleware (session_auth puts it first), before Litestar's CSRF check.
+        middleware=[CsrfMiddleware(settings, csrf), nominate.rate_limit(settings).middleware],
         exception_handlers={
             HTTPException: http_exception_handler,
             Exception: internal_error_handler,

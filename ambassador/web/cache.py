@@ -45,7 +45,7 @@ from ambassador import __version__, i18n
 from ambassador.db import utcnow
 from ambassador.domain import archive
 from ambassador.domain.archive import Stamp
-from ambassador.web.middleware import LANGUAGE_COOKIE
+from ambassador.web.middleware import chosen_language
 
 log = logging.getLogger("ambassador.cache")
 
@@ -225,7 +225,7 @@ class ArchiveCacheMiddleware(ASGIMiddleware):
             # Staff see their own menu on these pages: rendered fresh, never shared.
             await next_app(scope, receive, send)
             return
-        language = i18n.negotiate(cookies.get(LANGUAGE_COOKIE), headers.get(b"accept-language", b"").decode("latin-1"))
+        language = i18n.negotiate(chosen_language(cookies), headers.get(b"accept-language", b"").decode("latin-1"))
         key: Key = (scope["path"], scope.get("query_string", b"").decode("latin-1"), language)
         stamp = await self.cache.stamp()
         entry = self.cache.get(key, stamp.token)

@@ -8,6 +8,7 @@ import logging
 import random
 import re
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request
@@ -18,7 +19,17 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from ambassador import db, i18n, metrics, requestcontext
 from ambassador.web.client import client_address
 
+# The language choice: ``__Host-lang`` (Secure, host-only) in production, ``lang`` in
+# development (plain http); ``lang`` is still read in production, from before the prefix.
 LANGUAGE_COOKIE = "lang"
+HOST_LANGUAGE_COOKIE = "__Host-lang"
+
+# Where browsers send Content-Security-Policy violation reports (ambassador.web.csp_report).
+CSP_REPORT_PATH = "/csp-report"
+CSP_REPORT_GROUP = "csp"
+_CSP_REPORTING = [f"report-uri {CSP_REPORT_PATH}", f"report-to {CSP_REPORT_GROUP}"]
+# Nothing may frame a response, change its base URL or take its forms elsewhere (ASVS 3.4.3, 3.4.6).
+_CSP_LOCKDOWN = ["base-uri 'none'", "frame-ancestors 'none'"]
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -28,11 +39,23 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "img-src 'self' data:",
         "font-src 'self'",
         "object-src 'none'",
-        "base-uri 'self'",
         "form-action 'self'",
-        "frame-ancestors 'none'",
+        *_CSP_LOCKDOWN,
+        *_CSP_REPORTING,
     ]
 )
+# Uploaded files (ambassador.web.downloads): this policy replaces the global one, so it
+# repeats the lock-down; ``sandbox`` gives the document an opaque origin and no scripts.
+ATTACHMENT_CONTENT_SECURITY_POLICY = "; ".join(
+    ["sandbox", "default-src 'none'", "form-action 'none'", *_CSP_LOCKDOWN, *_CSP_REPORTING]
+)
+
+# Open data, meant to be reused by other sites: no secret in them, and nothing there depends
+# on who asks (docs/web-security.md). Every other response may be loaded by this origin only.
+CROSS_ORIGIN_PATHS = ("/static/", "/api/", "/schema/")
+CROSS_ORIGIN_FILES = frozenset({"/feed.atom", "/laureates.json", "/laureates.csv", "/sitemap.xml", "/robots.txt"})
+
+HSTS = "max-age=63072000; includeSubDomains"
 
 log = logging.getLogger("ambassador.request")
 
@@ -44,9 +67,11 @@ def loggable_path(path: str) -> str:
     return _SECRET_SEGMENT.sub("/<token>", path)
 
 
-def security_headers(production: bool) -> dict[str, str]:
+def security_headers(production: bool, *, hsts_preload: bool = False) -> dict[str, str]:
+    """The headers of every response (docs/web-security.md says why each); CORP is added per path."""
     headers = {
         "content-security-policy": CONTENT_SECURITY_POLICY,
+        "reporting-endpoints": f'{CSP_REPORT_GROUP}="{CSP_REPORT_PATH}"',
         "x-content-type-options": "nosniff",
         "x-frame-options": "DENY",
         "referrer-policy": "same-origin",
@@ -54,29 +79,43 @@ def security_headers(production: bool) -> dict[str, str]:
         "cross-origin-opener-policy": "same-origin",
     }
     if production:
-        headers["strict-transport-security"] = "max-age=63072000; includeSubDomains"
+        headers["strict-transport-security"] = HSTS + ("; preload" if hsts_preload else "")
     return headers
 
 
-def make_security_headers_hook(production: bool) -> Any:
-    """A ``before_send`` hook: it runs for every response, errors and 404s included."""
-    encoded = [
-        (name.encode("latin-1"), value.encode("latin-1")) for name, value in security_headers(production).items()
-    ]
+def is_open_data(path: str) -> bool:
+    """Public data meant for reuse: ``Cross-Origin-Resource-Policy: cross-origin`` (ASVS 3.5.8)."""
+    return path.startswith(CROSS_ORIGIN_PATHS) or path in CROSS_ORIGIN_FILES
 
-    async def add_headers(message: Message, _: Scope) -> None:
+
+def make_security_headers_hook(production: bool, *, hsts_preload: bool = False) -> Any:
+    """A ``before_send`` hook: it runs for every response, errors and 404s included."""
+    common = [
+        (name.encode("latin-1"), value.encode("latin-1"))
+        for name, value in security_headers(production, hsts_preload=hsts_preload).items()
+    ]
+    same_origin = [*common, (b"cross-origin-resource-policy", b"same-origin")]
+    cross_origin = [*common, (b"cross-origin-resource-policy", b"cross-origin")]
+
+    async def add_headers(message: Message, scope: Scope) -> None:
         # Raw header list, not MutableScopeHeaders: this runs on every response (hot path).
         if message["type"] == "http.response.start":
             headers = list(message.get("headers", ()))
             present = {name.lower() for name, _ in headers}
+            encoded = cross_origin if is_open_data(scope.get("path", "")) else same_origin
             headers.extend(pair for pair in encoded if pair[0] not in present)
             message["headers"] = headers
 
     return add_headers
 
 
+def chosen_language(cookies: Mapping[str, str]) -> str | None:
+    """The language cookie's value: the ``__Host-`` one first, then the old name."""
+    return cookies.get(HOST_LANGUAGE_COOKIE) or cookies.get(LANGUAGE_COOKIE)
+
+
 def language_for(request: Request[Any, Any, Any]) -> str:
-    return i18n.negotiate(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"))
+    return i18n.negotiate(chosen_language(request.cookies), request.headers.get("accept-language"))
 
 
 async def set_language(request: Request[Any, Any, Any]) -> None:

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from litestar import Controller, Response, get
 from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from ambassador import db, i18n
 from ambassador.domain.editions import open_edition_now
+from ambassador.settings import Settings
 from ambassador.web.forms import safe_next
-from ambassador.web.middleware import LANGUAGE_COOKIE
+from ambassador.web.middleware import HOST_LANGUAGE_COOKIE, LANGUAGE_COOKIE
 
 ONE_YEAR = 365 * 24 * 3600
+
+
+def language_cookie(name: str, value: str, *, secure: bool, max_age: int = ONE_YEAR) -> Cookie:
+    return Cookie(key=name, value=value, max_age=max_age, path="/", samesite="lax", httponly=True, secure=secure)
 
 
 class PublicController(Controller):
@@ -35,22 +41,25 @@ class PublicController(Controller):
         )
 
     @get("/language/{code:str}", name="language")
-    async def switch_language(self, code: FromPath[str], next: FromQuery[str | None] = None) -> Redirect:
-        """Remember an explicit language choice in a cookie (a preference, not server state)."""
+    async def switch_language(
+        self, code: FromPath[str], settings: NamedDependency[Settings], next: FromQuery[str | None] = None
+    ) -> Redirect:
+        """Remember an explicit language choice in a cookie (a preference, not server state).
+
+        In production the cookie is ``__Host-lang``: Secure, host-only, path ``/`` (ASVS 3.3.1,
+        3.3.3); an old ``lang`` cookie is dropped at the same time.
+        """
         target = safe_next(next, default="/")
         language = i18n.supported(code)
         if language is None:
             return Redirect(target)
+        if not settings.production:
+            return Redirect(target, cookies=[language_cookie(LANGUAGE_COOKIE, language, secure=False)])
         return Redirect(
             target,
             cookies=[
-                Cookie(
-                    key=LANGUAGE_COOKIE,
-                    value=language,
-                    max_age=ONE_YEAR,
-                    samesite="lax",
-                    httponly=True,
-                )
+                language_cookie(HOST_LANGUAGE_COOKIE, language, secure=True),
+                language_cookie(LANGUAGE_COOKIE, "", secure=False, max_age=0),
             ],
         )
 
