@@ -225,9 +225,10 @@ def configure_logging(
 
     _stop_listener()
     security = logging.getLogger(SECURITY_LOGGER)
+    # Only the queue handler set up here before is replaced; others (a test's) stay.
+    security.handlers[:] = [h for h in security.handlers if not isinstance(h, _Queue)]
     target = syslog_target(security_log)
     if target is None:
-        security.handlers[:] = []
         security.propagate = True
         return
     sender = _syslog_handler(target, syslog_facility(facility))
@@ -236,5 +237,5 @@ def configure_logging(
     listener = logging.handlers.QueueListener(events, sender)
     listener.start()
     _LISTENERS.append(listener)
-    security.handlers[:] = [_Queue(events, handler)]
+    security.handlers.append(_Queue(events, handler))
     security.propagate = False

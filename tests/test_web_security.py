@@ -407,6 +407,7 @@ async def test_another_sessions_cookie_and_token_pair_is_refused(
         assert "csrftoken" not in victim.cookies  # dropped with the refusal
         assert await language_of("clerk@example.org") == "pl"
         assert events(security_events, "csrf.session") == [{"outcome": "blocked", "reason": "token of another session"}]
+        assert events(security_events, "csrf.failed") == []  # one refusal, one event
         # The owner is not locked out: the next page view binds a fresh token.
         assert (await victim.get("/account")).status_code == 200
         saved = await post_form(victim, "/account/language", {"language": "en"})

@@ -43,15 +43,13 @@ from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.enums import ScopeType
-from litestar.exceptions import PermissionDeniedException
 from litestar.middleware import ASGIMiddleware
 from litestar.middleware.csrf import generate_csrf_token
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
-from ambassador import security_log
 from ambassador.settings import Settings
-from ambassador.web.errors import CSRF_FAILURE
+from ambassador.web.errors import CsrfRefused
 from ambassador.web.middleware import CSP_REPORT_PATH
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -127,8 +125,7 @@ class CsrfMiddleware(ASGIMiddleware):
             self.check_origin(scope, connection.headers)
             binding = session.get(BINDING) if isinstance(session, dict) else None
             if isinstance(binding, str) and cookie and not hmac.compare_digest(binding, self.mac(cookie)):
-                security_log.event("csrf.session", "blocked", reason="token of another session")
-                raise PermissionDeniedException(CSRF_FAILURE)
+                raise CsrfRefused("csrf.session", reason="token of another session")
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -148,14 +145,12 @@ class CsrfMiddleware(ASGIMiddleware):
         """Refuse an unsafe request that the browser says another site made."""
         site = headers.get("sec-fetch-site")
         if site in FOREIGN_SITES:
-            security_log.event("csrf.origin", "blocked", reason="sec-fetch-site", site=site)
-            raise PermissionDeniedException(CSRF_FAILURE)
+            raise CsrfRefused("csrf.origin", reason="sec-fetch-site", site=site)
         origin = headers.get("origin")
         if origin is None or origin == "null":
             return
         if origin_of(origin) not in self.allowed_origins(scope, headers):
-            security_log.event("csrf.origin", "blocked", reason="origin", origin=(origin_of(origin) or "invalid"))
-            raise PermissionDeniedException(CSRF_FAILURE)
+            raise CsrfRefused("csrf.origin", reason="origin", origin=origin_of(origin) or "invalid")
 
     def settle(self, scope: Scope, message: Message, *, began_staff: bool, had_cookie: bool, safe: bool) -> None:
         """As the response starts: bind the staff session's token, or issue a new one."""

@@ -78,12 +78,24 @@ def error_page(request: Request[Any, Any, Any], status: int, detail: str = "") -
     )
 
 
+class CsrfRefused(PermissionDeniedException):
+    """A refusal by the Origin and session-binding checks (ambassador.web.csrf): its own event."""
+
+    def __init__(self, event: str, **details: str) -> None:
+        super().__init__(CSRF_FAILURE)
+        self.event = event
+        self.details = details
+
+
 def security_event(exc: HTTPException) -> None:
     """The security event (docs/logging.md) an HTTP refusal stands for, if it is one (ASVS 16.3.2, 16.3.3)."""
     if isinstance(exc, TotpEnrollmentRequired):
         security_log.event("authz.totp_enrollment_required", "denied")
     elif isinstance(exc, NotAuthorizedException):
         security_log.event("authz.login_required", "denied")
+    elif isinstance(exc, CsrfRefused):
+        details: dict[str, Any] = exc.details  # plain strings: never a user id
+        security_log.event(exc.event, "blocked", **details)
     elif exc.detail == CSRF_FAILURE:
         security_log.event("csrf.failed", "blocked")
     elif isinstance(exc, PermissionDeniedException):
