@@ -13,11 +13,11 @@ from ambassador.web.app import create_app, run_maintenance
 from tests.conftest import IS_POSTGRES
 
 
-@pytest.mark.skipif(IS_POSTGRES, reason="the rate-limit counters are files only on SQLite")
 def counter(key: str, keep_until: dt.datetime) -> ThrottleCounter:
     return ThrottleCounter(bucket=key, key_hash=key * 64, keep_until=int(keep_until.timestamp()))
 
 
+@pytest.mark.skipif(IS_POSTGRES, reason="the rate-limit counters are files only on SQLite")
 async def test_a_new_installation_prunes_login_failures_before_any_nomination(settings: Settings) -> None:
     """Bug: the rate-limit folder existed only after the first nomination, and the failed sweep of
     its counters skipped the chores after it (expired throttle counters, unconfirmed nominations)."""

@@ -175,6 +175,21 @@ async def test_a_successful_login_clears_its_pair_count(client: Client) -> None:
     assert statuses == [400] * 5 + [429]
 
 
+async def test_successful_logins_from_one_address_are_not_throttled(client: Client, settings: Settings) -> None:
+    """ASVS 2.4.1: the address limit counts failures; 35 staff logins behind one office address
+    (more than the limit of 30) all succeed."""
+    for i in range(35):
+        await make_user(f"staff{i}@example.org", (Role.JUROR,))
+
+    statuses = []
+    for i in range(35):
+        statuses.append((await login(client, f"staff{i}@example.org")).status_code)
+        await post_form(client, "/logout", {})
+
+    assert statuses == [302] * 35
+    assert settings.login_max_failures_per_address < 35
+
+
 async def test_the_sliding_window_lets_attempts_back_gradually(policy: ThrottlePolicy) -> None:
     """ASVS 2.4.1: five attempts fill the window; at the next window's start the estimate is
     still five (refused, with the exact wait), halfway through it two more fit."""

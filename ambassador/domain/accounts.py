@@ -361,6 +361,14 @@ async def _admit(gates: list[tuple[str, str, int, int]], event_name: str, user_i
     return counted
 
 
+async def _succeeded(own_key: str, counted: list[str]) -> None:
+    """A success: its pair's (or user's) count is cleared, and the address gets its attempt
+    back, so that the address limit counts failures only (many staff behind one address)."""
+    await throttle.clear(own_key)
+    for bucket in counted[1:]:
+        await throttle.undo(bucket)
+
+
 async def _slow_lane(email: str, device_id: str | None, policy: ThrottlePolicy, counted: list[str]) -> None:
     """A protected account lets browsers without its device cookie through one at a time,
     each gap twice the one before (ASVS 2.4.1, F3)."""
@@ -415,7 +423,7 @@ async def authenticate(
         await _login_failed(email, row, policy)
         raise InvalidCredentials()
     assert row is not None
-    await throttle.clear(gates[0][1])
+    await _succeeded(gates[0][1], counted)
     new_hash = await passwords.hash(password) if passwords.needs_rehash(row["password_hash"]) else None
     account = _account(row, (await _roles_of([row["id"]]))[row["id"]])
     if account.totp_enabled:
@@ -559,7 +567,7 @@ async def verify_totp_login(*, user_id: int, code: str, address: str, policy: Th
     is checked; a code is accepted once (replay refused)."""
     user_key = _keys(policy, "totp", str(user_id))
     window = policy.window_seconds
-    await _admit(
+    counted = await _admit(
         [
             ("user", user_key, policy.max_per_pair, window),
             ("address", _address_key(policy, address), policy.max_per_address, window),
@@ -580,7 +588,7 @@ async def verify_totp_login(*, user_id: int, code: str, address: str, policy: Th
         await audit.record("auth.totp_failed", actor_id=None, object_type="user", object_id=user_id)
         security_log.event("auth.totp", "failure", user_id=user_id)
         raise InvalidCode()
-    await throttle.clear(user_key)
+    await _succeeded(user_key, counted)
     security_log.event("auth.totp", "success", user_id=user_id)
     await _complete_login(user_id, None, method="totp")
     return await require_account(user_id)
@@ -922,7 +930,7 @@ async def reauthenticate(
     """
     user_key = _keys(policy, "reauth", str(user_id))
     window = policy.window_seconds
-    await _admit(
+    counted = await _admit(
         [
             ("user", user_key, policy.max_per_pair, window),
             ("address", _address_key(policy, address), policy.max_per_address, window),
@@ -936,5 +944,5 @@ async def reauthenticate(
         await audit.record("auth.reauth_failed", actor_id=user_id, object_type="user", object_id=user_id)
         security_log.event("auth.reauth", "failure", user_id=user_id)
         raise InvalidCredentials()
-    await throttle.clear(user_key)
+    await _succeeded(user_key, counted)
     security_log.event("auth.reauth", "success", user_id=user_id)
