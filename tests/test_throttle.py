@@ -14,6 +14,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -24,7 +25,7 @@ from ambassador.domain.accounts import ThrottlePolicy
 from ambassador.enums import Role, TokenPurpose
 from ambassador.errors import InvalidCredentials, InvalidInput, InvalidToken, SlowedDown, Throttled
 from ambassador.piccolo_app import APP_CONFIG
-from ambassador.settings import Settings
+from ambassador.settings import ConfigurationError, Settings, read_settings
 from ambassador.tables import AuditEntry, AuthToken, OutboxMail, PasswordResetRequest, ThrottleCounter, User
 from tests.conftest import Client
 from tests.factories import PASSWORD, make_user, passwords
@@ -554,5 +555,21 @@ async def test_concurrent_reauthentication_guesses_get_five_evaluated(policy: Th
 
 
 async def test_the_unlock_link_is_refused_when_unknown(policy: ThrottlePolicy) -> None:
+    """ASVS 2.4.1 (F3): a made-up unlock token clears nothing."""
     with pytest.raises(InvalidToken):
         await accounts.use_unlock_link(token="no-such-token", policy=policy)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("AMBASSADOR_LOGIN_MAX_FAILURES_PER_ACCOUNT", "5", "AMBASSADOR_LOGIN_MAX_FAILURES_PER_PAIR"),
+        ("AMBASSADOR_RESET_MAX_PER_ACCOUNT", "0", "AMBASSADOR_RESET_MAX_PER_ACCOUNT"),
+        ("AMBASSADOR_LOGIN_WINDOW_SECONDS", "-1", "AMBASSADOR_LOGIN_WINDOW_SECONDS"),
+    ],
+)
+def test_throttle_settings_are_checked(tmp_path: Path, variable: str, value: str, named: str) -> None:
+    """ASVS 2.4.1: a limit of 0, a negative window or the replaced variable stops the start,
+    naming the variable (a silently ignored limit would leave logins unthrottled)."""
+    with pytest.raises(ConfigurationError, match=named):
+        read_settings({"AMBASSADOR_VAR_DIR": str(tmp_path), variable: value})
