@@ -1,7 +1,8 @@
 """Staff accounts: creation, roles, login with throttling, TOTP, invitations and resets.
 
 Every change runs in one write transaction that also writes its audit entry and queues its
-mails. Unknown emails and wrong passwords take the same path and the same time.
+mails. Unknown emails and wrong passwords take the same path and the same time. Throttling,
+the device cookie, the unlock link and reset processing: docs/authentication.md.
 """
 
 from __future__ import annotations
@@ -291,8 +292,8 @@ async def set_active(*, actor_id: int, user_id: int, active: bool) -> Account:
 # The design (docs/authentication.md): every attempt is counted before the password is
 # checked (domain/throttle.py), per (account, address) pair and per address; failures are
 # also counted per account from everywhere, and past a threshold the account is "protected":
-# browsers without the account's device cookie get one attempt per slot of growing length,
-# and the owner is mailed one unlock link per window.
+# browsers without the account's device cookie are let through one at a time, with growing
+# gaps, and the owner is mailed one unlock link per window.
 
 DEVICE_COOKIE_VERSION = "1"
 
