@@ -18,6 +18,8 @@ class TokenPurpose(StrEnum):
 
     INVITATION = "invitation"
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a purpose, not a secret
+    # Lets the browser that opens it log in to an account that is being attacked (throttle).
+    LOGIN_UNLOCK = "login_unlock"
 
 
 class MailStatus(StrEnum):

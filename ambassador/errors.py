@@ -49,6 +49,16 @@ class Throttled(DomainError):
         self.retry_after = retry_after
 
 
+class SlowedDown(Throttled):
+    """Many failures for one account from everywhere: browsers it was not used in must wait."""
+
+    message = N_(
+        "There have been many failed logins to this account, so logins from browsers it has not "
+        "been used in are slowed down. Please try again in %(minutes)s minutes. If it is your "
+        "account, check its mailbox: a link there lets the browser that opens it log in at once."
+    )
+
+
 class InvalidToken(DomainError):
     message = N_("This link is invalid, already used or expired.")
 

@@ -64,9 +64,19 @@ class Settings:
     db_pool: bool = True
     session_idle_seconds: int = 30 * 60
     session_absolute_seconds: int = 12 * 60 * 60
+    # Login throttling (docs/authentication.md): windows of 15 minutes; attempts per
+    # (account, address) pair and per address; failures per account from everywhere that slow
+    # down browsers without the account's device cookie (first slot, doubling); its lifetime.
     login_window_seconds: int = 15 * 60
-    login_max_failures_per_account: int = 5
+    login_max_failures_per_pair: int = 5
     login_max_failures_per_address: int = 30
+    login_protect_account_after: int = 20
+    login_slow_down_seconds: int = 30
+    login_device_cookie_days: int = 180
+    # "Forgot your password": requests per address, reset mails per account, in this window.
+    reset_window_seconds: int = 60 * 60
+    reset_max_per_address: int = 10
+    reset_max_per_account: int = 3
     token_lifetime_seconds: int = 72 * 60 * 60
     mail_lease_seconds: int = 120
     mail_max_attempts: int = 8
@@ -284,6 +294,11 @@ def read_settings(environ: dict[str, str] | None = None) -> Settings:
     Values that cannot be read at all (not a number, an unknown mode) still raise.
     """
     env = dict(os.environ if environ is None else environ)
+    if "AMBASSADOR_LOGIN_MAX_FAILURES_PER_ACCOUNT" in env:
+        raise ConfigurationError(
+            "AMBASSADOR_LOGIN_MAX_FAILURES_PER_ACCOUNT was replaced by AMBASSADOR_LOGIN_MAX_FAILURES_PER_PAIR "
+            "(per account and address) and AMBASSADOR_LOGIN_PROTECT_ACCOUNT_AFTER (see docs/authentication.md)"
+        )
     mode = env.get("AMBASSADOR_ENV", "development")
     if mode not in ("development", "production"):
         raise ConfigurationError("AMBASSADOR_ENV must be 'development' or 'production'")
@@ -318,8 +333,15 @@ def read_settings(environ: dict[str, str] | None = None) -> Settings:
         db_pool=env.get("AMBASSADOR_DB_POOL", "1") != "0",
         session_idle_seconds=_int(env, "AMBASSADOR_SESSION_IDLE_SECONDS", 30 * 60),
         session_absolute_seconds=_int(env, "AMBASSADOR_SESSION_ABSOLUTE_SECONDS", 12 * 3600),
-        login_max_failures_per_account=_int(env, "AMBASSADOR_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
+        login_window_seconds=_int(env, "AMBASSADOR_LOGIN_WINDOW_SECONDS", Settings.login_window_seconds),
+        login_max_failures_per_pair=_int(env, "AMBASSADOR_LOGIN_MAX_FAILURES_PER_PAIR", 5),
         login_max_failures_per_address=_int(env, "AMBASSADOR_LOGIN_MAX_FAILURES_PER_ADDRESS", 30),
+        login_protect_account_after=_int(env, "AMBASSADOR_LOGIN_PROTECT_ACCOUNT_AFTER", 20),
+        login_slow_down_seconds=_int(env, "AMBASSADOR_LOGIN_SLOW_DOWN_SECONDS", 30),
+        login_device_cookie_days=_int(env, "AMBASSADOR_LOGIN_DEVICE_COOKIE_DAYS", 180),
+        reset_window_seconds=_int(env, "AMBASSADOR_RESET_WINDOW_SECONDS", 3600),
+        reset_max_per_address=_int(env, "AMBASSADOR_RESET_MAX_PER_ADDRESS", 10),
+        reset_max_per_account=_int(env, "AMBASSADOR_RESET_MAX_PER_ACCOUNT", 3),
         mail_lease_seconds=_int(env, "AMBASSADOR_MAIL_LEASE_SECONDS", 120),
         mail_poll_seconds=_float(env, "AMBASSADOR_MAIL_POLL_SECONDS", Settings.mail_poll_seconds),
         mail_in_web=env.get("AMBASSADOR_MAIL_IN_WEB", "1") != "0",
@@ -343,4 +365,22 @@ def read_settings(environ: dict[str, str] | None = None) -> Settings:
     )
     if settings.instances < 1:
         raise ConfigurationError(f"AMBASSADOR_INSTANCES must be 1 or more, got {settings.instances}")
+    _check_throttles(settings)
     return settings
+
+
+def _check_throttles(settings: Settings) -> None:
+    """Every limit and window of the login and reset throttles is a positive whole number."""
+    for name in (
+        "login_window_seconds",
+        "login_max_failures_per_pair",
+        "login_max_failures_per_address",
+        "login_protect_account_after",
+        "login_slow_down_seconds",
+        "login_device_cookie_days",
+        "reset_window_seconds",
+        "reset_max_per_address",
+        "reset_max_per_account",
+    ):
+        if getattr(settings, name) < 1:
+            raise ConfigurationError(f"AMBASSADOR_{name.upper()} must be 1 or more, got {getattr(settings, name)}")

@@ -67,11 +67,35 @@ class AuthToken(Table, tablename="auth_token"):
     used_at = Timestamptz(null=True, default=None)
 
 
-class LoginFailure(Table, tablename="login_failure"):
-    """A failed login, keyed by a hash of the account or the client address, for throttling."""
+# --- throttling and password-reset requests (issue 12: docs/authentication.md) ---------
+
+
+class ThrottleCounter(Table, tablename="throttle_counter"):
+    """Attempts counted for one throttling key in one fixed window (ambassador.domain.throttle).
+
+    ``bucket`` is ``<key_hash>:<window length>:<window start>``: its uniqueness lets one
+    ``INSERT … ON CONFLICT (bucket) DO UPDATE … RETURNING`` count an attempt atomically.
+    ``key_hash`` is an HMAC of what is counted (an email, an address), never the value.
+    """
 
     id: Serial
+    bucket = Varchar(length=100, unique=True)
     key_hash = Varchar(length=64, index=True)
+    window_start = Integer(default=0)  # Unix seconds
+    attempts = Integer(default=0)
+    keep_until = Integer(default=0, index=True)  # Unix seconds; pruned after
+
+
+class PasswordResetRequest(Table, tablename="password_reset_request"):
+    """A "forgot your password" request waiting for the mail sender (deleted once processed).
+
+    The web request only writes this row, whether or not the account exists; the sender's
+    loop looks the account up, applies the per-account limit and mails the link.
+    """
+
+    id: Serial
+    email = Varchar(length=254)
+    address_hash = Varchar(length=64)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
 
 

@@ -246,3 +246,31 @@ async def test_failures_from_one_address_across_accounts_are_throttled(settings:
         blocked = await login(client, "clerk@example.org")
 
         assert blocked.status_code == 429
+
+
+async def test_a_production_login_sets_the_signed_host_device_cookie(settings: Settings) -> None:
+    """ASVS 2.4.1, 3.3.1 (F3): the device cookie that keeps the owner's browser out of an
+    attacked account's slow-down is ``__Host-`` prefixed, Secure, HttpOnly and SameSite=Strict."""
+    from ambassador.settings import Argon2Params
+
+    await make_user("clerk@example.org", (Role.CLERK,))
+    production = settings.with_changes(
+        env="production",
+        base_url="https://ambassador.example.org",
+        smtp_url="smtps://mail.example.org:465",
+        argon2=Argon2Params(),
+    )
+    async with AsyncTestClient(app=create_app(production), base_url="https://testserver.local") as client:
+        client.follow_redirects = False
+        await client.get("/login")
+        token = str(client.cookies["__Host-csrftoken"])
+        response = await client.post(
+            "/login", data={"email": "clerk@example.org", "password": PASSWORD, "_csrf_token": token}
+        )
+
+    assert response.status_code == 302
+    [device] = [c for c in response.headers.get_list("set-cookie") if c.startswith("__Host-device=")]
+    attributes = {part.strip().split("=")[0].lower() for part in device.split(";")[1:]}
+    assert attributes == {"max-age", "path", "samesite", "secure", "httponly"}
+    assert "Path=/" in device
+    assert "SameSite=strict" in device or "SameSite=Strict" in device

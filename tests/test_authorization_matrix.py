@@ -36,7 +36,7 @@ from litestar.routes import HTTPRoute
 from ambassador.piccolo_app import APP_CONFIG
 from ambassador.piccolo_conf import DB
 from ambassador.settings import Settings
-from ambassador.tables import KeyValue, LoginFailure
+from ambassador.tables import KeyValue, PasswordResetRequest, ThrottleCounter
 from ambassador.web.app import create_app
 from tests.authz_factories import World, build_world
 from tests.clerk_factories import english
@@ -130,6 +130,8 @@ MATRIX: Final[Mapping[str, Row]] = {
     "POST /password/reset": (400,) * EVERYONE,
     "GET /account/activate": (400,) * EVERYONE,
     "POST /account/activate": (400,) * EVERYONE,
+    "GET /login/unlock": (400,) * EVERYONE,  # no token
+    "POST /login/unlock": (400,) * EVERYONE,
     # --- the signed-in user's own account and the dashboard ---------------------------------
     "GET /account": ACCOUNT_PAGE,
     "GET /account/totp": ACCOUNT_PAGE,  # where the second factor is set up
@@ -234,8 +236,9 @@ MATRIX: Final[Mapping[str, Row]] = {
     "POST /jury/editions/{edition_id:int}/deliberation/recommend": CHAIR_ACTION,
 }
 
-# Rows every request may write: the session store and the login throttle.
-SCRATCH_TABLES = (KeyValue, LoginFailure)
+# Rows every request may write: the session store, the throttle counters and the recorded
+# password-reset requests (processed later by the mail sender).
+SCRATCH_TABLES = (KeyValue, ThrottleCounter, PasswordResetRequest)
 PARAMETER = re.compile(r"\{(\w+):\w+\}")
 
 

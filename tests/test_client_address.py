@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from ambassador.settings import ConfigurationError, load_settings
-from ambassador.tables import KeyValue, LoginFailure
+from ambassador.tables import KeyValue, ThrottleCounter
 from ambassador.web.client import (
     ForwardedMiddleware,
     client_address,
@@ -204,7 +204,7 @@ async def test_spoofed_headers_from_an_untrusted_peer_change_no_limit(database_u
         logins = await _failed_logins(base, spoofed)
     # The throttle's counts are in the shared database, and so are the nomination limit's on
     # PostgreSQL (the database store; files in each server's var directory on SQLite).
-    await LoginFailure.delete(force=True)
+    await ThrottleCounter.delete(force=True)
     await KeyValue.delete(force=True)
     with live_server(database_url, tmp_path / "plain", LIMITS) as base:
         plain_nominations = await _nominations(base, [None, None, None])

@@ -188,7 +188,7 @@ async def app_client(settings: Settings) -> AsyncIterator[Client]:
     app = create_app(
         settings.with_changes(
             nomination_posts_per_hour=1_000_000,
-            login_max_failures_per_account=1_000_000,
+            login_max_failures_per_pair=1_000_000,
             login_max_failures_per_address=1_000_000,
             # As in production: each page does not re-read the archive's state (nothing here changes it).
             archive_cache_seconds=Settings.archive_cache_seconds,

@@ -7,7 +7,6 @@ Every server here is a real aiosmtpd; the waits poll with a deadline.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import os
 import signal
@@ -327,11 +326,13 @@ def test_recording_handler_counts_connections() -> None:
 async def test_mail_in_web_decides_whether_the_web_workers_send(settings: Settings, in_web: bool) -> None:
     from litestar.testing import AsyncTestClient
 
-    from ambassador.tables import LoginFailure
+    from ambassador.tables import ThrottleCounter
     from ambassador.web.app import create_app
 
     mail = await outbox.queue_mail(to="a@example.org", subject="s", body="b", language="en")
-    await LoginFailure.insert(LoginFailure(key_hash="x" * 64, created_at=utcnow() - dt.timedelta(days=1)))
+    await ThrottleCounter.insert(
+        ThrottleCounter(bucket="x", key_hash="x" * 64, keep_until=int(utcnow().timestamp()) - 1)
+    )
     # The chores stop at the rate-limit store's directory until a nomination has made it.
     (settings.var_dir / "rate-limits").mkdir(parents=True, exist_ok=True)
     app_settings = settings.with_changes(background_tasks=True, mail_in_web=in_web, mail_poll_seconds=0.05)
@@ -339,9 +340,9 @@ async def test_mail_in_web_decides_whether_the_web_workers_send(settings: Settin
         # The maintenance chores ran (the old failure is gone) and go on with mail_in_web off;
         # a sender, when there is one, is started before them and polls every 0.05 s.
         end = time.monotonic() + DEADLINE
-        while await LoginFailure.count() and time.monotonic() < end:
+        while await ThrottleCounter.count() and time.monotonic() < end:
             await asyncio.sleep(0.05)
-        assert await LoginFailure.count() == 0
+        assert await ThrottleCounter.count() == 0
         if in_web:
             while (await _statuses()).get("sent") != 1 and time.monotonic() < end:
                 await asyncio.sleep(0.05)

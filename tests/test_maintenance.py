@@ -8,23 +8,28 @@ import pytest
 
 from ambassador.db import utcnow
 from ambassador.settings import Settings
-from ambassador.tables import LoginFailure
+from ambassador.tables import ThrottleCounter
 from ambassador.web.app import create_app, run_maintenance
 from tests.conftest import IS_POSTGRES
+
+
+def counter(key: str, keep_until: dt.datetime) -> ThrottleCounter:
+    return ThrottleCounter(bucket=key, key_hash=key * 64, keep_until=int(keep_until.timestamp()))
 
 
 @pytest.mark.skipif(IS_POSTGRES, reason="the rate-limit counters are files only on SQLite")
 async def test_a_new_installation_prunes_login_failures_before_any_nomination(settings: Settings) -> None:
     """Bug: the rate-limit folder existed only after the first nomination, and the failed sweep of
-    its counters skipped the chores after it (expired login failures, unconfirmed nominations)."""
+    its counters skipped the chores after it (expired throttle counters, unconfirmed nominations)."""
     app = create_app(settings)
-    old = utcnow() - dt.timedelta(seconds=settings.login_window_seconds + 60)
-    await LoginFailure.insert(LoginFailure(key_hash="a" * 64, created_at=old), LoginFailure(key_hash="b" * 64))
+    await ThrottleCounter.insert(
+        counter("a", utcnow() - dt.timedelta(seconds=60)), counter("b", utcnow() + dt.timedelta(seconds=60))
+    )
 
     await run_maintenance(settings, app.stores)
 
     assert (settings.var_dir / "rate-limits").is_dir()
-    assert [row["key_hash"] for row in await LoginFailure.select(LoginFailure.key_hash)] == ["b" * 64]
+    assert [row["key_hash"] for row in await ThrottleCounter.select(ThrottleCounter.key_hash)] == ["b" * 64]
 
 
 @pytest.mark.skipif(IS_POSTGRES, reason="the rate-limit counters are files only on SQLite")
@@ -33,9 +38,8 @@ async def test_one_failing_chore_does_not_skip_the_others(settings: Settings) ->
     counters = settings.var_dir / "rate-limits"
     counters.rmdir()
     counters.write_text("a file where the counters' folder should be")  # the counters' sweep fails
-    old = utcnow() - dt.timedelta(seconds=settings.login_window_seconds + 60)
-    await LoginFailure.insert(LoginFailure(key_hash="a" * 64, created_at=old))
+    await ThrottleCounter.insert(counter("a", utcnow() - dt.timedelta(seconds=60)))
 
     await run_maintenance(settings, app.stores)
 
-    assert await LoginFailure.count() == 0
+    assert await ThrottleCounter.count() == 0

@@ -112,7 +112,7 @@ async def test_a_secret_in_the_path_is_labelled_by_the_template(app_client: Clie
 
 
 async def test_failed_and_throttled_logins_are_counted(scraping: Settings) -> None:
-    settings = scraping.with_changes(login_max_failures_per_account=3)
+    settings = scraping.with_changes(login_max_failures_per_pair=3)
     await make_user("clerk@example.org", (Role.CLERK,))
     async with AsyncTestClient(app=create_app(settings)) as client:
         before = await scrape(client)

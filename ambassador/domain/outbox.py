@@ -231,6 +231,8 @@ class OutboxSender:
     clock: Clock = time.monotonic
     sleep: Sleep = asyncio.sleep
     report: SendReport = field(default_factory=SendReport)
+    # Work that queues mails, done before each claim (the recorded password-reset requests).
+    before_claim: Callable[[], Awaitable[object]] | None = None
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -259,6 +261,8 @@ class OutboxSender:
                 if room <= 0:
                     break
                 try:
+                    if self.before_claim is not None:
+                        await self.before_claim()
                     await self._flush_unmarked()
                     if self._unmarked:
                         raise RuntimeError("the database does not take the marks of delivered mails")
@@ -398,7 +402,13 @@ async def send_due(
 
 
 def sender_for(settings: Settings, **overrides: Any) -> OutboxSender:
-    """The sender as the settings describe it: TLS required in production, the rate, the connections."""
+    """The sender as the settings describe it: TLS required in production, the rate, the connections.
+
+    Before each claim it processes the recorded password-reset requests (which queue mails).
+    """
+    from ambassador.domain import accounts  # accounts queues mails through this module
+
+    policy = accounts.ThrottlePolicy.from_settings(settings)
     transport = transport_for(
         settings.smtp_url, settings.mail_dir, require_tls=settings.production, ca_file=settings.smtp_ca_file
     )
@@ -408,6 +418,7 @@ def sender_for(settings: Settings, **overrides: Any) -> OutboxSender:
         "concurrency": settings.mail_concurrency,
         "rate": settings.mail_rate,
         "poll_seconds": settings.mail_poll_seconds,
+        "before_claim": lambda: accounts.process_reset_requests(policy=policy),
     }
     return OutboxSender(transport, settings.mail_from, **(options | overrides))
 

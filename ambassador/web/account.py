@@ -45,6 +45,7 @@ class AccountController(Controller):
         request: AnyRequest,
         passwords: NamedDependency[Passwords],
         sessions: NamedDependency[SessionRotation],
+        throttle: NamedDependency[ThrottlePolicy],
     ) -> Template | Redirect:
         form = await read_form(request)
         new = form.text("new_password", MAX_PASSWORD_LENGTH)
@@ -57,6 +58,15 @@ class AccountController(Controller):
                     current=form.text("current_password", MAX_PASSWORD_LENGTH),
                     new=new,
                     passwords=passwords,
+                    address=client_address(request),
+                    policy=throttle,
+                )
+            except Throttled as exc:
+                return Template(
+                    template_name="account/index.html",
+                    context={"errors": {"current_password": i18n.gettext(exc.message, **exc.params)}},
+                    status_code=HTTP_429_TOO_MANY_REQUESTS,
+                    headers={"retry-after": str(exc.retry_after)},
                 )
             except InvalidInput as exc:
                 errors = exc.errors

@@ -113,11 +113,7 @@ def outermost(*middleware: Any) -> Any:
 
 
 def throttle_policy(settings: Settings) -> ThrottlePolicy:
-    return ThrottlePolicy(
-        window_seconds=settings.login_window_seconds,
-        max_per_account=settings.login_max_failures_per_account,
-        max_per_address=settings.login_max_failures_per_address,
-    )
+    return ThrottlePolicy.from_settings(settings)
 
 
 async def run_maintenance(settings: Settings, stores: StoreRegistry) -> None:
@@ -129,7 +125,7 @@ async def run_maintenance(settings: Settings, stores: StoreRegistry) -> None:
         chores.append(("sessions", sessions.delete_expired))
     if isinstance(counters, FileStore):
         chores.append(("rate-limit counters", counters.delete_expired))
-    chores.append(("login failures", lambda: accounts.prune_login_failures(throttle_policy(settings))))
+    chores.append(("throttle counters", lambda: accounts.prune_throttles(throttle_policy(settings))))
     chores.append(("unconfirmed nominations", nominations.erase_expired_unconfirmed))
     chores.append(("audit anchor", audit.anchor_now))  # when the head moved (docs/audit.md)
     for name, chore in chores:

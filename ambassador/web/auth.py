@@ -1,4 +1,10 @@
-"""Login (password, then TOTP when enabled), logout, password reset and invitations."""
+"""Login (password, then TOTP when enabled), logout, password reset, invitations and the
+unlock link of a protected account (docs/authentication.md).
+
+A successful login gives the browser the account's device cookie (signed, ``__Host-`` in
+production): while an account is under attack from elsewhere, browsers holding it log in
+normally and the others are slowed down.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.plugins.flash import flash
@@ -14,7 +21,7 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_429_TOO_MANY_REQUES
 
 from ambassador import i18n, metrics
 from ambassador.domain import accounts
-from ambassador.domain.accounts import ThrottlePolicy
+from ambassador.domain.accounts import Account, ThrottlePolicy
 from ambassador.enums import TokenPurpose
 from ambassador.errors import (
     N_,
@@ -32,6 +39,23 @@ from ambassador.web.forms import read_form, safe_next, translated_errors
 from ambassador.web.sessions import SessionRotation, pending_totp_session, session_for
 
 AnyRequest = Request[Any, Any, Any]
+
+
+def device_cookie_name(settings: Settings) -> str:
+    return "__Host-device" if settings.production else "device"
+
+
+def _device_cookie(account: Account, settings: Settings, policy: ThrottlePolicy) -> Cookie:
+    """The account's device cookie for this browser (set on every successful login)."""
+    return Cookie(
+        key=device_cookie_name(settings),
+        value=accounts.new_device_cookie(account, policy),
+        max_age=policy.device_cookie_seconds,
+        path="/",
+        secure=settings.production,
+        httponly=True,
+        samesite="strict",
+    )
 
 
 def _refused(template: str, exc: DomainError, context: dict[str, Any], *, step: str) -> Template:
@@ -68,6 +92,7 @@ class AuthController(Controller):
         passwords: NamedDependency[Passwords],
         throttle: NamedDependency[ThrottlePolicy],
         sessions: NamedDependency[SessionRotation],
+        settings: NamedDependency[Settings],
     ) -> Template | Redirect:
         form = await read_form(request)
         email = form.text("email", 254)
@@ -80,6 +105,7 @@ class AuthController(Controller):
                 address=client_address(request),
                 passwords=passwords,
                 policy=throttle,
+                device_cookie=request.cookies.get(device_cookie_name(settings), ""),
             )
         except (Throttled, InvalidCredentials) as exc:
             return _refused("auth/login.html", exc, context, step="password")
@@ -88,12 +114,13 @@ class AuthController(Controller):
             request.set_session(pending_totp_session(result.account))
             return Redirect(f"/login/totp?next={quote(target)}")
         session = session_for(result.account)
+        device = [_device_cookie(result.account, settings, throttle)]
         if result.must_enroll_totp:
             session["enroll"] = True
             request.set_session(session)
-            return Redirect("/account/totp")
+            return Redirect("/account/totp", cookies=device)
         request.set_session(session)
-        return Redirect(target)
+        return Redirect(target, cookies=device)
 
     @get("/login/totp", name="login_totp")
     async def totp_form(self, request: AnyRequest, next: FromQuery[str | None] = None) -> Template | Redirect:
@@ -107,6 +134,7 @@ class AuthController(Controller):
         request: AnyRequest,
         throttle: NamedDependency[ThrottlePolicy],
         sessions: NamedDependency[SessionRotation],
+        settings: NamedDependency[Settings],
     ) -> Template | Redirect:
         pending = request.session.get("pending_uid")
         born = request.session.get("born", 0)
@@ -126,7 +154,7 @@ class AuthController(Controller):
             return _refused("auth/totp.html", exc, context, step="totp")
         await sessions.rotate(request)  # privilege change: the second factor passed
         request.set_session(session_for(account))
-        return Redirect(target)
+        return Redirect(target, cookies=[_device_cookie(account, settings, throttle)])
 
     @post("/logout", name="logout")
     async def logout(self, request: AnyRequest) -> Redirect:
@@ -139,26 +167,31 @@ class AuthController(Controller):
 
     @get("/password/forgot", name="password_forgot")
     async def forgot_form(self) -> Template:
-        return Template(template_name="auth/forgot.html", context={"email": "", "errors": {}})
+        return Template(template_name="auth/forgot.html", context={"email": "", "errors": {}, "error": ""})
 
     @post("/password/forgot", name="password_forgot_post")
-    async def forgot(self, request: AnyRequest, settings: NamedDependency[Settings]) -> Template | Redirect:
+    async def forgot(self, request: AnyRequest, throttle: NamedDependency[ThrottlePolicy]) -> Template | Redirect:
+        """The same answer, after the same work, whether or not the account exists (F2)."""
         form = await read_form(request)
         email = accounts.normalise_email(form.text("email", 254))
         if problem := accounts.email_error(email):
             return Template(
                 template_name="auth/forgot.html",
-                context={"email": email[:254], "errors": translated_errors({"email": problem})},
+                context={"email": email[:254], "errors": translated_errors({"email": problem}), "error": ""},
                 status_code=HTTP_400_BAD_REQUEST,
             )
-        await accounts.request_password_reset(
-            email=email,
-            base_url=settings.base_url,
-            lifetime_seconds=settings.token_lifetime_seconds,
-        )
+        try:
+            await accounts.request_password_reset(email=email, address=client_address(request), policy=throttle)
+        except Throttled as exc:
+            return Template(
+                template_name="auth/forgot.html",
+                context={"email": email, "errors": {}, "error": i18n.gettext(exc.message, **exc.params)},
+                status_code=HTTP_429_TOO_MANY_REQUESTS,
+                headers={"retry-after": str(exc.retry_after)},
+            )
         flash(
             request,
-            i18n.gettext(N_("If an account exists for this address, we have sent it a link to set a new password.")),
+            i18n.gettext(N_("If an account exists for this address, we will send it a link to set a new password.")),
             "info",
         )
         return Redirect("/login")
@@ -223,3 +256,35 @@ class AuthController(Controller):
     @post("/account/activate", name="activate_post")
     async def activate(self, request: AnyRequest, passwords: NamedDependency[Passwords]) -> Template | Redirect:
         return await self._use_token(request, passwords, TokenPurpose.INVITATION)
+
+    @get("/login/unlock", name="login_unlock")
+    async def unlock_form(self, token: FromQuery[str] = "") -> Template:
+        """The unlock link's page: a button, so that a mail scanner opening the link uses nothing."""
+        token = token[:200]
+        valid = await accounts.unlock_link_is_valid(token)
+        return Template(
+            template_name="auth/unlock.html",
+            context={"token": token, "valid": valid, "error": "" if valid else i18n.gettext(InvalidToken.message)},
+            status_code=200 if valid else HTTP_400_BAD_REQUEST,
+        )
+
+    @post("/login/unlock", name="login_unlock_post")
+    async def unlock(
+        self,
+        request: AnyRequest,
+        throttle: NamedDependency[ThrottlePolicy],
+        settings: NamedDependency[Settings],
+    ) -> Template | Redirect:
+        """Clear the account's failure count and give this browser the account's device cookie."""
+        form = await read_form(request)
+        token = form.text("token", 200)
+        try:
+            account = await accounts.use_unlock_link(token=token, policy=throttle)
+        except InvalidToken as exc:
+            return Template(
+                template_name="auth/unlock.html",
+                context={"token": "", "valid": False, "error": i18n.gettext(exc.message)},
+                status_code=HTTP_400_BAD_REQUEST,
+            )
+        flash(request, i18n.gettext(N_("Logging in from this browser is unlocked. You can log in now.")), "success")
+        return Redirect("/login", cookies=[_device_cookie(account, settings, throttle)])
