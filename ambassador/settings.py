@@ -23,6 +23,8 @@ DEFAULT_PORT = 8000
 MAX_MAIL_RATE = 10_000
 MAX_MAIL_CONCURRENCY = 64
 MAX_MAIL_POLL_SECONDS = 300
+MAX_SESSIONS_PER_ACCOUNT = 100
+MAX_STEP_UP_SECONDS = 60 * 60
 
 
 class ConfigurationError(RuntimeError):
@@ -59,6 +61,10 @@ class Settings:
     db_pool: bool = True
     session_idle_seconds: int = 30 * 60
     session_absolute_seconds: int = 12 * 60 * 60
+    # Live sessions one account may have; a login beyond ends the least recently used one.
+    max_sessions_per_account: int = 5
+    # How long a password entry (login or /account/confirm) allows sensitive changes.
+    step_up_seconds: int = 5 * 60
     login_window_seconds: int = 15 * 60
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 30
@@ -261,6 +267,8 @@ def read_settings(environ: dict[str, str] | None = None) -> Settings:
         db_pool=env.get("AMBASSADOR_DB_POOL", "1") != "0",
         session_idle_seconds=_int(env, "AMBASSADOR_SESSION_IDLE_SECONDS", 30 * 60),
         session_absolute_seconds=_int(env, "AMBASSADOR_SESSION_ABSOLUTE_SECONDS", 12 * 3600),
+        max_sessions_per_account=_int(env, "AMBASSADOR_MAX_SESSIONS_PER_ACCOUNT", Settings.max_sessions_per_account),
+        step_up_seconds=_int(env, "AMBASSADOR_STEP_UP_SECONDS", Settings.step_up_seconds),
         login_max_failures_per_account=_int(env, "AMBASSADOR_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
         login_max_failures_per_address=_int(env, "AMBASSADOR_LOGIN_MAX_FAILURES_PER_ADDRESS", 30),
         mail_lease_seconds=_int(env, "AMBASSADOR_MAIL_LEASE_SECONDS", 120),
@@ -278,4 +286,13 @@ def read_settings(environ: dict[str, str] | None = None) -> Settings:
     )
     if settings.instances < 1:
         raise ConfigurationError(f"AMBASSADOR_INSTANCES must be 1 or more, got {settings.instances}")
+    if not 1 <= settings.max_sessions_per_account <= MAX_SESSIONS_PER_ACCOUNT:
+        raise ConfigurationError(
+            f"AMBASSADOR_MAX_SESSIONS_PER_ACCOUNT must be between 1 and {MAX_SESSIONS_PER_ACCOUNT},"
+            f" got {settings.max_sessions_per_account}"
+        )
+    if not 1 <= settings.step_up_seconds <= MAX_STEP_UP_SECONDS:
+        raise ConfigurationError(
+            f"AMBASSADOR_STEP_UP_SECONDS must be between 1 and {MAX_STEP_UP_SECONDS}, got {settings.step_up_seconds}"
+        )
     return settings
