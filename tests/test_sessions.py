@@ -13,6 +13,7 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -22,7 +23,7 @@ from ambassador.domain import accounts, editions
 from ambassador.domain import sessions as registry
 from ambassador.enums import EditionState, Role
 from ambassador.i18n import TIMEZONE
-from ambassador.settings import Settings
+from ambassador.settings import ConfigurationError, Settings, load_settings
 from ambassador.tables import AuditEntry, Decision, StaffSession
 from ambassador.web.app import create_app, run_maintenance
 from ambassador.web.sessions import browser_summary
@@ -538,3 +539,20 @@ async def test_a_pending_totp_login_expires_after_five_minutes(client: Client) -
 def test_browser_summary(user_agent: str, summary: str) -> None:
     """ASVS 7.5.2: sessions are named by a short browser summary."""
     assert browser_summary(user_agent) == summary
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        ("AMBASSADOR_MAX_SESSIONS_PER_ACCOUNT", "0", "AMBASSADOR_MAX_SESSIONS_PER_ACCOUNT must be between 1 and 100"),
+        ("AMBASSADOR_STEP_UP_SECONDS", "7200", "AMBASSADOR_STEP_UP_SECONDS must be between 1 and 3600"),
+    ],
+)
+def test_session_limits_out_of_range_refuse_to_start(tmp_path: Path, variable: str, value: str, problem: str) -> None:
+    """ASVS 7.1.2: the limits are read from the environment and checked, naming the variable."""
+    env = {"AMBASSADOR_VAR_DIR": str(tmp_path), variable: value}
+    with pytest.raises(ConfigurationError) as refused:
+        load_settings(env)
+    assert str(refused.value).startswith(problem)
+    loaded = load_settings({"AMBASSADOR_VAR_DIR": str(tmp_path), "AMBASSADOR_MAX_SESSIONS_PER_ACCOUNT": "3"})
+    assert (loaded.max_sessions_per_account, loaded.step_up_seconds) == (3, 300)

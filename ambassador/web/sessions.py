@@ -123,12 +123,12 @@ class SessionRotation:
         """
         old = dict(connection.session)
         await self.rotate(connection)
-        session = session_for(account)
+        session = session_for(account, now=self.clock())
         sid = old.get("sid")
         if isinstance(sid, str):
             await registry.follow_epoch(public_id=sid, user_id=account.id, epoch=account.session_epoch)
             session["sid"] = sid
-        for kept in ("auth_at", "_messages"):
+        for kept in ("born", "auth_at", "_messages"):  # the absolute lifetime counts from the login
             if kept in old:
                 session[kept] = old[kept]
         return session
