@@ -26,6 +26,8 @@ MAX_MAIL_RATE = 10_000
 MAX_MAIL_CONCURRENCY = 64
 MAX_MAIL_POLL_SECONDS = 300
 DEFAULT_UPLOAD_QUOTA_BYTES = 20 * 1024**3
+MAX_SESSIONS_PER_ACCOUNT = 100
+MAX_STEP_UP_SECONDS = 60 * 60
 
 
 class ConfigurationError(RuntimeError):
@@ -64,6 +66,10 @@ class Settings:
     db_pool: bool = True
     session_idle_seconds: int = 30 * 60
     session_absolute_seconds: int = 12 * 60 * 60
+    # Live sessions one account may have; a login beyond ends the least recently used one.
+    max_sessions_per_account: int = 5
+    # How long a password entry (login or /account/confirm) allows sensitive changes.
+    step_up_seconds: int = 5 * 60
     # Login throttling (docs/authentication.md): windows of 15 minutes; attempts per
     # (account, address) pair and per address; failures per account from everywhere that slow
     # down browsers without the account's device cookie (first slot, doubling); its lifetime.
@@ -333,6 +339,8 @@ def read_settings(environ: dict[str, str] | None = None) -> Settings:
         db_pool=env.get("AMBASSADOR_DB_POOL", "1") != "0",
         session_idle_seconds=_int(env, "AMBASSADOR_SESSION_IDLE_SECONDS", 30 * 60),
         session_absolute_seconds=_int(env, "AMBASSADOR_SESSION_ABSOLUTE_SECONDS", 12 * 3600),
+        max_sessions_per_account=_int(env, "AMBASSADOR_MAX_SESSIONS_PER_ACCOUNT", Settings.max_sessions_per_account),
+        step_up_seconds=_int(env, "AMBASSADOR_STEP_UP_SECONDS", Settings.step_up_seconds),
         login_window_seconds=_int(env, "AMBASSADOR_LOGIN_WINDOW_SECONDS", Settings.login_window_seconds),
         login_max_failures_per_pair=_int(env, "AMBASSADOR_LOGIN_MAX_FAILURES_PER_PAIR", 5),
         login_max_failures_per_address=_int(env, "AMBASSADOR_LOGIN_MAX_FAILURES_PER_ADDRESS", 30),
@@ -366,6 +374,15 @@ def read_settings(environ: dict[str, str] | None = None) -> Settings:
     if settings.instances < 1:
         raise ConfigurationError(f"AMBASSADOR_INSTANCES must be 1 or more, got {settings.instances}")
     _check_throttles(settings)
+    if not 1 <= settings.max_sessions_per_account <= MAX_SESSIONS_PER_ACCOUNT:
+        raise ConfigurationError(
+            f"AMBASSADOR_MAX_SESSIONS_PER_ACCOUNT must be between 1 and {MAX_SESSIONS_PER_ACCOUNT},"
+            f" got {settings.max_sessions_per_account}"
+        )
+    if not 1 <= settings.step_up_seconds <= MAX_STEP_UP_SECONDS:
+        raise ConfigurationError(
+            f"AMBASSADOR_STEP_UP_SECONDS must be between 1 and {MAX_STEP_UP_SECONDS}, got {settings.step_up_seconds}"
+        )
     return settings
 
 

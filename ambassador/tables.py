@@ -486,3 +486,26 @@ class LaureateRevision(Table, tablename="laureate_revision"):
     reason = Text(default="")
     changed_by = ForeignKey(User, null=False, on_delete=OnDelete.restrict, on_update=OnUpdate.restrict)
     changed_at = Timestamptz(default=TimestamptzNow())
+
+
+# --- the session registry (ASVS V7; docs/sessions.md) ----------------------------------------
+
+
+class StaffSession(Table, tablename="staff_session"):
+    """One signed-in browser of a staff account: listed on /account/sessions, ended from there.
+
+    ``public_id`` is a random handle for the pages; it is not the session cookie (which never
+    reaches the database in clear). A row is live while ``ended_at`` is empty, its ``epoch`` is
+    the account's ``session_epoch`` and neither the idle nor the absolute limit has passed.
+    """
+
+    id: Serial
+    public_id = Varchar(length=32, unique=True)
+    user = ForeignKey(User, null=False, on_delete=OnDelete.restrict, on_update=OnUpdate.restrict, index=True)
+    epoch = Integer(default=0)
+    created_at = Timestamptz()
+    last_seen_at = Timestamptz()
+    address = Varchar(length=64, default="")
+    user_agent = Varchar(length=200, default="")
+    ended_at = Timestamptz(null=True, default=None)
+    ended_reason = Varchar(length=20, default="")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from httpx import Response
 
@@ -38,3 +39,24 @@ def set_session_cookie(client: Client, value: str) -> None:
 def without_tokens(html: str) -> str:
     """Page text with per-client random values removed, to compare two answers."""
     return re.sub(r'value="[0-9a-f]{64,}"', 'value=""', html)
+
+
+async def confirm_password(client: Client, password: str = PASSWORD, next_url: str = "/staff") -> Response:
+    """Step-up: enter the password again on /account/confirm (docs/sessions.md)."""
+    response = await post_form(client, "/account/confirm", {"password": password, "next": next_url})
+    assert response.status_code in (303, 400, 429), response.text
+    return response
+
+
+class SessionClock:
+    """The app's session clock: real time plus an offset a test moves forward (no sleeping)."""
+
+    def __init__(self, client: Client) -> None:
+        self.offset = 0.0
+        client.app.state.sessions.clock = self
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds

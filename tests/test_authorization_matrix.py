@@ -9,8 +9,8 @@ is the nominator's private manage link for the nominator, and a forged one for e
 For each route and role the table states the answer. A GET (or HEAD) is sent and its status
 checked; a POST is sent, with a valid CSRF token, unless the role may make it (``ALLOWED``:
 it would change the data the other rows rely on; those flows are tested elsewhere). No
-request sent may change the database (every table but the session store and the login
-throttle is compared before and after), and no answer may show a secret of the data set
+request sent may change the database (every table but the session store, its registry and the
+login throttle is compared before and after), and no answer may show a secret of the data set
 the role may not read (``hidden_from``).
 
 The data set is built once and copied for each role (on PostgreSQL it is built per role).
@@ -36,7 +36,7 @@ from litestar.routes import HTTPRoute
 from ambassador.piccolo_app import APP_CONFIG
 from ambassador.piccolo_conf import DB
 from ambassador.settings import Settings
-from ambassador.tables import KeyValue, PasswordResetRequest, ThrottleCounter
+from ambassador.tables import KeyValue, PasswordResetRequest, StaffSession, ThrottleCounter
 from ambassador.web.app import create_app
 from tests.authz_factories import World, build_world
 from tests.clerk_factories import english
@@ -139,6 +139,12 @@ MATRIX: Final[Mapping[str, Row]] = {
     "POST /account/totp/disable": ACCOUNT_ACTION,
     "POST /account/password": ACCOUNT_ACTION,
     "POST /account/language": ACCOUNT_ACTION,
+    "GET /account/confirm": ACCOUNT_PAGE,  # the step-up form (password again)
+    "POST /account/confirm": ACCOUNT_ACTION,
+    "GET /account/sessions": ACCOUNT_PAGE,
+    "POST /account/sessions/{public_id:str}/end": ACCOUNT_ACTION,
+    "GET /account/sessions/end-others": ACCOUNT_PAGE,  # the confirmation step
+    "POST /account/sessions/end-others": ACCOUNT_ACTION,
     "GET /staff": (LOGIN, LOGIN, OK, OK, OK, OK, OK, OK, ENROL),
     # --- administration -----------------------------------------------------------------------
     "GET /admin/users": ADMIN_PAGE,
@@ -151,6 +157,10 @@ MATRIX: Final[Mapping[str, Row]] = {
     "GET /admin/security": ADMIN_PAGE,
     "POST /admin/security": ADMIN_ACTION,
     "GET /admin/audit": ADMIN_PAGE,
+    "GET /admin/users/{user_id:int}/sessions/end": ADMIN_PAGE,  # the confirmation step
+    "POST /admin/users/{user_id:int}/sessions/end": ADMIN_ACTION,
+    "GET /admin/sessions/end": ADMIN_PAGE,
+    "POST /admin/sessions/end": ADMIN_ACTION,
     # --- the citizen's pages --------------------------------------------------------------------
     "GET /nominate": PUBLIC,  # no edition open: the page says so
     "POST /nominate": PUBLIC_ACTION,
@@ -236,9 +246,9 @@ MATRIX: Final[Mapping[str, Row]] = {
     "POST /jury/editions/{edition_id:int}/deliberation/recommend": CHAIR_ACTION,
 }
 
-# Rows every request may write: the session store, the throttle counters and the recorded
-# password-reset requests (processed later by the mail sender).
-SCRATCH_TABLES = (KeyValue, ThrottleCounter, PasswordResetRequest)
+# Rows every request may write: the session store and its registry, the throttle counters
+# and the recorded password-reset requests (processed later by the mail sender).
+SCRATCH_TABLES = (KeyValue, StaffSession, ThrottleCounter, PasswordResetRequest)
 PARAMETER = re.compile(r"\{(\w+):\w+\}")
 
 
@@ -273,6 +283,7 @@ def url_of(path: str, role: str, world: World) -> str:
         "token": world.manage_token if role == NOMINATOR else forged(world.manage_token),
         "file_path": "css/app.css",
         "path": "swagger",
+        "public_id": "0" * 32,
     }
 
     def value(match: re.Match[str]) -> str:

@@ -1,4 +1,8 @@
-"""The signed-in user's own account: password, second factor, mail language."""
+"""The signed-in user's own account: password, second factor, mail language, sessions.
+
+``/account/confirm`` is the step-up form (``ambassador.web.stepup``); ``/account/sessions``
+lists the account's signed-in browsers and ends them (docs/sessions.md).
+"""
 
 from __future__ import annotations
 
@@ -7,27 +11,30 @@ from typing import Any
 import segno
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_429_TOO_MANY_REQUESTS
+from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST, HTTP_429_TOO_MANY_REQUESTS
 
 from ambassador import i18n
 from ambassador.domain import accounts
+from ambassador.domain import sessions as registry
 from ambassador.domain.accounts import Account, ThrottlePolicy
 from ambassador.errors import N_, InvalidCode, InvalidCredentials, InvalidInput, Throttled
 from ambassador.passwords import MAX_PASSWORD_LENGTH, Passwords
 from ambassador.web.client import client_address
-from ambassador.web.forms import read_form, translated_errors
+from ambassador.web.forms import read_form, safe_next, translated_errors
 from ambassador.web.guards import requires_staff
-from ambassador.web.sessions import SessionRotation, session_for
+from ambassador.web.sessions import SessionRotation, browser_summary, current_sid
+from ambassador.web.stepup import redirect_unless_fresh, requires_step_up
 
 AnyRequest = Request[Any, Account, Any]
+SESSIONS_PAGE = "/account/sessions"
 
 
 async def _relogin(request: AnyRequest, account: Account, sessions: NamedDependency[SessionRotation]) -> None:
     """After a security change: new session id, carrying the account's new epoch."""
-    await sessions.rotate(request)
-    request.set_session(session_for(account))
+    request.set_session(await sessions.renew(request, account))
 
 
 class AccountController(Controller):
@@ -106,12 +113,14 @@ class AccountController(Controller):
         return Template(template_name="account/totp.html", context=context, status_code=status)
 
     @get("/totp", name="account_totp")
-    async def totp_form(self, request: AnyRequest) -> Template:
+    async def totp_form(self, request: AnyRequest) -> Template | Redirect:
+        if not request.user.totp_enabled and (ask := redirect_unless_fresh(request)):
+            return ask  # ASVS 7.5.1 (audit F8): enabling the factor needs the password first
         if not request.user.totp_enabled and not isinstance(request.session.get("totp_setup"), str):
             request.session["totp_setup"] = accounts.new_totp_secret()
         return self._totp_page(request)
 
-    @post("/totp", name="account_totp_post")
+    @post("/totp", name="account_totp_post", guards=[requires_step_up("/account/totp")])
     async def enable_totp(self, request: AnyRequest, sessions: NamedDependency[SessionRotation]) -> Template | Redirect:
         secret = request.session.get("totp_setup")
         if request.user.totp_enabled or not isinstance(secret, str):
@@ -159,3 +168,112 @@ class AccountController(Controller):
         await _relogin(request, updated, sessions)
         flash(request, i18n.gettext(N_("Two-step login is off.")), "success")
         return Redirect("/account")
+
+    # --- step-up: the password again before a sensitive change (ASVS 7.5.1, 7.5.3) -----------
+
+    @get("/confirm", name="account_confirm")
+    async def confirm_form(self, next: FromQuery[str | None] = None) -> Template:
+        return Template(template_name="account/confirm.html", context={"next": safe_next(next), "error": ""})
+
+    @post("/confirm", name="account_confirm_post")
+    async def confirm(
+        self,
+        request: AnyRequest,
+        passwords: NamedDependency[Passwords],
+        sessions: NamedDependency[SessionRotation],
+        throttle: NamedDependency[ThrottlePolicy],
+    ) -> Template | Redirect:
+        form = await read_form(request)
+        target = safe_next(form.text("next", 2000))
+        try:
+            await accounts.reauthenticate(
+                user_id=request.user.id,
+                password=form.text("password", MAX_PASSWORD_LENGTH),
+                address=client_address(request),
+                passwords=passwords,
+                policy=throttle,
+            )
+        except Throttled as exc:
+            return Template(
+                template_name="account/confirm.html",
+                context={"next": target, "error": i18n.gettext(exc.message, **exc.params)},
+                status_code=HTTP_429_TOO_MANY_REQUESTS,
+                headers={"retry-after": str(exc.retry_after)},
+            )
+        except InvalidCredentials:
+            return Template(
+                template_name="account/confirm.html",
+                context={"next": target, "error": i18n.gettext(N_("The password is not correct."))},
+                status_code=HTTP_400_BAD_REQUEST,
+            )
+        await sessions.rotate(request)  # ASVS 7.2.4: a new session id at re-authentication too
+        request.session["auth_at"] = int(sessions.clock())
+        return Redirect(target, status_code=HTTP_303_SEE_OTHER)
+
+    # --- the account's sessions (ASVS 7.5.2) ---------------------------------------------
+
+    @get("/sessions", name="account_sessions")
+    async def sessions_page(self, request: AnyRequest, sessions: NamedDependency[SessionRotation]) -> Template:
+        found = await registry.live_sessions(user_id=request.user.id, policy=sessions.policy, now=sessions.now())
+        current = current_sid(request)
+        return Template(
+            template_name="account/sessions.html",
+            context={
+                "sessions": [
+                    {"view": view, "browser": browser_summary(view.user_agent), "current": view.public_id == current}
+                    for view in found
+                ],
+                "others": sum(1 for view in found if view.public_id != current),
+            },
+        )
+
+    @post(
+        "/sessions/{public_id:str}/end",
+        name="account_session_end",
+        guards=[requires_step_up(SESSIONS_PAGE)],
+    )
+    async def end_session(
+        self, request: AnyRequest, public_id: FromPath[str], sessions: NamedDependency[SessionRotation]
+    ) -> Redirect:
+        if public_id == current_sid(request):
+            flash(request, i18n.gettext(N_("To end the session you are using, log out.")), "error")
+            return Redirect(SESSIONS_PAGE, status_code=HTTP_303_SEE_OTHER)
+        ended = await registry.end_own(
+            user_id=request.user.id, public_id=public_id[:64], policy=sessions.policy, now=sessions.now()
+        )
+        if ended:
+            flash(request, i18n.gettext(N_("The session has been ended.")), "success")
+        else:
+            flash(request, i18n.gettext(N_("That session had already ended.")), "info")
+        return Redirect(SESSIONS_PAGE, status_code=HTTP_303_SEE_OTHER)
+
+    @get("/sessions/end-others", name="account_sessions_end_others_confirm")
+    async def end_others_form(self, request: AnyRequest, sessions: NamedDependency[SessionRotation]) -> Template:
+        found = await registry.live_sessions(user_id=request.user.id, policy=sessions.policy, now=sessions.now())
+        others = sum(1 for view in found if view.public_id != current_sid(request))
+        return Template(
+            template_name="account/end_sessions.html",
+            context={
+                "action": "/account/sessions/end-others",
+                "back": SESSIONS_PAGE,
+                "question": i18n.ngettext(
+                    "End your %(num)s other session? Those browsers will have to log in again.",
+                    "End your %(num)s other sessions? Those browsers will have to log in again.",
+                    others,
+                ),
+                "button": i18n.gettext(N_("End all other sessions")),
+                "count": others,
+            },
+        )
+
+    @post(
+        "/sessions/end-others",
+        name="account_sessions_end_others",
+        guards=[requires_step_up("/account/sessions/end-others")],
+    )
+    async def end_others(self, request: AnyRequest, sessions: NamedDependency[SessionRotation]) -> Redirect:
+        ended = await registry.end_others(
+            user_id=request.user.id, keep=current_sid(request), policy=sessions.policy, now=sessions.now()
+        )
+        flash(request, i18n.ngettext("%(num)s session ended.", "%(num)s sessions ended.", ended), "success")
+        return Redirect(SESSIONS_PAGE, status_code=HTTP_303_SEE_OTHER)

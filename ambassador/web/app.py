@@ -23,6 +23,7 @@ from litestar.stores.registry import StoreRegistry
 
 from ambassador import db, metrics, requestcontext
 from ambassador.domain import accounts, audit, nominations, outbox
+from ambassador.domain import sessions as session_registry
 from ambassador.domain.accounts import Account, ThrottlePolicy
 from ambassador.domain.uploads import UploadRules
 from ambassador.logs import configure_logging
@@ -52,7 +53,8 @@ from ambassador.web.csp_report import CspReportController, ReportBudget
 from ambassador.web.csrf import CsrfMiddleware, csrf_config
 from ambassador.web.errors import http_exception_handler, internal_error_handler
 from ambassador.web.middleware import make_security_headers_hook, request_log, set_language
-from ambassador.web.sessions import RotatingSessionConfig, SessionRotation
+from ambassador.web.sessions import RotatingSessionConfig, SessionRotation, session_policy
+from ambassador.web.stepup import StepUpRequired, step_up_redirect
 from ambassador.web.stores import DatabaseStore
 from ambassador.web.templating import template_config
 
@@ -128,6 +130,7 @@ async def run_maintenance(settings: Settings, stores: StoreRegistry) -> None:
     chores.append(("throttle counters", lambda: accounts.prune_throttles(throttle_policy(settings))))
     chores.append(("unconfirmed nominations", nominations.erase_expired_unconfirmed))
     chores.append(("audit anchor", audit.anchor_now))  # when the head moved (docs/audit.md)
+    chores.append(("session registry", lambda: session_registry.prune(session_policy(settings), db.utcnow())))
     for name, chore in chores:
         try:
             await chore()
@@ -177,6 +180,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     sessions = session_config(settings)
     csrf = csrf_config(settings)
+    rotation = SessionRotation(sessions, settings)
     archive_cache = ArchiveCache(settings.archive_cache_seconds)
     # Here, not at the top: prometheus_client must be imported after ambassador.metrics's
     # multiprocess set-up (``ambassador serve`` runs it before importing this app).
@@ -186,14 +190,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
     metrics_config = prometheus_config(settings.metrics_allow)
 
     async def retrieve_account(session: dict[str, Any], _: ASGIConnection[Any, Any, Any, Any]) -> Account | None:
-        uid = session.get("uid")
-        born = session.get("born", 0)
-        if not isinstance(uid, int) or not isinstance(born, int):
+        uid, born, sid = session.get("uid"), session.get("born", 0), session.get("sid")
+        if not isinstance(uid, int) or not isinstance(born, int) or not isinstance(sid, str):
             return None
-        if time.time() - born > settings.session_absolute_seconds:
+        if rotation.clock() - born > settings.session_absolute_seconds:
             return None
         found = await accounts.get_account(uid)
         if found is None or not found.is_active or found.session_epoch != session.get("epoch"):
+            return None
+        # The registered session must be live too: ended by its owner, an admin or the limit, it
+        # is refused here, whichever store holds it (ASVS 7.4.5, 7.5.2).
+        live = await session_registry.touch(
+            public_id=sid, user_id=uid, epoch=found.session_epoch, policy=rotation.policy, now=rotation.now()
+        )
+        if not live:
             return None
         requestcontext.set_user(found.id)
         return found
@@ -258,7 +268,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "passwords": provide(passwords),
             "upload_rules": provide(UploadRules.from_settings(settings)),
             "throttle": provide(throttle_policy(settings)),
-            "sessions": provide(SessionRotation(sessions)),
+            "sessions": provide(rotation),
             "csp_budget": provide(ReportBudget()),
         },
         on_app_init=[
@@ -276,6 +286,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # After the session middleware (session_auth puts it first), before Litestar's CSRF check.
         middleware=[CsrfMiddleware(settings, csrf), nominate.rate_limit(settings).middleware],
         exception_handlers={
+            StepUpRequired: step_up_redirect,
             HTTPException: http_exception_handler,
             Exception: internal_error_handler,
         },
@@ -291,5 +302,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.asgi_handler = ForwardedMiddleware(request_log(app.asgi_handler), trusted_proxies=settings.trusted_proxies)
     app.state.settings = settings
     app.state.archive_cache = archive_cache
+    app.state.sessions = rotation
     app.state.metrics_config = metrics_config
     return app

@@ -38,6 +38,7 @@ from ambassador.web.editions import edition_or_404, message_of, parse_local
 from ambassador.web.formal_check import parse_date
 from ambassador.web.forms import Form, read_form, translated_errors
 from ambassador.web.guards import requires_role, totp_enrolled
+from ambassador.web.stepup import redirect_unless_fresh, requires_step_up
 
 AnyRequest = Request[Any, Account, Any]
 
@@ -235,10 +236,18 @@ class ApprovalController(Controller):
         return decision_page(edition, problem=refused, status_code=HTTP_409_CONFLICT)
 
     @get("/decision", name="decision")
-    async def decision(self, edition_id: FromPath[int]) -> Template:
-        return await self._decision_view(await edition_or_404(edition_id))
+    async def decision(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
+        edition = await edition_or_404(edition_id)
+        if edition.state == EditionState.RECOMMENDED and (ask := redirect_unless_fresh(request)):
+            return ask  # ASVS 7.5.3: the password again before the form that records the decision
+        return await self._decision_view(edition)
 
-    @post("/decision", name="decision_post", request_max_body_size=DECISION_MAX_BODY)
+    @post(
+        "/decision",
+        name="decision_post",
+        request_max_body_size=DECISION_MAX_BODY,
+        guards=[requires_step_up("/staff/editions/{edition_id}/decision")],
+    )
     async def record(
         self, request: AnyRequest, edition_id: FromPath[int], upload_rules: NamedDependency[UploadRules]
     ) -> Template | Redirect:
@@ -297,10 +306,17 @@ class ApprovalController(Controller):
         return publication_page(edition, decision=decision, problem=refused, status_code=HTTP_409_CONFLICT)
 
     @get("/publication", name="publication")
-    async def publication(self, edition_id: FromPath[int]) -> Template:
-        return await self._publication_view(await edition_or_404(edition_id))
+    async def publication(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
+        edition = await edition_or_404(edition_id)
+        if edition.state == EditionState.APPROVED and (ask := redirect_unless_fresh(request)):
+            return ask  # ASVS 7.5.3: the password again before the form that publishes
+        return await self._publication_view(edition)
 
-    @post("/publication", name="publication_post")
+    @post(
+        "/publication",
+        name="publication_post",
+        guards=[requires_step_up("/staff/editions/{edition_id}/publication")],
+    )
     async def publish(
         self, request: AnyRequest, edition_id: FromPath[int], settings: NamedDependency[Settings]
     ) -> Template | Redirect:

@@ -36,7 +36,7 @@ from ambassador.passwords import MAX_PASSWORD_LENGTH, Passwords
 from ambassador.settings import Settings
 from ambassador.web.client import client_address
 from ambassador.web.forms import read_form, safe_next, translated_errors
-from ambassador.web.sessions import SessionRotation, pending_totp_session, session_for
+from ambassador.web.sessions import SessionRotation, pending_totp_session
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -113,7 +113,7 @@ class AuthController(Controller):
         if result.needs_totp:
             request.set_session(pending_totp_session(result.account))
             return Redirect(f"/login/totp?next={quote(target)}")
-        session = session_for(result.account)
+        session = await sessions.start(request, result.account)
         device = [_device_cookie(result.account, settings, throttle)]
         if result.must_enroll_totp:
             session["enroll"] = True
@@ -140,6 +140,9 @@ class AuthController(Controller):
         born = request.session.get("born", 0)
         if not isinstance(pending, int) or not isinstance(born, int):
             return Redirect("/login")
+        if sessions.pending_expired(born):
+            request.clear_session()
+            return Redirect("/login")
         form = await read_form(request)
         target = safe_next(form.text("next", 2000))
         context = {"next": target, "error": ""}
@@ -153,15 +156,16 @@ class AuthController(Controller):
         except (Throttled, InvalidCode) as exc:
             return _refused("auth/totp.html", exc, context, step="totp")
         await sessions.rotate(request)  # privilege change: the second factor passed
-        request.set_session(session_for(account))
+        request.set_session(await sessions.start(request, account))
         return Redirect(target, cookies=[_device_cookie(account, settings, throttle)])
 
     @post("/logout", name="logout")
-    async def logout(self, request: AnyRequest) -> Redirect:
+    async def logout(self, request: AnyRequest, sessions: NamedDependency[SessionRotation]) -> Redirect:
         """Destroy the server-side session (clearing it deletes the stored entry)."""
         uid = request.session.get("uid")
         if isinstance(uid, int):
             await accounts.record_logout(uid)
+            await sessions.end(request)
         request.clear_session()
         return Redirect("/")
 

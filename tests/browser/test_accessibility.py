@@ -139,6 +139,9 @@ async def the_formal_check_and_scoring(people: People) -> None:
         f"/staff/editions/{edition}/scoring",
         "/account",
         "/account/totp",
+        "/account/sessions",
+        "/account/sessions/end-others",
+        "/account/confirm?next=/account/sessions",
     ):
         await log.visit(clerk, path)
     await log.errors(clerk, "/staff/editions/new", at="/staff/editions/new")
@@ -151,6 +154,7 @@ async def the_formal_check_and_scoring(people: People) -> None:
     await log.errors(clerk, f"/staff/editions/{checking}/jury/invite", at=f"/staff/editions/{checking}/jury")
     await log.errors(clerk, "/account/password", {"current_password": "wrong"}, at="/account")
     await log.errors(clerk, "/account/totp", {"code": "000000"}, at="/account/totp")
+    await log.errors(clerk, "/account/confirm", {"password": "wrong password"}, at="/account/confirm")
 
     juror, nomination = people.juror, people.nomination
     for path in (
@@ -256,6 +260,8 @@ async def test_administration_pages(browsing: Browsing) -> None:
         f"/admin/users/{clerk.id}",
         "/admin/security",
         "/admin/audit",
+        f"/admin/users/{clerk.id}/sessions/end",
+        "/admin/sessions/end",
     ):
         await log.visit(page, path)
     await page.goto("/admin/users/new")
