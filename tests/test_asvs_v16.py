@@ -66,8 +66,8 @@ async def test_the_last_resort_handler_logs_the_error_and_the_app_keeps_serving(
     assert (await client.get("/nominate")).status_code == 500
 
     errors = [e for e in json_lines(capfd.readouterr().err) if e["level"] == "error"]
-    assert [(e["logger"], e["message"], e["path"]) for e in errors] == [
-        ("ambassador.errors", "unhandled error", "/nominate")
+    assert [(e["logger"], e["message"], e["route"]) for e in errors] == [
+        ("ambassador.errors", "unhandled error", "GET /nominate")
     ]
     assert "Traceback" in str(errors[0]["exception"])
     assert (await client.get("/healthz")).status_code == 200

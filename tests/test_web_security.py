@@ -528,9 +528,11 @@ async def test_production_cookies_all_have_the_host_prefix_and_secure(prod_clien
     ]
     assert signed_in.status_code == 302
     names = sorted(re.match(r"[^=]+", cookie).group(0) for cookie in cookies)  # type: ignore[union-attr]
-    assert names == ["__Host-csrftoken", "__Host-csrftoken", "__Host-lang", "__Host-session"]
+    assert names == ["__Host-csrftoken", "__Host-csrftoken", "__Host-device", "__Host-lang", "__Host-session"]
     for cookie in cookies:
-        assert ("; Path=/" in cookie, "; Secure" in cookie, "SameSite=lax" in cookie, "Domain" in cookie) == (
+        # The device cookie is strict: only the site's own login page needs it.
+        samesite = "SameSite=strict" if cookie.startswith("__Host-device=") else "SameSite=lax"
+        assert ("; Path=/" in cookie, "; Secure" in cookie, samesite in cookie, "Domain" in cookie) == (
             True,
             True,
             True,

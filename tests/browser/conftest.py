@@ -104,6 +104,8 @@ class Browsing:
 
     browser: Browser
     base_url: str
+    # The live server's settings (what the mail sender would run with).
+    settings: Settings
     pages: list[Page] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -146,11 +148,13 @@ async def chromium() -> AsyncIterator[Browser]:
 
 
 @pytest_asyncio.fixture(loop_scope="package")
-async def browsing(chromium: Browser, live_server: str, request: pytest.FixtureRequest) -> AsyncIterator[Browsing]:
+async def browsing(
+    chromium: Browser, live_server: str, settings: Settings, request: pytest.FixtureRequest
+) -> AsyncIterator[Browsing]:
     marker = request.node.get_closest_marker("asyncio")
     if marker is None or marker.kwargs.get("loop_scope") != "package":
         pytest.fail("a browser test runs in the shared browser's event loop: give its module pytestmark = LOOP")
-    session = Browsing(browser=chromium, base_url=live_server)
+    session = Browsing(browser=chromium, base_url=live_server, settings=settings.with_changes(base_url=live_server))
     yield session
     report = request.node.stash.get(CALL_REPORT, None)
     if report is not None and report.failed:
