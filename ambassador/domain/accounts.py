@@ -362,6 +362,20 @@ async def _admit(gates: list[tuple[str, str, int, int]], event_name: str, user_i
     return counted
 
 
+async def _admit_user(kind: str, user_id: int, address: str, policy: ThrottlePolicy) -> tuple[str, list[str]]:
+    """Count a known user's attempt (a TOTP code, a re-authentication) per user and per address."""
+    user_key = _keys(policy, kind, str(user_id))
+    counted = await _admit(
+        [
+            ("user", user_key, policy.max_per_pair, policy.window_seconds),
+            ("address", _address_key(policy, address), policy.max_per_address, policy.window_seconds),
+        ],
+        f"auth.{kind}",
+        user_id,
+    )
+    return user_key, counted
+
+
 async def _succeeded(own_key: str, counted: list[str]) -> None:
     """A success: its pair's (or user's) count is cleared, and the address gets its attempt
     back, so that the address limit counts failures only (many staff behind one address)."""
@@ -566,16 +580,7 @@ async def totp_required_for(account: Account) -> bool:
 async def verify_totp_login(*, user_id: int, code: str, address: str, policy: ThrottlePolicy) -> Account:
     """Second login step (ASVS 2.4.1, 2.3.2): counted per user and per address before the code
     is checked; a code is accepted once (replay refused)."""
-    user_key = _keys(policy, "totp", str(user_id))
-    window = policy.window_seconds
-    counted = await _admit(
-        [
-            ("user", user_key, policy.max_per_pair, window),
-            ("address", _address_key(policy, address), policy.max_per_address, window),
-        ],
-        "auth.totp",
-        user_id,
-    )
+    user_key, counted = await _admit_user("totp", user_id, address, policy)
     row = await User.select().where(User.id == user_id).first()
     if row is None or not row["is_active"] or not row["totp_secret"]:
         raise InvalidCode()
@@ -929,16 +934,7 @@ async def reauthenticate(
     (``auth.reauth_failed``) and logged as security events. Raises ``Throttled`` or
     ``InvalidCredentials``; returns when the password is the account's.
     """
-    user_key = _keys(policy, "reauth", str(user_id))
-    window = policy.window_seconds
-    counted = await _admit(
-        [
-            ("user", user_key, policy.max_per_pair, window),
-            ("address", _address_key(policy, address), policy.max_per_address, window),
-        ],
-        "auth.reauth",
-        user_id,
-    )
+    user_key, counted = await _admit_user("reauth", user_id, address, policy)
     row = await User.select(User.password_hash).where(User.id == user_id).first()
     stored = row["password_hash"] if row else ""
     if not await passwords.verify(stored, password[:MAX_PASSWORD_LENGTH]):
