@@ -511,8 +511,10 @@ async def test_a_pending_totp_login_expires_after_five_minutes(client: Client) -
     assert (await login(client, "clerk@example.org")).headers["location"].startswith("/login/totp")
     clock.advance(5 * 60 + 1)
 
+    late_form = await client.get("/login/totp")
     late = await post_form(client, "/login/totp", {"code": pyotp.TOTP(secret).now(), "next": "/staff"})
 
+    assert (late_form.status_code, late_form.headers["location"]) == (302, "/login")
     assert (late.status_code, late.headers["location"]) == (302, "/login")
     assert (await client.get("/login/totp")).headers["location"] == "/login"  # the half login is gone
     assert await StaffSession.count() == 0

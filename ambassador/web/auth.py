@@ -72,6 +72,20 @@ def _refused(template: str, exc: DomainError, context: dict[str, Any], *, step: 
     return Template(template_name=template, context=context, status_code=HTTP_400_BAD_REQUEST)
 
 
+def _pending_login(request: AnyRequest, sessions: SessionRotation) -> int | None:
+    """The account whose password was accepted and whose code is due, while it is due (ASVS 7.3.1).
+
+    A pending login older than five minutes is dropped, whatever page asks.
+    """
+    pending, born = request.session.get("pending_uid"), request.session.get("born", 0)
+    if not isinstance(pending, int) or not isinstance(born, int):
+        return None
+    if sessions.pending_expired(born):
+        request.clear_session()
+        return None
+    return pending
+
+
 class AuthController(Controller):
     opt = {"exclude_from_auth": True}
     include_in_schema = False
@@ -123,8 +137,10 @@ class AuthController(Controller):
         return Redirect(target, cookies=device)
 
     @get("/login/totp", name="login_totp")
-    async def totp_form(self, request: AnyRequest, next: FromQuery[str | None] = None) -> Template | Redirect:
-        if not isinstance(request.session.get("pending_uid"), int):
+    async def totp_form(
+        self, request: AnyRequest, sessions: NamedDependency[SessionRotation], next: FromQuery[str | None] = None
+    ) -> Template | Redirect:
+        if _pending_login(request, sessions) is None:
             return Redirect("/login")
         return Template(template_name="auth/totp.html", context={"next": safe_next(next), "error": ""})
 
@@ -136,12 +152,8 @@ class AuthController(Controller):
         sessions: NamedDependency[SessionRotation],
         settings: NamedDependency[Settings],
     ) -> Template | Redirect:
-        pending = request.session.get("pending_uid")
-        born = request.session.get("born", 0)
-        if not isinstance(pending, int) or not isinstance(born, int):
-            return Redirect("/login")
-        if sessions.pending_expired(born):
-            request.clear_session()
+        pending = _pending_login(request, sessions)
+        if pending is None:
             return Redirect("/login")
         form = await read_form(request)
         target = safe_next(form.text("next", 2000))
