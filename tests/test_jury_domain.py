@@ -36,9 +36,11 @@ from ambassador.enums import (
     VoteChoice,
 )
 from ambassador.errors import InvalidInput, NotAllowed, NotFound
-from ambassador.tables import AuditEntry, ConflictDeclaration, Edition, Nomination, ScoreSheet
+from ambassador.tables import AuditEntry, ConflictDeclaration, Edition, Nomination, ScoreSheet, User
+from tests.clerk_factories import checked_edition
 from tests.deliberation_factories import scored_edition
 from tests.factories import make_edition, make_user, nomination_data
+from tests.jury_admin_factories import last_mail_id, mails_since, put_in_state
 
 BASE = "http://testserver.local"
 
@@ -348,3 +350,47 @@ async def test_a_declared_conflict_stays_once_scoring_is_closed() -> None:
         (ConflictDeclaration.juror == juror.id) & (ConflictDeclaration.nomination == nomination_id)
     )
     assert row == [{"conflicted": True}]
+
+
+async def _invite(edition_id: int, clerk_id: int, email: str, organisations: str = "") -> Juror:
+    return await jury.invite_and_appoint(
+        actor_id=clerk_id,
+        edition_id=edition_id,
+        email=email,
+        display_name="Nowa Jurorka",
+        language="pl",
+        organisations=organisations,
+        base_url=BASE,
+        lifetime_seconds=3600,
+    )
+
+
+async def test_inviting_a_juror_creates_mails_and_appoints_in_one_transaction() -> None:
+    clerk = await make_user("clerk@example.org", (Role.CLERK,))
+    edition = await checked_edition(clerk_id=clerk.id)
+    before_mail = await last_mail_id()
+    last = await AuditEntry.select(AuditEntry.id).order_by(AuditEntry.id, ascending=False).first()
+    assert last is not None
+
+    juror = await _invite(edition.id, clerk.id, "nowa@example.net", "Rada Dzielnicy I")
+
+    assert (juror.email, juror.organisations) == ("nowa@example.net", ("Rada Dzielnicy I",))
+    assert [j.user_id for j in await jury.members(edition.id)] == [juror.user_id]
+    assert [m["to_address"] for m in await mails_since(before_mail)] == ["nowa@example.net"] * 2
+    actions = await AuditEntry.select(AuditEntry.action).where(AuditEntry.id > last["id"]).order_by(AuditEntry.id)
+    assert [a["action"] for a in actions] == ["user.created", "user.invited", "jury.appointed"]
+
+    # Refused after the account was created (too late to appoint): nothing of it stays.
+    later = await checked_edition(clerk_id=clerk.id, year=2026)
+    await put_in_state(later.id, EditionState.JURY_SCORING)
+    with pytest.raises(NotAllowed) as refused:
+        await _invite(later.id, clerk.id, "spozniona@example.net")
+    assert refused.value.message == "Jurors are appointed before scoring opens."
+    assert await User.exists().where(User.email == "spozniona@example.net") is False
+    assert len(await mails_since(before_mail)) == 2
+
+    # Every field's problem at once: the invitation's and the organisations' length.
+    with pytest.raises(InvalidInput) as invalid:
+        await _invite(edition.id, clerk.id, "not-an-email", "y" * (jury.MAX_ORGANISATIONS + 1))
+    assert invalid.value.errors["organisations"] == "At most 2000 characters."
+    assert "email" in invalid.value.errors

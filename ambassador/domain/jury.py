@@ -240,6 +240,46 @@ async def appoint(*, actor_id: int, edition_id: int, user_id: int, organisations
     return await require_member(edition_id, user_id)
 
 
+async def invite_and_appoint(
+    *,
+    actor_id: int,
+    edition_id: int,
+    email: str,
+    display_name: str,
+    language: str,
+    organisations: str,
+    base_url: str,
+    lifetime_seconds: int,
+) -> Juror:
+    """Create a juror account, mail its invitation and appoint it: all or nothing.
+
+    A refused invitation also names organisations that are too long, so every field's
+    problem shows at once.
+    """
+    try:
+        async with write_transaction():
+            account = await accounts.invite_user(
+                actor_id=actor_id,
+                email=email,
+                display_name=display_name,
+                roles=frozenset({Role.JUROR}),
+                language=language,
+                base_url=base_url,
+                lifetime_seconds=lifetime_seconds,
+            )
+            return await appoint(
+                actor_id=actor_id,
+                edition_id=edition_id,
+                user_id=account.id,
+                organisations=organisations,
+                base_url=base_url,
+            )
+    except InvalidInput as exc:
+        if len(organisations) > MAX_ORGANISATIONS and "organisations" not in exc.errors:
+            raise InvalidInput({**exc.errors, "organisations": N_("At most 2000 characters.")}) from exc
+        raise
+
+
 async def update_organisations(*, actor_id: int, edition_id: int, user_id: int, organisations: str) -> Juror:
     """The organisations a juror works for, used to detect conflicts."""
     if len(organisations) > MAX_ORGANISATIONS:

@@ -15,8 +15,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n, vocabulary
-from ambassador.db import write_transaction
-from ambassador.domain import accounts, conflicts, formal_check, jury, scoring
+from ambassador.domain import conflicts, formal_check, jury, scoring
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import JuryRules
@@ -284,31 +283,19 @@ class JuryAdminController(Controller):
             "organisations": form.text("organisations", jury.MAX_ORGANISATIONS),
         }
         try:
-            async with write_transaction():
-                account = await accounts.invite_user(
-                    actor_id=request.user.id,
-                    email=values["email"],
-                    display_name=values["display_name"],
-                    roles=frozenset({Role.JUROR}),
-                    language=values["language"],
-                    base_url=settings.base_url,
-                    lifetime_seconds=settings.token_lifetime_seconds,
-                )
-                await jury.appoint(
-                    actor_id=request.user.id,
-                    edition_id=edition.id,
-                    user_id=account.id,
-                    organisations=values["organisations"],
-                    base_url=settings.base_url,
-                )
-        except InvalidInput as exc:
-            errors = dict(exc.errors)
-            if len(values["organisations"]) > jury.MAX_ORGANISATIONS:
-                errors.setdefault("organisations", N_("At most 2000 characters."))
-            return await jury_refused(edition, "invite", InvalidInput(errors), values)
+            juror = await jury.invite_and_appoint(
+                actor_id=request.user.id,
+                edition_id=edition.id,
+                email=values["email"],
+                display_name=values["display_name"],
+                language=values["language"],
+                organisations=values["organisations"],
+                base_url=settings.base_url,
+                lifetime_seconds=settings.token_lifetime_seconds,
+            )
         except DomainError as exc:
             return await jury_refused(edition, "invite", exc, values)
-        message = i18n.gettext(N_("Invitation sent to %(email)s; they are now on the jury."), email=account.email)
+        message = i18n.gettext(N_("Invitation sent to %(email)s; they are now on the jury."), email=juror.email)
         return self._back(request, edition.id, "jury", message)
 
     @post("/jury/{user_id:int}/chair", name="jury_chair")
