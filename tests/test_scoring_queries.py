@@ -1,8 +1,8 @@
-"""A score save and the standings send a fixed number of queries, whatever the edition's size.
+"""A score save, a declaration and the standings send a fixed number of queries, whatever the edition's size.
 
 Counts, not timings: the same work on editions of 3 and 30 nominations and of 3 and 10 jurors
-must send the database the same number of queries; a score save must also read the same
-number of rows, and no query of the standings may carry a parameter per sheet (an IN list).
+must send the database the same number of queries; a score save and a declaration must also
+read the same number of rows, and no query of the standings may carry a parameter per sheet (an IN list).
 The narrow conflict reads are checked against the matrix they stand in for.
 """
 
@@ -23,6 +23,7 @@ from ambassador.domain import conflicts, jury, scoring, standings
 from ambassador.domain.accounts import Account
 from ambassador.domain.scoring import ScoreInput
 from ambassador.enums import ConflictKind, DetectionStatus, NominationState, Role, SheetStatus
+from ambassador.errors import NotFound
 from ambassador.piccolo_conf import DB
 from ambassador.tables import ConflictDeclaration, DetectedConflict, Edition, Nomination, Score, ScoreSheet
 from tests.clerk_factories import BASE, checked_edition, english
@@ -277,6 +278,49 @@ async def test_standings_make_the_same_queries_whatever_the_editions_size(querie
         assert set(found.computed.nominations) == set(scene.nominations)
     assert _all_equal(_queries(counts)), counts
     assert _all_equal([c.most_parameters for c in counts]), counts
+
+
+async def test_a_declaration_reads_the_same_rows_whatever_the_editions_size(queries: Queries) -> None:
+    scenes = await _scenes()
+    declared: list[Counted] = []
+    withdrawn: list[Counted] = []
+    for scene in scenes:
+        juror, nomination = scene.jurors[2].id, scene.nominations[0]
+        with queries.counting(declared):
+            await conflicts.declare(
+                juror_id=juror,
+                edition_id=scene.edition_id,
+                nomination_id=nomination,
+                conflicted=True,
+                kind=ConflictKind.FAMILY.value,
+            )
+        sheet = await ScoreSheet.select(ScoreSheet.status).where(
+            (ScoreSheet.juror == juror) & (ScoreSheet.nomination == nomination)
+        )
+        assert sheet == [{"status": SheetStatus.VOID.value}]
+        with queries.counting(withdrawn):
+            await conflicts.declare(
+                juror_id=juror, edition_id=scene.edition_id, nomination_id=nomination, conflicted=False
+            )
+        listed = await conflicts.declaration_list(scene.edition_id, juror)
+        assert [(item.nomination_id, item.answered, item.conflicted) for item in listed] == [
+            (n, True, False) for n in scene.nominations
+        ]
+    for counted in (declared, withdrawn):
+        assert _all_equal(_queries(counted)), counted
+        assert _all_equal(_rows(counted)), counted
+    # Only a nomination of this edition that is before the jury can be declared on.
+    small, large = scenes[0], scenes[1]
+    await Nomination.update({Nomination.state: NominationState.REJECTED.value}).where(
+        Nomination.id == small.nominations[2]
+    )
+    for nomination in (small.nominations[2], large.nominations[0]):
+        with pytest.raises(NotFound):
+            await conflicts.declare(
+                juror_id=small.jurors[0].id, edition_id=small.edition_id, nomination_id=nomination, conflicted=False
+            )
+    listed = await conflicts.declaration_list(small.edition_id, small.jurors[0].id)
+    assert [item.nomination_id for item in listed] == small.nominations[:2]
 
 
 async def test_the_narrow_conflict_reads_agree_with_the_matrix() -> None:

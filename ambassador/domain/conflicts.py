@@ -190,47 +190,32 @@ async def declare(
     reason: str = "",
     now: dt.datetime | None = None,
 ) -> None:
-    """Store a juror's answer; a conflict voids the juror's scores on that nomination."""
+    """Store a juror's answer; a conflict voids the juror's scores on that nomination.
+
+    Reads only this nomination and this juror's answer on it, whatever the edition's size.
+    """
     reason = clean_text(reason)
-    if conflicted and kind not in set(ConflictKind):
-        raise InvalidInput({"kind": N_("Choose the kind of conflict.")})
-    if conflicted and kind == ConflictKind.OTHER and not reason:
-        raise InvalidInput({"reason": N_("Describe the conflict.")})
-    if len(reason) > MAX_REASON:
-        raise InvalidInput({"reason": N_("At most 2000 characters.")})
+    _check_answer(conflicted, kind, reason)
     now = now or utcnow()
     async with write_transaction():
         await require_member(edition_id, juror_id)
-        visible = {int(str(r["id"])) for r in await _visible_rows(edition_id)}
-        if nomination_id not in visible:
+        if not await _before_the_jury(edition_id, nomination_id):
             raise NotFound()
         current = (
             await ConflictDeclaration.select()
             .where((ConflictDeclaration.juror == juror_id) & (ConflictDeclaration.nomination == nomination_id))
             .first()
         )
-        if current is not None and current["pinned"] and not conflicted:
-            raise NotAllowed(N_("A clerk has confirmed this conflict; it cannot be withdrawn."))
-        if current is not None and current["conflicted"] and not conflicted:
-            edition = await get_edition(edition_id)
-            if edition.state not in WITHDRAWABLE_IN:
-                # The jury's votes and the minutes already count this juror as excluded.
-                raise NotAllowed(N_("Once scoring is closed, a declared conflict stays."))
+        if current is not None and not conflicted:
+            await _check_withdrawal(edition_id, current)
         values: dict[str, Any] = {
             "conflicted": conflicted,
             "kind": kind if conflicted else "",
             "reason": reason if conflicted else "",
             "declared_at": now,
         }
-        if current is None:
-            await ConflictDeclaration(edition=edition_id, juror=juror_id, nomination=nomination_id, **values).save()
-        else:
-            await ConflictDeclaration.update({getattr(ConflictDeclaration, k): v for k, v in values.items()}).where(
-                ConflictDeclaration.id == current["id"]
-            )
-        voided = 0
-        if conflicted:
-            voided = await _void_sheets(juror_id, nomination_id, now)
+        await _store_answer(edition_id, juror_id, nomination_id, current, values)
+        voided = await _void_sheets(juror_id, nomination_id, now) if conflicted else 0
         await audit.record(
             "conflict.declared" if conflicted else "conflict.none_declared",
             actor_id=juror_id,
@@ -238,6 +223,50 @@ async def declare(
             object_id=nomination_id,
             data={"kind": values["kind"], "before": bool(current and current["conflicted"]), "voided_sheets": voided},
         )
+
+
+def _check_answer(conflicted: bool, kind: str, reason: str) -> None:
+    """A conflict names its kind, and describes an "other" one; a reason is short enough."""
+    if conflicted and kind not in set(ConflictKind):
+        raise InvalidInput({"kind": N_("Choose the kind of conflict.")})
+    if conflicted and kind == ConflictKind.OTHER and not reason:
+        raise InvalidInput({"reason": N_("Describe the conflict.")})
+    if len(reason) > MAX_REASON:
+        raise InvalidInput({"reason": N_("At most 2000 characters.")})
+
+
+async def _before_the_jury(edition_id: int, nomination_id: int) -> bool:
+    """Whether this nomination of the edition is one the jury sees (one row at most)."""
+    found = (
+        await Nomination.select(Nomination.id)
+        .where(
+            (Nomination.id == nomination_id)
+            & (Nomination.edition == edition_id)
+            & Nomination.state.is_in([s.value for s in JURY_VISIBLE])
+        )
+        .first()
+    )
+    return found is not None
+
+
+async def _store_answer(
+    edition_id: int, juror_id: int, nomination_id: int, current: dict[str, Any] | None, values: dict[str, Any]
+) -> None:
+    if current is None:
+        await ConflictDeclaration(edition=edition_id, juror=juror_id, nomination=nomination_id, **values).save()
+    else:
+        await ConflictDeclaration.update({getattr(ConflictDeclaration, k): v for k, v in values.items()}).where(
+            ConflictDeclaration.id == current["id"]
+        )
+
+
+async def _check_withdrawal(edition_id: int, current: dict[str, Any]) -> None:
+    """A declared conflict is taken back only unpinned and while scores can still change."""
+    if current["pinned"]:
+        raise NotAllowed(N_("A clerk has confirmed this conflict; it cannot be withdrawn."))
+    if current["conflicted"] and (await get_edition(edition_id)).state not in WITHDRAWABLE_IN:
+        # The jury's votes and the minutes already count this juror as excluded.
+        raise NotAllowed(N_("Once scoring is closed, a declared conflict stays."))
 
 
 async def _void_sheets(juror_id: int, nomination_id: int, now: dt.datetime) -> int:
