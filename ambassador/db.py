@@ -207,6 +207,20 @@ def is_unique_violation(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
 
 
+@asynccontextmanager
+async def unique_or(error: Exception) -> AsyncIterator[None]:
+    """Around a write: a duplicate the database refuses is raised as ``error`` (a domain error).
+
+    Outside the write transaction it wraps, so the transaction has rolled back when it is raised.
+    """
+    try:
+        yield
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise error from exc
+        raise
+
+
 async def ping() -> bool:
     """Whether the database answers a trivial query."""
     try:

@@ -237,6 +237,11 @@ async def test_proposals_votes_and_the_signed_recommendation() -> None:
     first = await deliberation.propose(
         chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
     )
+    with pytest.raises(NotAllowed) as again:  # the database's unique nomination, as the domain's refusal
+        await deliberation.propose(
+            chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
+        )
+    assert again.value.message == "This nomination is already proposed."
     other = await deliberation.propose(
         chair_id=chair, edition_id=edition.id, nomination_id=ids[1], distinction=Distinction.TITLE
     )

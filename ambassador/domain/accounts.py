@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pyotp
 
 from ambassador import security_log
-from ambassador.db import is_unique_violation, utcnow, write_transaction
+from ambassador.db import unique_or, utcnow, write_transaction
 from ambassador.domain import audit, throttle
 from ambassador.domain.outbox import queue_mail
 from ambassador.enums import LANGUAGES, Role, TokenPurpose
@@ -209,6 +209,9 @@ def _validate_new_user(email: str, display_name: str, language: str) -> dict[str
     return errors
 
 
+EMAIL_TAKEN = N_("An account with this email already exists.")
+
+
 async def create_user(
     *,
     email: str,
@@ -224,22 +227,20 @@ async def create_user(
     errors = _validate_new_user(email, display_name, language)
     if errors:
         raise InvalidInput(errors)
-    try:
-        async with write_transaction():
-            user = User(
-                email=email,
-                display_name=display_name,
-                password_hash=password_hash,
-                language=language,
-            )
-            await user.save()
-            for role in sorted(roles):
-                await UserRole(user=user.id, role=role.value).save()
-            await _audit_user("user.created", user.id, actor_id, roles=sorted(r.value for r in roles))
-    except Exception as exc:
-        if is_unique_violation(exc):
-            raise InvalidInput({"email": N_("An account with this email already exists.")}) from exc
-        raise
+    async with (
+        unique_or(InvalidInput({"email": N_("An account with this email already exists.")})),
+        write_transaction(),
+    ):
+        user = User(
+            email=email,
+            display_name=display_name,
+            password_hash=password_hash,
+            language=language,
+        )
+        await user.save()
+        for role in sorted(roles):
+            await UserRole(user=user.id, role=role.value).save()
+        await _audit_user("user.created", user.id, actor_id, roles=sorted(r.value for r in roles))
     return await require_account(user.id)
 
 

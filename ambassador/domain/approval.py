@@ -14,7 +14,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from ambassador import files
-from ambassador.db import is_unique_violation, utcnow, write_transaction
+from ambassador.db import unique_or, utcnow, write_transaction
 from ambassador.domain import audit, editions, uploads
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.history import free_slug
@@ -166,79 +166,73 @@ async def record_decision(
         votes_abstaining=data.votes_abstaining,
         not_voting=clean_text(data.not_voting),
     )
-    try:
-        async with write_transaction():
-            edition = await get_edition(edition_id)
-            if edition.state != EditionState.RECOMMENDED:
-                raise NotAllowed(N_("A decision is recorded once the jury's recommendation is signed."))
-            listed = await recommended(edition_id)
-            if errors := _check(edition, data, listed, now.astimezone(TIMEZONE).date()):
-                raise InvalidInput(errors)
-            assert data.document is not None and data.decided_on is not None
-            decision = Decision(
-                edition=edition_id,
-                kind=data.kind.value,
-                number=data.number,
-                decided_on=data.decided_on,
-                votes_for=data.votes_for,
-                votes_against=data.votes_against,
-                votes_abstaining=data.votes_abstaining,
-                not_voting=data.not_voting,
-                document_name=files.safe_filename(data.document.filename, files.PDF),
-                document=data.document.data,
-                document_sha256=hashlib.sha256(data.document.data).hexdigest(),
-                recorded_by=actor_id,
-                recorded_at=now,
-            )
-            await decision.save()
-            for item in listed:
-                outcome = data.outcomes[item.nomination_id]
-                await DecisionItem(
-                    decision=decision.id,
+    async with unique_or(NotAllowed(N_("A decision is already recorded for this edition."))), write_transaction():
+        edition = await get_edition(edition_id)
+        if edition.state != EditionState.RECOMMENDED:
+            raise NotAllowed(N_("A decision is recorded once the jury's recommendation is signed."))
+        listed = await recommended(edition_id)
+        if errors := _check(edition, data, listed, now.astimezone(TIMEZONE).date()):
+            raise InvalidInput(errors)
+        assert data.document is not None and data.decided_on is not None
+        decision = Decision(
+            edition=edition_id,
+            kind=data.kind.value,
+            number=data.number,
+            decided_on=data.decided_on,
+            votes_for=data.votes_for,
+            votes_against=data.votes_against,
+            votes_abstaining=data.votes_abstaining,
+            not_voting=data.not_voting,
+            document_name=files.safe_filename(data.document.filename, files.PDF),
+            document=data.document.data,
+            document_sha256=hashlib.sha256(data.document.data).hexdigest(),
+            recorded_by=actor_id,
+            recorded_at=now,
+        )
+        await decision.save()
+        for item in listed:
+            outcome = data.outcomes[item.nomination_id]
+            await DecisionItem(
+                decision=decision.id,
+                nomination=item.nomination_id,
+                recommended=item.distinction.value,
+                distinction=outcome.distinction.value if outcome.distinction else "",
+                reason=outcome.reason,
+            ).save()
+            state = NominationState.APPROVED if outcome.distinction else NominationState.NOT_APPROVED
+            if outcome.distinction:
+                # The record exists from now on, so the laureate can check it before publication.
+                await Laureate(
+                    edition=edition_id,
                     nomination=item.nomination_id,
-                    recommended=item.distinction.value,
-                    distinction=outcome.distinction.value if outcome.distinction else "",
-                    reason=outcome.reason,
+                    slug=await free_slug(edition.activity_year, item.nominee_name),
+                    name=item.nominee_name,
+                    name_key=fold(item.nominee_name),
+                    category=item.category,
+                    distinction=outcome.distinction.value,
+                    created_at=now,
                 ).save()
-                state = NominationState.APPROVED if outcome.distinction else NominationState.NOT_APPROVED
-                if outcome.distinction:
-                    # The record exists from now on, so the laureate can check it before publication.
-                    await Laureate(
-                        edition=edition_id,
-                        nomination=item.nomination_id,
-                        slug=await free_slug(edition.activity_year, item.nominee_name),
-                        name=item.nominee_name,
-                        name_key=fold(item.nominee_name),
-                        category=item.category,
-                        distinction=outcome.distinction.value,
-                        created_at=now,
-                    ).save()
-                await Nomination.update({Nomination.state: state.value, Nomination.updated_at: now}).where(
-                    Nomination.id == item.nomination_id
-                )
-            await audit.record(
-                "decision.recorded",
-                actor_id=actor_id,
-                object_type="edition",
-                object_id=edition_id,
-                data={
-                    "kind": data.kind.value,
-                    "number": data.number,
-                    "decided_on": data.decided_on.isoformat(),
-                    "document_sha256": hashlib.sha256(data.document.data).hexdigest(),
-                    "outcomes": {
-                        i.reference: (data.outcomes[i.nomination_id].distinction or "not approved") for i in listed
-                    },
+            await Nomination.update({Nomination.state: state.value, Nomination.updated_at: now}).where(
+                Nomination.id == item.nomination_id
+            )
+        await audit.record(
+            "decision.recorded",
+            actor_id=actor_id,
+            object_type="edition",
+            object_id=edition_id,
+            data={
+                "kind": data.kind.value,
+                "number": data.number,
+                "decided_on": data.decided_on.isoformat(),
+                "document_sha256": hashlib.sha256(data.document.data).hexdigest(),
+                "outcomes": {
+                    i.reference: (data.outcomes[i.nomination_id].distinction or "not approved") for i in listed
                 },
-            )
-            approved = await editions.advance(
-                actor_id=actor_id, edition_id=edition_id, target=EditionState.APPROVED, now=now, owned_step=True
-            )
-    except Exception as exc:
-        if is_unique_violation(exc):
-            raise NotAllowed(N_("A decision is already recorded for this edition.")) from exc
-        raise
-    return approved
+            },
+        )
+        return await editions.advance(
+            actor_id=actor_id, edition_id=edition_id, target=EditionState.APPROVED, now=now, owned_step=True
+        )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ambassador.db import is_unique_violation, utcnow, write_transaction
+from ambassador.db import unique_or, utcnow, write_transaction
 from ambassador.domain import audit, conflicts, editions
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.jury import Juror, JuryRules, members, require_chair, require_member, rules_of
@@ -85,45 +85,40 @@ def _limit(edition: EditionView, category: str, distinction: Distinction) -> int
 
 async def propose(*, chair_id: int, edition_id: int, nomination_id: int, distinction: Distinction) -> int:
     """Put a shortlisted nomination to the vote for a title or an honourable mention."""
-    try:
-        async with write_transaction():
-            edition = await _deliberating(edition_id)
-            await require_chair(edition_id, chair_id)
-            row = (
-                await Nomination.select(Nomination.category, Nomination.state)
-                .where((Nomination.id == nomination_id) & (Nomination.edition == edition_id))
-                .first()
-            )
-            if row is None or row["state"] != NominationState.SHORTLISTED.value:
-                raise NotFound()
-            if nomination_id in await conflicts.conflicted_ids(edition_id, chair_id):
-                raise NotFound()
-            taken = await Proposal.count().where(
-                (Proposal.edition == edition_id)
-                & (Proposal.distinction == distinction.value)
-                & (Proposal.nomination.category == row["category"])
-            )
-            if taken >= _limit(edition, row["category"], distinction):
-                raise NotAllowed(N_("The edition's number of these distinctions in this category is reached."))
-            proposal = Proposal(
-                edition=edition_id,
-                nomination=nomination_id,
-                distinction=distinction.value,
-                proposed_by=chair_id,
-                proposed_at=utcnow(),
-            )
-            await proposal.save()
-            await audit.record(
-                "deliberation.proposed",
-                actor_id=chair_id,
-                object_type="nomination",
-                object_id=nomination_id,
-                data={"distinction": distinction.value},
-            )
-    except Exception as exc:
-        if is_unique_violation(exc):
-            raise NotAllowed(N_("This nomination is already proposed.")) from exc
-        raise
+    async with unique_or(NotAllowed(N_("This nomination is already proposed."))), write_transaction():
+        edition = await _deliberating(edition_id)
+        await require_chair(edition_id, chair_id)
+        row = (
+            await Nomination.select(Nomination.category, Nomination.state)
+            .where((Nomination.id == nomination_id) & (Nomination.edition == edition_id))
+            .first()
+        )
+        if row is None or row["state"] != NominationState.SHORTLISTED.value:
+            raise NotFound()
+        if nomination_id in await conflicts.conflicted_ids(edition_id, chair_id):
+            raise NotFound()
+        taken = await Proposal.count().where(
+            (Proposal.edition == edition_id)
+            & (Proposal.distinction == distinction.value)
+            & (Proposal.nomination.category == row["category"])
+        )
+        if taken >= _limit(edition, row["category"], distinction):
+            raise NotAllowed(N_("The edition's number of these distinctions in this category is reached."))
+        proposal = Proposal(
+            edition=edition_id,
+            nomination=nomination_id,
+            distinction=distinction.value,
+            proposed_by=chair_id,
+            proposed_at=utcnow(),
+        )
+        await proposal.save()
+        await audit.record(
+            "deliberation.proposed",
+            actor_id=chair_id,
+            object_type="nomination",
+            object_id=nomination_id,
+            data={"distinction": distinction.value},
+        )
     return int(proposal.id)
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from ambassador.db import is_unique_violation, utcnow, write_transaction
+from ambassador.db import unique_or, utcnow, write_transaction
 from ambassador.domain import audit
 from ambassador.enums import ApprovingBody, EditionState, NominationState
 from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound
@@ -310,26 +310,27 @@ async def _save_criteria(edition_id: int, criteria: tuple[CriterionData, ...]) -
     await (stale.where(Criterion.id.not_in(kept)) if kept else stale)
 
 
+YEAR_TAKEN = N_("An edition for this year already exists.")
+
+
 async def create_edition(*, actor_id: int, data: EditionData) -> EditionView:
     data = cleaned(data)
     if errors := validate(data):
         raise InvalidInput(errors)
-    try:
-        async with write_transaction():
-            row = Edition(**{c._meta.name: v for c, v in _columns(data).items()}, state=EditionState.DRAFT.value)
-            await row.save()
-            await _save_criteria(row.id, data.criteria)
-            await audit.record(
-                "edition.created",
-                actor_id=actor_id,
-                object_type="edition",
-                object_id=row.id,
-                data={"activity_year": data.activity_year},
-            )
-    except Exception as exc:
-        if is_unique_violation(exc):
-            raise InvalidInput({"activity_year": N_("An edition for this year already exists.")}) from exc
-        raise
+    async with (
+        unique_or(InvalidInput({"activity_year": N_("An edition for this year already exists.")})),
+        write_transaction(),
+    ):
+        row = Edition(**{c._meta.name: v for c, v in _columns(data).items()}, state=EditionState.DRAFT.value)
+        await row.save()
+        await _save_criteria(row.id, data.criteria)
+        await audit.record(
+            "edition.created",
+            actor_id=actor_id,
+            object_type="edition",
+            object_id=row.id,
+            data={"activity_year": data.activity_year},
+        )
     return await get_edition(row.id)
 
 
@@ -349,21 +350,19 @@ async def update_edition(*, actor_id: int, edition_id: int, data: EditionData) -
     ):
         raise InvalidInput({"opens_at": N_("The year and the opening time are fixed once the edition has opened.")})
     changed = sorted(k for k in EditionData.__dataclass_fields__ if getattr(data, k) != getattr(current.data(), k))
-    try:
-        async with write_transaction():
-            await Edition.update({**_columns(data), Edition.updated_at: utcnow()}).where(Edition.id == edition_id)
-            await _save_criteria(edition_id, data.criteria)
-            await audit.record(
-                "edition.updated",
-                actor_id=actor_id,
-                object_type="edition",
-                object_id=edition_id,
-                data={"fields": changed},
-            )
-    except Exception as exc:
-        if is_unique_violation(exc):
-            raise InvalidInput({"activity_year": N_("An edition for this year already exists.")}) from exc
-        raise
+    async with (
+        unique_or(InvalidInput({"activity_year": N_("An edition for this year already exists.")})),
+        write_transaction(),
+    ):
+        await Edition.update({**_columns(data), Edition.updated_at: utcnow()}).where(Edition.id == edition_id)
+        await _save_criteria(edition_id, data.criteria)
+        await audit.record(
+            "edition.updated",
+            actor_id=actor_id,
+            object_type="edition",
+            object_id=edition_id,
+            data={"fields": changed},
+        )
     return await get_edition(edition_id)
 
 
@@ -422,28 +421,23 @@ async def advance(
     if target in OWNED_STEPS and not owned_step:
         raise TransitionRefused(OWNED_STEPS[target])
     now = now or utcnow()
-    try:
-        async with write_transaction():
-            edition = await get_edition(edition_id)
-            await _precondition(edition, target, now)
-            if target == EditionState.OPEN and await Edition.exists().where(Edition.state == EditionState.OPEN.value):
-                raise OtherEditionOpen()
-            await Edition.update(
-                {
-                    Edition.state: target.value,
-                    Edition.open_slot: 1 if target == EditionState.OPEN else None,
-                    Edition.updated_at: now,
-                }
-            ).where((Edition.id == edition_id) & (Edition.state == edition.state.value))
-            await audit.record(
-                f"edition.{target.value}",
-                actor_id=actor_id,
-                object_type="edition",
-                object_id=edition_id,
-                data={"from": edition.state.value, "to": target.value},
-            )
-    except Exception as exc:
-        if is_unique_violation(exc):
-            raise OtherEditionOpen() from exc
-        raise
+    async with unique_or(OtherEditionOpen()), write_transaction():
+        edition = await get_edition(edition_id)
+        await _precondition(edition, target, now)
+        if target == EditionState.OPEN and await Edition.exists().where(Edition.state == EditionState.OPEN.value):
+            raise OtherEditionOpen()
+        await Edition.update(
+            {
+                Edition.state: target.value,
+                Edition.open_slot: 1 if target == EditionState.OPEN else None,
+                Edition.updated_at: now,
+            }
+        ).where((Edition.id == edition_id) & (Edition.state == edition.state.value))
+        await audit.record(
+            f"edition.{target.value}",
+            actor_id=actor_id,
+            object_type="edition",
+            object_id=edition_id,
+            data={"from": edition.state.value, "to": target.value},
+        )
     return await get_edition(edition_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ambassador.db import is_unique_violation, utcnow, write_transaction
+from ambassador.db import unique_or, utcnow, write_transaction
 from ambassador.domain import accounts, audit
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.outbox import queue_mail
@@ -194,49 +194,44 @@ async def appoint(*, actor_id: int, edition_id: int, user_id: int, organisations
         raise NotFound()
     if not account.has_role(Role.JUROR):
         raise NotAJuror()
-    try:
-        async with write_transaction():
-            edition = await get_edition(edition_id)
-            if edition.state not in SETUP_STATES:
-                raise NotAllowed(N_("Jurors are appointed before scoring opens."))
-            await JuryMember(
-                edition=edition_id,
-                user=user_id,
-                organisations="\n".join(_organisations(organisations)),
-                appointed_at=utcnow(),
-            ).save()
-            language = account.language
-            await queue_mail(
-                to=account.email,
-                subject=translate(language, N_("You are a member of the jury, %(edition)s"), edition=edition.label),
-                body="\n\n".join(
-                    [
-                        translate(language, N_("Hello %(name)s,"), name=account.display_name),
-                        translate(
-                            language,
-                            N_(
-                                "You have been appointed to the jury of the title %(title)s, %(edition)s. "
-                                "Before you see any nomination you will declare possible conflicts of interest."
-                            ),
-                            title=translate(language, N_("Krakow Ambassador of Multiculturalism")),
-                            edition=edition.label,
+    async with unique_or(InvalidInput({"user_id": N_("This person is already on the jury.")})), write_transaction():
+        edition = await get_edition(edition_id)
+        if edition.state not in SETUP_STATES:
+            raise NotAllowed(N_("Jurors are appointed before scoring opens."))
+        await JuryMember(
+            edition=edition_id,
+            user=user_id,
+            organisations="\n".join(_organisations(organisations)),
+            appointed_at=utcnow(),
+        ).save()
+        language = account.language
+        await queue_mail(
+            to=account.email,
+            subject=translate(language, N_("You are a member of the jury, %(edition)s"), edition=edition.label),
+            body="\n\n".join(
+                [
+                    translate(language, N_("Hello %(name)s,"), name=account.display_name),
+                    translate(
+                        language,
+                        N_(
+                            "You have been appointed to the jury of the title %(title)s, %(edition)s. "
+                            "Before you see any nomination you will declare possible conflicts of interest."
                         ),
-                        f"{base_url}/jury",
-                    ]
-                ),
-                language=language,
-            )
-            await audit.record(
-                "jury.appointed",
-                actor_id=actor_id,
-                object_type="edition",
-                object_id=edition_id,
-                data={"juror": user_id},
-            )
-    except Exception as exc:
-        if is_unique_violation(exc):
-            raise InvalidInput({"user_id": N_("This person is already on the jury.")}) from exc
-        raise
+                        title=translate(language, N_("Krakow Ambassador of Multiculturalism")),
+                        edition=edition.label,
+                    ),
+                    f"{base_url}/jury",
+                ]
+            ),
+            language=language,
+        )
+        await audit.record(
+            "jury.appointed",
+            actor_id=actor_id,
+            object_type="edition",
+            object_id=edition_id,
+            data={"juror": user_id},
+        )
     return await require_member(edition_id, user_id)
 
 
