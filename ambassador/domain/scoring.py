@@ -277,36 +277,11 @@ async def _save(
         )
         old: dict[int, int | None] = {}
         if sheet is None:
-            status = SheetStatus.SUBMITTED if submit else SheetStatus.DRAFT
-            created = ScoreSheet(
-                edition=edition.id,
-                juror=juror_id,
-                nomination=nomination_id,
-                status=status.value,
-                comment=comment,
-                updated_at=now,
-                submitted_at=now if submit else None,
+            sheet_id, status = await _new_sheet(
+                edition.id, juror_id, nomination_id, comment=comment, submit=submit, now=now
             )
-            await created.save()
-            sheet_id = created.id
         else:
-            sheet_id = sheet["id"]
-            # A void sheet (its conflict since withdrawn or dismissed) starts again as a new one;
-            # ``_open_for`` has already refused a juror who is still conflicted.
-            was_submitted = sheet["status"] == SheetStatus.SUBMITTED.value
-            status = SheetStatus.SUBMITTED if submit or was_submitted else SheetStatus.DRAFT
-            if was_submitted and not all(v is not None for v in values.values()):
-                raise InvalidInput({"form": N_("Give a score for every criterion before submitting.")})
-            old = {s["criterion"]: s["value"] for s in await Score.select().where(Score.sheet == sheet_id)}
-            await ScoreSheet.update(
-                {
-                    ScoreSheet.status: status.value,
-                    ScoreSheet.comment: comment,
-                    ScoreSheet.updated_at: now,
-                    ScoreSheet.submitted_at: now if status == SheetStatus.SUBMITTED else None,
-                }
-            ).where(ScoreSheet.id == sheet_id)
-            await Score.delete().where(Score.sheet == sheet_id)
+            sheet_id, status, old = await _revise_sheet(sheet, values, comment, submit, now)
         if values:
             await Score.insert(
                 *[
@@ -314,15 +289,12 @@ async def _save(
                     for criterion_id, value in values.items()
                 ]
             )
-        changes = [
-            {"criterion": c, "old": old.get(c), "new": v} for c, v in values.items() if old.get(c) != v or not old
-        ]
         await audit.record(
             f"score.{status.value}",
             actor_id=juror_id,
             object_type="nomination",
             object_id=row["id"],
-            data={"changes": changes},
+            data={"changes": _changes(old, values)},
         )
     # The sheet as just written (what reading it back would give).
     return SheetView(
@@ -335,6 +307,56 @@ async def _save(
         comment=comment,
         submitted_at=now if status == SheetStatus.SUBMITTED else None,
     )
+
+
+async def _new_sheet(
+    edition_id: int, juror_id: int, nomination_id: int, *, comment: str, submit: bool, now: dt.datetime
+) -> tuple[int, SheetStatus]:
+    """A juror's first save on a nomination: the sheet, a draft or submitted."""
+    status = SheetStatus.SUBMITTED if submit else SheetStatus.DRAFT
+    created = ScoreSheet(
+        edition=edition_id,
+        juror=juror_id,
+        nomination=nomination_id,
+        status=status.value,
+        comment=comment,
+        updated_at=now,
+        submitted_at=now if submit else None,
+    )
+    await created.save()
+    return created.id, status
+
+
+async def _revise_sheet(
+    sheet: dict[str, Any], values: dict[int, int | None], comment: str, submit: bool, now: dt.datetime
+) -> tuple[int, SheetStatus, dict[int, int | None]]:
+    """A later save: the sheet updated and its scores cleared; the scores it had before.
+
+    A submitted sheet stays submitted, so it must stay complete. A void sheet (its conflict
+    since withdrawn or dismissed) starts again as a new one; ``_open_for`` has already refused
+    a juror who is still conflicted.
+    """
+    sheet_id = int(sheet["id"])
+    was_submitted = sheet["status"] == SheetStatus.SUBMITTED.value
+    status = SheetStatus.SUBMITTED if submit or was_submitted else SheetStatus.DRAFT
+    if was_submitted and not all(v is not None for v in values.values()):
+        raise InvalidInput({"form": N_("Give a score for every criterion before submitting.")})
+    old = {s["criterion"]: s["value"] for s in await Score.select().where(Score.sheet == sheet_id)}
+    await ScoreSheet.update(
+        {
+            ScoreSheet.status: status.value,
+            ScoreSheet.comment: comment,
+            ScoreSheet.updated_at: now,
+            ScoreSheet.submitted_at: now if status == SheetStatus.SUBMITTED else None,
+        }
+    ).where(ScoreSheet.id == sheet_id)
+    await Score.delete().where(Score.sheet == sheet_id)
+    return sheet_id, status, old
+
+
+def _changes(old: dict[int, int | None], values: dict[int, int | None]) -> list[dict[str, Any]]:
+    """The audit's account of a save: every criterion on a first save, the changed ones after."""
+    return [{"criterion": c, "old": old.get(c), "new": v} for c, v in values.items() if old.get(c) != v or not old]
 
 
 @dataclass(frozen=True)
