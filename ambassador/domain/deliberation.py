@@ -8,7 +8,9 @@ votes cast, when enough of the eligible jurors voted; the chair's vote decides a
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from ambassador.db import unique_or, utcnow, write_transaction
 from ambassador.domain import audit, conflicts, editions
@@ -170,9 +172,18 @@ async def tallies(edition_id: int) -> list[Tally]:
     rules = await rules_of(edition_id)
     jury = await members(edition_id)
     chair = next((j.user_id for j in jury if j.is_chair), None)
-    matrix = await conflicts.matrix(edition_id)
-    blocked = conflicts.conflicted_pairs(matrix)
-    rows = (
+    blocked = conflicts.conflicted_pairs(await conflicts.matrix(edition_id))
+    rows = await _proposal_rows(edition_id)
+    choices = await _choices_by_proposal([r["id"] for r in rows])
+    return [
+        _tally(row, jury=jury, blocked=blocked, choices=choices.get(row["id"], {}), chair=chair, rules=rules)
+        for row in rows
+    ]
+
+
+async def _proposal_rows(edition_id: int) -> list[dict[str, Any]]:
+    """The edition's proposals with their nominations, by category, distinction and order."""
+    return list(
         await Proposal.select(
             Proposal.id,
             Proposal.nomination,
@@ -184,32 +195,45 @@ async def tallies(edition_id: int) -> list[Tally]:
         .where(Proposal.edition == edition_id)
         .order_by(Proposal.nomination.category, Proposal.distinction, Proposal.id)
     )
-    votes = await Vote.select(Vote.proposal, Vote.juror, Vote.choice).where(
-        Vote.proposal.is_in([r["id"] for r in rows] or [0])
+
+
+async def _choices_by_proposal(proposal_ids: list[int]) -> dict[int, dict[int, VoteChoice]]:
+    """Each proposal's votes: juror to choice (in one query)."""
+    votes = await Vote.select(Vote.proposal, Vote.juror, Vote.choice).where(Vote.proposal.is_in(proposal_ids or [0]))
+    found: dict[int, dict[int, VoteChoice]] = {}
+    for v in votes:
+        found.setdefault(v["proposal"], {})[v["juror"]] = VoteChoice(v["choice"])
+    return found
+
+
+def _tally(
+    row: dict[str, Any],
+    *,
+    jury: list[Juror],
+    blocked: set[tuple[int, int]],
+    choices: dict[int, VoteChoice],
+    chair: int | None,
+    rules: JuryRules,
+) -> Tally:
+    """One proposal's tally: only the votes of jurors not conflicted on its nomination count."""
+    eligible = tuple(j.user_id for j in jury if (j.user_id, row["nomination"]) not in blocked)
+    counted = {j: c for j, c in choices.items() if j in eligible}
+    counts = Counter(counted.values())
+    return Tally(
+        proposal_id=row["id"],
+        nomination_id=row["nomination"],
+        reference=row["nomination.reference"],
+        nominee_name=row["nomination.nominee_name"],
+        category=row["nomination.category"],
+        distinction=Distinction(row["distinction"]),
+        eligible=eligible,
+        excluded=tuple(j.user_id for j in jury if j.user_id not in eligible),
+        votes_for=counts[VoteChoice.FOR],
+        against=counts[VoteChoice.AGAINST],
+        abstain=counts[VoteChoice.ABSTAIN],
+        quorum=quorum_for(len(eligible), rules),
+        chair_choice=counted.get(chair) if chair is not None else None,
     )
-    result = []
-    for r in rows:
-        eligible = tuple(j.user_id for j in jury if (j.user_id, r["nomination"]) not in blocked)
-        choices = {v["juror"]: VoteChoice(v["choice"]) for v in votes if v["proposal"] == r["id"]}
-        counted = {j: c for j, c in choices.items() if j in eligible}
-        result.append(
-            Tally(
-                proposal_id=r["id"],
-                nomination_id=r["nomination"],
-                reference=r["nomination.reference"],
-                nominee_name=r["nomination.nominee_name"],
-                category=r["nomination.category"],
-                distinction=Distinction(r["distinction"]),
-                eligible=eligible,
-                excluded=tuple(j.user_id for j in jury if j.user_id not in eligible),
-                votes_for=sum(1 for c in counted.values() if c == VoteChoice.FOR),
-                against=sum(1 for c in counted.values() if c == VoteChoice.AGAINST),
-                abstain=sum(1 for c in counted.values() if c == VoteChoice.ABSTAIN),
-                quorum=quorum_for(len(eligible), rules),
-                chair_choice=counted.get(chair) if chair is not None else None,
-            )
-        )
-    return result
 
 
 async def for_juror(edition_id: int, juror_id: int) -> list[tuple[Tally, VoteChoice | None]]:
