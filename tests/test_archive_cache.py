@@ -97,9 +97,7 @@ async def test_a_scheduled_publication_appears_at_its_moment_without_a_write(set
         assert (before.status_code, "Anna Public" in before.text, "Zenobia" in before.text) == (200, True, False)
         # The database reaches the moment (what the passing hour would do for the queries);
         # the cache's clock has not, so the cached page without her is still served.
-        await Edition.update({Edition.published_at: utcnow() - dt.timedelta(seconds=1)}).where(
-            Edition.id == scheduled
-        )
+        await Edition.update({Edition.published_at: utcnow() - dt.timedelta(seconds=1)}).where(Edition.id == scheduled)
         still = await visitor.get("/laureates", headers={**ENGLISH, "if-none-match": before.headers["etag"]})
         assert still.status_code == 304
         offset = dt.timedelta(hours=1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from litestar.testing import AsyncTestClient
 
 from ambassador.db import utcnow
