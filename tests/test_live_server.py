@@ -24,6 +24,7 @@ from ambassador.settings import Settings
 from ambassador.web.app import create_app
 from tests.conftest import SECRET
 from tests.factories import make_edition, make_user
+from tests.helpers import eventually
 from tests.smtp import free_port
 from tests.test_nomination_public import FormPage
 
@@ -142,15 +143,6 @@ def hashing_now(pid: int) -> bool:
     return False
 
 
-async def wait_until_hashing(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not hashing_now(pid):
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.005)  # polling /proc: the server cannot signal this process
-    return True
-
-
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc to see the hashing thread")
 async def test_a_public_request_completes_while_a_login_is_hashing(database_url: str, tmp_path: Path) -> None:
     # Expensive argon2 (256 MiB): the unknown-email login verifies against a dummy hash this costly.
@@ -162,8 +154,12 @@ async def test_a_public_request_completes_while_a_login_is_hashing(database_url:
             login = asyncio.create_task(
                 form_post(client, "/login", {"email": "ghost@example.org", "password": "x" * 20})
             )
+
             # Not a guessed delay: the server's hashing thread (nice 19) is seen running.
-            hashing = await wait_until_hashing(started[0], timeout=20)
+            async def hashing_thread_runs() -> bool:
+                return hashing_now(started[0])
+
+            hashing = await eventually(hashing_thread_runs, within=20, every=0.005)
             async with httpx.AsyncClient(base_url=base) as visitor:
                 home = await visitor.get("/")
                 finished_first = not login.done()

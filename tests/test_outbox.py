@@ -101,8 +101,9 @@ async def test_a_mail_survives_a_crash_of_the_sender(database_url: str, tmp_path
         "AMBASSADOR_VAR_DIR": str(tmp_path / "var"),
     }
     with smtp_server(stall_seconds=30) as (stalling, url):
-        sender = subprocess.Popen(
-            [sys.executable, "-m", "ambassador", "mail", "send"],
+        sender = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "ambassador", "mail", "send"),
             env={**env, "AMBASSADOR_SMTP_URL": url},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -110,7 +111,7 @@ async def test_a_mail_survives_a_crash_of_the_sender(database_url: str, tmp_path
         # The server saw the message's DATA: the sender is inside the SMTP conversation.
         reached = await asyncio.to_thread(stalling.data_received.wait, 30)
         sender.send_signal(signal.SIGKILL)
-        sender.wait(10)
+        await asyncio.wait_for(sender.wait(), 10)
     assert reached, "the sender never reached DATA within 30 s"
     assert stalling.messages == []
     stored = await OutboxMail.objects().where(OutboxMail.id == mail.id).first()
