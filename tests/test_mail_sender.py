@@ -341,7 +341,7 @@ async def test_mail_in_web_decides_whether_the_web_workers_send(settings: Settin
         # The maintenance chores ran (the old failure is gone) and go on with mail_in_web off;
         # a sender, when there is one, is started before them and polls every 0.05 s.
         async def chores_ran() -> bool:
-            return await ThrottleCounter.count() == 0
+            return bool(await ThrottleCounter.count() == 0)
 
         async def sent() -> bool:
             return (await _statuses()).get("sent") == 1
