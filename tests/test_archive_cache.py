@@ -18,7 +18,7 @@ from tests.archive_factories import add_laureate, archive_edition
 from tests.clerk_factories import clerk_logged_in
 from tests.conftest import Client
 from tests.factories import make_user
-from tests.helpers import post_form
+from tests.helpers import eventually, post_form
 
 ENGLISH = {"accept-language": "en"}
 
@@ -104,6 +104,29 @@ async def test_a_scheduled_publication_appears_at_its_moment_without_a_write(set
         after = await visitor.get("/laureates", headers={**ENGLISH, "if-none-match": before.headers["etag"]})
     assert after.status_code == 200
     assert "Zenobia Scheduled" in after.text
+
+
+async def test_another_process_s_change_shows_once_the_refresh_interval_has_passed(settings: Settings) -> None:
+    # The cache's clock (``time.monotonic`` in production) is moved on by the test.
+    every_minute = dataclasses.replace(settings, archive_cache_seconds=60.0)
+    await add_laureate(await archive_edition(2023), "Anna Public")
+    app = create_app(every_minute)
+    moved = [0.0]
+    app.state.archive_cache.clock = lambda: 1_000.0 + moved[0]
+    async with AsyncTestClient(app=app) as visitor:
+        before = await visitor.get("/laureates", headers=ENGLISH)
+        # Written as by another process: nothing in this one empties the cache.
+        await add_laureate(await archive_edition(2022), "Bogdan Elsewhere")
+        moved[0] = 59.0
+        within = await visitor.get("/laureates", headers=ENGLISH)
+        assert (within.text, "Bogdan" in within.text) == (before.text, False)
+
+        moved[0] = 60.0  # the interval has passed: the stamp is re-read in the background
+
+        async def shown() -> bool:
+            return "Bogdan Elsewhere" in (await visitor.get("/laureates", headers=ENGLISH)).text
+
+        assert await eventually(shown, within=10)
 
 
 async def test_cached_copy_is_reused_until_the_archive_changes(settings: Settings) -> None:
