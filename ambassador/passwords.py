@@ -65,8 +65,46 @@ _hashing = ThreadPoolExecutor(
 )
 
 
-async def _hashed(work: Callable[[], T]) -> T:
-    return await asyncio.get_running_loop().run_in_executor(_hashing, work)
+class HashingGauge:
+    """How many hashes run in this process now, and the most at once since the last reset.
+
+    Read by tests (``wait_for_running`` waits for a number of hashes running at once, with a
+    deadline, instead of guessing a time); it does not change what is hashed or when.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self.running = 0
+        self.most = 0
+
+    def reset(self) -> None:
+        with self._changed:
+            self.most = self.running
+
+    def wait_for_running(self, count: int, timeout: float) -> bool:
+        """Block (a thread, not the event loop) until ``count`` hashes run at once; False on timeout."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.running >= count, timeout)
+
+    def _run(self, work: Callable[[], T]) -> T:
+        with self._changed:
+            self.running += 1
+            self.most = max(self.most, self.running)
+            self._changed.notify_all()
+        try:
+            return work()
+        finally:
+            with self._changed:
+                self.running -= 1
+                self._changed.notify_all()
+
+
+gauge = HashingGauge()
+
+
+async def in_hashing_thread(work: Callable[[], T]) -> T:
+    """Run ``work`` in the hashing pool (at most MAX_CONCURRENT_HASHES at once, lowest priority)."""
+    return await asyncio.get_running_loop().run_in_executor(_hashing, partial(gauge._run, work))
 
 
 class Passwords:
@@ -82,17 +120,17 @@ class Passwords:
         self._dummy_hash = self._hasher.hash("dummy password that never matches")
 
     async def hash(self, password: str) -> str:
-        return await _hashed(partial(self._hasher.hash, password))
+        return await in_hashing_thread(partial(self._hasher.hash, password))
 
     async def verify(self, stored_hash: str, password: str) -> bool:
         if not stored_hash:
             await self.dummy_verify(password)
             return False
-        return await _hashed(partial(self._verify_sync, stored_hash, password))
+        return await in_hashing_thread(partial(self._verify_sync, stored_hash, password))
 
     async def dummy_verify(self, password: str) -> None:
         """Spend the same time as a real verification (unknown account)."""
-        await _hashed(partial(self._verify_sync, self._dummy_hash, password))
+        await in_hashing_thread(partial(self._verify_sync, self._dummy_hash, password))
 
     def needs_rehash(self, stored_hash: str) -> bool:
         return self._hasher.check_needs_rehash(stored_hash)

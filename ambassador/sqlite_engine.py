@@ -24,6 +24,12 @@ from typing import Any
 import aiosqlite
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
+# The Piccolo minor versions whose internals this module was written against: it overrides
+# SQLiteEngine's private ``_run_in_new_connection`` / ``_run_in_existing_connection``, reads
+# SQLiteTransaction's ``_parent``, ``_committed``, ``_rolled_back`` and ``context``, and
+# aiosqlite's ``Connection._thread``. pyproject.toml pins piccolo to these; a new one needs
+# those internals checked (tests/test_sqlite_engine.py fails until it is added here).
+PICCOLO_VERSIONS = ("1.38",)
 # Readers per event loop: enough for the queries of concurrent requests to overlap, few
 # enough that two workers on two cores keep a handful of threads.
 READERS = 4

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
+from collections.abc import Awaitable, Callable
 
 from httpx import Response
 
@@ -60,3 +62,19 @@ class SessionClock:
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float, every: float = 0.02) -> bool:
+    """Whether ``check`` holds within ``within`` seconds, asked every ``every`` seconds.
+
+    For states of the outside world that cannot signal the test (a database row written by a
+    background task, a thread of another process): a wait for a condition with a deadline,
+    not a guessed delay. False past the deadline, so the test fails if the case is not reached.
+    """
+    end = time.monotonic() + within
+    while True:
+        if await check():
+            return True
+        if time.monotonic() > end:
+            return False
+        await asyncio.sleep(every)

@@ -1,6 +1,7 @@
 """A real SMTP server (aiosmtpd) that records what it accepts, optionally stalling.
 
-It also counts the connections it was opened (and how many were open at once), can close a
+It signals (``data_received``) when a message's DATA has arrived. It also counts the
+connections it was opened (and how many were open at once), can close a
 connection after every n-th accepted message (as servers that limit messages per session
 do), offer STARTTLS or speak implicit TLS, and advertise AUTH, recording the attempts.
 """
@@ -40,8 +41,12 @@ class RecordingHandler:
         self.open_now = 0
         self.most_open = 0
         self._lock = threading.Lock()
+        # Set when a message's DATA has arrived (before any stall): a test waits on it to know
+        # the sender is inside the SMTP conversation, instead of guessing a time.
+        self.data_received = threading.Event()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.data_received.set()
         if self.stall_seconds:
             await asyncio.sleep(self.stall_seconds)
             return "451 try again later"

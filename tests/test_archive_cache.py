@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
 
@@ -13,13 +12,13 @@ from ambassador.domain import laureates
 from ambassador.domain.laureates import RecordData
 from ambassador.enums import Role
 from ambassador.settings import Settings
-from ambassador.tables import Laureate
+from ambassador.tables import Edition, Laureate
 from ambassador.web.app import create_app
 from tests.archive_factories import add_laureate, archive_edition
 from tests.clerk_factories import clerk_logged_in
 from tests.conftest import Client
 from tests.factories import make_user
-from tests.helpers import post_form
+from tests.helpers import eventually, post_form
 
 ENGLISH = {"accept-language": "en"}
 
@@ -83,18 +82,51 @@ async def test_staff_pages_are_never_served_to_visitors(client: Client, settings
 
 
 async def test_a_scheduled_publication_appears_at_its_moment_without_a_write(settings: Settings) -> None:
-    # Even with a cache that would otherwise wait an hour, the moment itself refreshes it.
+    # Even with a cache that would otherwise wait an hour, the moment itself refreshes it. The
+    # cache's clock is moved on by the test (no sleeping, no window a slow request could miss).
     slow = dataclasses.replace(settings, archive_cache_seconds=3600.0)
     await add_laureate(await archive_edition(2023), "Anna Public")
-    moment = utcnow() + dt.timedelta(seconds=1.5)
-    await add_laureate(await archive_edition(2024, published_at=moment), "Zenobia Scheduled")
-    async with AsyncTestClient(app=create_app(slow)) as visitor:
+    moment = utcnow() + dt.timedelta(hours=1)
+    scheduled = await archive_edition(2024, published_at=moment)
+    await add_laureate(scheduled, "Zenobia Scheduled")
+    app = create_app(slow)
+    offset = dt.timedelta()
+    app.state.archive_cache.now = lambda: utcnow() + offset
+    async with AsyncTestClient(app=app) as visitor:
         before = await visitor.get("/laureates", headers=ENGLISH)
-        assert "Anna Public" in before.text and "Zenobia" not in before.text
-        await asyncio.sleep((moment - utcnow()).total_seconds() + 0.1)
+        assert (before.status_code, "Anna Public" in before.text, "Zenobia" in before.text) == (200, True, False)
+        # The database reaches the moment (what the passing hour would do for the queries);
+        # the cache's clock has not, so the cached page without her is still served.
+        await Edition.update({Edition.published_at: utcnow() - dt.timedelta(seconds=1)}).where(Edition.id == scheduled)
+        still = await visitor.get("/laureates", headers={**ENGLISH, "if-none-match": before.headers["etag"]})
+        assert still.status_code == 304
+        offset = dt.timedelta(hours=1)
         after = await visitor.get("/laureates", headers={**ENGLISH, "if-none-match": before.headers["etag"]})
     assert after.status_code == 200
     assert "Zenobia Scheduled" in after.text
+
+
+async def test_another_process_s_change_shows_once_the_refresh_interval_has_passed(settings: Settings) -> None:
+    # The cache's clock (``time.monotonic`` in production) is moved on by the test.
+    every_minute = dataclasses.replace(settings, archive_cache_seconds=60.0)
+    await add_laureate(await archive_edition(2023), "Anna Public")
+    app = create_app(every_minute)
+    moved = [0.0]
+    app.state.archive_cache.clock = lambda: 1_000.0 + moved[0]
+    async with AsyncTestClient(app=app) as visitor:
+        before = await visitor.get("/laureates", headers=ENGLISH)
+        # Written as by another process: nothing in this one empties the cache.
+        await add_laureate(await archive_edition(2022), "Bogdan Elsewhere")
+        moved[0] = 59.0
+        within = await visitor.get("/laureates", headers=ENGLISH)
+        assert (within.text, "Bogdan" in within.text) == (before.text, False)
+
+        moved[0] = 60.0  # the interval has passed: the stamp is re-read in the background
+
+        async def shown() -> bool:
+            return "Bogdan Elsewhere" in (await visitor.get("/laureates", headers=ENGLISH)).text
+
+        assert await eventually(shown, within=10)
 
 
 async def test_cached_copy_is_reused_until_the_archive_changes(settings: Settings) -> None:

@@ -181,7 +181,7 @@ async def test_backup_never_overwrites_unless_forced(tmp_path: Path, database_ur
     forced = run_cli(database_url, tmp_path, "backup", str(existing), "--force")
     assert_backup_report(forced, existing)
     assert sqlite_rows(existing) == sqlite_rows(sqlite_file(database_url))
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".part")) == []
+    assert sorted(name for name in await asyncio.to_thread(os.listdir, tmp_path) if name.endswith(".part")) == []
 
 
 @sqlite_only

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteTransaction
 
 from ambassador.db import write_transaction
@@ -17,16 +18,24 @@ from ambassador.web.stores import DatabaseStore
 from tests.conftest import IS_POSTGRES, Client
 from tests.factories import make_user
 from tests.helpers import login
-
-pytestmark = pytest.mark.skipif(IS_POSTGRES, reason="breaks the SQLite file path; PostgreSQL outages are issue 6")
+from tests.smtp import free_port
 
 
 @pytest.fixture
 def broken_database(tmp_path: Path) -> Iterator[None]:
-    working = DB.path  # type: ignore[attr-defined]
-    DB.path = str(tmp_path / "missing-dir" / "db.sqlite3")  # type: ignore[attr-defined]
-    yield
-    DB.path = working  # type: ignore[attr-defined]
+    """The database becomes unreachable: SQLite's file cannot be opened; PostgreSQL's new
+    connections (the tests run without a pool) go to a port nobody listens on."""
+    if IS_POSTGRES:
+        assert isinstance(DB, PostgresEngine)
+        working_config = DB.config
+        DB.config = {"dsn": f"postgresql://postgres@127.0.0.1:{free_port()}/gone"}
+        yield
+        DB.config = working_config
+    else:
+        working = DB.path  # type: ignore[attr-defined]
+        DB.path = str(tmp_path / "missing-dir" / "db.sqlite3")  # type: ignore[attr-defined]
+        yield
+        DB.path = working  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -54,6 +63,7 @@ async def test_a_page_needing_the_database_answers_503_with_retry_after(
     assert "temporarily unavailable" in response.text
     assert "Traceback" not in response.text
     assert "sqlite" not in response.text.lower()
+    assert "postgres" not in response.text.lower()
 
 
 # What a request meets when PostgreSQL restarts under it (found by tests/load): the server
@@ -91,20 +101,51 @@ async def test_misusing_a_live_connection_is_still_a_500(client: Client, monkeyp
 
 async def test_a_failed_rollback_leaves_no_transaction_behind(monkeypatch: pytest.MonkeyPatch) -> None:
     # Piccolo keeps a transaction current when its rollback fails; the request's session
-    # write then ran on the dead connection and answered 500.
-    async def connection_lost(transaction: SQLiteTransaction) -> None:
-        await transaction.connection.execute("ROLLBACK")
-        await transaction.connection.close()
-        raise asyncpg.InterfaceError("cannot call Transaction.rollback(): the underlying connection is closed")
+    # write then ran on the dead connection and answered 500. The rollback really happens,
+    # then the connection is closed under it, as a restart of PostgreSQL does.
+    if IS_POSTGRES:
 
-    monkeypatch.setattr(SQLiteTransaction, "rollback", connection_lost)
+        async def connection_lost(transaction: PostgresTransaction) -> None:
+            await transaction.transaction.rollback()
+            await transaction.connection.close()
+            raise asyncpg.InterfaceError("cannot call Transaction.rollback(): the underlying connection is closed")
+
+        monkeypatch.setattr(PostgresTransaction, "rollback", connection_lost)
+    else:
+
+        async def sqlite_connection_lost(transaction: SQLiteTransaction) -> None:
+            await transaction.connection.execute("ROLLBACK")
+            await transaction.connection.close()
+            raise asyncpg.InterfaceError("cannot call Transaction.rollback(): the underlying connection is closed")
+
+        monkeypatch.setattr(SQLiteTransaction, "rollback", sqlite_connection_lost)
 
     with pytest.raises(asyncpg.InterfaceError):
         async with write_transaction():
             raise ValueError("the write failed")
 
     assert not DB.transaction_exists()
-    assert await DB.run_ddl("SELECT 1 AS ok") == [{"ok": 1}]
+    assert [dict(row) for row in await DB.run_ddl("SELECT 1 AS ok")] == [{"ok": 1}]
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="pg_terminate_backend is PostgreSQL's; SQLite has no server to restart")
+async def test_a_connection_terminated_mid_transaction_leaves_no_transaction_behind() -> None:
+    # A real loss: the server ends the transaction's connection (as a restart does).
+    assert isinstance(DB, PostgresEngine)
+    # The statement meets the terminated session (asyncpg's error varies with timing); the
+    # rollback then finds the connection closed.
+    with pytest.raises(asyncpg.InterfaceError, match=r"cannot call Transaction.rollback\(\)"):
+        async with write_transaction():
+            pid = (await DB.run_ddl("SELECT pg_backend_pid() AS pid"))[0]["pid"]
+            admin = await asyncpg.connect(DB.config["dsn"])
+            try:
+                assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid) is True
+            finally:
+                await admin.close()
+            await DB.run_ddl("SELECT 1 AS ok")
+
+    assert not DB.transaction_exists()
+    assert [dict(row) for row in await DB.run_ddl("SELECT 1 AS ok")] == [{"ok": 1}]
 
 
 async def test_losing_the_database_while_the_session_is_saved_answers_503(

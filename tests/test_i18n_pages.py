@@ -10,9 +10,10 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from ambassador import i18n
-from ambassador.enums import LANGUAGES
+from ambassador.enums import LANGUAGES, Role
 from tests.conftest import Client
-from tests.helpers import csrf_token
+from tests.factories import make_user
+from tests.helpers import csrf_token, login
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2), "translate": (2,)}
@@ -118,9 +119,20 @@ async def test_not_found_page_speaks_the_users_language_and_hides_internals(clie
 
 
 async def test_bad_query_parameter_gets_a_400_page_not_a_500(client: Client) -> None:
-    response = await client.get("/admin/audit?before=abc")
+    anonymous = await client.get("/admin/audit?before=abc")
+    assert (anonymous.status_code, anonymous.headers["location"]) == (302, "/login?next=/admin/audit%3Fbefore%3Dabc")
 
-    assert response.status_code in (302, 400)
+    await make_user("admin@example.org", (Role.ADMIN,))
+    await login(client, "admin@example.org")
+    english = await client.get("/admin/audit?before=abc", headers={"accept-language": "en"})
+    ukrainian = await client.get("/admin/audit?before=abc", headers={"accept-language": "uk"})
+
+    assert (english.status_code, ukrainian.status_code) == (400, 400)
+    assert "<h1>The request could not be understood</h1>" in english.text
+    assert "Please go back, check what you entered and try again." in english.text
+    assert "<h1>Не вдалося зрозуміти запит</h1>" in ukrainian.text
+    assert "Поверніться назад, перевірте введені дані й спробуйте ще раз." in ukrainian.text
+    assert "Traceback" not in english.text and "before" not in english.text
 
 
 async def test_oversized_body_gets_413(client: Client) -> None:

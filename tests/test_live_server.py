@@ -24,6 +24,7 @@ from ambassador.settings import Settings
 from ambassador.web.app import create_app
 from tests.conftest import SECRET
 from tests.factories import make_edition, make_user
+from tests.helpers import eventually
 from tests.smtp import free_port
 from tests.test_nomination_public import FormPage
 
@@ -41,12 +42,14 @@ def live_server(
     *,
     log: Path | None = None,
     command: Sequence[str] = SERVE,
+    started: list[int] | None = None,
 ) -> Iterator[str]:
     """``ambassador serve`` (or ``command``) on a free port, ``extra`` added to the environment;
     its address once /healthz answers.
 
     No AMBASSADOR_BASE_URL unless given: the development base URL follows the served port.
     ``log`` receives the server's output (the app's JSON lines), else it is dropped.
+    ``started`` receives the server's process id.
     """
     port = free_port()
     env = {
@@ -67,6 +70,8 @@ def live_server(
         stderr=output or subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
+    if started is not None:
+        started.append(process.pid)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -106,19 +111,59 @@ async def test_a_session_made_by_one_worker_is_valid_in_another(database_url: st
             assert (await again.get("/staff")).status_code == 302
 
 
+def _process_tree(pid: int) -> set[int]:
+    """``pid`` and its descendants (uvicorn's workers, if any)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    tree, grew = {pid}, True
+    while grew:
+        grew = False
+        for child, parent in parents.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                grew = True
+    return tree
+
+
+def hashing_now(pid: int) -> bool:
+    """Whether a hashing thread of the server runs: one at nice 19 (``passwords``), on a CPU or runnable."""
+    for process in _process_tree(pid):
+        for stat in Path(f"/proc/{process}/task").glob("*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if fields[0] == "R" and int(fields[16]) == 19:
+                return True
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc to see the hashing thread")
 async def test_a_public_request_completes_while_a_login_is_hashing(database_url: str, tmp_path: Path) -> None:
     # Expensive argon2 (256 MiB): the unknown-email login verifies against a dummy hash this costly.
     heavy = {"AMBASSADOR_ARGON2_MEMORY_COST": "262144", "AMBASSADOR_ARGON2_TIME_COST": "3"}
-    with live_server(database_url, tmp_path, heavy) as base:
+    started: list[int] = []
+    with live_server(database_url, tmp_path, heavy, started=started) as base:
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             await client.get("/login")
             login = asyncio.create_task(
                 form_post(client, "/login", {"email": "ghost@example.org", "password": "x" * 20})
             )
-            await asyncio.sleep(0.05)
+
+            # Not a guessed delay: the server's hashing thread (nice 19) is seen running.
+            async def hashing_thread_runs() -> bool:
+                return hashing_now(started[0])
+
+            hashing = await eventually(hashing_thread_runs, within=20, every=0.005)
             async with httpx.AsyncClient(base_url=base) as visitor:
                 home = await visitor.get("/")
                 finished_first = not login.done()
+            assert hashing, "no login was seen hashing within 20 s"
             assert home.status_code == 200
             assert finished_first is True
             assert (await login).status_code == 400

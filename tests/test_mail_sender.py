@@ -27,6 +27,7 @@ from ambassador.mail import SmtpTransport
 from ambassador.settings import Settings
 from ambassador.tables import OutboxMail
 from tests.conftest import SECRET
+from tests.helpers import eventually
 from tests.smtp import RecordingHandler, smtp_server
 
 SENDER = "Ambassador <no-reply@example.org>"
@@ -339,13 +340,15 @@ async def test_mail_in_web_decides_whether_the_web_workers_send(settings: Settin
     async with AsyncTestClient(app=create_app(app_settings)):
         # The maintenance chores ran (the old failure is gone) and go on with mail_in_web off;
         # a sender, when there is one, is started before them and polls every 0.05 s.
-        end = time.monotonic() + DEADLINE
-        while await ThrottleCounter.count() and time.monotonic() < end:
-            await asyncio.sleep(0.05)
-        assert await ThrottleCounter.count() == 0
+        async def chores_ran() -> bool:
+            return bool(await ThrottleCounter.count() == 0)
+
+        async def sent() -> bool:
+            return (await _statuses()).get("sent") == 1
+
+        assert await eventually(chores_ran, DEADLINE)
         if in_web:
-            while (await _statuses()).get("sent") != 1 and time.monotonic() < end:
-                await asyncio.sleep(0.05)
+            assert await eventually(sent, DEADLINE)
     stored = await OutboxMail.objects().where(OutboxMail.id == mail.id).first()
     assert stored is not None
     assert stored.status == ("sent" if in_web else "pending")

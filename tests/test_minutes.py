@@ -139,7 +139,9 @@ async def test_a_draft_before_signing_a_tie_decided_by_the_chair_and_a_missed_qu
         "The recommendation has not been signed yet. Proposals that have passed so far:",
     )
     assert recommendation.tables[0].rows == (("B: individual", "title", f"{olena} Olena Kovalenko"),)
-    assert bohdan
+    assert section(document, "Ranking, category B: individual").paragraphs[0] == (
+        f"Not ranked, with fewer than 3 valid score sheets (number in brackets): {bohdan} Bohdan Melnyk (2)."
+    )
 
 
 async def test_the_minutes_wait_for_scoring_and_only_the_chair_reads_them() -> None:

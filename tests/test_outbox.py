@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from ambassador.db import utcnow, write_transaction
@@ -99,30 +99,30 @@ async def test_a_mail_survives_a_crash_of_the_sender(database_url: str, tmp_path
         "AMBASSADOR_DATABASE_URL": database_url,
         "AMBASSADOR_SECRET_KEY": SECRET,
         "AMBASSADOR_VAR_DIR": str(tmp_path / "var"),
-        "AMBASSADOR_MAIL_LEASE_SECONDS": "1",
     }
     with smtp_server(stall_seconds=30) as (stalling, url):
-        sender = subprocess.Popen(
-            [sys.executable, "-m", "ambassador", "mail", "send"],
+        sender = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "ambassador", "mail", "send"),
             env={**env, "AMBASSADOR_SMTP_URL": url},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            row = await OutboxMail.select(OutboxMail.attempts).where(OutboxMail.id == mail.id).first()
-            if row and row["attempts"] == 1:
-                break
-            time.sleep(0.1)
-        time.sleep(0.5)  # the sender is now inside the SMTP conversation
+        # The server saw the message's DATA: the sender is inside the SMTP conversation.
+        reached = await asyncio.to_thread(stalling.data_received.wait, 30)
         sender.send_signal(signal.SIGKILL)
-        sender.wait(10)
+        await asyncio.wait_for(sender.wait(), 10)
+    assert reached, "the sender never reached DATA within 30 s"
     assert stalling.messages == []
     stored = await OutboxMail.objects().where(OutboxMail.id == mail.id).first()
     assert stored is not None
     assert (stored.status, stored.attempts) == (MailStatus.PENDING.value, 1)
+    assert stored.lease_until is not None and stored.lease_until > utcnow()  # the dead sender's lease
 
-    time.sleep(1.2)  # the dead sender's lease runs out
+    # The lease runs out (moved into the past rather than waited for); the mail goes out again.
+    await OutboxMail.update({OutboxMail.lease_until: utcnow() - dt.timedelta(seconds=1)}).where(
+        OutboxMail.id == mail.id
+    )
     with smtp_server() as (handler, url):
         report = await outbox.send_due(SmtpTransport(url), sender=SENDER)
         await outbox.send_due(SmtpTransport(url), sender=SENDER)

@@ -5,25 +5,26 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-import time
 
 from ambassador import passwords
+from ambassador.settings import Argon2Params
 from tests.conftest import CHEAP_ARGON2
 
 
 async def test_at_most_the_limit_of_hashes_run_at_once() -> None:
-    lock, active, peak = threading.Lock(), [0], [0]
+    limit = passwords.MAX_CONCURRENT_HASHES
+    # About a tenth of a second a hash: long enough that the pool fills before one finishes.
+    hasher = passwords.Passwords(Argon2Params(time_cost=2, memory_cost=32_768, parallelism=1))
+    stored = await hasher.hash("correct horse battery staple")
+    passwords.gauge.reset()
 
-    def work() -> None:
-        with lock:
-            active[0] += 1
-            peak[0] = max(peak[0], active[0])
-        time.sleep(0.05)
-        with lock:
-            active[0] -= 1
+    storm = asyncio.gather(*(hasher.verify(stored, "wrong passphrase") for _ in range(4 * limit)))
+    reached = await asyncio.to_thread(passwords.gauge.wait_for_running, limit, 30)
+    answers = await storm
 
-    await asyncio.gather(*(passwords._hashed(work) for _ in range(8)))
-    assert peak[0] == passwords.MAX_CONCURRENT_HASHES
+    assert reached, f"{limit} hashes never ran at once within 30 s"
+    assert passwords.gauge.most <= limit
+    assert answers == [False] * (4 * limit)
 
 
 async def test_concurrent_verifications_all_answer_correctly() -> None:
@@ -41,6 +42,6 @@ async def test_hashing_threads_yield_the_cpu_to_the_event_loop() -> None:
     def priority() -> int:
         return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
-    assert await passwords._hashed(priority) == passwords.LOWEST_PRIORITY
+    assert await passwords.in_hashing_thread(priority) == passwords.LOWEST_PRIORITY
     assert priority() == os.getpriority(os.PRIO_PROCESS, 0)
     assert priority() < passwords.LOWEST_PRIORITY

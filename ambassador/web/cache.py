@@ -26,6 +26,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,8 +86,17 @@ class ArchiveCache:
     come: then the request waits for the fresh stamp.
     """
 
-    def __init__(self, refresh_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        refresh_seconds: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
         self.refresh_seconds = refresh_seconds
+        # Injectable (tests move time on without sleeping): ``clock`` times the refresh
+        # interval, ``now`` decides whether a scheduled publication moment has come.
+        self.clock = clock
+        self.now = now
         self._entries: OrderedDict[Key, Entry] = OrderedDict()
         self._bytes = 0
         self._stamp: Stamp | None = None
@@ -100,16 +110,16 @@ class ArchiveCache:
 
     async def stamp(self) -> Stamp:
         current = self._stamp
-        if current is None or self.refresh_seconds <= 0 or (current.next_moment and utcnow() >= current.next_moment):
+        if current is None or self.refresh_seconds <= 0 or (current.next_moment and self.now() >= current.next_moment):
             return await asyncio.shield(self._refresh())
-        if time.monotonic() - self._checked >= self.refresh_seconds:
+        if self.clock() - self._checked >= self.refresh_seconds:
             self._refresh().add_done_callback(_log_failure)
         return current
 
     def _refresh(self) -> asyncio.Task[Stamp]:
         """The running refresh, or a new one: concurrent requests share one."""
         if self._refreshing is None or self._refreshing.done():
-            self._checked = time.monotonic()
+            self._checked = self.clock()
             self._refreshing = asyncio.ensure_future(self._read())
         return self._refreshing
 
