@@ -26,6 +26,7 @@ from ambassador.domain import accounts, audit, nominations, outbox
 from ambassador.domain import sessions as session_registry
 from ambassador.domain.accounts import Account, ThrottlePolicy
 from ambassador.domain.uploads import UploadRules
+from ambassador.errors import NotFound
 from ambassador.logs import configure_logging
 from ambassador.passwords import Passwords
 from ambassador.resources import STATIC_DIR
@@ -51,8 +52,9 @@ from ambassador.web.cache import ArchiveCache, ArchiveCacheMiddleware
 from ambassador.web.client import ForwardedMiddleware
 from ambassador.web.csp_report import CspReportController, ReportBudget
 from ambassador.web.csrf import CsrfMiddleware, csrf_config
-from ambassador.web.errors import http_exception_handler, internal_error_handler
-from ambassador.web.middleware import make_security_headers_hook, request_log, set_language
+from ambassador.web.errors import http_exception_handler, internal_error_handler, not_found_handler
+from ambassador.web.language import set_language
+from ambassador.web.middleware import make_security_headers_hook, request_log
 from ambassador.web.sessions import RotatingSessionConfig, SessionRotation, session_policy
 from ambassador.web.stepup import StepUpRequired, step_up_redirect
 from ambassador.web.stores import DatabaseStore
@@ -287,6 +289,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[CsrfMiddleware(settings, csrf), nominate.rate_limit(settings).middleware],
         exception_handlers={
             StepUpRequired: step_up_redirect,
+            NotFound: not_found_handler,
             HTTPException: http_exception_handler,
             Exception: internal_error_handler,
         },

@@ -46,7 +46,7 @@ from ambassador import __version__, i18n
 from ambassador.db import utcnow
 from ambassador.domain import archive
 from ambassador.domain.archive import Stamp
-from ambassador.web.middleware import chosen_language
+from ambassador.web.language import chosen_language
 
 log = logging.getLogger("ambassador.cache")
 

@@ -8,7 +8,6 @@ import re
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
@@ -19,7 +18,7 @@ from ambassador.domain import editions, scoring
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import CriterionData, EditionData, EditionView
 from ambassador.enums import ApprovingBody, EditionState, Role
-from ambassador.errors import N_, DomainError, InvalidInput, NotFound
+from ambassador.errors import N_, DomainError, InvalidInput
 from ambassador.web import labels
 from ambassador.web.forms import Form, read_form, require_row_id, translated_errors
 from ambassador.web.guards import requires_role, totp_enrolled
@@ -50,10 +49,7 @@ _LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 
 
 async def edition_or_404(edition_id: int) -> EditionView:
-    try:
-        return await editions.get_edition(require_row_id(edition_id))
-    except NotFound as exc:
-        raise NotFoundException() from exc
+    return await editions.get_edition(require_row_id(edition_id))
 
 
 def local_input(value: dt.datetime) -> str:

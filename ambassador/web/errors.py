@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
+    NotFoundException,
     PermissionDeniedException,
     TooManyRequestsException,
 )
@@ -18,11 +20,13 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
 from ambassador import db, i18n, metrics, requestcontext, security_log
-from ambassador.errors import N_
+from ambassador.errors import N_, DomainError, NotFound
 from ambassador.web.guards import RoleRequired, TotpEnrollmentRequired
-from ambassador.web.middleware import language_for
+from ambassador.web.language import language_for
 
 log = logging.getLogger("ambassador.errors")
+
+T = TypeVar("T")
 
 CSRF_FAILURE = "CSRF token verification failed"
 
@@ -123,6 +127,29 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     if exc.detail == CSRF_FAILURE:
         _forget_csrf_cookie(request, response)
     return response
+
+
+def not_found_handler(request: Request[Any, Any, Any], _exc: NotFound) -> Response[Any]:
+    """A domain ``NotFound`` anywhere in a handler, guard or dependency: the 404 page (JSON under /api/)."""
+    return http_exception_handler(request, NotFoundException())
+
+
+async def refuse_or_redirect(
+    action: Awaitable[T],
+    refuse: Callable[[DomainError], Awaitable[Template | Redirect]],
+    done: Callable[[T], Redirect],
+) -> Template | Redirect:
+    """Run one domain action for a form: its refusal is ``refuse``'s page, its success ``done``'s redirect.
+
+    ``NotFound`` is no refusal: it goes on to ``not_found_handler`` (the 404 page).
+    """
+    try:
+        result = await action
+    except NotFound:
+        raise
+    except DomainError as exc:
+        return await refuse(exc)
+    return done(result)
 
 
 def _forget_csrf_cookie(request: Request[Any, Any, Any], response: Response[Any]) -> None:

@@ -25,11 +25,12 @@ from ambassador.domain.formal_check import Dossier, Filters
 from ambassador.domain.nominations import NominationData, NominationView
 from ambassador.domain.uploads import UploadRules
 from ambassador.enums import LANGUAGES, Category, ConsentState, NominationState, Role
-from ambassador.errors import N_, DomainError, InvalidInput, NotFound
+from ambassador.errors import N_, DomainError, InvalidInput
 from ambassador.settings import Settings
 from ambassador.web import labels
 from ambassador.web.downloads import NO_STORE, attachment_response
 from ambassador.web.editions import edition_or_404, message_of
+from ambassador.web.errors import refuse_or_redirect
 from ambassador.web.forms import TRUE_VALUES, Form, read_form, require_row_id, translated_errors
 from ambassador.web.guards import requires_role, totp_enrolled
 
@@ -69,20 +70,14 @@ def descriptions_of(nomination: NominationView, edition: EditionView) -> list[tu
 
 async def visible_nomination(nomination_id: int) -> NominationView:
     """A nomination staff may open: it exists and was confirmed (or entered by a clerk)."""
-    try:
-        nomination = await nominations.get_nomination(require_row_id(nomination_id))
-    except NotFound as exc:
-        raise NotFoundException() from exc
+    nomination = await nominations.get_nomination(require_row_id(nomination_id))
     if nomination.state == NominationState.UNCONFIRMED:
         raise NotFoundException()
     return nomination
 
 
 async def dossier_or_404(nomination_id: int) -> Dossier:
-    try:
-        return await formal_check.dossier(require_row_id(nomination_id))
-    except NotFound as exc:
-        raise NotFoundException() from exc
+    return await formal_check.dossier(require_row_id(nomination_id))
 
 
 async def _clerk_name(account_id: int | None) -> str:
@@ -305,10 +300,7 @@ class FormalCheckController(Controller):
     async def attachment(self, nomination_id: FromPath[int], attachment_id: FromPath[int]) -> Response[bytes]:
         """A file of this very nomination; files of merged ones are linked through their own id."""
         nomination = await visible_nomination(nomination_id)
-        try:
-            info, content = await nominations.attachment_content(nomination.id, require_row_id(attachment_id))
-        except NotFound as exc:
-            raise NotFoundException() from exc
+        info, content = await nominations.attachment_content(nomination.id, require_row_id(attachment_id))
         return attachment_response(info, content)
 
     async def _refused(
@@ -335,15 +327,13 @@ class FormalCheckController(Controller):
         values = {"reason": reason}
         if outcome not in ("accept", "reject"):
             return await self._refused(nomination.id, DomainError(N_("Choose to accept or to reject.")), values)
-        try:
-            await formal_check.decide(
+        return await refuse_or_redirect(
+            formal_check.decide(
                 actor_id=request.user.id, nomination_id=nomination.id, accept=outcome == "accept", reason=reason
-            )
-        except NotFound as exc:
-            raise NotFoundException() from exc
-        except DomainError as exc:
-            return await self._refused(nomination.id, exc, values)
-        return self._saved(request, nomination.id)
+            ),
+            lambda exc: self._refused(nomination.id, exc, values),
+            lambda _: self._saved(request, nomination.id),
+        )
 
     @post("/nominations/{nomination_id:int}/consent", name="nomination_consent")
     async def consent(self, request: AnyRequest, nomination_id: FromPath[int]) -> Template | Redirect:
@@ -354,26 +344,22 @@ class FormalCheckController(Controller):
         if answer not in (ConsentState.GIVEN, ConsentState.REFUSED):
             refused = DomainError(N_("Choose whether consent was given or refused."))
             return await self._refused(nomination.id, refused, values)
-        try:
-            await nominations.record_paper_consent(
+        return await refuse_or_redirect(
+            nominations.record_paper_consent(
                 actor_id=request.user.id, nomination_id=nomination.id, given=answer == ConsentState.GIVEN, note=note
-            )
-        except NotFound as exc:
-            raise NotFoundException() from exc
-        except DomainError as exc:
-            return await self._refused(nomination.id, exc, values)
-        return self._saved(request, nomination.id)
+            ),
+            lambda exc: self._refused(nomination.id, exc, values),
+            lambda _: self._saved(request, nomination.id),
+        )
 
     @post("/nominations/{nomination_id:int}/shortlist", name="nomination_shortlist")
     async def shortlist(self, request: AnyRequest, nomination_id: FromPath[int]) -> Template | Redirect:
         nomination = await visible_nomination(nomination_id)
-        try:
-            await formal_check.shortlist(actor_id=request.user.id, nomination_id=nomination.id)
-        except NotFound as exc:
-            raise NotFoundException() from exc
-        except DomainError as exc:
-            return await self._refused(nomination.id, exc)
-        return self._saved(request, nomination.id)
+        return await refuse_or_redirect(
+            formal_check.shortlist(actor_id=request.user.id, nomination_id=nomination.id),
+            lambda exc: self._refused(nomination.id, exc),
+            lambda _: self._saved(request, nomination.id),
+        )
 
     @post("/nominations/{nomination_id:int}/merge", name="nomination_merge")
     async def merge(self, request: AnyRequest, nomination_id: FromPath[int]) -> Template | Redirect:
@@ -383,23 +369,19 @@ class FormalCheckController(Controller):
         if duplicate_id is None:
             return await self._refused(target.id, DomainError(N_("Choose the nomination to merge.")))
         duplicate = await visible_nomination(duplicate_id)
-        try:
-            await formal_check.merge(actor_id=request.user.id, target_id=target.id, duplicate_id=duplicate.id)
-        except NotFound as exc:
-            raise NotFoundException() from exc
-        except DomainError as exc:
-            return await self._refused(target.id, exc)
-        return self._saved(request, target.id)
+        return await refuse_or_redirect(
+            formal_check.merge(actor_id=request.user.id, target_id=target.id, duplicate_id=duplicate.id),
+            lambda exc: self._refused(target.id, exc),
+            lambda _: self._saved(request, target.id),
+        )
 
     @post("/nominations/{nomination_id:int}/unmerge", name="nomination_unmerge")
     async def unmerge(self, request: AnyRequest, nomination_id: FromPath[int]) -> Template | Redirect:
         """Undo the merge of this nomination; back to the dossier it was merged into."""
         merged = await visible_nomination(nomination_id)
         back_to = merged.merged_into or merged.id
-        try:
-            await formal_check.unmerge(actor_id=request.user.id, nomination_id=merged.id)
-        except NotFound as exc:
-            raise NotFoundException() from exc
-        except DomainError as exc:
-            return await self._refused(back_to, exc)
-        return self._saved(request, back_to)
+        return await refuse_or_redirect(
+            formal_check.unmerge(actor_id=request.user.id, nomination_id=merged.id),
+            lambda exc: self._refused(back_to, exc),
+            lambda _: self._saved(request, back_to),
+        )

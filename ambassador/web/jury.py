@@ -50,11 +50,8 @@ _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
 
 async def member_edition(edition_id: int, user_id: int) -> tuple[EditionView, Juror]:
     """An edition the juror sits on and the jury works on; 404 for anything else."""
-    try:
-        juror = await jury.require_member(require_row_id(edition_id), user_id)
-        edition = await editions.get_edition(edition_id)
-    except NotFound as exc:
-        raise NotFoundException() from exc
+    juror = await jury.require_member(require_row_id(edition_id), user_id)
+    edition = await editions.get_edition(edition_id)
     if edition.state not in jury.JURY_STATES:
         raise NotFoundException()
     return edition, juror
@@ -198,18 +195,13 @@ async def open_dossier(user_id: int, nomination_id: int) -> Opened | Redirect:
         own = await scoring.own_sheet(user_id, nomination_id)
         others = await scoring.others_sheets(user_id, nomination_id)
         edition = await editions.get_edition(await _edition_of(nomination_id))
-    except NotFound as exc:
-        raise NotFoundException() from exc
     except DeclareFirst:
         return await declare_first(nomination_id)
     return Opened(dossier=dossier, edition=edition, own=own, others=others)
 
 
 async def declare_first(nomination_id: int) -> Redirect:
-    try:
-        edition_id = await _edition_of(nomination_id)
-    except NotFound as exc:
-        raise NotFoundException() from exc
+    edition_id = await _edition_of(nomination_id)
     return Redirect(f"/jury/editions/{edition_id}/conflicts")
 
 
@@ -340,8 +332,8 @@ async def save_sheet(request: AnyRequest, nomination_id: int, form: Form) -> Tem
 
     try:
         await scoring.save(juror_id=request.user.id, nomination_id=nomination_id, data=scores, submit=submit)
-    except NotFound as exc:
-        raise NotFoundException() from exc
+    except NotFound:
+        raise
     except DeclareFirst:
         return await declare_first(nomination_id)
     except InvalidInput as exc:
@@ -383,8 +375,8 @@ class JuryController(Controller):
         edition, juror = await member_edition(edition_id, request.user.id)
         try:
             await scoring.close_scoring(chair_id=request.user.id, edition_id=edition.id)
-        except NotFound as exc:
-            raise NotFoundException() from exc
+        except NotFound:
+            raise
         except NotAllowed as exc:
             security_log.event("authz.denied", "denied", reason="rule")
             return await edition_page(edition, juror, problem=message_of(exc), status_code=HTTP_403_FORBIDDEN)
@@ -410,10 +402,7 @@ class JuryController(Controller):
     @post("/editions/{edition_id:int}/conflicts", name="juror_conflicts_post")
     async def declare(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
         edition, _ = await member_edition(edition_id, request.user.id)
-        try:
-            values, errors = await save_declarations(await read_form(request), edition.id, request.user.id)
-        except NotFound as exc:
-            raise NotFoundException() from exc
+        values, errors = await save_declarations(await read_form(request), edition.id, request.user.id)
         if errors:
             return await conflicts_page(
                 edition, request.user.id, values=values, errors=errors, status_code=HTTP_400_BAD_REQUEST
@@ -441,8 +430,6 @@ class JuryController(Controller):
             info, content = await scoring.attachment_for_juror(
                 request.user.id, nomination_id, require_row_id(attachment_id)
             )
-        except NotFound as exc:
-            raise NotFoundException() from exc
         except DeclareFirst:
             return await declare_first(nomination_id)
         return attachment_response(info, content)

@@ -25,6 +25,7 @@ from ambassador.settings import Settings
 from ambassador.web import labels
 from ambassador.web.downloads import NO_STORE
 from ambassador.web.editions import edition_or_404, message_of
+from ambassador.web.errors import refuse_or_redirect
 from ambassador.web.forms import MAX_ROW_ID, Form, read_form, require_row_id, translated_errors
 from ambassador.web.guards import requires_role, totp_enrolled
 
@@ -303,16 +304,13 @@ class JuryAdminController(Controller):
         self, request: AnyRequest, edition_id: FromPath[int], user_id: FromPath[int]
     ) -> Template | Redirect:
         edition = await edition_or_404(edition_id)
-        try:
-            juror = await jury.set_chair(
-                actor_id=request.user.id, edition_id=edition.id, user_id=require_row_id(user_id)
-            )
-        except NotFound as exc:
-            raise NotFoundException() from exc
-        except DomainError as exc:
-            return await jury_refused(edition, "chair", exc)
-        message = i18n.gettext(N_("%(name)s chairs the jury."), name=juror.display_name)
-        return self._back(request, edition.id, "jury", message)
+        return await refuse_or_redirect(
+            jury.set_chair(actor_id=request.user.id, edition_id=edition.id, user_id=require_row_id(user_id)),
+            lambda exc: jury_refused(edition, "chair", exc),
+            lambda juror: self._back(
+                request, edition.id, "jury", i18n.gettext(N_("%(name)s chairs the jury."), name=juror.display_name)
+            ),
+        )
 
     @post("/jury/{user_id:int}/organisations", name="jury_organisations")
     async def organisations(
@@ -321,28 +319,24 @@ class JuryAdminController(Controller):
         edition = await edition_or_404(edition_id)
         raw = (await read_form(request)).text("organisations", jury.MAX_ORGANISATIONS)
         failed = f"organisations-{user_id}"
-        try:
-            await jury.update_organisations(
+        return await refuse_or_redirect(
+            jury.update_organisations(
                 actor_id=request.user.id, edition_id=edition.id, user_id=require_row_id(user_id), organisations=raw
-            )
-        except NotFound as exc:
-            raise NotFoundException() from exc
-        except DomainError as exc:
-            return await jury_refused(edition, failed, exc, {"organisations": raw})
-        return self._back(request, edition.id, "jury", i18n.gettext(N_("Saved.")))
+            ),
+            lambda exc: jury_refused(edition, failed, exc, {"organisations": raw}),
+            lambda _: self._back(request, edition.id, "jury", i18n.gettext(N_("Saved."))),
+        )
 
     @post("/jury/{user_id:int}/remove", name="jury_remove")
     async def remove(
         self, request: AnyRequest, edition_id: FromPath[int], user_id: FromPath[int]
     ) -> Template | Redirect:
         edition = await edition_or_404(edition_id)
-        try:
-            await jury.remove(actor_id=request.user.id, edition_id=edition.id, user_id=require_row_id(user_id))
-        except NotFound as exc:
-            raise NotFoundException() from exc
-        except DomainError as exc:
-            return await jury_refused(edition, "remove", exc)
-        return self._back(request, edition.id, "jury", i18n.gettext(N_("The juror was taken off the jury.")))
+        return await refuse_or_redirect(
+            jury.remove(actor_id=request.user.id, edition_id=edition.id, user_id=require_row_id(user_id)),
+            lambda exc: jury_refused(edition, "remove", exc),
+            lambda _: self._back(request, edition.id, "jury", i18n.gettext(N_("The juror was taken off the jury."))),
+        )
 
     @post("/jury/rules", name="jury_rules")
     async def rules(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
@@ -393,8 +387,8 @@ class JuryAdminController(Controller):
             await conflicts.decide_detection(
                 actor_id=request.user.id, detection_id=detection_id, confirm=decision == "confirm", reason=reason
             )
-        except NotFound as exc:
-            raise NotFoundException() from exc
+        except NotFound:
+            raise
         except InvalidInput as exc:
             return await conflicts_page(
                 edition, failed=failed, errors=exc.errors, values=values, status_code=HTTP_400_BAD_REQUEST

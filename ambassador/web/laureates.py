@@ -14,7 +14,6 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
@@ -67,10 +66,7 @@ def citation_languages(record: LaureateRecord) -> list[str]:
 
 
 async def record_or_404(laureate_id: int) -> LaureateRecord:
-    try:
-        return await laureates.get_record(require_row_id(laureate_id))
-    except NotFound as exc:
-        raise NotFoundException() from exc
+    return await laureates.get_record(require_row_id(laureate_id))
 
 
 # --- the clerk's pages ------------------------------------------------------------------
@@ -163,8 +159,8 @@ class LaureateController(Controller):
             sent = await laureates.request_confirmations(
                 actor_id=request.user.id, edition_id=edition.id, base_url=settings.base_url
             )
-        except NotFound as exc:
-            raise NotFoundException() from exc
+        except NotFound:
+            raise
         except DomainError as exc:
             return await list_page(await edition_or_404(edition_id), message_of(exc), HTTP_409_CONFLICT)
         flash(request, i18n.ngettext("%(num)s mail queued.", "%(num)s mails queued.", sent), "success")
@@ -191,8 +187,8 @@ class LaureateController(Controller):
         data, values = read_record(await read_form(request))
         try:
             await laureates.edit(actor_id=request.user.id, laureate_id=record.id, data=data, reason=values["reason"])
-        except NotFound as exc:
-            raise NotFoundException() from exc
+        except NotFound:
+            raise
         except DomainError as exc:
             return await self._refused(record.id, exc, values)
         return self._saved(request, record.id)
@@ -203,8 +199,8 @@ class LaureateController(Controller):
         note = (await read_form(request)).text("note", _cap(laureates.MAX_REASON))
         try:
             await laureates.mark_confirmed(actor_id=request.user.id, laureate_id=record.id, note=note)
-        except NotFound as exc:
-            raise NotFoundException() from exc
+        except NotFound:
+            raise
         except DomainError as exc:
             return await self._refused(record.id, exc, {"note": note})
         return self._saved(request, record.id, N_("The confirmation is recorded."))
@@ -220,8 +216,8 @@ class LaureateController(Controller):
             return await self._refused(record.id, InvalidInput(unticked), values)
         try:
             await laureates.withdraw(actor_id=request.user.id, laureate_id=record.id, reason=reason)
-        except NotFound as exc:
-            raise NotFoundException() from exc
+        except NotFound:
+            raise
         except InvalidInput as exc:
             # The domain's "reason" is this form's withdrawal reason, not the correction's.
             placed = {("withdraw_reason" if k == "reason" else k): v for k, v in exc.errors.items()}

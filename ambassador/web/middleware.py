@@ -8,7 +8,6 @@ import logging
 import random
 import re
 import time
-from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request
@@ -16,13 +15,9 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from ambassador import db, i18n, metrics, requestcontext
+from ambassador import db, metrics, requestcontext
 from ambassador.web.client import client_address
-
-# The language choice: ``__Host-lang`` (Secure, host-only) in production, ``lang`` in
-# development (plain http); ``lang`` is still read in production, from before the prefix.
-LANGUAGE_COOKIE = "lang"
-HOST_LANGUAGE_COOKIE = "__Host-lang"
+from ambassador.web.errors import error_page
 
 # Where browsers send Content-Security-Policy violation reports (ambassador.web.csp_report).
 CSP_REPORT_PATH = "/csp-report"
@@ -109,20 +104,6 @@ def make_security_headers_hook(production: bool, *, hsts_preload: bool = False) 
     return add_headers
 
 
-def chosen_language(cookies: Mapping[str, str]) -> str | None:
-    """The language cookie's value: the ``__Host-`` one first, then the old name."""
-    return cookies.get(HOST_LANGUAGE_COOKIE) or cookies.get(LANGUAGE_COOKIE)
-
-
-def language_for(request: Request[Any, Any, Any]) -> str:
-    return i18n.negotiate(chosen_language(request.cookies), request.headers.get("accept-language"))
-
-
-async def set_language(request: Request[Any, Any, Any]) -> None:
-    """``before_request``: the current language for templates and messages."""
-    i18n.current_language.set(language_for(request))
-
-
 class RequestLogMiddleware(ASGIMiddleware):
     """Logs client address, method, scheme, path, status and duration; never the query string, body or cookies."""
 
@@ -162,8 +143,6 @@ class RequestLogMiddleware(ASGIMiddleware):
             if responded or not db.is_unavailable(cause):
                 raise
             metrics.DATABASE_ERRORS.inc()
-            from ambassador.web.errors import error_page
-
             request: Request[Any, Any, Any] = Request(scope, receive)
             response = error_page(request, 503).to_asgi_response(app=None, request=request)
             await response(scope, receive, send_wrapper)

@@ -13,7 +13,7 @@ from ambassador import db, i18n
 from ambassador.domain.editions import open_edition_now
 from ambassador.settings import Settings
 from ambassador.web.forms import safe_next
-from ambassador.web.middleware import HOST_LANGUAGE_COOKIE, LANGUAGE_COOKIE
+from ambassador.web.language import HOST_LANGUAGE_COOKIE, LANGUAGE_COOKIE
 
 ONE_YEAR = 365 * 24 * 3600
 

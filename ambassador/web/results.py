@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,10 +35,11 @@ from ambassador.domain.jury import Juror, JuryRules
 from ambassador.domain.results import NominationStats, RankedNomination
 from ambassador.domain.standings import Standings
 from ambassador.enums import LANGUAGES, Distinction, EditionState, Role, VoteChoice
-from ambassador.errors import N_, DomainError, NotAllowed, NotFound
+from ambassador.errors import N_, DomainError, NotAllowed
 from ambassador.web import labels
 from ambassador.web.downloads import NO_STORE
 from ambassador.web.editions import edition_or_404, message_of
+from ambassador.web.errors import refuse_or_redirect
 from ambassador.web.forms import MAX_ROW_ID, read_form, require_row_id
 from ambassador.web.guards import requires_role, totp_enrolled
 from ambassador.web.jury import member_edition
@@ -608,8 +609,6 @@ class ResultsJuryController(Controller):
         try:
             await minutes.require_results(edition.id)
             found = await standings.for_chair(edition.id, request.user.id)
-        except NotFound as exc:
-            raise NotFoundException() from exc
         except NotAllowed as exc:
             raise PermissionDeniedException() from exc
         except minutes.NotScoredYet as exc:
@@ -624,8 +623,6 @@ class ResultsJuryController(Controller):
         chosen = language_of(language)
         try:
             document = await minutes.minutes_for_chair(edition.id, request.user.id, chosen)
-        except NotFound as exc:
-            raise NotFoundException() from exc
         except NotAllowed as exc:
             raise PermissionDeniedException() from exc
         except minutes.NotScoredYet as exc:
@@ -639,13 +636,22 @@ class ResultsJuryController(Controller):
         edition, _ = await chair_edition(edition_id, request.user.id)
         try:
             document = await minutes.minutes_for_chair(edition.id, request.user.id, language_of(language))
-        except NotFound as exc:
-            raise NotFoundException() from exc
         except NotAllowed as exc:
             raise PermissionDeniedException() from exc
         except minutes.NotScoredYet as exc:
             return unavailable_page(edition, exc, staff=False)
         return await pdf_response(edition, document)
+
+    async def _deliberated(
+        self, request: AnyRequest, edition_id: int, action: Awaitable[object], done: str
+    ) -> Template | Redirect:
+        """A deliberation step: refused on the deliberation page, or done and back to it."""
+
+        def back(_: object) -> Redirect:
+            flash(request, i18n.gettext(done), "success")
+            return Redirect(f"/jury/editions/{edition_id}/deliberation")
+
+        return await refuse_or_redirect(action, lambda exc: refused(request, edition_id, exc), back)
 
     @get("/deliberation", name="juror_deliberation")
     async def deliberation(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
@@ -663,19 +669,17 @@ class ResultsJuryController(Controller):
         if raw not in set(Distinction):
             invalid = DomainError(N_("Choose a title or an honourable mention."))
             return await refused(request, edition.id, invalid, HTTP_400_BAD_REQUEST)
-        try:
-            await deliberation.propose(
+        return await self._deliberated(
+            request,
+            edition.id,
+            deliberation.propose(
                 chair_id=request.user.id,
                 edition_id=edition.id,
                 nomination_id=nomination_id,
                 distinction=Distinction(raw),
-            )
-        except NotFound as exc:
-            raise NotFoundException() from exc
-        except DomainError as exc:
-            return await refused(request, edition.id, exc)
-        flash(request, i18n.gettext(N_("The proposal is put to the vote.")), "success")
-        return Redirect(f"/jury/editions/{edition.id}/deliberation")
+            ),
+            N_("The proposal is put to the vote."),
+        )
 
     @post("/deliberation/proposals/{proposal_id:int}/withdraw", name="juror_withdraw")
     async def withdraw(
@@ -685,14 +689,12 @@ class ResultsJuryController(Controller):
         proposal_id = require_row_id(proposal_id)
         if proposal_id not in {t.proposal_id for t in await deliberation.tallies(edition.id)}:
             raise NotFoundException()
-        try:
-            await deliberation.withdraw_proposal(chair_id=request.user.id, proposal_id=proposal_id)
-        except NotFound as exc:
-            raise NotFoundException() from exc
-        except DomainError as exc:
-            return await refused(request, edition.id, exc)
-        flash(request, i18n.gettext(N_("The proposal is withdrawn.")), "success")
-        return Redirect(f"/jury/editions/{edition.id}/deliberation")
+        return await self._deliberated(
+            request,
+            edition.id,
+            deliberation.withdraw_proposal(chair_id=request.user.id, proposal_id=proposal_id),
+            N_("The proposal is withdrawn."),
+        )
 
     @post("/deliberation/proposals/{proposal_id:int}/vote", name="juror_vote")
     async def vote(
@@ -710,23 +712,19 @@ class ResultsJuryController(Controller):
         if raw not in set(VoteChoice):
             invalid = DomainError(N_("Choose for, against or abstain."))
             return await refused(request, edition.id, invalid, HTTP_400_BAD_REQUEST)
-        try:
-            await deliberation.cast_vote(juror_id=request.user.id, proposal_id=proposal_id, choice=VoteChoice(raw))
-        except NotFound as exc:
-            raise NotFoundException() from exc
-        except DomainError as exc:
-            return await refused(request, edition.id, exc)
-        flash(request, i18n.gettext(N_("Your vote is saved.")), "success")
-        return Redirect(f"/jury/editions/{edition.id}/deliberation")
+        return await self._deliberated(
+            request,
+            edition.id,
+            deliberation.cast_vote(juror_id=request.user.id, proposal_id=proposal_id, choice=VoteChoice(raw)),
+            N_("Your vote is saved."),
+        )
 
     @post("/deliberation/recommend", name="juror_recommend")
     async def recommend(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
         edition, _ = await chair_edition(edition_id, request.user.id)
-        try:
-            await deliberation.recommend(chair_id=request.user.id, edition_id=edition.id)
-        except NotFound as exc:
-            raise NotFoundException() from exc
-        except DomainError as exc:
-            return await refused(request, edition.id, exc)
-        flash(request, i18n.gettext(N_("The recommendation is signed.")), "success")
-        return Redirect(f"/jury/editions/{edition.id}/deliberation")
+        return await self._deliberated(
+            request,
+            edition.id,
+            deliberation.recommend(chair_id=request.user.id, edition_id=edition.id),
+            N_("The recommendation is signed."),
+        )
