@@ -331,6 +331,14 @@ def _invalid_link() -> Template:
     return _message(N_("This link does not work"), InvalidToken.message, status=HTTP_404_NOT_FOUND)
 
 
+async def _managed(token: str) -> NominationView | None:
+    """The nomination a manage link's token opens; None when the link does not work."""
+    try:
+        return await nominations.for_manage_token(token)
+    except InvalidToken:
+        return None
+
+
 def _not_open(edition: EditionView | None, status: int = 200) -> Template:
     """No form to show: no edition is open, or its window has not begun or is over."""
     now = utcnow()
@@ -470,18 +478,14 @@ class NominationController(Controller):
     @get("/n/{token:str}", name="nomination_manage", response_headers=PRIVATE)
     async def manage(self, token: FromPath[str], done: FromQuery[str | None] = None) -> Template:
         token = token[:MAX_TOKEN]
-        try:
-            nomination = await nominations.for_manage_token(token)
-        except InvalidToken:
+        if (nomination := await _managed(token)) is None:
             return _invalid_link()
         return _manage_page(token, nomination, await get_edition(nomination.edition_id), done=done or "")
 
     @get("/n/{token:str}/edit", name="nomination_edit", response_headers=PRIVATE)
     async def edit_form(self, token: FromPath[str]) -> Template:
         token = token[:MAX_TOKEN]
-        try:
-            nomination = await nominations.for_manage_token(token)
-        except InvalidToken:
+        if (nomination := await _managed(token)) is None:
             return _invalid_link()
         edition = await get_edition(nomination.edition_id)
         if (refusal := nominations.edit_refusal(nomination.state, edition, utcnow())) is not None:
@@ -497,9 +501,7 @@ class NominationController(Controller):
         self, request: AnyRequest, token: FromPath[str], upload_rules: NamedDependency[UploadRules]
     ) -> Template | Redirect:
         token = token[:MAX_TOKEN]
-        try:
-            nomination = await nominations.for_manage_token(token)
-        except InvalidToken:
+        if (nomination := await _managed(token)) is None:
             return _invalid_link()
         edition = await get_edition(nomination.edition_id)
         form = await read_form(request)
@@ -533,9 +535,7 @@ class NominationController(Controller):
     @post("/n/{token:str}/withdraw", name="nomination_withdraw", response_headers=PRIVATE)
     async def withdraw(self, request: AnyRequest, token: FromPath[str]) -> Template | Redirect:
         token = token[:MAX_TOKEN]
-        try:
-            nomination = await nominations.for_manage_token(token)
-        except InvalidToken:
+        if (nomination := await _managed(token)) is None:
             return _invalid_link()
         edition = await get_edition(nomination.edition_id)
         if not (await read_form(request)).flag("confirm_withdraw"):
@@ -558,10 +558,11 @@ class NominationController(Controller):
 
     @get("/n/{token:str}/attachments/{attachment_id:int}", name="nomination_attachment", response_headers=PRIVATE)
     async def attachment(self, token: FromPath[str], attachment_id: FromPath[int]) -> Response[bytes] | Template:
+        if (nomination := await _managed(token[:MAX_TOKEN])) is None:
+            return _invalid_link()
         try:
-            nomination = await nominations.for_manage_token(token[:MAX_TOKEN])
             info, content = await nominations.attachment_content(nomination.id, attachment_id)
-        except (InvalidToken, NotFound):
+        except NotFound:
             return _invalid_link()
         return attachment_response(info, content)
 
