@@ -333,7 +333,7 @@ async def save_sheet(request: AnyRequest, nomination_id: int, form: Form) -> Tem
     try:
         await scoring.save(juror_id=request.user.id, nomination_id=nomination_id, data=scores, submit=submit)
     except NotFound:
-        raise
+        raise  # no refusal: the app's handler answers 404
     except DeclareFirst:
         return await declare_first(nomination_id)
     except InvalidInput as exc:
@@ -376,7 +376,7 @@ class JuryController(Controller):
         try:
             await scoring.close_scoring(chair_id=request.user.id, edition_id=edition.id)
         except NotFound:
-            raise
+            raise  # no refusal: the app's handler answers 404
         except NotAllowed as exc:
             security_log.event("authz.denied", "denied", reason="rule")
             return await edition_page(edition, juror, problem=message_of(exc), status_code=HTTP_403_FORBIDDEN)

@@ -388,7 +388,7 @@ class JuryAdminController(Controller):
                 actor_id=request.user.id, detection_id=detection_id, confirm=decision == "confirm", reason=reason
             )
         except NotFound:
-            raise
+            raise  # no refusal: the app's handler answers 404
         except InvalidInput as exc:
             return await conflicts_page(
                 edition, failed=failed, errors=exc.errors, values=values, status_code=HTTP_400_BAD_REQUEST

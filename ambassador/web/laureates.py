@@ -36,6 +36,7 @@ from ambassador.settings import Settings
 from ambassador.web import labels
 from ambassador.web.downloads import NO_STORE, PRIVATE
 from ambassador.web.editions import edition_or_404, message_of
+from ambassador.web.errors import refuse_or_redirect
 from ambassador.web.forms import Form, read_form, require_row_id, translated_errors
 from ambassador.web.guards import requires_role, totp_enrolled
 
@@ -155,16 +156,21 @@ class LaureateController(Controller):
         self, request: AnyRequest, edition_id: FromPath[int], settings: NamedDependency[Settings]
     ) -> Template | Redirect:
         edition = await edition_or_404(edition_id)
-        try:
-            sent = await laureates.request_confirmations(
-                actor_id=request.user.id, edition_id=edition.id, base_url=settings.base_url
-            )
-        except NotFound:
-            raise
-        except DomainError as exc:
+
+        async def refuse(exc: DomainError) -> Template:
             return await list_page(await edition_or_404(edition_id), message_of(exc), HTTP_409_CONFLICT)
-        flash(request, i18n.ngettext("%(num)s mail queued.", "%(num)s mails queued.", sent), "success")
-        return Redirect(f"/staff/editions/{edition.id}/laureates", status_code=HTTP_303_SEE_OTHER)
+
+        def queued(sent: int) -> Redirect:
+            flash(request, i18n.ngettext("%(num)s mail queued.", "%(num)s mails queued.", sent), "success")
+            return Redirect(f"/staff/editions/{edition.id}/laureates", status_code=HTTP_303_SEE_OTHER)
+
+        return await refuse_or_redirect(
+            laureates.request_confirmations(
+                actor_id=request.user.id, edition_id=edition.id, base_url=settings.base_url
+            ),
+            refuse,
+            queued,
+        )
 
     @get("/laureates/{laureate_id:int}", name="laureate_record")
     async def record(self, laureate_id: FromPath[int]) -> Template:
@@ -185,25 +191,21 @@ class LaureateController(Controller):
     async def edit(self, request: AnyRequest, laureate_id: FromPath[int]) -> Template | Redirect:
         record = await record_or_404(laureate_id)
         data, values = read_record(await read_form(request))
-        try:
-            await laureates.edit(actor_id=request.user.id, laureate_id=record.id, data=data, reason=values["reason"])
-        except NotFound:
-            raise
-        except DomainError as exc:
-            return await self._refused(record.id, exc, values)
-        return self._saved(request, record.id)
+        return await refuse_or_redirect(
+            laureates.edit(actor_id=request.user.id, laureate_id=record.id, data=data, reason=values["reason"]),
+            lambda exc: self._refused(record.id, exc, values),
+            lambda _: self._saved(request, record.id),
+        )
 
     @post("/laureates/{laureate_id:int}/confirm", name="laureate_mark_confirmed")
     async def mark_confirmed(self, request: AnyRequest, laureate_id: FromPath[int]) -> Template | Redirect:
         record = await record_or_404(laureate_id)
         note = (await read_form(request)).text("note", _cap(laureates.MAX_REASON))
-        try:
-            await laureates.mark_confirmed(actor_id=request.user.id, laureate_id=record.id, note=note)
-        except NotFound:
-            raise
-        except DomainError as exc:
-            return await self._refused(record.id, exc, {"note": note})
-        return self._saved(request, record.id, N_("The confirmation is recorded."))
+        return await refuse_or_redirect(
+            laureates.mark_confirmed(actor_id=request.user.id, laureate_id=record.id, note=note),
+            lambda exc: self._refused(record.id, exc, {"note": note}),
+            lambda _: self._saved(request, record.id, N_("The confirmation is recorded.")),
+        )
 
     @post("/laureates/{laureate_id:int}/withdraw", name="laureate_withdraw")
     async def withdraw(self, request: AnyRequest, laureate_id: FromPath[int]) -> Template | Redirect:
@@ -217,7 +219,7 @@ class LaureateController(Controller):
         try:
             await laureates.withdraw(actor_id=request.user.id, laureate_id=record.id, reason=reason)
         except NotFound:
-            raise
+            raise  # no refusal: the app's handler answers 404
         except InvalidInput as exc:
             # The domain's "reason" is this form's withdrawal reason, not the correction's.
             placed = {("withdraw_reason" if k == "reason" else k): v for k, v in exc.errors.items()}
