@@ -338,7 +338,7 @@ def _device_id(cookie: str, row: dict[str, Any] | None, policy: ThrottlePolicy) 
     return nonce
 
 
-def _slow_down_seconds(failures: float, policy: ThrottlePolicy) -> int:
+def slow_down_seconds(failures: float, policy: ThrottlePolicy) -> int:
     """The gap between attempts of browsers without the device cookie: doubles with each
     failure past the threshold, up to the window."""
     excess = max(0, int(failures) - policy.protect_account_after)
@@ -393,7 +393,7 @@ async def _slow_lane(email: str, device_id: str | None, policy: ThrottlePolicy, 
     failures = await throttle.estimate(_account_key(policy, email), window=policy.window_seconds)
     if failures < policy.protect_account_after:
         return
-    passed = await throttle.gate(_keys(policy, "slow", email), interval=_slow_down_seconds(failures, policy))
+    passed = await throttle.gate(_keys(policy, "slow", email), interval=slow_down_seconds(failures, policy))
     if not passed.allowed:
         for bucket in counted:
             await throttle.undo(bucket)

@@ -49,12 +49,15 @@ def confirm_url(next_url: str) -> str:
     return f"{CONFIRM_PATH}?next={quote(next_url, safe='/')}"
 
 
+def _here(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    return connection.url.path + (f"?{connection.url.query}" if connection.url.query else "")
+
+
 def redirect_unless_fresh(connection: ASGIConnection[Any, Any, Any, Any]) -> Redirect | None:
     """For a page that shows a guarded form only in some states: ask first, then come back."""
     if is_fresh(connection):
         return None
-    target = connection.url.path + (f"?{connection.url.query}" if connection.url.query else "")
-    return Redirect(confirm_url(target))
+    return Redirect(confirm_url(_here(connection)))
 
 
 def requires_step_up(form_page: str | None = None) -> Guard:
@@ -69,10 +72,8 @@ def requires_step_up(form_page: str | None = None) -> Guard:
         if is_fresh(connection):
             return
         if connection.scope.get("method") in ("GET", "HEAD") or form_page is None:
-            target = connection.url.path + (f"?{connection.url.query}" if connection.url.query else "")
-        else:
-            target = form_page.format(**connection.path_params)
-        raise StepUpRequired(target)
+            raise StepUpRequired(_here(connection))
+        raise StepUpRequired(form_page.format(**connection.path_params))
 
     return guard
 
