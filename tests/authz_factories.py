@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from hashlib import sha256
 
 from ambassador.db import utcnow
-from ambassador.domain import conflicts, deliberation, scoring, second_factor
+from ambassador.domain import conflict_declarations, deliberation, scoring, second_factor
 from ambassador.domain.accounts import Account
 from ambassador.domain.jury import JuryRules
 from ambassador.enums import ConflictKind, Distinction, Role, VoteChoice
@@ -201,11 +201,13 @@ async def build_world() -> World:
         (DetectedConflict.juror == tomasz.id) & (DetectedConflict.nomination == bohdan)
     )
     assert len(detection) == 1, "Tomasz's mail domain is the nominator's: detection must find it"
-    await conflicts.decide_detection(actor_id=setup.clerk.id, detection_id=detection[0]["id"], confirm=True, reason="")
+    await conflict_declarations.decide_detection(
+        actor_id=setup.clerk.id, detection_id=detection[0]["id"], confirm=True, reason=""
+    )
     for juror in (ewa, marta):
         await declare_none(setup, juror)
     await declare_none(setup, tomasz, except_for=(bohdan,))
-    await conflicts.declare(
+    await conflict_declarations.declare(
         juror_id=tomasz.id,
         edition_id=setup.edition.id,
         nomination_id=bohdan,

@@ -14,7 +14,17 @@ from dataclasses import replace
 import pytest
 
 from ambassador.db import utcnow
-from ambassador.domain import conflicts, deliberation, editions, formal_check, jury, nominations, scoring, standings
+from ambassador.domain import (
+    conflict_declarations,
+    conflicts,
+    deliberation,
+    editions,
+    formal_check,
+    jury,
+    nominations,
+    scoring,
+    standings,
+)
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import JuryRules
 from ambassador.domain.scoring import ScoreInput
@@ -99,7 +109,7 @@ async def _declare_and_score(edition: EditionView, jurors: list[int], ids: dict[
     for index, juror in enumerate(jurors):
         for nomination_id in ids.values():
             kind = declared.get((juror, nomination_id))
-            await conflicts.declare(
+            await conflict_declarations.declare(
                 juror_id=juror,
                 edition_id=edition.id,
                 nomination_id=nomination_id,
@@ -139,10 +149,10 @@ async def test_a_full_edition_from_shortlist_to_signed_recommendation() -> None:
     matrix = await conflicts.matrix(edition.id)
     detected = {(j, n): c for (j, n), c in matrix.cells.items() if c.detection_id is not None}
     assert sorted(detected) == sorted([(jurors[3], ids["B05"]), (jurors[4], ids["A07"])])
-    await conflicts.decide_detection(
+    await conflict_declarations.decide_detection(
         actor_id=clerk, detection_id=detected[(jurors[3], ids["B05"])].detection_id or 0, confirm=True, reason=""
     )
-    await conflicts.decide_detection(
+    await conflict_declarations.decide_detection(
         actor_id=clerk,
         detection_id=detected[(jurors[4], ids["A07"])].detection_id or 0,
         confirm=False,
