@@ -95,10 +95,10 @@ async def _users_list(_: argparse.Namespace) -> int:
 
 async def _audit_verify(_: argparse.Namespace) -> int:
     """The chain with the keys, then the newest valid anchor: exit 0 intact, 2 broken (one line each)."""
-    from ambassador.domain import audit
+    from ambassador.domain import audit_verify
 
     _quiet_security_log()
-    report = await audit.verify_chain()
+    report = await audit_verify.verify_chain()
     if not report.chain_ok:
         return _fail(
             f"audit chain BROKEN at entry {report.broken_at}: {report.reason} "
@@ -123,12 +123,12 @@ async def _audit_verify(_: argparse.Namespace) -> int:
 
 async def _audit_anchor(_: argparse.Namespace) -> int:
     """Append the head to the signed anchor file (and mail it to the admins once a day if asked)."""
-    from ambassador.domain import audit
+    from ambassador.domain import audit, audit_anchors
 
     _quiet_security_log()
     try:
-        run = await audit.anchor_now()
-    except audit.AnchorRefused as exc:
+        run = await audit_anchors.anchor_now()
+    except audit_anchors.AnchorRefused as exc:
         return _fail(f"audit anchor REFUSED: {exc}", code=2)
     path = audit.config().anchor_file
     if run.written is not None:

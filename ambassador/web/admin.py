@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST
 
 from ambassador import i18n
-from ambassador.domain import account_links, accounts, audit, second_factor
+from ambassador.domain import account_links, accounts, audit, audit_verify, second_factor
 from ambassador.domain import sessions as registry
 from ambassador.domain.accounts import Account
 from ambassador.enums import LANGUAGES, Role
@@ -190,7 +190,7 @@ class AdminController(Controller):
     @get("/audit", name="admin_audit")
     async def audit_log(self, before: FromQuery[int | None] = None, verify: FromQuery[bool] = False) -> Template:
         entries = await audit.recent(limit=AUDIT_PAGE + 1, before_id=before)
-        report = await audit.verify_chain() if verify else None
+        report = await audit_verify.verify_chain() if verify else None
         return Template(
             template_name="admin/audit.html",
             context={

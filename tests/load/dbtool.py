@@ -26,7 +26,7 @@ from ambassador.domain import (
     outbox,
     scoring,
 )
-from ambassador.domain.audit import verify_chain
+from ambassador.domain.audit_verify import verify_chain
 from ambassador.domain.editions import EditionData, default_criteria
 from ambassador.domain.nominations import NominationData, Upload
 from ambassador.enums import EditionState, MailStatus, Role
