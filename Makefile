@@ -9,6 +9,17 @@ PORT ?= 8000
 export PICCOLO_CONF := ambassador.piccolo_conf
 PG_TEST_URL ?= $(or $(AMBASSADOR_TEST_POSTGRES_URL),postgresql://postgres@127.0.0.1:5432/test)
 
+# The tests run under coverage ([tool.coverage] in pyproject.toml), the `ambassador` commands they
+# start as subprocesses included; the report lists the files not fully covered (docs/testing.md).
+# COVERAGE_APPEND=1 adds to the data of the run before (`make test`: the PostgreSQL pass after
+# the SQLite one, so its report counts both). The exit status is pytest's.
+define covered_pytest
+	@[ -n "$(COVERAGE_APPEND)" ] || $(BIN)/coverage erase
+	status=0; $(1) $(BIN)/coverage run -m pytest || status=$$?; \
+		$(BIN)/coverage combine -q --append && $(BIN)/coverage report || [ $$status -ne 0 ] || status=1; \
+		exit $$status
+endef
+
 .PHONY: help run install install-dev migrate test lint typecheck pytest pytest-pg test-load test-cluster bench messages clean
 
 help: ## Show the targets
@@ -45,7 +56,7 @@ lint: install-dev ## ruff (lint and format check)
 typecheck: install-dev ## mypy --strict
 	$(BIN)/mypy
 
-pytest: install-dev ## Tests on SQLite (Debian's chromium for tests/browser and clamav-daemon for the antivirus tests: installed here when root)
+pytest: install-dev ## Tests on SQLite with coverage (Debian's chromium for tests/browser and clamav-daemon for the antivirus tests: installed here when root)
 	@[ -x /usr/bin/chromium ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || \
 		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }; }; } || \
@@ -54,14 +65,14 @@ pytest: install-dev ## Tests on SQLite (Debian's chromium for tests/browser and 
 		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -q clamav-daemon </dev/null || \
 		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q clamav-daemon </dev/null; }; }; } || \
 		echo "clamav-daemon could not be installed: the antivirus tests (tests/clamav.py) are skipped"
-	$(BIN)/pytest
+	$(call covered_pytest,)
 
-pytest-pg: install-dev ## Tests on PostgreSQL (AMBASSADOR_TEST_POSTGRES_URL or the local server)
-	AMBASSADOR_TEST_DATABASE=$(PG_TEST_URL) $(BIN)/pytest
+pytest-pg: install-dev ## Tests on PostgreSQL (AMBASSADOR_TEST_POSTGRES_URL or the local server), with coverage
+	$(call covered_pytest,AMBASSADOR_TEST_DATABASE=$(PG_TEST_URL))
 
 test: lint typecheck pytest ## Lint, type check, tests on SQLite and, when reachable, PostgreSQL
 	@if [ -n "$(AMBASSADOR_TEST_POSTGRES_URL)" ] || $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
-		$(MAKE) --no-print-directory pytest-pg; \
+		$(MAKE) --no-print-directory pytest-pg COVERAGE_APPEND=1; \
 	else \
 		echo "PostgreSQL not reachable on 127.0.0.1:5432: PostgreSQL tests skipped"; \
 	fi
@@ -98,5 +109,5 @@ messages: install-dev ## Extract messages and update the pl/en/uk catalogs
 		--no-location --sort-output --project=ambassador -o var/messages.pot .
 	$(BIN)/pybabel update -i var/messages.pot -d ambassador/locale --ignore-obsolete --no-fuzzy-matching
 
-clean: ## Remove the virtualenv and caches (keeps var/)
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
+clean: ## Remove the virtualenv, caches and coverage data (keeps the rest of var/)
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info var/coverage
