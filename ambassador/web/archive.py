@@ -6,8 +6,7 @@ embargo (only published editions whose publication moment has passed).
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Sequence
 from typing import Annotated, Literal, cast
 from urllib.parse import urlencode
 
@@ -28,7 +27,7 @@ from ambassador.errors import N_
 from ambassador.settings import Settings
 from ambassador.vocabulary import CATEGORIES, DISTINCTIONS
 from ambassador.web import labels, opendata
-from ambassador.web.downloads import PUBLIC_CACHE
+from ambassador.web.downloads import PUBLIC_CACHE, csv_download
 
 # Shown when the citation is not in the reader's language.
 CITATION_IN: dict[str, str] = {
@@ -326,9 +325,7 @@ class ArchiveController(Controller):
     @get("/laureates.csv", name="archive_csv", include_in_schema=False)
     async def download_csv(self) -> Response[bytes]:
         """All public laureates, for spreadsheets: UTF-8 with BOM, formulas neutralised."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(CSV_HEADER)
+        rows: list[Sequence[str]] = [CSV_HEADER]
         for item in await archive.all_laureates():
             data = laureate_data(item)
             citations = data.citations
@@ -337,12 +334,8 @@ class ArchiveController(Controller):
                 citations.pl, citations.en, citations.uk, data.source,
                 "yes" if data.withdrawn else "", data.url,
             )  # fmt: skip
-            writer.writerow([spreadsheet_cell(value) for value in row])
-        return Response(
-            content=("\ufeff" + buffer.getvalue()).encode("utf-8"),
-            media_type="text/csv; charset=utf-8",
-            headers={"content-disposition": 'attachment; filename="laureates.csv"', **PUBLIC_CACHE},
-        )
+            rows.append(tuple(spreadsheet_cell(value) for value in row))
+        return csv_download(rows, "laureates.csv", PUBLIC_CACHE)
 
     @get(
         "/laureates.json", name="archive_json", summary="All laureates", tags=["open data"], security=NO_AUTHENTICATION

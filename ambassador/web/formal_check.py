@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import io
 import re
 from typing import Annotated, Any
 
@@ -28,7 +26,7 @@ from ambassador.enums import LANGUAGES, Category, ConsentState, NominationState,
 from ambassador.errors import N_, DomainError, InvalidInput
 from ambassador.settings import Settings
 from ambassador.web import labels
-from ambassador.web.downloads import NO_STORE, attachment_response
+from ambassador.web.downloads import NO_STORE, attachment_response, csv_download
 from ambassador.web.editions import edition_or_404, message_of
 from ambassador.web.errors import refuse_or_redirect
 from ambassador.web.forms import TRUE_VALUES, Form, read_form, require_row_id, translated_errors
@@ -232,14 +230,8 @@ class FormalCheckController(Controller):
     @get("/editions/{edition_id:int}/nominations.csv", name="nominations_csv")
     async def export(self, edition_id: FromPath[int]) -> Response[bytes]:
         edition = await edition_or_404(edition_id)
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\r\n").writerows(await formal_check.export_rows(edition.id))
         filename = f"nominations-{edition.label.replace(' ', '-')}.csv"
-        return Response(
-            content=("\ufeff" + buffer.getvalue()).encode("utf-8"),
-            media_type="text/csv",
-            headers={"content-disposition": f'attachment; filename="{filename}"', **NO_STORE},
-        )
+        return csv_download(await formal_check.export_rows(edition.id), filename, NO_STORE)
 
     # --- paper nominations ------------------------------------------------------------
 
