@@ -185,6 +185,11 @@ async def editions_of(user_id: int) -> list[EditionView]:
     return sorted((e for e in found if e.state in JURY_STATES), key=lambda e: e.activity_year, reverse=True)
 
 
+async def _audit_juror(event: str, *, actor_id: int, edition_id: int, user_id: int) -> None:
+    """An audit entry about one juror of the edition."""
+    await audit.record(event, actor_id=actor_id, object_type="edition", object_id=edition_id, data={"juror": user_id})
+
+
 async def appoint(*, actor_id: int, edition_id: int, user_id: int, organisations: str = "", base_url: str) -> Juror:
     """Appoint a juror (an account with the juror role) and tell them by mail."""
     if len(organisations) > MAX_ORGANISATIONS:
@@ -225,13 +230,7 @@ async def appoint(*, actor_id: int, edition_id: int, user_id: int, organisations
             ),
             language=language,
         )
-        await audit.record(
-            "jury.appointed",
-            actor_id=actor_id,
-            object_type="edition",
-            object_id=edition_id,
-            data={"juror": user_id},
-        )
+        await _audit_juror("jury.appointed", actor_id=actor_id, edition_id=edition_id, user_id=user_id)
     return await require_member(edition_id, user_id)
 
 
@@ -284,13 +283,7 @@ async def update_organisations(*, actor_id: int, edition_id: int, user_id: int, 
         await JuryMember.update({JuryMember.organisations: "\n".join(_organisations(organisations))}).where(
             (JuryMember.edition == edition_id) & (JuryMember.user == user_id)
         )
-        await audit.record(
-            "jury.organisations_set",
-            actor_id=actor_id,
-            object_type="edition",
-            object_id=edition_id,
-            data={"juror": user_id},
-        )
+        await _audit_juror("jury.organisations_set", actor_id=actor_id, edition_id=edition_id, user_id=user_id)
     return await require_member(edition_id, user_id)
 
 
@@ -304,9 +297,7 @@ async def set_chair(*, actor_id: int, edition_id: int, user_id: int) -> Juror:
         await JuryMember.update({JuryMember.is_chair: True}).where(
             (JuryMember.edition == edition_id) & (JuryMember.user == user_id)
         )
-        await audit.record(
-            "jury.chair_named", actor_id=actor_id, object_type="edition", object_id=edition_id, data={"juror": user_id}
-        )
+        await _audit_juror("jury.chair_named", actor_id=actor_id, edition_id=edition_id, user_id=user_id)
     return await require_member(edition_id, user_id)
 
 
@@ -320,9 +311,7 @@ async def remove(*, actor_id: int, edition_id: int, user_id: int) -> None:
         for table in (ConflictDeclaration, DetectedConflict):
             await table.delete().where((table.edition == edition_id) & (table.juror == user_id))
         await JuryMember.delete().where((JuryMember.edition == edition_id) & (JuryMember.user == user_id))
-        await audit.record(
-            "jury.removed", actor_id=actor_id, object_type="edition", object_id=edition_id, data={"juror": user_id}
-        )
+        await _audit_juror("jury.removed", actor_id=actor_id, edition_id=edition_id, user_id=user_id)
 
 
 async def candidates(edition_id: int) -> list[dict[str, Any]]:
