@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ambassador.domain import conflicts, formal_check, jury, nominations, scoring
+from ambassador.domain import conflicts, consent, formal_check, jury, scoring
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import JuryRules
@@ -70,7 +70,7 @@ async def accepted(edition: EditionView, *, clerk_id: int, uploads: list[Upload]
 
 async def shortlist(*, clerk_id: int, nomination_id: int) -> None:
     """Consent recorded on paper, then shortlisted for the jury."""
-    await nominations.record_paper_consent(actor_id=clerk_id, nomination_id=nomination_id, given=True, note="Binder 1")
+    await consent.record_paper_consent(actor_id=clerk_id, nomination_id=nomination_id, given=True, note="Binder 1")
     await formal_check.shortlist(actor_id=clerk_id, nomination_id=nomination_id)
 
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 import pytest
 
 from ambassador.db import utcnow
-from ambassador.domain import conflicts, deliberation, editions, formal_check, jury, nominations, scoring, standings
+from ambassador.domain import conflicts, consent, deliberation, editions, formal_check, jury, scoring, standings
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import JuryRules
 from ambassador.domain.scoring import ScoreInput
@@ -83,7 +83,7 @@ async def _shortlisted_edition(clerk: int) -> tuple[EditionView, dict[str, int]]
         )
         ids[label] = entered.nomination_id
         await formal_check.decide(actor_id=clerk, nomination_id=entered.nomination_id, accept=True, reason="")
-        await nominations.record_paper_consent(
+        await consent.record_paper_consent(
             actor_id=clerk, nomination_id=entered.nomination_id, given=True, note="signed form"
         )
     await Edition.update({Edition.closes_at: utcnow() - dt.timedelta(seconds=1)}).where(Edition.id == edition.id)

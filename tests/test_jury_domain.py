@@ -11,12 +11,12 @@ import pytest
 from ambassador.db import utcnow
 from ambassador.domain import (
     conflicts,
+    consent,
     deliberation,
     editions,
     formal_check,
     jury,
     minutes,
-    nominations,
     scoring,
     standings,
 )
@@ -127,7 +127,7 @@ async def _jury_edition(
         )
         ids.append(entered.nomination_id)
         await formal_check.decide(actor_id=clerk, nomination_id=entered.nomination_id, accept=True, reason="")
-        await nominations.record_paper_consent(
+        await consent.record_paper_consent(
             actor_id=clerk, nomination_id=entered.nomination_id, given=True, note=f"binder {index}"
         )
     await Edition.update({Edition.closes_at: utcnow() - dt.timedelta(seconds=1)}).where(Edition.id == edition.id)

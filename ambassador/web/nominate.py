@@ -28,7 +28,7 @@ from litestar.status_codes import (
 
 from ambassador import i18n, security_log, vocabulary
 from ambassador.db import utcnow
-from ambassador.domain import nominations
+from ambassador.domain import consent, nominations, nominator_link, submission
 from ambassador.domain.editions import EditionView, get_edition, open_edition_now
 from ambassador.domain.nominations import (
     MAX_ATTACHMENT_BYTES,
@@ -40,11 +40,11 @@ from ambassador.domain.nominations import (
     MAX_PHONE,
     MAX_RELATION,
     MAX_URL,
-    NOMINATOR_EDITABLE,
     NominationData,
     NominationView,
     WindowClosed,
 )
+from ambassador.domain.nominator_link import NOMINATOR_EDITABLE
 from ambassador.domain.uploads import UploadRules
 from ambassador.enums import ConsentState, EditionState, NominationState
 from ambassador.errors import N_, InvalidInput, InvalidToken, NotAllowed, NotFound
@@ -189,7 +189,7 @@ def _ids(values: list[str]) -> list[int]:
 
 def _submission_key(value: str) -> str:
     """The posted key if it has the right shape, else a fresh one for the next attempt."""
-    if nominations.SUBMISSION_KEY_RE.match(value):
+    if submission.SUBMISSION_KEY_RE.match(value):
         return value
     return secrets.token_urlsafe(24)
 
@@ -334,7 +334,7 @@ def _invalid_link() -> Template:
 async def _managed(token: str) -> NominationView | None:
     """The nomination a manage link's token opens; None when the link does not work."""
     try:
-        return await nominations.for_manage_token(token)
+        return await nominator_link.for_manage_token(token)
     except InvalidToken:
         return None
 
@@ -368,7 +368,7 @@ def _manage_page(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Template:
-    refusal = nominations.edit_refusal(nomination.state, edition, utcnow())
+    refusal = nominator_link.edit_refusal(nomination.state, edition, utcnow())
     return Template(
         template_name="nominate/manage.html",
         context={
@@ -424,7 +424,7 @@ class NominationController(Controller):
         uploads = await form.files("attachments", MAX_ATTACHMENT_BYTES)
         posted_key = form.text("submission_key", 64)
         try:
-            await nominations.submit(
+            await submission.submit(
                 edition=edition,
                 data=data,
                 uploads=uploads,
@@ -469,7 +469,7 @@ class NominationController(Controller):
     @post("/n/confirm/{token:str}", name="nomination_confirm_post", response_headers=PRIVATE)
     async def confirm(self, token: FromPath[str], settings: NamedDependency[Settings]) -> Template:
         try:
-            nomination = await nominations.confirm(token=token[:MAX_TOKEN], base_url=settings.base_url)
+            nomination = await submission.confirm(token=token[:MAX_TOKEN], base_url=settings.base_url)
         except InvalidToken:
             return _invalid_link()
         edition = await get_edition(nomination.edition_id)
@@ -488,7 +488,7 @@ class NominationController(Controller):
         if (nomination := await _managed(token)) is None:
             return _invalid_link()
         edition = await get_edition(nomination.edition_id)
-        if (refusal := nominations.edit_refusal(nomination.state, edition, utcnow())) is not None:
+        if (refusal := nominator_link.edit_refusal(nomination.state, edition, utcnow())) is not None:
             return _message(
                 N_("The nomination cannot be changed"), refusal, status=HTTP_409_CONFLICT, back=f"/n/{token}"
             )
@@ -509,7 +509,7 @@ class NominationController(Controller):
         uploads = await form.files("attachments", MAX_ATTACHMENT_BYTES)
         removed = _ids(form.values("remove_attachments"))
         try:
-            await nominations.update_by_nominator(
+            await nominator_link.update_by_nominator(
                 token=token, data=data, uploads=uploads, remove_attachments=removed, rules=upload_rules
             )
         except InvalidToken:
@@ -547,7 +547,7 @@ class NominationController(Controller):
                 status=HTTP_400_BAD_REQUEST,
             )
         try:
-            await nominations.withdraw_by_nominator(token=token)
+            await nominator_link.withdraw_by_nominator(token=token)
         except InvalidToken:
             return _invalid_link()
         except (WindowClosed, NotAllowed) as exc:
@@ -570,14 +570,12 @@ class NominationController(Controller):
     async def consent_form(self, token: FromPath[str]) -> Template:
         token = token[:MAX_TOKEN]
         try:
-            found = await nominations.consent_request(token)
+            found = await consent.consent_request(token)
         except InvalidToken:
             return _invalid_link()
         return self._consent_page(token, found)
 
-    def _consent_page(
-        self, token: str, found: nominations.ConsentRequest, error: str = "", status: int = 200
-    ) -> Template:
+    def _consent_page(self, token: str, found: consent.ConsentRequest, error: str = "", status: int = 200) -> Template:
         return Template(
             template_name="consent/form.html",
             context={
@@ -585,7 +583,7 @@ class NominationController(Controller):
                 "request_": found,
                 "category_label": labels.category(found.category),
                 "answer_label": labels.consent(found.consent),
-                "can_answer": found.edition.state in nominations.CONSENT_OPEN_STATES,
+                "can_answer": found.edition.state in consent.CONSENT_OPEN_STATES,
                 "error": error,
             },
             status_code=status,
@@ -596,12 +594,12 @@ class NominationController(Controller):
         token = token[:MAX_TOKEN]
         decision = (await read_form(request)).text("decision", 10)
         try:
-            found = await nominations.consent_request(token)
+            found = await consent.consent_request(token)
             if decision not in (ConsentState.GIVEN, ConsentState.REFUSED):
                 return self._consent_page(
                     token, found, i18n.gettext(N_("Choose one of the two answers.")), HTTP_400_BAD_REQUEST
                 )
-            answer = await nominations.answer_consent(token=token, given=decision == ConsentState.GIVEN)
+            answer = await consent.answer_consent(token=token, given=decision == ConsentState.GIVEN)
         except InvalidToken:
             return _invalid_link()
         except NotAllowed as exc:

@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from ambassador import db
-from ambassador.domain import accounts, conflicts, editions, formal_check, jury, nominations, outbox, scoring
+from ambassador.domain import accounts, conflicts, consent, editions, formal_check, jury, outbox, scoring
 from ambassador.domain.audit import verify_chain
 from ambassador.domain.editions import EditionData, default_criteria
 from ambassador.domain.nominations import NominationData, Upload
@@ -90,7 +90,7 @@ async def setup(jurors: int, shortlisted: int) -> dict[str, Any]:
         )
         nomination_id = entered.nomination_id
         await formal_check.decide(actor_id=clerk, nomination_id=nomination_id, accept=True, reason="")
-        await nominations.record_paper_consent(actor_id=clerk, nomination_id=nomination_id, given=True, note="Binder")
+        await consent.record_paper_consent(actor_id=clerk, nomination_id=nomination_id, given=True, note="Binder")
         await formal_check.shortlist(actor_id=clerk, nomination_id=nomination_id)
         ids.append(nomination_id)
     juror_rows: list[dict[str, Any]] = []
