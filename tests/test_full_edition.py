@@ -14,7 +14,7 @@ from dataclasses import replace
 import pytest
 
 from ambassador.db import utcnow
-from ambassador.domain import conflicts, consent, deliberation, editions, formal_check, jury, scoring, standings
+from ambassador.domain import conflicts, consent, deliberation, editions, formal_check, jury, results, scoring
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import JuryRules
 from ambassador.domain.scoring import ScoreInput
@@ -151,7 +151,7 @@ async def test_a_full_edition_from_shortlist_to_signed_recommendation() -> None:
     await _declare_and_score(edition, jurors, ids)
     assert {p.juror.user_id: p.left for p in await scoring.progress(edition.id)} == dict.fromkeys(jurors, 0)
 
-    computed = (await standings.compute(edition.id)).computed
+    computed = (await results.compute(edition.id)).computed
     ranked_a = [(r.nomination_id, r.rank, round(r.score, 4)) for r in computed.rankings["A"].ranked[:4]]
     # A01 without J1 (d=+1): 9,8,9,10,8,9 → 53/6 = 8.8333. A02: 56/7 = 8, median 8, two top
     # sheets; A03: 8, median 8, none: top_scores puts A02 first. A04: 7.

@@ -17,8 +17,8 @@ from ambassador.domain import (
     formal_check,
     jury,
     minutes,
+    results,
     scoring,
-    standings,
 )
 from ambassador.domain.conflicts import NomineeFacts
 from ambassador.domain.deliberation import Tally
@@ -309,9 +309,9 @@ async def test_a_conflicted_chair_sees_nothing_of_that_nomination() -> None:
         await _declare_none(edition, juror, ids)
         for nomination_id in ids:
             await scoring.save(juror_id=juror, nomination_id=nomination_id, data=_full(edition, 6), submit=True)
-    seen = await standings.for_chair(edition.id, chair)
+    seen = await results.for_chair(edition.id, chair)
     assert (set(seen.computed.nominations), set(seen.references)) == ({ids[1]}, {ids[1]})
-    assert set((await standings.compute(edition.id)).computed.nominations) == set(ids)
+    assert set((await results.compute(edition.id)).computed.nominations) == set(ids)
     with pytest.raises(NotAllowed):
         await minutes.minutes_for_chair(edition.id, chair, "en")
     await scoring.close_scoring(chair_id=chair, edition_id=edition.id)

@@ -19,7 +19,7 @@ import pytest
 from piccolo.querystring import QueryString
 
 from ambassador.db import utcnow, write_transaction
-from ambassador.domain import conflicts, jury, scoring, standings
+from ambassador.domain import conflicts, jury, results, scoring
 from ambassador.domain.accounts import Account
 from ambassador.domain.scoring import ScoreInput
 from ambassador.enums import ConflictKind, DetectionStatus, NominationState, Role, SheetStatus
@@ -268,7 +268,7 @@ async def test_standings_make_the_same_queries_whatever_the_editions_size(querie
     counts: list[Counted] = []
     for scene in scenes:
         with queries.counting(counts):
-            found = await standings.compute(scene.edition_id)
+            found = await results.compute(scene.edition_id)
         second, third = scene.jurors[1], scene.jurors[2]
         assert found.excluded == {
             scene.nominations[1]: (second.display_name,),

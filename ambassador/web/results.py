@@ -2,7 +2,7 @@
 
 The clerk (and the admin) read the results, the deliberation's tallies and the minutes of any
 edition whose jury has started scoring. Of the jurors, only the chair reads the results and
-the minutes (``standings.for_chair``, ``minutes.minutes_for_chair``: NotAllowed is a 403 page);
+the minutes (``results.for_chair``, ``minutes.minutes_for_chair``: NotAllowed is a 403 page);
 every juror of the edition votes on the proposals they are not conflicted on, and the chair
 proposes, withdraws and signs. Who may do what is decided in the domain; refusals of a rule
 come back as the page with the message (409), never as an error.
@@ -27,13 +27,13 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n, pdf
-from ambassador.domain import conflicts, deliberation, jury, minutes, standings
+from ambassador.domain import conflicts, deliberation, jury, minutes, results
 from ambassador.domain.accounts import Account
 from ambassador.domain.deliberation import Tally
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import Juror, JuryRules
-from ambassador.domain.results import NominationStats, RankedNomination
-from ambassador.domain.standings import Standings
+from ambassador.domain.ranking_types import NominationStats, RankedNomination
+from ambassador.domain.results import Standings
 from ambassador.enums import LANGUAGES, Distinction, EditionState, Role, VoteChoice
 from ambassador.errors import N_, DomainError, NotAllowed
 from ambassador.web import labels
@@ -504,7 +504,7 @@ async def deliberation_page(
         "two_places": two_places,
     }
     if juror.is_chair:
-        s = await standings.for_chair(edition.id, juror.user_id)
+        s = await results.for_chair(edition.id, juror.user_id)
         tallies = [t for t, _ in mine]
         context.update(
             counted=counted(tallies, s.rules, s.jurors),
@@ -552,7 +552,7 @@ class ResultsAdminController(Controller):
             await minutes.require_results(edition.id)
         except minutes.NotScoredYet as exc:
             return unavailable_page(edition, exc, staff=True)
-        return results_page(await standings.compute(edition.id), staff=True)
+        return results_page(await results.compute(edition.id), staff=True)
 
     @get("/deliberation", name="deliberation_admin")
     async def deliberation(self, edition_id: FromPath[int]) -> Template:
@@ -608,7 +608,7 @@ class ResultsJuryController(Controller):
         edition, _ = await chair_edition(edition_id, request.user.id)
         try:
             await minutes.require_results(edition.id)
-            found = await standings.for_chair(edition.id, request.user.id)
+            found = await results.for_chair(edition.id, request.user.id)
         except NotAllowed as exc:
             raise PermissionDeniedException() from exc
         except minutes.NotScoredYet as exc:
