@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from hashlib import sha256
 
 from ambassador.db import utcnow
-from ambassador.domain import accounts, conflicts, deliberation, scoring
+from ambassador.domain import accounts, conflicts, deliberation, scoring_round
 from ambassador.domain.accounts import Account
 from ambassador.domain.jury import JuryRules
 from ambassador.enums import ConflictKind, Distinction, Role, VoteChoice
@@ -223,7 +223,7 @@ async def build_world() -> World:
                     comment=comment_of(juror, number),
                     remark=comment_of(juror, number, "REMARK"),
                 )
-    await scoring.close_scoring(chair_id=ewa.id, edition_id=setup.edition.id)
+    await scoring_round.close_scoring(chair_id=ewa.id, edition_id=setup.edition.id)
     title = await deliberation.propose(
         chair_id=ewa.id, edition_id=setup.edition.id, nomination_id=olena, distinction=Distinction.TITLE
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ambassador.domain import conflicts, consent, formal_check, jury, scoring
+from ambassador.domain import conflicts, consent, formal_check, jury, scoring, scoring_round
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import JuryRules
@@ -110,7 +110,7 @@ async def scoring_edition(
     await jury.set_chair(actor_id=clerk.id, edition_id=edition.id, user_id=accounts[0].id)
     if rules is not None:
         await jury.set_rules(actor_id=clerk.id, edition_id=edition.id, rules=rules)
-    opened = await scoring.open_scoring(actor_id=clerk.id, edition_id=edition.id)
+    opened = await scoring_round.open_scoring(actor_id=clerk.id, edition_id=edition.id)
     return Scoring(edition=opened, clerk=clerk, nominations=tuple(ids), jurors=tuple(accounts))
 
 

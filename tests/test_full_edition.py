@@ -14,7 +14,17 @@ from dataclasses import replace
 import pytest
 
 from ambassador.db import utcnow
-from ambassador.domain import conflicts, consent, deliberation, editions, formal_check, jury, results, scoring
+from ambassador.domain import (
+    conflicts,
+    consent,
+    deliberation,
+    editions,
+    formal_check,
+    jury,
+    results,
+    scoring,
+    scoring_round,
+)
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import JuryRules
 from ambassador.domain.scoring import ScoreInput
@@ -133,7 +143,7 @@ async def test_a_full_edition_from_shortlist_to_signed_recommendation() -> None:
             appointment_document="Zarządzenie nr 1/2026", min_scores=5, tie_break=("median", "top_scores", "vote")
         ),
     )
-    edition = await scoring.open_scoring(actor_id=clerk, edition_id=edition.id)
+    edition = await scoring_round.open_scoring(actor_id=clerk, edition_id=edition.id)
 
     # Detection found exactly the two planted conflicts; the clerk pins one, dismisses one.
     matrix = await conflicts.matrix(edition.id)
@@ -149,7 +159,7 @@ async def test_a_full_edition_from_shortlist_to_signed_recommendation() -> None:
         reason="A namesake, not related",
     )
     await _declare_and_score(edition, jurors, ids)
-    assert {p.juror.user_id: p.left for p in await scoring.progress(edition.id)} == dict.fromkeys(jurors, 0)
+    assert {p.juror.user_id: p.left for p in await scoring_round.progress(edition.id)} == dict.fromkeys(jurors, 0)
 
     computed = (await results.compute(edition.id)).computed
     ranked_a = [(r.nomination_id, r.rank, round(r.score, 4)) for r in computed.rankings["A"].ranked[:4]]
@@ -164,7 +174,7 @@ async def test_a_full_edition_from_shortlist_to_signed_recommendation() -> None:
     assert computed.nominations[ids["B05"]].count == 6
     assert round(computed.nominations[ids["B05"]].mean or 0, 4) == 6.0
 
-    await scoring.close_scoring(chair_id=jurors[0], edition_id=edition.id)
+    await scoring_round.close_scoring(chair_id=jurors[0], edition_id=edition.id)
     proposals = {}
     for label, distinction in (
         ("A01", Distinction.TITLE),

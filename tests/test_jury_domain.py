@@ -19,6 +19,7 @@ from ambassador.domain import (
     minutes,
     results,
     scoring,
+    scoring_round,
 )
 from ambassador.domain.conflicts import NomineeFacts
 from ambassador.domain.deliberation import Tally
@@ -142,7 +143,7 @@ async def _jury_edition(
         await jury.appoint(actor_id=clerk, edition_id=edition.id, user_id=user.id, base_url=BASE)
         members.append(user.id)
     await jury.set_chair(actor_id=clerk, edition_id=edition.id, user_id=members[0])
-    edition = await scoring.open_scoring(actor_id=clerk, edition_id=edition.id)
+    edition = await scoring_round.open_scoring(actor_id=clerk, edition_id=edition.id)
     return edition, clerk, members, ids
 
 
@@ -193,7 +194,9 @@ async def test_other_scores_are_visible_after_ones_own_and_a_late_conflict_voids
     assert await scoring.others_sheets(second, ids[0]) == []
     sheets = await scoring.submitted_sheets(edition.id)
     assert [(s.juror_id, s.nomination_id) for s in sheets] == [(second, ids[0])]
-    progress = {p.juror.user_id: (p.to_score, p.submitted, p.conflicted) for p in await scoring.progress(edition.id)}
+    progress = {
+        p.juror.user_id: (p.to_score, p.submitted, p.conflicted) for p in await scoring_round.progress(edition.id)
+    }
     assert progress == {chair: (1, 0, 1), second: (2, 1, 0), third: (2, 0, 0)}
 
 
@@ -214,9 +217,9 @@ async def test_scores_are_checked_revisions_audited_and_closed_scoring_refuses()
     assert entry["action"] == "score.submitted"
     assert '"old": 5' in str(entry["data"]) and '"new": 6' in str(entry["data"])
     with pytest.raises(NotAllowed):
-        await scoring.close_scoring(chair_id=second, edition_id=edition.id)
+        await scoring_round.close_scoring(chair_id=second, edition_id=edition.id)
     await _declare_none(edition, chair, ids)
-    await scoring.close_scoring(chair_id=chair, edition_id=edition.id)
+    await scoring_round.close_scoring(chair_id=chair, edition_id=edition.id)
     with pytest.raises(scoring.ScoringClosed):
         await scoring.save(juror_id=second, nomination_id=ids[0], data=_full(edition, 9), submit=False)
 
@@ -229,7 +232,7 @@ async def test_proposals_votes_and_the_signed_recommendation() -> None:
         await deliberation.propose(
             chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
         )
-    await scoring.close_scoring(chair_id=chair, edition_id=edition.id)
+    await scoring_round.close_scoring(chair_id=chair, edition_id=edition.id)
     with pytest.raises(NotAllowed):
         await deliberation.propose(
             chair_id=second, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
@@ -314,7 +317,7 @@ async def test_a_conflicted_chair_sees_nothing_of_that_nomination() -> None:
     assert set((await results.compute(edition.id)).computed.nominations) == set(ids)
     with pytest.raises(NotAllowed):
         await minutes.minutes_for_chair(edition.id, chair, "en")
-    await scoring.close_scoring(chair_id=chair, edition_id=edition.id)
+    await scoring_round.close_scoring(chair_id=chair, edition_id=edition.id)
     with pytest.raises(NotFound):
         await deliberation.propose(
             chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
@@ -324,7 +327,7 @@ async def test_a_conflicted_chair_sees_nothing_of_that_nomination() -> None:
 async def test_a_juror_votes_only_after_declaring() -> None:
     edition, _, (chair, second, _third), ids = await _jury_edition()
     await _declare_none(edition, chair, ids)
-    await scoring.close_scoring(chair_id=chair, edition_id=edition.id)
+    await scoring_round.close_scoring(chair_id=chair, edition_id=edition.id)
     proposal = await deliberation.propose(
         chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
     )
@@ -338,7 +341,7 @@ async def test_the_clerk_cannot_take_the_chairs_steps() -> None:
         await editions.advance(actor_id=clerk, edition_id=edition.id, target=EditionState.DELIBERATION)
     assert refused.value.message == "Only the chair of the jury takes this step."
     await _declare_none(edition, chair, ids)
-    assert (await scoring.close_scoring(chair_id=chair, edition_id=edition.id)).state == EditionState.DELIBERATION
+    assert (await scoring_round.close_scoring(chair_id=chair, edition_id=edition.id)).state == EditionState.DELIBERATION
 
 
 async def test_a_declared_conflict_stays_once_scoring_is_closed() -> None:

@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from ambassador import db
-from ambassador.domain import accounts, conflicts, consent, editions, formal_check, jury, outbox, scoring
+from ambassador.domain import accounts, conflicts, consent, editions, formal_check, jury, outbox, scoring_round
 from ambassador.domain.audit import verify_chain
 from ambassador.domain.editions import EditionData, default_criteria
 from ambassador.domain.nominations import NominationData, Upload
@@ -100,7 +100,7 @@ async def setup(jurors: int, shortlisted: int) -> dict[str, Any]:
         await jury.appoint(actor_id=clerk, edition_id=scored.id, user_id=user_id, base_url=BASE)
         juror_rows.append({"id": user_id, "email": email})
     await jury.set_chair(actor_id=clerk, edition_id=scored.id, user_id=juror_rows[0]["id"])
-    scored = await scoring.open_scoring(actor_id=clerk, edition_id=scored.id)
+    scored = await scoring_round.open_scoring(actor_id=clerk, edition_id=scored.id)
     for juror in juror_rows:
         for nomination_id in ids:
             await conflicts.declare(
