@@ -281,7 +281,8 @@ async def _laureates_import(args: argparse.Namespace) -> int:
 
 async def _dev_setup(_: argparse.Namespace) -> int:
     """First run only: a development admin, demo staff (passwords printed once), demo edition."""
-    from ambassador.domain import accounts, demo
+    from ambassador import demo
+    from ambassador.domain import accounts
     from ambassador.settings import load_settings
 
     settings = load_settings()

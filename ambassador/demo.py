@@ -1,7 +1,8 @@
 """Demo data for `make run`: an open edition with realistic (fictional) nominations.
 
 Everything goes through the same domain functions a citizen and a clerk use, so the demo
-shows real states, audit entries and mails (written to var/mail/ in development).
+shows real states, audit entries and mails (written to var/mail/ in development). Like
+``cli``, it is a consumer of the domain, not part of its rules.
 """
 
 from __future__ import annotations
