@@ -1,4 +1,4 @@
-"""Results computation checked against hand-computed numbers.
+"""The ranking (``domain.ranking``) checked against hand-computed numbers.
 
 Rounding convention: every expected value below was computed by hand (the working is in the
 comments). Two criteria weigh 1 and 3, so a sheet's total is (a + 3b) / 4, a multiple of
