@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ambassador.domain import conflicts, consent, formal_check, jury, scoring, scoring_round
+from ambassador.domain import (
+    conflict_declarations,
+    consent,
+    formal_check,
+    jury,
+    scoring,
+    scoring_round,
+)
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import JuryRules
@@ -118,7 +125,7 @@ async def declare_none(setup: Scoring, juror: Account, *, except_for: tuple[int,
     """The juror declares no conflict on every nomination (but those in ``except_for``)."""
     for nomination_id in setup.nominations:
         if nomination_id not in except_for:
-            await conflicts.declare(
+            await conflict_declarations.declare(
                 juror_id=juror.id, edition_id=setup.edition.id, nomination_id=nomination_id, conflicted=False
             )
 

@@ -15,6 +15,7 @@ import pytest
 
 from ambassador.db import utcnow
 from ambassador.domain import (
+    conflict_declarations,
     conflicts,
     consent,
     deliberation,
@@ -109,7 +110,7 @@ async def _declare_and_score(edition: EditionView, jurors: list[int], ids: dict[
     for index, juror in enumerate(jurors):
         for nomination_id in ids.values():
             kind = declared.get((juror, nomination_id))
-            await conflicts.declare(
+            await conflict_declarations.declare(
                 juror_id=juror,
                 edition_id=edition.id,
                 nomination_id=nomination_id,
@@ -149,10 +150,10 @@ async def test_a_full_edition_from_shortlist_to_signed_recommendation() -> None:
     matrix = await conflicts.matrix(edition.id)
     detected = {(j, n): c for (j, n), c in matrix.cells.items() if c.detection_id is not None}
     assert sorted(detected) == sorted([(jurors[3], ids["B05"]), (jurors[4], ids["A07"])])
-    await conflicts.decide_detection(
+    await conflict_declarations.decide_detection(
         actor_id=clerk, detection_id=detected[(jurors[3], ids["B05"])].detection_id or 0, confirm=True, reason=""
     )
-    await conflicts.decide_detection(
+    await conflict_declarations.decide_detection(
         actor_id=clerk,
         detection_id=detected[(jurors[4], ids["A07"])].detection_id or 0,
         confirm=False,

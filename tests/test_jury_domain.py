@@ -10,6 +10,8 @@ import pytest
 
 from ambassador.db import utcnow
 from ambassador.domain import (
+    conflict_declarations,
+    conflict_evidence,
     conflicts,
     consent,
     deliberation,
@@ -21,7 +23,7 @@ from ambassador.domain import (
     scoring,
     scoring_round,
 )
-from ambassador.domain.conflicts import NomineeFacts
+from ambassador.domain.conflict_evidence import NomineeFacts
 from ambassador.domain.deliberation import Tally
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import Juror, JuryRules
@@ -62,21 +64,23 @@ def _facts(**changes: str) -> NomineeFacts:
 
 
 def test_detection_evidence_folds_case_and_diacritics_and_skips_webmail() -> None:
-    assert conflicts.evidence(_juror(), _facts()) == []
-    assert conflicts.evidence(_juror(), _facts(nominator_name="ANNA JASKOWIAK")) == ["juror's name in the nominator"]
-    assert conflicts.evidence(_juror(), _facts(nominee_name="Stowarzyszenie im. Jaśkowiak")) == [
+    assert conflict_evidence.evidence(_juror(), _facts()) == []
+    assert conflict_evidence.evidence(_juror(), _facts(nominator_name="ANNA JASKOWIAK")) == [
+        "juror's name in the nominator"
+    ]
+    assert conflict_evidence.evidence(_juror(), _facts(nominee_name="Stowarzyszenie im. Jaśkowiak")) == [
         "juror's surname in the nominee"
     ]
-    assert conflicts.evidence(_juror(), _facts(nominator_email="ANNA@um.krakow.pl")) == [
+    assert conflict_evidence.evidence(_juror(), _facts(nominator_email="ANNA@um.krakow.pl")) == [
         "same address as the nominator email"
     ]
-    assert conflicts.evidence(_juror(), _facts(nominee_email="biuro@um.krakow.pl")) == [
+    assert conflict_evidence.evidence(_juror(), _facts(nominee_email="biuro@um.krakow.pl")) == [
         "same organisation domain as the nominee email (um.krakow.pl)"
     ]
     webmail = _juror("Ewa Zielona", "ewa@gmail.com")
-    assert conflicts.evidence(webmail, _facts(nominator_email="other@gmail.com")) == []
+    assert conflict_evidence.evidence(webmail, _facts(nominator_email="other@gmail.com")) == []
     member = _juror("Ewa Zielona", "ewa@x.example", "Fundacja Dialog")
-    assert conflicts.evidence(member, _facts()) == ["juror's organisation 'Fundacja Dialog' in the nominee"]
+    assert conflict_evidence.evidence(member, _facts()) == ["juror's organisation 'Fundacja Dialog' in the nominee"]
 
 
 def _tally(votes_for: int, against: int, abstain: int, chair: VoteChoice | None, eligible: int = 7) -> Tally:
@@ -153,17 +157,21 @@ def _full(edition: EditionView, value: int, comment: str = "") -> ScoreInput:
 
 async def _declare_none(edition: EditionView, juror_id: int, nomination_ids: list[int]) -> None:
     for nomination_id in nomination_ids:
-        await conflicts.declare(juror_id=juror_id, edition_id=edition.id, nomination_id=nomination_id, conflicted=False)
+        await conflict_declarations.declare(
+            juror_id=juror_id, edition_id=edition.id, nomination_id=nomination_id, conflicted=False
+        )
 
 
 async def test_a_juror_opens_nothing_before_declaring_and_nothing_conflicted_after() -> None:
     edition, _, (chair, second, _third), (first_id, second_id) = await _jury_edition()
     with pytest.raises(scoring.DeclareFirst):
         await scoring.dossier_for_juror(second, first_id)
-    await conflicts.declare(
+    await conflict_declarations.declare(
         juror_id=second, edition_id=edition.id, nomination_id=first_id, conflicted=True, kind=ConflictKind.FAMILY
     )
-    await conflicts.declare(juror_id=second, edition_id=edition.id, nomination_id=second_id, conflicted=False)
+    await conflict_declarations.declare(
+        juror_id=second, edition_id=edition.id, nomination_id=second_id, conflicted=False
+    )
     assert (await scoring.dossier_for_juror(second, second_id)).nominee_name == "Tomasz Wiśniewski"
     with pytest.raises(NotFound):
         await scoring.dossier_for_juror(second, first_id)
@@ -174,7 +182,7 @@ async def test_a_juror_opens_nothing_before_declaring_and_nothing_conflicted_aft
     with pytest.raises(NotFound):
         await scoring.dossier_for_juror(outsider.id, second_id)
     with pytest.raises(NotFound):
-        await conflicts.declaration_list(edition.id, outsider.id)
+        await conflict_declarations.declaration_list(edition.id, outsider.id)
     assert chair != second
 
 
@@ -188,7 +196,7 @@ async def test_other_scores_are_visible_after_ones_own_and_a_late_conflict_voids
     assert await scoring.others_sheets(second, ids[0]) == []
     await scoring.save(juror_id=second, nomination_id=ids[0], data=_full(edition, 5), submit=True)
     assert [(s.juror_id, s.comment) for s in await scoring.others_sheets(second, ids[0])] == [(chair, "Strong work")]
-    await conflicts.declare(
+    await conflict_declarations.declare(
         juror_id=chair, edition_id=edition.id, nomination_id=ids[0], conflicted=True, kind=ConflictKind.BUSINESS
     )
     assert await scoring.others_sheets(second, ids[0]) == []
@@ -304,7 +312,7 @@ async def test_the_nominator_of_a_merged_duplicate_is_detected_on_the_dossier() 
 
 async def test_a_conflicted_chair_sees_nothing_of_that_nomination() -> None:
     edition, _, (chair, second, third), ids = await _jury_edition()
-    await conflicts.declare(
+    await conflict_declarations.declare(
         juror_id=chair, edition_id=edition.id, nomination_id=ids[0], conflicted=True, kind=ConflictKind.FAMILY
     )
     await _declare_none(edition, chair, ids[1:])
@@ -350,7 +358,7 @@ async def test_a_declared_conflict_stays_once_scoring_is_closed() -> None:
     setup = await scored_edition()
     juror, nomination_id = setup.jurors[2], setup.nominations[1]
     with pytest.raises(NotAllowed) as refused:
-        await conflicts.declare(
+        await conflict_declarations.declare(
             juror_id=juror.id, edition_id=setup.edition.id, nomination_id=nomination_id, conflicted=False
         )
     assert refused.value.message == "Once scoring is closed, a declared conflict stays."

@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n, vocabulary
-from ambassador.domain import conflicts, formal_check, jury, scoring_round
+from ambassador.domain import conflict_declarations, conflicts, formal_check, jury, scoring_round
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import JuryRules
@@ -379,12 +379,12 @@ class JuryAdminController(Controller):
         if not any(cell.detection_id == detection_id for cell in found.cells.values()):
             raise NotFoundException()
         form = await read_form(request)
-        decision, reason = form.text("decision", 10), form.text("reason", conflicts.MAX_REASON)
+        decision, reason = form.text("decision", 10), form.text("reason", conflict_declarations.MAX_REASON)
         failed, values = f"detection-{detection_id}", {"reason": reason}
         try:
             if decision not in ("confirm", "dismiss"):
                 raise InvalidInput({"decision": N_("Choose to confirm or to dismiss.")})
-            await conflicts.decide_detection(
+            await conflict_declarations.decide_detection(
                 actor_id=request.user.id, detection_id=detection_id, confirm=decision == "confirm", reason=reason
             )
         except NotFound:
@@ -411,7 +411,7 @@ class JuryAdminController(Controller):
         try:
             if juror_id is None or nomination_id is None:
                 raise NotFound()
-            await conflicts.pin(
+            await conflict_declarations.pin(
                 actor_id=request.user.id, edition_id=edition.id, juror_id=juror_id, nomination_id=nomination_id
             )
         except NotFound:

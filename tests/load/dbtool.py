@@ -16,8 +16,17 @@ import sys
 from typing import Any
 
 from ambassador import db
-from ambassador.domain import accounts, conflicts, consent, editions, formal_check, jury, outbox, scoring_round
-from ambassador.domain.audit import verify_chain
+from ambassador.domain import (
+    accounts,
+    conflict_declarations,
+    consent,
+    editions,
+    formal_check,
+    jury,
+    outbox,
+    scoring_round,
+)
+from ambassador.domain.audit_verify import verify_chain
 from ambassador.domain.editions import EditionData, default_criteria
 from ambassador.domain.nominations import NominationData, Upload
 from ambassador.enums import EditionState, MailStatus, Role
@@ -103,7 +112,7 @@ async def setup(jurors: int, shortlisted: int) -> dict[str, Any]:
     scored = await scoring_round.open_scoring(actor_id=clerk, edition_id=scored.id)
     for juror in juror_rows:
         for nomination_id in ids:
-            await conflicts.declare(
+            await conflict_declarations.declare(
                 juror_id=juror["id"], edition_id=scored.id, nomination_id=nomination_id, conflicted=False
             )
     opened = await editions.create_edition(
