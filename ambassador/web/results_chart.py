@@ -124,28 +124,7 @@ def build_chart(s: Standings) -> Chart:
     def x(value: float) -> float:
         return round(PLOT_LEFT + (value - low) / (high - low) * (PLOT_RIGHT - PLOT_LEFT), 1)
 
-    y = float(HEADING_HEIGHT)
-    groups = []
-    juror_rows = []
-    heading_y = y
-    for juror_id, totals, mean in s.chart.jurors:
-        y += ROW_HEIGHT
-        name = s.jurors.get(juror_id, str(juror_id))
-        juror_rows.append(
-            ChartRow(
-                y=y,
-                label=_short(name),
-                full_label=name,
-                dots=_dots(totals, x),
-                mean_x=x(mean),
-                mean=two_places(mean),
-            )
-        )
-    if juror_rows:
-        groups.append(ChartGroup(i18n.gettext(N_("Jurors: totals given and their mean")), heading_y, tuple(juror_rows)))
-        y += HEADING_HEIGHT
-    nomination_rows = []
-    heading_y = y
+    jurors = [(s.jurors.get(juror_id, str(juror_id)), totals, mean) for juror_id, totals, mean in s.chart.jurors]
     by_rank = {
         r.nomination_id: (r.rank, index)
         for ranking in s.computed.rankings.values()
@@ -153,26 +132,38 @@ def build_chart(s: Standings) -> Chart:
     }
     series = [n for n in s.chart.nominations if n[2]]
     series.sort(key=lambda n: (n[1], by_rank.get(n[0], (math.inf, 0)), n[0]))
-    for nomination_id, _category, totals in series:
-        y += ROW_HEIGHT
-        label = f"{s.references.get(nomination_id, '')} {s.nominees.get(nomination_id, '')}".strip()
-        stats = s.computed.nominations[nomination_id]
-        nomination_rows.append(
-            ChartRow(
-                y=y,
-                label=_short(label),
-                full_label=label,
-                dots=_dots(totals, x),
-                mean_x=x(stats.mean) if stats.mean is not None else None,
-                mean=two_places(stats.mean),
-            )
+    nominations = [
+        (
+            f"{s.references.get(nomination_id, '')} {s.nominees.get(nomination_id, '')}".strip(),
+            totals,
+            s.computed.nominations[nomination_id].mean,
         )
-    if nomination_rows:
-        groups.append(
-            ChartGroup(
-                i18n.gettext(N_("Nominations: totals received and their mean")), heading_y, tuple(nomination_rows)
+        for nomination_id, _category, totals in series
+    ]
+    y = float(HEADING_HEIGHT)
+    groups: list[ChartGroup] = []
+    for heading, items in (
+        (N_("Jurors: totals given and their mean"), jurors),
+        (N_("Nominations: totals received and their mean"), nominations),
+    ):
+        if not items:
+            continue
+        if groups:
+            y += HEADING_HEIGHT
+        heading_y, rows = y, []
+        for label, totals, mean in items:
+            y += ROW_HEIGHT
+            rows.append(
+                ChartRow(
+                    y=y,
+                    label=_short(label),
+                    full_label=label,
+                    dots=_dots(totals, x),
+                    mean_x=x(mean) if mean is not None else None,
+                    mean=two_places(mean),
+                )
             )
-        )
+        groups.append(ChartGroup(i18n.gettext(heading), heading_y, tuple(rows)))
     bottom = y + ROW_HEIGHT / 2
     return Chart(
         width=CHART_WIDTH,
