@@ -14,7 +14,7 @@ from typing import Any
 from ambassador.db import utcnow, write_transaction
 from ambassador.domain import audit
 from ambassador.domain.editions import EditionView, get_edition
-from ambassador.domain.nomination_mails import mail_body, mail_consent_request, mail_receipt
+from ambassador.domain.nomination_mails import mail_body, mail_submitted
 from ambassador.domain.nomination_rules import prepare, screen
 from ambassador.domain.nominations import (
     NominationData,
@@ -317,8 +317,7 @@ async def enter_paper_nomination(
             entered_by=actor_id,
             received_on=received_on,
         )
-        await mail_receipt(row, edition, base_url)
-        await mail_consent_request(row, edition, base_url)
+        await mail_submitted(row, edition, base_url)
         await audit.record(
             "nomination.entered_on_paper",
             actor_id=actor_id,

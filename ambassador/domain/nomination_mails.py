@@ -83,3 +83,9 @@ async def mail_consent_request(row: dict[str, Any], edition: EditionView, base_u
         ),
         language=language,
     )
+
+
+async def mail_submitted(row: dict[str, Any], edition: EditionView, base_url: str) -> None:
+    """A nomination has become submitted (confirmed by its nominator, or entered by a clerk): both its mails."""
+    await mail_receipt(row, edition, base_url)
+    await mail_consent_request(row, edition, base_url)

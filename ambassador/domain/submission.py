@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ambassador.db import is_unique_violation, utcnow, write_transaction
 from ambassador.domain import audit
 from ambassador.domain.editions import EditionView, get_edition
-from ambassador.domain.nomination_mails import mail_body, mail_consent_request, mail_receipt
+from ambassador.domain.nomination_mails import mail_body, mail_submitted
 from ambassador.domain.nomination_rules import prepare, screen
 from ambassador.domain.nominations import (
     CONFIRM_HOURS,
@@ -143,8 +143,7 @@ async def confirm(*, token: str, base_url: str, now: dt.datetime | None = None) 
         ).where(Nomination.id == row["id"])
         row = {**row, "state": NominationState.SUBMITTED.value, "confirmed_at": now}
         edition = await get_edition(row["edition"])
-        await mail_receipt(row, edition, base_url)
-        await mail_consent_request(row, edition, base_url)
+        await mail_submitted(row, edition, base_url)
         await audit.record(
             "nomination.confirmed",
             actor_id=None,
