@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -343,6 +344,15 @@ class NominationController(Controller):
         data = read_nomination(form, edition)
         uploads = await form.files("attachments", MAX_ATTACHMENT_BYTES)
         posted_key = form.text("submission_key", 64)
+        # The form again after a refusal: the same edition, texts and submission key.
+        again = partial(
+            form_page,
+            mode="new",
+            edition=edition,
+            data=data,
+            action=NOMINATE_PATH,
+            submission_key=_submission_key(posted_key),
+        )
         try:
             await submission.submit(
                 edition=edition,
@@ -353,26 +363,9 @@ class NominationController(Controller):
                 rules=upload_rules,
             )
         except InvalidInput as exc:
-            return form_page(
-                mode="new",
-                edition=edition,
-                data=data,
-                action=NOMINATE_PATH,
-                errors=exc.errors,
-                status=HTTP_400_BAD_REQUEST,
-                submission_key=_submission_key(posted_key),
-                files_again=bool(uploads),
-            )
+            return again(errors=exc.errors, status=HTTP_400_BAD_REQUEST, files_again=bool(uploads))
         except WindowClosed as exc:
-            return form_page(
-                mode="new",
-                edition=edition,
-                data=data,
-                action=NOMINATE_PATH,
-                status=HTTP_409_CONFLICT,
-                submission_key=_submission_key(posted_key),
-                closed=i18n.gettext(exc.message),
-            )
+            return again(status=HTTP_409_CONFLICT, closed=i18n.gettext(exc.message))
         except NotFound:
             return _not_open(None, status=HTTP_409_CONFLICT)
         return Redirect(SENT_PATH, status_code=HTTP_303_SEE_OTHER)
