@@ -78,9 +78,6 @@ async def answer_consent(*, token: str, given: bool, now: dt.datetime | None = N
     return ConsentState.GIVEN if given else ConsentState.REFUSED
 
 
-MAX_NOTE = 2000
-
-
 async def record_paper_consent(
     *, actor_id: int, nomination_id: int, given: bool, note: str, now: dt.datetime | None = None
 ) -> NominationView:
