@@ -307,7 +307,7 @@ async def enter_paper_nomination(
         edition = await get_edition(edition_id)
         if edition.state not in CHECK_STATES:
             raise NotAllowed(N_("Nominations cannot be entered in this edition's current state."))
-        row = await insert_nomination(
+        saved = await insert_nomination(
             edition=edition,
             data=data,
             uploads=accepted,
@@ -317,16 +317,16 @@ async def enter_paper_nomination(
             entered_by=actor_id,
             received_on=received_on,
         )
-        await mail_receipt(row, edition, base_url)
-        await mail_consent_request(row, edition, base_url)
+        await mail_receipt(saved, edition, base_url)
+        await mail_consent_request(saved, edition, base_url)
         await audit.record(
             "nomination.entered_on_paper",
             actor_id=actor_id,
             object_type="nomination",
-            object_id=row["id"],
-            data={"reference": row["reference"], "received_on": received_on.isoformat()},
+            object_id=saved.id,
+            data={"reference": saved.reference, "received_on": received_on.isoformat()},
         )
-    return Submitted(row["id"], row["reference"], repeated=False)
+    return Submitted(saved.id, saved.reference, repeated=False)
 
 
 CSV_HEADER = (

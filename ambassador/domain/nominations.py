@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from ambassador import files
@@ -176,6 +176,11 @@ def view(row: dict[str, Any], attachments: tuple[AttachmentInfo, ...] = ()) -> N
     )
 
 
+async def with_attachments(nomination: NominationView) -> NominationView:
+    """The nomination with its files listed (a view read without them has none)."""
+    return replace(nomination, attachments=(await attachments_of([nomination.id]))[nomination.id])
+
+
 async def get_nomination(nomination_id: int) -> NominationView:
     row = await Nomination.select().where(Nomination.id == nomination_id).first()
     if row is None:
@@ -183,8 +188,18 @@ async def get_nomination(nomination_id: int) -> NominationView:
     return view(row, (await attachments_of([nomination_id]))[nomination_id])
 
 
-async def row_for_token(token: str, purpose: NominationTokenPurpose, now: dt.datetime) -> tuple[dict[str, Any], int]:
-    """The nomination row a live token points to, and the token's id."""
+@dataclass(frozen=True)
+class Linked:
+    """What a live link opens: the nomination as stored (its files not read), its search key
+    (``nominee_key``, which the view leaves out) and the id of the link's token."""
+
+    nomination: NominationView
+    nominee_key: str
+    token_id: int
+
+
+async def opened_by_link(token: str, purpose: NominationTokenPurpose, now: dt.datetime) -> Linked:
+    """The nomination a live token of this purpose points to (InvalidToken otherwise)."""
     found = (
         await NominationToken.select(NominationToken.id, NominationToken.nomination)
         .where(
@@ -200,7 +215,7 @@ async def row_for_token(token: str, purpose: NominationTokenPurpose, now: dt.dat
     row = await Nomination.select().where(Nomination.id == found["nomination"]).first()
     if row is None or row["erased_at"] is not None:
         raise InvalidToken()
-    return row, found["id"]
+    return Linked(view(row), row["nominee_key"], found["id"])
 
 
 async def attachment_content(nomination_id: int, attachment_id: int) -> tuple[AttachmentInfo, bytes]:
@@ -256,7 +271,7 @@ async def insert_nomination(
     entered_by: int | None = None,
     received_on: dt.date | None = None,
     public_window: bool = False,
-) -> dict[str, Any]:
+) -> NominationView:
     """Insert with the next reference; ``public_window``: only while the public form is open
     at ``now`` (WindowClosed otherwise)."""
     window_at = now if public_window else None
@@ -292,13 +307,16 @@ async def insert_nomination(
         confirmed_at=now if state == NominationState.SUBMITTED else None,
     )
     await row.save()
-    await store_uploads(row.id, uploads, now)
-    return row.to_dict()
+    return view(row.to_dict(), await store_uploads(row.id, uploads, now))
 
 
-async def store_uploads(nomination_id: int, uploads: list[tuple[Upload, str]], now: dt.datetime) -> None:
+async def store_uploads(
+    nomination_id: int, uploads: list[tuple[Upload, str]], now: dt.datetime
+) -> tuple[AttachmentInfo, ...]:
+    """Save the accepted files of a nomination; what was stored."""
+    stored = []
     for upload, content_type in uploads:
-        await Attachment(
+        attachment = Attachment(
             nomination=nomination_id,
             filename=files.safe_filename(upload.filename, content_type),
             content_type=content_type,
@@ -306,7 +324,10 @@ async def store_uploads(nomination_id: int, uploads: list[tuple[Upload, str]], n
             sha256=hashlib.sha256(upload.data).hexdigest(),
             content=upload.data,
             created_at=now,
-        ).save()
+        )
+        await attachment.save()
+        stored.append(AttachmentInfo(attachment.id, attachment.filename, attachment.content_type, attachment.size))
+    return tuple(stored)
 
 
 # --- housekeeping -----------------------------------------------------------------------
