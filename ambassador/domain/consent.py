@@ -10,7 +10,7 @@ from ambassador.domain import audit
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.nominations import NominationView, get_nomination, opened_by_link
 from ambassador.enums import Category, ConsentState, EditionState, NominationState, NominationTokenPurpose
-from ambassador.errors import N_, InvalidInput, NotAllowed
+from ambassador.errors import N_, InvalidInput, NotAllowed, too_long
 from ambassador.tables import Nomination
 from ambassador.text import clean_text
 
@@ -86,7 +86,7 @@ async def record_paper_consent(
     if not note:
         raise InvalidInput({"consent_note": N_("Say where the signed consent is kept.")})
     if len(note) > MAX_NOTE:
-        raise InvalidInput({"consent_note": N_("At most 2000 characters.")})
+        raise InvalidInput({"consent_note": too_long(MAX_NOTE)})
     async with write_transaction():
         current = await get_nomination(nomination_id)
         if current.state in (NominationState.UNCONFIRMED, NominationState.MERGED):

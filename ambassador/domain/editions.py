@@ -14,7 +14,7 @@ from typing import Any
 from ambassador.db import unique_or, utcnow, write_transaction
 from ambassador.domain import audit
 from ambassador.enums import ApprovingBody, EditionState, NominationState
-from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound
+from ambassador.errors import N_, DomainError, InvalidInput, Message, NotAllowed, NotFound
 from ambassador.i18n import current_language
 from ambassador.tables import Criterion, Decision, Edition, Nomination
 from ambassador.text import clean_line, clean_text
@@ -187,24 +187,30 @@ def validate(data: EditionData) -> dict[str, str]:
     """Field name → msgid of every problem (the web layer shows them beside the fields)."""
     errors: dict[str, str] = {}
     if not MIN_YEAR <= data.activity_year <= MAX_YEAR:
-        errors["activity_year"] = N_("Enter a year from 2018 to 2100.")
+        errors["activity_year"] = Message(N_("Enter a year from %(low)d to %(high)d."), low=MIN_YEAR, high=MAX_YEAR)
     for lang in ("pl", "en", "uk"):
         name = getattr(data, f"name_{lang}")
         if not name:
             errors[f"name_{lang}"] = N_("Enter a name.")
         elif len(name) > MAX_EDITION_NAME:
-            errors[f"name_{lang}"] = N_("The name may have at most 200 characters.")
+            errors[f"name_{lang}"] = Message(
+                N_("The name may have at most %(limit)d characters."), limit=MAX_EDITION_NAME
+            )
         if len(getattr(data, f"intro_{lang}")) > MAX_INTRO:
-            errors[f"intro_{lang}"] = N_("The text may have at most 5000 characters.")
+            errors[f"intro_{lang}"] = Message(N_("The text may have at most %(limit)d characters."), limit=MAX_INTRO)
     for name in ("titles_a", "mentions_a", "titles_b", "mentions_b"):
         if not 0 <= getattr(data, name) <= MAX_DISTINCTIONS:
-            errors[name] = N_("Enter a whole number from 0 to 20.")
+            errors[name] = Message(N_("Enter a whole number from 0 to %(limit)d."), limit=MAX_DISTINCTIONS)
     if data.closes_at <= data.opens_at:
         errors["closes_at"] = N_("The closing time must be after the opening time.")
     if not 0 <= data.score_min < data.score_max <= MAX_SCALE:
-        errors["score_max"] = N_("The scale must go up from its lowest score, to at most 100.")
+        errors["score_max"] = Message(
+            N_("The scale must go up from its lowest score, to at most %(limit)d."), limit=MAX_SCALE
+        )
     if not 1 <= data.retention_months <= MAX_RETENTION_MONTHS:
-        errors["retention_months"] = N_("Enter a whole number of months from 1 to 120.")
+        errors["retention_months"] = Message(
+            N_("Enter a whole number of months from 1 to %(limit)d."), limit=MAX_RETENTION_MONTHS
+        )
     errors.update(_criteria_errors(data.criteria))
     return errors
 
@@ -214,13 +220,16 @@ def _criteria_errors(criteria: tuple[CriterionData, ...]) -> dict[str, str]:
     if not criteria:
         errors["criteria"] = N_("Give at least one criterion.")
     elif len(criteria) > MAX_CRITERIA:
-        errors["criteria"] = N_("Give at most 10 criteria.")
+        errors["criteria"] = Message(N_("Give at most %(limit)d criteria."), limit=MAX_CRITERIA)
     for criterion in criteria:
         names = (criterion.name_pl, criterion.name_en, criterion.name_uk)
         if not all(names) or any(len(n) > MAX_CRITERION_NAME for n in names):
-            errors["criteria"] = N_("Each criterion needs a name in every language, of at most 300 characters.")
+            errors["criteria"] = Message(
+                N_("Each criterion needs a name in every language, of at most %(limit)d characters."),
+                limit=MAX_CRITERION_NAME,
+            )
         if not 1 <= criterion.weight <= MAX_WEIGHT:
-            errors["criteria"] = N_("Each weight is a whole number from 1 to 100.")
+            errors["criteria"] = Message(N_("Each weight is a whole number from 1 to %(limit)d."), limit=MAX_WEIGHT)
     return errors
 
 

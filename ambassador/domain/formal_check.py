@@ -29,7 +29,7 @@ from ambassador.domain.outbox import queue_mail
 from ambassador.domain.submission import Submitted
 from ambassador.domain.uploads import UploadRules
 from ambassador.enums import Category, ConsentState, EditionState, NominationState
-from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound
+from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound, too_long
 from ambassador.i18n import TIMEZONE, translate
 from ambassador.tables import Nomination
 from ambassador.text import clean_text, fold
@@ -148,7 +148,7 @@ def _reason(reason: str, required: bool) -> str:
     if required and not reason:
         raise InvalidInput({"reason": N_("Give the reason; it is sent to the nominator.")})
     if len(reason) > MAX_REASON:
-        raise InvalidInput({"reason": N_("At most 2000 characters.")})
+        raise InvalidInput({"reason": too_long(MAX_REASON)})
     return reason
 
 

@@ -18,12 +18,13 @@ from ambassador.domain.nominations import (
     MAX_NAME,
     MAX_RELATION,
     MAX_URL,
+    MB,
     NominationData,
     Upload,
 )
 from ambassador.domain.uploads import UploadRules
 from ambassador.enums import LANGUAGES, Category, OrganisationKind
-from ambassador.errors import N_, InvalidInput, Message
+from ambassador.errors import N_, InvalidInput, Message, too_long
 from ambassador.text import clean_line, clean_text, fold
 
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{6,40}$")
@@ -61,9 +62,7 @@ def _text_error(value: str, limit: int, required: bool) -> str | None:
     if required and not value:
         return N_("This field is required.")
     if len(value) > limit:
-        return {MAX_NAME: N_("At most 200 characters."), MAX_DESCRIPTION: N_("At most 4000 characters.")}.get(
-            limit, N_("The text is too long.")
-        )
+        return too_long(limit)
     return None
 
 
@@ -99,12 +98,12 @@ def _description_errors(data: NominationData, criteria_ids: list[int]) -> dict[s
     errors: dict[str, str] = {}
     for criterion_id in criteria_ids:
         if len(data.descriptions.get(criterion_id, "")) > MAX_DESCRIPTION:
-            errors[f"description_{criterion_id}"] = N_("At most 4000 characters.")
+            errors[f"description_{criterion_id}"] = too_long(MAX_DESCRIPTION)
     if criteria_ids and not any(data.descriptions.get(c) for c in criteria_ids):
         errors[f"description_{criteria_ids[0]}"] = N_("Describe the activities for at least one criterion.")
     links = data.links.splitlines()
     if len(data.links) > MAX_LINKS_TEXT or len(links) > MAX_LINKS:
-        errors["links"] = N_("Give at most 10 links, one per line.")
+        errors["links"] = Message(N_("Give at most %(limit)d links, one per line."), limit=MAX_LINKS)
     elif any(not URL_RE.match(link) for link in links):
         errors["links"] = N_("Enter a web address starting with https:// or http://.")
     return errors
@@ -148,10 +147,10 @@ def check_uploads(uploads: list[Upload], existing: int = 0) -> tuple[list[tuple[
     accepted: list[tuple[Upload, str]] = []
     uploads = [u for u in uploads if u.data or u.filename]
     if existing + len(uploads) > MAX_ATTACHMENTS:
-        return [], N_("Attach at most 5 files.")
+        return [], Message(N_("Attach at most %(limit)d files."), limit=MAX_ATTACHMENTS)
     for upload in uploads:
         if len(upload.data) > MAX_ATTACHMENT_BYTES:
-            return [], N_("Each file may have at most 10 MB.")
+            return [], Message(N_("Each file may have at most %(limit)d MB."), limit=MAX_ATTACHMENT_BYTES // MB)
         content_type = files.sniff(upload.data)
         if content_type is None:
             return [], N_("Attach only PDF, JPEG or PNG files. A file's content did not match these types.")
