@@ -64,6 +64,15 @@ class Juror:
     language: str = "pl"
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """An active juror account the clerk may appoint."""
+
+    user_id: int
+    display_name: str
+    email: str
+
+
 async def rules_of(edition_id: int) -> JuryRules:
     row = await JurySettings.select().where(JurySettings.edition == edition_id).first()
     if row is None:
@@ -327,7 +336,7 @@ async def remove(*, actor_id: int, edition_id: int, user_id: int) -> None:
         )
 
 
-async def candidates(edition_id: int) -> list[dict[str, Any]]:
+async def candidates(edition_id: int) -> list[Candidate]:
     """Active juror accounts not yet on this edition's jury (for the clerk's appointment list)."""
     taken = JuryMember.select(JuryMember.user).where(JuryMember.edition == edition_id)
     rows = await (
@@ -339,4 +348,4 @@ async def candidates(edition_id: int) -> list[dict[str, Any]]:
         )
         .order_by(User.display_name)
     )
-    return list(rows)
+    return [Candidate(r["id"], r["display_name"], r["email"]) for r in rows]
