@@ -54,6 +54,21 @@ class Category(StrEnum):
     B = "B"
 
 
+class NomineeKind(StrEnum):
+    """Who a category's nominees may be."""
+
+    PERSON = "person"
+    ORGANISATION = "organisation"
+    EITHER = "either"
+
+
+class NomineeField(StrEnum):
+    """The nominee fields a category may ask for beyond the name and contact."""
+
+    ORGANISATION_KIND = "organisation_kind"
+    REGISTRY_NUMBER = "registry_number"  # the Polish court register (KRS): 10 digits
+
+
 class OrganisationKind(StrEnum):
     NGO = "ngo"
     INSTITUTION = "institution"

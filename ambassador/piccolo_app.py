@@ -13,7 +13,7 @@ from ambassador.resources import MIGRATIONS_DIR
 APP_CONFIG = AppConfig(
     app_name="ambassador",
     migrations_folder_path=str(MIGRATIONS_DIR),
-    table_classes=table_finder(modules=["ambassador.tables"], exclude_imported=True),
+    table_classes=table_finder(modules=["ambassador.tables", "ambassador.category_table"], exclude_imported=True),
     migration_dependencies=[],
     commands=[],
 )
