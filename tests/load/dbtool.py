@@ -16,7 +16,17 @@ import sys
 from typing import Any
 
 from ambassador import db
-from ambassador.domain import accounts, conflicts, editions, formal_check, jury, nominations, outbox, scoring
+from ambassador.domain import (
+    accounts,
+    categories,
+    conflicts,
+    editions,
+    formal_check,
+    jury,
+    nominations,
+    outbox,
+    scoring,
+)
 from ambassador.domain.audit import verify_chain
 from ambassador.domain.editions import EditionData, default_criteria
 from ambassador.domain.nominations import NominationData, Upload
@@ -61,7 +71,9 @@ async def setup(jurors: int, shortlisted: int) -> dict[str, Any]:
     clerk = await _user("clerk@load.example.org", Role.CLERK, "Load Clerk", password_hash)
     now = db.utcnow()
     scored = await editions.create_edition(
-        actor_id=clerk, data=edition_data(2024, now - dt.timedelta(days=20), now - dt.timedelta(days=2))
+        actor_id=clerk,
+        data=edition_data(2024, now - dt.timedelta(days=20), now - dt.timedelta(days=2)),
+        categories=categories.installation_defaults(),
     )
     await editions.advance(
         actor_id=clerk, edition_id=scored.id, target=EditionState.OPEN, now=now - dt.timedelta(days=10)
@@ -107,7 +119,9 @@ async def setup(jurors: int, shortlisted: int) -> dict[str, Any]:
                 juror_id=juror["id"], edition_id=scored.id, nomination_id=nomination_id, conflicted=False
             )
     opened = await editions.create_edition(
-        actor_id=clerk, data=edition_data(2025, now - dt.timedelta(days=1), now + dt.timedelta(days=30))
+        actor_id=clerk,
+        data=edition_data(2025, now - dt.timedelta(days=1), now + dt.timedelta(days=30)),
+        categories=categories.installation_defaults(),
     )
     opened = await editions.advance(actor_id=clerk, edition_id=opened.id, target=EditionState.OPEN)
     return {
