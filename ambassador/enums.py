@@ -47,13 +47,6 @@ class EditionState(StrEnum):
     PUBLISHED = "published"
 
 
-class Category(StrEnum):
-    """A: organisations; B: individuals."""
-
-    A = "A"
-    B = "B"
-
-
 class NomineeKind(StrEnum):
     """Who a category's nominees may be."""
 

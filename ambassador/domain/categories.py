@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from ambassador.category_table import Category
 from ambassador.db import unique_or, write_transaction
@@ -199,6 +199,40 @@ def by_code(categories: Iterable[CategoryRow]) -> dict[str, CategoryRow]:
 def quotas(categories: Iterable[CategoryRow]) -> dict[str, int]:
     """Titles per category code (the ranking's top-N)."""
     return {c.code: c.titles for c in categories}
+
+
+class CategoryDefault(Protocol):
+    """A category the installation's honour gives new editions (``ambassador.honour.CategoryDefault``)."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def names(self) -> Mapping[str, str]: ...
+    @property
+    def nominee_kind(self) -> str: ...
+    @property
+    def titles(self) -> int: ...
+    @property
+    def mentions(self) -> int: ...
+    @property
+    def fields(self) -> tuple[str, ...]: ...
+
+
+def from_defaults(defaults: Iterable[CategoryDefault]) -> tuple[CategoryInput, ...]:
+    """The honour's default categories as inputs for a new edition."""
+    return tuple(
+        CategoryInput(
+            code=d.code,
+            name_pl=d.names["pl"],
+            name_en=d.names["en"],
+            name_uk=d.names["uk"],
+            nominee_kind=NomineeKind(d.nominee_kind),
+            titles=d.titles,
+            mentions=d.mentions,
+            fields=tuple(NomineeField(f) for f in d.fields),
+        )
+        for d in defaults
+    )
 
 
 def installation_defaults() -> tuple[CategoryInput, ...]:
