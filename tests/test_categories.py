@@ -210,3 +210,41 @@ async def test_a_new_edition_starts_with_the_latest_editions_categories() -> Non
         ("B", "osoba fizyczna"),
         ("Y1", "Projekty młodzieżowe"),
     ]
+
+
+async def test_the_nomination_form_shows_each_category_and_the_fields_it_asks_for(client: Client) -> None:
+    """Without JavaScript every group shows, its legend naming its categories (the script hides by data-categories)."""
+    clerk = (await make_user("clerk@example.org", (Role.CLERK,))).id
+    edition = await make_edition(clerk_id=clerk, open_it=False)
+    for row in edition.categories:
+        await categories.delete(actor_id=clerk, category_id=row.id)
+    for data in (
+        CategoryInput("N", "Sąsiedzi", "Neighbours", "Сусіди", NomineeKind.PERSON, 1, 1),
+        CategoryInput(
+            "O",
+            "Organizacje",
+            "Organisations",
+            "Організації",
+            NomineeKind.ORGANISATION,
+            1,
+            0,
+            (NomineeField.ORGANISATION_KIND, NomineeField.REGISTRY_NUMBER),
+        ),
+        replace(YOUTH, code="Y", fields=(NomineeField.REGISTRY_NUMBER,)),
+    ):
+        await categories.add(actor_id=clerk, edition_id=edition.id, data=data)
+    await editions.advance(actor_id=clerk, edition_id=edition.id, target=EditionState.OPEN)
+    english(client)
+
+    page = (await client.get("/nominate")).text
+
+    radios = re.findall(r'<input type="radio" id="([\w-]+)" name="category" value="(\w+)"', page)
+    assert radios == [("f-category", "N"), ("f-category-o", "O"), ("f-category-y", "Y")]
+    labels = re.findall(r'<label for="f-category[\w-]*">([^<]+)</label>', page)
+    assert labels == ["N: Neighbours", "O: Organisations", "Y: Youth projects"]
+    assert "(who may be nominated: persons or organisations)" in page
+    groups = re.findall(r'<(?:fieldset|div) data-categories="([\w ]+)">', page)
+    # Organisation details (O, Y), the kind and website (O), the KRS number (O, Y), minors (N, Y).
+    assert groups == ["O Y", "O", "O Y", "N Y"]
+    assert "Only for the categories: O, Y" in page
+    assert "Only for the categories: N, Y" in page
