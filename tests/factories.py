@@ -70,7 +70,7 @@ async def make_edition(
 
 async def set_quota(edition_id: int, code: str, *, titles: int | None = None, mentions: int | None = None) -> None:
     """Change a category's quotas directly (whatever the edition's state), as a test's setting."""
-    from ambassador.category_table import Category
+    from ambassador.tables import Category
 
     values = {Category.titles: titles, Category.mentions: mentions}
     await Category.update({c: v for c, v in values.items() if v is not None}).where(

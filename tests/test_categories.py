@@ -7,12 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from ambassador.category_table import Category
 from ambassador.domain import categories, editions
 from ambassador.domain.categories import CategoryInput
 from ambassador.enums import EditionState, NomineeField, NomineeKind, Role
 from ambassador.errors import InvalidInput, NotAllowed
-from ambassador.tables import AuditEntry
+from ambassador.tables import AuditEntry, Category
 from tests.clerk_factories import clerk_logged_in, english
 from tests.conftest import Client
 from tests.factories import make_edition, make_user

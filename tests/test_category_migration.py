@@ -14,9 +14,8 @@ from typing import Any
 from piccolo.apps.migrations.commands.backwards import run_backwards
 from piccolo.apps.migrations.commands.forwards import run_forwards
 
-from ambassador.category_table import Category
-from ambassador.domain import categories, standings
-from ambassador.tables import Edition, Laureate
+from ambassador.domain import categories, results
+from ambassador.tables import Category, Edition, Laureate
 from tests.conftest import Client
 from tests.deliberation_factories import scored_edition
 
@@ -108,7 +107,7 @@ async def test_an_edition_of_before_gets_its_categories_a_and_b(client: Client) 
 
 async def test_results_are_the_same_after_the_migrations_back_and_forth() -> None:
     setup = await scored_edition()
-    before = await standings.compute(setup.edition.id)
+    before = await results.compute(setup.edition.id)
     rows_before = await _rows()
 
     await _backwards()
@@ -116,7 +115,7 @@ async def test_results_are_the_same_after_the_migrations_back_and_forth() -> Non
     assert quotas == [{"titles_a": 2, "mentions_a": 0, "titles_b": 2, "mentions_b": 1}]
     await _forwards()
 
-    after = await standings.compute(setup.edition.id)
+    after = await results.compute(setup.edition.id)
     assert await _rows() == rows_before
     assert (after.computed, after.stability, after.references) == (before.computed, before.stability, before.references)
     assert [c.input() for c in after.edition.categories] == [c.input() for c in before.edition.categories]

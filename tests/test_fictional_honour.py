@@ -25,15 +25,17 @@ import pytest
 from ambassador.db import utcnow
 from ambassador.domain import (
     approval,
+    conflict_declarations,
     conflicts,
+    consent,
     deliberation,
     editions,
     formal_check,
     jury,
-    nominations,
     publication,
+    results,
     scoring,
-    standings,
+    scoring_round,
 )
 from ambassador.domain.approval import DecisionData, Outcome
 from ambassador.domain.categories import CategoryInput
@@ -159,7 +161,7 @@ async def _nominate(clerk: int, edition: EditionView) -> dict[str, int]:
         )
         ids[label] = entered.nomination_id
         await formal_check.decide(actor_id=clerk, nomination_id=entered.nomination_id, accept=True, reason="")
-        await nominations.record_paper_consent(
+        await consent.record_paper_consent(
             actor_id=clerk, nomination_id=entered.nomination_id, given=True, note="signed form"
         )
     stored = {
@@ -226,16 +228,16 @@ async def _jury(clerk: int, edition: EditionView, ids: dict[str, int]) -> list[i
     await jury.set_rules(
         actor_id=clerk, edition_id=edition.id, rules=JuryRules(appointment_document="Order 7/2026", min_scores=2)
     )
-    await scoring.open_scoring(actor_id=clerk, edition_id=edition.id)
+    await scoring_round.open_scoring(actor_id=clerk, edition_id=edition.id)
     matrix = await conflicts.matrix(edition.id)
     detected = {key: cell for key, cell in matrix.cells.items() if cell.detection_id is not None}
     assert sorted(detected) == [(jurors[2], ids["Y4"])]
     detection = detected[(jurors[2], ids["Y4"])].detection_id or 0
-    await conflicts.decide_detection(actor_id=clerk, detection_id=detection, confirm=True, reason="")
+    await conflict_declarations.decide_detection(actor_id=clerk, detection_id=detection, confirm=True, reason="")
     for juror in jurors:
         for label, nomination_id in ids.items():
             conflicted = (juror, label) in ((jurors[1], "O1"), (jurors[2], "Y4"))
-            await conflicts.declare(
+            await conflict_declarations.declare(
                 juror_id=juror,
                 edition_id=edition.id,
                 nomination_id=nomination_id,
@@ -254,7 +256,7 @@ async def _jury(clerk: int, edition: EditionView, ids: dict[str, int]) -> list[i
 
 async def _deliberate(edition: EditionView, jurors: list[int], ids: dict[str, int]) -> None:
     chair = jurors[0]
-    await scoring.close_scoring(chair_id=chair, edition_id=edition.id)
+    await scoring_round.close_scoring(chair_id=chair, edition_id=edition.id)
     proposals = {
         label: await deliberation.propose(
             chair_id=chair, edition_id=edition.id, nomination_id=ids[label], distinction=distinction
@@ -320,7 +322,7 @@ async def test_a_fictional_honour_runs_a_whole_edition_to_its_public_archive(cli
     ids = await _nominate(clerk, edition)
     jurors = await _jury(clerk, edition, ids)
 
-    s = await standings.compute(edition.id)
+    s = await results.compute(edition.id)
     label_of = {v: k for k, v in ids.items()}
     ranked = {code: [label_of[p.nomination_id] for p in r.ranked] for code, r in s.ordered_rankings()}
     assert ranked == {"N": ["N1", "N2", "N3", "N4"], "O": ["O1", "O2", "O3"], "Y": ["Y1", "Y2", "Y3", "Y4"]}

@@ -16,13 +16,12 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count, Max
 
-from ambassador.category_table import Category
 from ambassador.db import utcnow
 from ambassador.domain import categories
 from ambassador.domain.categories import CategoryRow
 from ambassador.enums import EditionState
 from ambassador.i18n import current_language
-from ambassador.tables import Decision, Edition, Laureate, LaureateRevision
+from ambassador.tables import Category, Decision, Edition, Laureate, LaureateRevision
 from ambassador.text import fold
 
 PAGE_SIZE = 20

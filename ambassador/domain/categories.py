@@ -12,13 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ambassador.category_table import Category
 from ambassador.db import unique_or, write_transaction
 from ambassador.domain import audit
 from ambassador.enums import LANGUAGES, EditionState, NomineeField, NomineeKind
 from ambassador.errors import N_, InvalidInput, Message, NotAllowed, NotFound
 from ambassador.i18n import current_language
-from ambassador.tables import Edition
+from ambassador.tables import Category, Edition
 from ambassador.text import clean_line
 
 MAX_CATEGORIES = 12
@@ -237,7 +236,7 @@ def from_defaults(defaults: Iterable[CategoryDefault]) -> tuple[CategoryInput, .
 
 def installation_defaults() -> tuple[CategoryInput, ...]:
     """The installation's categories for its first edition: the history import's record (Kraków's)."""
-    from ambassador.domain.history import RECORD_CATEGORIES
+    from ambassador.domain.laureate_import import RECORD_CATEGORIES
 
     return RECORD_CATEGORIES
 

@@ -1,4 +1,4 @@
-"""The category table (moves into the tables package once it exists)."""
+"""An edition's categories (honours as data): the rows nominations and laureates name by code."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from piccolo.columns import ForeignKey, Integer, Serial, Text, Varchar
 from piccolo.columns.base import OnDelete, OnUpdate
 from piccolo.table import Table
 
-from ambassador.tables import Edition
+from ambassador.tables.editions import Edition
 
 
 class Category(Table, tablename="category"):
