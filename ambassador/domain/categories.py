@@ -191,15 +191,6 @@ async def get(category_id: int) -> CategoryRow:
     return _row(row)
 
 
-def by_code(categories: Iterable[CategoryRow]) -> dict[str, CategoryRow]:
-    return {c.code: c for c in categories}
-
-
-def quotas(categories: Iterable[CategoryRow]) -> dict[str, int]:
-    """Titles per category code (the ranking's top-N)."""
-    return {c.code: c.titles for c in categories}
-
-
 class CategoryDefault(Protocol):
     """A category the installation's honour gives new editions (``ambassador.honour.CategoryDefault``)."""
 
