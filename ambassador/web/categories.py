@@ -116,8 +116,8 @@ def _back(edition_id: int) -> Redirect:
     return Redirect(f"/staff/editions/{edition_id}#categories")
 
 
-async def _refused(request: AnyRequest, edition: EditionView, exc: DomainError) -> Template:
-    del request
+async def _refused(edition: EditionView, exc: DomainError) -> Template:
+    """The edition's page (read again) with the refusal, as 409."""
     return detail_page(await editions.get_edition(edition.id), message_of(exc), HTTP_409_CONFLICT)
 
 
@@ -146,7 +146,7 @@ class CategoryController(Controller):
         except InvalidInput as exc:
             return form_page(edition, None, values, exc.errors, HTTP_400_BAD_REQUEST)
         except DomainError as exc:
-            return await _refused(request, edition, exc)
+            return await _refused(edition, exc)
         flash(request, i18n.gettext(N_("Saved.")), "success")
         return _back(edition.id)
 
@@ -170,7 +170,7 @@ class CategoryController(Controller):
         except InvalidInput as exc:
             return form_page(edition, row, values, exc.errors, HTTP_400_BAD_REQUEST)
         except DomainError as exc:
-            return await _refused(request, edition, exc)
+            return await _refused(edition, exc)
         flash(request, i18n.gettext(N_("Saved.")), "success")
         return _back(edition.id)
 
@@ -188,7 +188,7 @@ class CategoryController(Controller):
         try:
             await categories.delete(actor_id=request.user.id, category_id=row.id)
         except DomainError as exc:
-            return await _refused(request, edition, exc)
+            return await _refused(edition, exc)
         flash(request, i18n.gettext(N_("The category %(code)s is deleted."), code=row.code), "success")
         return _back(edition.id)
 
@@ -201,5 +201,5 @@ class CategoryController(Controller):
         try:
             await categories.move(actor_id=request.user.id, category_id=row.id, offset=-1 if direction == "up" else 1)
         except DomainError as exc:
-            return await _refused(request, edition, exc)
+            return await _refused(edition, exc)
         return _back(edition.id)
