@@ -88,8 +88,9 @@ async def recommended(edition_id: int) -> list[Recommended]:
 
 
 def _limit(edition: EditionView, category: str, distinction: Distinction) -> int:
-    prefix = "titles" if distinction == Distinction.TITLE else "mentions"
-    return int(getattr(edition, f"{prefix}_{category.lower()}"))
+    """The category's quota of the distinction; a code the edition does not have gives none."""
+    row = edition.category(category)
+    return row.quota(distinction) if row else 0
 
 
 def _check(edition: EditionView, data: DecisionData, listed: list[Recommended], today: dt.date) -> dict[str, str]:

@@ -9,7 +9,7 @@ from ambassador.db import utcnow, write_transaction
 from ambassador.domain import audit
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.nominations import NominationView, get_nomination, opened_by_link
-from ambassador.enums import Category, ConsentState, EditionState, NominationState, NominationTokenPurpose
+from ambassador.enums import ConsentState, EditionState, NominationState, NominationTokenPurpose
 from ambassador.errors import N_, InvalidInput, NotAllowed, too_long
 from ambassador.tables import Nomination
 from ambassador.text import clean_text
@@ -28,7 +28,7 @@ class ConsentRequest:
     reference: str
     nominee_name: str
     nominee_is_minor: bool
-    category: Category
+    category: str  # the code of one of the edition's categories
     edition: EditionView
     consent: ConsentState
 

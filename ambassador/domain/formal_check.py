@@ -28,7 +28,7 @@ from ambassador.domain.nominations import (
 from ambassador.domain.outbox import queue_mail
 from ambassador.domain.submission import Submitted
 from ambassador.domain.uploads import UploadRules
-from ambassador.enums import Category, ConsentState, EditionState, NominationState
+from ambassador.enums import ConsentState, EditionState, NominationState
 from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound, too_long
 from ambassador.i18n import TIMEZONE, translate
 from ambassador.tables import Nomination
@@ -50,7 +50,7 @@ class MergeRefused(DomainError):
 @dataclass(frozen=True)
 class Filters:
     state: NominationState | None = None
-    category: Category | None = None
+    category: str | None = None  # a category code
     consent: ConsentState | None = None
     duplicates_only: bool = False
 
@@ -67,7 +67,7 @@ class ListedNomination:
 
 def duplicate_keys(n: NominationView) -> list[str]:
     """What makes two nominations the same nominee: folded name, KRS number, email."""
-    keys = [f"name:{n.category.value}:{_key(n)}"]
+    keys = [f"name:{n.category}:{_key(n)}"]
     if n.registry_number:
         keys.append(f"krs:{n.registry_number}")
     if n.nominee_email:
@@ -372,7 +372,7 @@ async def export_rows(edition_id: int) -> list[list[str]]:
         values: dict[str, object] = {name: getattr(n, name, "") for name in CSV_HEADER}
         values.update(
             state=n.state.value,
-            category=n.category.value,
+            category=n.category,
             consent=n.consent.value,
             nominee_is_minor="yes" if n.nominee_is_minor else "no",
             entered_on_paper="yes" if n.entered_by else "no",

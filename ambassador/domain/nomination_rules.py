@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 
 from ambassador import files
 from ambassador.domain import uploads as upload_rules
 from ambassador.domain.accounts import email_error, normalise_email
+from ambassador.domain.categories import CategoryRow
 from ambassador.domain.editions import EditionView
 from ambassador.domain.nominations import (
     MAX_ATTACHMENT_BYTES,
@@ -23,7 +25,7 @@ from ambassador.domain.nominations import (
     Upload,
 )
 from ambassador.domain.uploads import UploadRules
-from ambassador.enums import LANGUAGES, Category, OrganisationKind
+from ambassador.enums import LANGUAGES, NomineeField, NomineeKind, OrganisationKind
 from ambassador.errors import N_, InvalidInput, Message, too_long
 from ambassador.text import clean_line, clean_text, fold
 
@@ -32,21 +34,26 @@ URL_RE = re.compile(r"^https?://[^\s<>\"]{3,490}$", re.IGNORECASE)
 KRS_RE = re.compile(r"^[0-9]{10}$")
 
 
-def cleaned(data: NominationData) -> NominationData:
-    """Text cleaned as it will be stored: no control characters, spaces collapsed."""
+def cleaned(data: NominationData, categories: Sequence[CategoryRow] = ()) -> NominationData:
+    """Text cleaned as it will be stored: no control characters, spaces collapsed.
+
+    Fields the chosen category does not ask for are emptied (the form may show them all).
+    """
     lines = [clean_line(line) for line in clean_text(data.links).splitlines()]
+    code = data.category.strip().upper()
+    category = next((c for c in categories if c.code == code), None)
+    organisation = category is not None and category.asks(NomineeField.ORGANISATION_KIND)
+    registry = category is not None and category.asks(NomineeField.REGISTRY_NUMBER)
     return replace(
         data,
-        category=data.category.strip().upper(),
+        category=code,
         nominee_name=clean_line(data.nominee_name),
         nominee_email=normalise_email(clean_line(data.nominee_email)),
         nominee_phone=clean_line(data.nominee_phone),
-        organisation_kind=data.organisation_kind.strip() if data.category.strip().upper() == "A" else "",
-        organisation_website=clean_line(data.organisation_website) if data.category.strip().upper() == "A" else "",
-        registry_number=re.sub(r"[\s-]", "", clean_line(data.registry_number))
-        if data.category.strip().upper() == "A"
-        else "",
-        nominee_is_minor=data.nominee_is_minor and data.category.strip().upper() == "B",
+        organisation_kind=data.organisation_kind.strip() if organisation else "",
+        organisation_website=clean_line(data.organisation_website) if organisation else "",
+        registry_number=re.sub(r"[\s-]", "", clean_line(data.registry_number)) if registry else "",
+        nominee_is_minor=data.nominee_is_minor and category is not None and category.takes_persons,
         descriptions={k: clean_text(v) for k, v in data.descriptions.items()},
         links="\n".join(line for line in lines if line),
         nominator_name=clean_line(data.nominator_name),
@@ -79,17 +86,18 @@ def _contact_errors(data: NominationData, *, nominator_email_required: bool) -> 
     return errors
 
 
-def _organisation_errors(data: NominationData) -> dict[str, str]:
+def _organisation_errors(data: NominationData, category: CategoryRow) -> dict[str, str]:
+    """The fields the category asks for; the kind is required where only organisations are nominated."""
     errors: dict[str, str] = {}
-    if data.category != Category.A:
-        return errors
-    if data.organisation_kind not in set(OrganisationKind):
-        errors["organisation_kind"] = N_("Choose the kind of organisation.")
-    if data.organisation_website and (
-        len(data.organisation_website) > MAX_URL or not URL_RE.match(data.organisation_website)
-    ):
-        errors["organisation_website"] = N_("Enter a web address starting with https:// or http://.")
-    if data.registry_number and not KRS_RE.match(data.registry_number):
+    if category.asks(NomineeField.ORGANISATION_KIND):
+        required = category.nominee_kind == NomineeKind.ORGANISATION
+        if (data.organisation_kind or required) and data.organisation_kind not in set(OrganisationKind):
+            errors["organisation_kind"] = N_("Choose the kind of organisation.")
+        if data.organisation_website and (
+            len(data.organisation_website) > MAX_URL or not URL_RE.match(data.organisation_website)
+        ):
+            errors["organisation_website"] = N_("Enter a web address starting with https:// or http://.")
+    if category.asks(NomineeField.REGISTRY_NUMBER) and data.registry_number and not KRS_RE.match(data.registry_number):
         errors["registry_number"] = N_("A KRS number has 10 digits.")
     return errors
 
@@ -109,10 +117,13 @@ def _description_errors(data: NominationData, criteria_ids: list[int]) -> dict[s
     return errors
 
 
-def validate(data: NominationData, criteria_ids: list[int], *, by_clerk: bool = False) -> dict[str, str]:
-    """Field name → msgid of every problem in cleaned data."""
+def validate(
+    data: NominationData, criteria_ids: list[int], categories: Sequence[CategoryRow], *, by_clerk: bool = False
+) -> dict[str, str]:
+    """Field name → msgid of every problem in cleaned data (``categories``: the edition's)."""
     errors: dict[str, str] = {}
-    if data.category not in set(Category):
+    category = next((c for c in categories if c.code == data.category), None)
+    if category is None:
         errors["category"] = N_("Choose a category.")
     for name, limit, required in (
         ("nominee_name", MAX_NAME, True),
@@ -123,23 +134,25 @@ def validate(data: NominationData, criteria_ids: list[int], *, by_clerk: bool = 
         if (problem := _text_error(getattr(data, name), limit, required)) is not None:
             errors[name] = problem
     errors.update(_contact_errors(data, nominator_email_required=not by_clerk))
-    errors.update(_organisation_errors(data))
+    if category is not None:
+        errors.update(_organisation_errors(data, category))
     errors.update(_description_errors(data, criteria_ids))
     if not data.privacy_ack:
         errors["privacy_ack"] = N_("Please confirm that you have read the privacy notice.")
-    if "nominee_name" not in errors and "nominator_name" not in errors and _self_nomination(data):
+    takes_persons = category is None or category.takes_persons
+    if "nominee_name" not in errors and "nominator_name" not in errors and _self_nomination(data, takes_persons):
         errors["nominee_name"] = N_("You cannot nominate yourself. Someone else must nominate you.")
     return errors
 
 
-def _self_nomination(data: NominationData) -> bool:
-    """The nominator is the nominee: same email, or (for a person) the same name, folded.
+def _self_nomination(data: NominationData, takes_persons: bool) -> bool:
+    """The nominator is the nominee: same email, or (where persons are nominated) the same name, folded.
 
     A minor's email is the guardian's, so a parent may nominate their child with their own.
     """
     if data.nominee_email and data.nominee_email == data.nominator_email and not data.nominee_is_minor:
         return True
-    return data.category == Category.B and fold(data.nominee_name) == fold(data.nominator_name)
+    return takes_persons and fold(data.nominee_name) == fold(data.nominator_name)
 
 
 def check_uploads(uploads: list[Upload], existing: int = 0) -> tuple[list[tuple[Upload, str]], str | None]:
@@ -167,10 +180,10 @@ def prepare(
     edition: EditionView, data: NominationData, uploads: list[Upload], *, by_clerk: bool = False, existing: int = 0
 ) -> tuple[NominationData, list[tuple[Upload, str]]]:
     """Clean and validate; raise InvalidInput with every field problem at once."""
-    data = cleaned(data)
+    data = cleaned(data, edition.categories)
     criteria_ids = [c.id for c in edition.criteria if c.id is not None]
     data = replace(data, descriptions={k: v for k, v in data.descriptions.items() if k in criteria_ids})
-    errors = validate(data, criteria_ids, by_clerk=by_clerk)
+    errors = validate(data, criteria_ids, edition.categories, by_clerk=by_clerk)
     accepted, problem = check_uploads(uploads, existing)
     if problem:
         errors["attachments"] = problem

@@ -20,7 +20,7 @@ from ambassador import files
 from ambassador.db import utcnow, write_transaction
 from ambassador.domain import audit
 from ambassador.domain.editions import EditionView
-from ambassador.enums import Category, ConsentState, EditionState, NominationState, NominationTokenPurpose
+from ambassador.enums import ConsentState, EditionState, NominationState, NominationTokenPurpose
 from ambassador.errors import N_, DomainError, InvalidToken, NotFound
 from ambassador.tables import Attachment, Edition, Nomination, NominationToken
 from ambassador.text import fold
@@ -95,7 +95,7 @@ class NominationView:
     edition_id: int
     reference: str
     state: NominationState
-    category: Category
+    category: str  # the code of one of the edition's categories
     nominee_name: str
     nominee_is_minor: bool
     nominee_email: str
@@ -170,7 +170,7 @@ def view(row: dict[str, Any], attachments: tuple[AttachmentInfo, ...] = ()) -> N
         received_on=received if isinstance(received, dt.date) or received is None else dt.date.fromisoformat(received),
         edition_id=row["edition"],
         state=NominationState(row["state"]),
-        category=Category(row["category"]),
+        category=str(row["category"]),
         consent=ConsentState(row["consent"]),
         descriptions=parse_descriptions(row["descriptions"]),
         attachments=attachments,

@@ -75,7 +75,7 @@ async def update_by_nominator(
     # The nominator's own identity and the category stay as confirmed.
     data = replace(
         data,
-        category=current.category.value,
+        category=current.category,
         nominator_email=current.nominator_email,
         language=data.language if data.language in LANGUAGES else current.language,
     )

@@ -108,7 +108,7 @@ def _jury_view(
     return JuryDossier(
         id=n.id,
         reference=n.reference,
-        category=n.category.value,
+        category=n.category,
         nominee_name=n.nominee_name,
         organisation_kind=n.organisation_kind,
         organisation_website=n.organisation_website,
