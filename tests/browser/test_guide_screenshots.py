@@ -2,9 +2,10 @@
 Polish and in English; every step first checks the page's heading, so a changed page fails here.
 
 The images are written to docs/guides/img/<role>-<step>-<language>.png: viewport only (1280x800
-on a desktop, 390x844 on a phone), reduced to 256 colours. An image is rewritten only when the
-new one differs in more than ``TOLERANCE`` of its pixels, so a date that moved on does not make
-a change to commit, while a changed page does. How to refresh them: docs/testing.md.
+on a desktop, 390x844 on a phone), reduced to 256 colours. An image is rewritten only when a
+pixel differs visibly from the stored one outside the text that changes from run to run (dates,
+times, random ids: ``VOLATILE``), so a rerun leaves git clean while a changed page shows as a
+changed image. How to refresh and commit them: docs/testing.md.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import io
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageChops
+from PIL import Image, ImageChops, ImageDraw
 from playwright.async_api import Page, ViewportSize, expect
 
 from ambassador.db import utcnow
@@ -35,8 +36,22 @@ pytestmark = LOOP
 IMAGES = ROOT / "docs" / "guides" / "img"
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 390, "height": 844}
-# The share of pixels that may differ before an image is rewritten (a date, a time of day).
-TOLERANCE = 0.005
+# A difference of a pixel's grey level above this is visible (below: the palette's rounding).
+VISIBLE = 40
+# Text that differs on every run: dates and times (the data is made relative to now), hex ids.
+VOLATILE = r"\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2}|\d{1,2} \p{L}{3,}\.? \d{4}|\p{L}{3} \d{1,2}, \d{4}|[0-9a-f]{12,}"
+_VOLATILE_BOXES = """(pattern) => {
+  const volatile = new RegExp(pattern, "u");
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const boxes = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!volatile.test(node.textContent)) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    for (const r of range.getClientRects()) boxes.push([r.left, r.top, r.right, r.bottom]);
+  }
+  return boxes;
+}"""
 LANGUAGES = ("pl", "en")
 NOMINATOR = "anna.nowak@example.org"
 
@@ -45,16 +60,21 @@ def text(lang: str, pl: str, en: str) -> str:
     return pl if lang == "pl" else en
 
 
-def store(png: bytes, path: Path) -> bool:
-    """Write the screenshot (256 colours, optimised) unless the stored one looks the same; whether written."""
+def store(png: bytes, path: Path, volatile: list[list[float]]) -> bool:
+    """Write the screenshot (256 colours, optimised) unless the stored one looks the same outside
+    the ``volatile`` boxes; whether it was written."""
     image = Image.open(io.BytesIO(png)).convert("RGB")
     reduced = image.quantize(colors=256, dither=Image.Dither.NONE)
     if path.exists():
         with Image.open(path) as old:
             stored = old.convert("RGB")
         if stored.size == image.size:
-            changed = ImageChops.difference(stored, reduced.convert("RGB")).convert("L").point(lambda v: 255 * (v > 0))
-            if changed.histogram()[255] <= TOLERANCE * image.width * image.height:
+            changed = ImageChops.difference(stored, reduced.convert("RGB")).convert("L")
+            changed = changed.point(lambda level: 255 * (level > VISIBLE))
+            draw = ImageDraw.Draw(changed)
+            for left, top, right, bottom in volatile:
+                draw.rectangle((left - 2, top - 2, right + 2, bottom + 2), fill=0)
+            if changed.getbbox() is None:
                 return False
     path.parent.mkdir(parents=True, exist_ok=True)
     reduced.save(path, optimize=True)
@@ -70,7 +90,7 @@ async def shot(page: Page, name: str, lang: str, heading: str, *, hide: tuple[st
     png = await page.screenshot(
         animations="disabled", caret="hide", mask=[page.locator(selector) for selector in hide], mask_color="#888"
     )
-    store(png, IMAGES / f"{name}-{lang}.png")
+    store(png, IMAGES / f"{name}-{lang}.png", await page.evaluate(_VOLATILE_BOXES, VOLATILE))
 
 
 async def in_language(page: Page, lang: str, then: str = "/") -> None:
