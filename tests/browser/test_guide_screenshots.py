@@ -81,12 +81,16 @@ def store(png: bytes, path: Path, volatile: list[list[float]]) -> bool:
     return True
 
 
-async def shot(page: Page, name: str, lang: str, heading: str, *, hide: tuple[str, ...] = ()) -> None:
-    """Check the page's main heading, then keep what the window shows as ``name``-``lang``.png;
-    ``hide``: selectors of what must not be published (a secret), painted over."""
+async def shot(page: Page, name: str, lang: str, heading: str, *, hide: tuple[str, ...] = (), show: str = "") -> None:
+    """Check the page's main heading, then keep what the window shows as ``name``-``lang``.png:
+    the top of the page, or the middle of what the selector ``show`` finds; ``hide``: selectors
+    of what must not be published (a secret), painted over."""
     await page.wait_for_load_state("load")
     assert (await page.get_by_role("heading", level=1).inner_text()).strip() == heading
-    await page.evaluate("window.scrollTo(0, 0)")
+    if show:
+        await page.locator(show).evaluate("(element) => element.scrollIntoView({block: 'center'})")
+    else:
+        await page.evaluate("window.scrollTo(0, 0)")
     png = await page.screenshot(
         animations="disabled", caret="hide", mask=[page.locator(selector) for selector in hide], mask_color="#888"
     )
@@ -286,8 +290,11 @@ async def test_jury(browsing: Browsing, lang: str) -> None:
     await chair.set_viewport_size(DESKTOP)
     await log_in(chair, ewa.email)
     await in_language(chair, lang, f"/jury/editions/{edition}")
-    await shot(chair, "jury-chair", lang, text(lang, "Kapituła edycji A.D. 2025", "Jury of the edition A.D. 2025"))
-    await chair.locator(f'form[action="/jury/editions/{edition}/close-scoring"] button').click()
+    close = f'form[action="/jury/editions/{edition}/close-scoring"]'
+    await shot(
+        chair, "jury-chair", lang, text(lang, "Kapituła edycji A.D. 2025", "Jury of the edition A.D. 2025"), show=close
+    )
+    await chair.locator(f"{close} button").click()
     await chair.goto(f"/jury/editions/{edition}/results")
     await shot(chair, "jury-results", lang, text(lang, "Wyniki edycji A.D. 2025", "Results of the edition A.D. 2025"))
     # The chair proposes Olena for a title (two titles, no mention in the edition); all vote for.
@@ -318,7 +325,7 @@ async def test_admin(browsing: Browsing, lang: str) -> None:
     await shot(page, "admin-security", lang, text(lang, "Zasady bezpieczeństwa", "Security policy"))
     await page.goto("/account/totp")
     await shot(
-        page, "admin-totp", lang, text(lang, "Logowanie dwuetapowe", "Two-step login"), hide=(".qr", "code.secret")
+        page, "admin-totp", lang, text(lang, "Logowanie dwuetapowe", "Two-step login"), hide=(".qr svg", "code.secret")
     )
     await page.goto("/account/sessions")
     await shot(page, "admin-sessions", lang, text(lang, "Twoje sesje", "Your sessions"))
