@@ -18,7 +18,7 @@ from PIL import Image, ImageChops, ImageDraw
 from playwright.async_api import Page, ViewportSize, expect
 
 from ambassador.db import utcnow
-from ambassador.domain import approval, conflicts, deliberation
+from ambassador.domain import approval, conflict_declarations, deliberation
 from ambassador.domain.approval import DecisionData, Outcome
 from ambassador.domain.nominations import Upload
 from ambassador.enums import ApprovingBody, ConflictKind, Distinction, Role, VoteChoice
@@ -277,7 +277,7 @@ async def test_jury(browsing: Browsing, lang: str) -> None:
         await submit_scores(setup, marta, nomination, value)
     await declare_none(setup, ewa)
     await declare_none(setup, tomasz, except_for=(bohdan,))
-    await conflicts.declare(
+    await conflict_declarations.declare(
         juror_id=tomasz.id, edition_id=edition, nomination_id=bohdan, conflicted=True, kind=ConflictKind.FAMILY
     )
     for account, values in ((ewa, SCORES[0]), (tomasz, SCORES[2])):
