@@ -121,6 +121,25 @@ async def _refused(edition: EditionView, exc: DomainError) -> Template:
     return detail_page(await editions.get_edition(edition.id), message_of(exc), HTTP_409_CONFLICT)
 
 
+async def _save(request: AnyRequest, edition: EditionView, row: CategoryRow | None) -> Template | Redirect:
+    """The posted category added (``row`` None) or ``row`` changed; the form again when refused."""
+    data, values, problems = read_category(await read_form(request))
+    try:
+        if problems:
+            taken = [c.code for c in edition.categories if row is None or c.id != row.id]
+            raise InvalidInput({**categories.validate(categories.cleaned(data), taken), **problems})
+        if row is None:
+            await categories.add(actor_id=request.user.id, edition_id=edition.id, data=data)
+        else:
+            await categories.update(actor_id=request.user.id, category_id=row.id, data=data)
+    except InvalidInput as exc:
+        return form_page(edition, row, values, exc.errors, HTTP_400_BAD_REQUEST)
+    except DomainError as exc:
+        return await _refused(edition, exc)
+    flash(request, i18n.gettext(N_("Saved.")), "success")
+    return _back(edition.id)
+
+
 class CategoryController(Controller):
     path = "/staff"
     guards = [requires_role(Role.CLERK, Role.ADMIN), totp_enrolled]
@@ -136,19 +155,7 @@ class CategoryController(Controller):
 
     @post("/editions/{edition_id:int}/categories/new", name="category_create")
     async def create(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
-        edition = await _edition(edition_id)
-        data, values, problems = read_category(await read_form(request))
-        try:
-            if problems:
-                taken = [c.code for c in edition.categories]
-                raise InvalidInput({**categories.validate(categories.cleaned(data), taken), **problems})
-            await categories.add(actor_id=request.user.id, edition_id=edition.id, data=data)
-        except InvalidInput as exc:
-            return form_page(edition, None, values, exc.errors, HTTP_400_BAD_REQUEST)
-        except DomainError as exc:
-            return await _refused(edition, exc)
-        flash(request, i18n.gettext(N_("Saved.")), "success")
-        return _back(edition.id)
+        return await _save(request, await _edition(edition_id), None)
 
     @get("/categories/{category_id:int}/edit", name="category_edit")
     async def edit(self, request: AnyRequest, category_id: FromPath[int]) -> Template | Redirect:
@@ -161,18 +168,7 @@ class CategoryController(Controller):
     @post("/categories/{category_id:int}/edit", name="category_update")
     async def update(self, request: AnyRequest, category_id: FromPath[int]) -> Template | Redirect:
         row, edition = await _category(category_id)
-        data, values, problems = read_category(await read_form(request))
-        try:
-            if problems:
-                taken = [c.code for c in edition.categories if c.id != row.id]
-                raise InvalidInput({**categories.validate(categories.cleaned(data), taken), **problems})
-            await categories.update(actor_id=request.user.id, category_id=row.id, data=data)
-        except InvalidInput as exc:
-            return form_page(edition, row, values, exc.errors, HTTP_400_BAD_REQUEST)
-        except DomainError as exc:
-            return await _refused(edition, exc)
-        flash(request, i18n.gettext(N_("Saved.")), "success")
-        return _back(edition.id)
+        return await _save(request, edition, row)
 
     @get("/categories/{category_id:int}/delete", name="category_delete_confirm")
     async def confirm_delete(self, request: AnyRequest, category_id: FromPath[int]) -> Template | Redirect:
