@@ -116,6 +116,14 @@ def _back(edition_id: int) -> Redirect:
     return Redirect(f"/staff/editions/{edition_id}#categories")
 
 
+def _unless_draft(request: AnyRequest, edition: EditionView) -> Redirect | None:
+    """Back to the edition, with a note, when its categories can no longer change; else None."""
+    if edition.state == EditionState.DRAFT:
+        return None
+    flash(request, i18n.gettext(categories.NOT_DRAFT), "error")
+    return _back(edition.id)
+
+
 async def _refused(edition: EditionView, exc: DomainError) -> Template:
     """The edition's page (read again) with the refusal, as 409."""
     return detail_page(await editions.get_edition(edition.id), message_of(exc), HTTP_409_CONFLICT)
@@ -148,9 +156,8 @@ class CategoryController(Controller):
     @get("/editions/{edition_id:int}/categories/new", name="category_new")
     async def new(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
         edition = await _edition(edition_id)
-        if edition.state != EditionState.DRAFT:
-            flash(request, i18n.gettext(categories.NOT_DRAFT), "error")
-            return _back(edition.id)
+        if back := _unless_draft(request, edition):
+            return back
         return form_page(edition, None, values_of(None))
 
     @post("/editions/{edition_id:int}/categories/new", name="category_create")
@@ -160,9 +167,8 @@ class CategoryController(Controller):
     @get("/categories/{category_id:int}/edit", name="category_edit")
     async def edit(self, request: AnyRequest, category_id: FromPath[int]) -> Template | Redirect:
         row, edition = await _category(category_id)
-        if edition.state != EditionState.DRAFT:
-            flash(request, i18n.gettext(categories.NOT_DRAFT), "error")
-            return _back(edition.id)
+        if back := _unless_draft(request, edition):
+            return back
         return form_page(edition, row, values_of(row))
 
     @post("/categories/{category_id:int}/edit", name="category_update")
@@ -173,9 +179,8 @@ class CategoryController(Controller):
     @get("/categories/{category_id:int}/delete", name="category_delete_confirm")
     async def confirm_delete(self, request: AnyRequest, category_id: FromPath[int]) -> Template | Redirect:
         row, edition = await _category(category_id)
-        if edition.state != EditionState.DRAFT:
-            flash(request, i18n.gettext(categories.NOT_DRAFT), "error")
-            return _back(edition.id)
+        if back := _unless_draft(request, edition):
+            return back
         return Template(template_name="categories/delete.html", context={"edition": edition, "category": row})
 
     @post("/categories/{category_id:int}/delete", name="category_delete")
