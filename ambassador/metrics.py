@@ -29,7 +29,7 @@ import os
 import re
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
     import prometheus_client
@@ -45,53 +45,47 @@ _VALUE_FILE = re.compile(r"^[a-z]+(?:_[a-z]+)?_(\d+)\.db$")
 REQUEST_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 _CREATE = threading.Lock()
+M = TypeVar("M")
 
 
-class _Lazy:
+class _Lazy(Generic[M]):
     """A metric created on first use, so that importing this module imports no prometheus_client."""
 
-    def __init__(self, kind: str, name: str, documentation: str, labelnames: tuple[str, ...] = ()) -> None:
-        self.kind = kind
+    def __init__(self, name: str, documentation: str, labelnames: tuple[str, ...] = ()) -> None:
         self.name = name
         self.documentation = documentation
         self.labelnames = labelnames
-        self._metric: Any = None
+        self._metric: M | None = None
 
-    def _create(self) -> Any:
+    def _create(self) -> M:
+        raise NotImplementedError
+
+    def metric(self) -> M:
+        if self._metric is None:
+            with _CREATE:
+                if self._metric is None:
+                    self._metric = self._create()
+        return self._metric
+
+
+class LazyCounter(_Lazy["prometheus_client.Counter"]):
+    def _create(self) -> prometheus_client.Counter:
         import prometheus_client
 
-        with _CREATE:
-            if self._metric is None:
-                kwargs: dict[str, Any] = {"labelnames": self.labelnames}
-                if self.kind == "histogram":
-                    self._metric = prometheus_client.Histogram(
-                        self.name, self.documentation, buckets=REQUEST_BUCKETS, **kwargs
-                    )
-                else:
-                    self._metric = prometheus_client.Counter(self.name, self.documentation, **kwargs)
-            return self._metric
-
-
-class LazyCounter(_Lazy):
-    def __init__(self, name: str, documentation: str, labelnames: tuple[str, ...] = ()) -> None:
-        super().__init__("counter", name, documentation, labelnames)
-
-    def metric(self) -> prometheus_client.Counter:
-        metric: prometheus_client.Counter = self._metric or self._create()
-        return metric
+        return prometheus_client.Counter(self.name, self.documentation, labelnames=self.labelnames)
 
     def inc(self, amount: float = 1.0, **labels: str) -> None:
         metric = self.metric()
         (metric.labels(**labels) if labels else metric).inc(amount)
 
 
-class LazyHistogram(_Lazy):
-    def __init__(self, name: str, documentation: str, labelnames: tuple[str, ...] = ()) -> None:
-        super().__init__("histogram", name, documentation, labelnames)
+class LazyHistogram(_Lazy["prometheus_client.Histogram"]):
+    def _create(self) -> prometheus_client.Histogram:
+        import prometheus_client
 
-    def metric(self) -> prometheus_client.Histogram:
-        metric: prometheus_client.Histogram = self._metric or self._create()
-        return metric
+        return prometheus_client.Histogram(
+            self.name, self.documentation, labelnames=self.labelnames, buckets=REQUEST_BUCKETS
+        )
 
 
 # --- the metrics (names, types and labels are documented in docs/metrics.md) --------------

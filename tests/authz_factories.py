@@ -25,14 +25,19 @@ from dataclasses import dataclass
 from hashlib import sha256
 
 from ambassador.db import utcnow
-from ambassador.domain import conflict_declarations, deliberation, scoring, second_factor
+from ambassador.domain import (
+    conflict_declarations,
+    deliberation,
+    scoring_round,
+    second_factor,
+)
 from ambassador.domain.accounts import Account
 from ambassador.domain.jury import JuryRules
 from ambassador.enums import ConflictKind, Distinction, Role, VoteChoice
-from ambassador.tables import Attachment, DetectedConflict, Edition, Laureate, OutboxMail, User
+from ambassador.tables import Attachment, DetectedConflict, Laureate, OutboxMail, User
 from tests.archive_factories import add_laureate, archive_edition
 from tests.clerk_factories import BASE, PNG
-from tests.factories import make_user
+from tests.factories import make_user, set_quota
 from tests.jury_factories import Scoring, declare_none, scoring_edition, submit_scores
 
 # The nominations of 2025, in order: Olena, Bohdan (the conflicted one), Iryna.
@@ -194,7 +199,7 @@ async def build_world() -> World:
     )
     for number, nomination_id in enumerate(setup.nominations, start=1):
         await _mark_file(nomination_id, file_of(number))
-    await Edition.update({Edition.mentions_b: 1}).where(Edition.id == setup.edition.id)
+    await set_quota(setup.edition.id, "B", mentions=1)
     olena, bohdan, _ = setup.nominations
     ewa, marta, tomasz = setup.jurors
     detection = await DetectedConflict.select(DetectedConflict.id).where(
@@ -225,7 +230,7 @@ async def build_world() -> World:
                     comment=comment_of(juror, number),
                     remark=comment_of(juror, number, "REMARK"),
                 )
-    await scoring.close_scoring(chair_id=ewa.id, edition_id=setup.edition.id)
+    await scoring_round.close_scoring(chair_id=ewa.id, edition_id=setup.edition.id)
     title = await deliberation.propose(
         chair_id=ewa.id, edition_id=setup.edition.id, nomination_id=olena, distinction=Distinction.TITLE
     )

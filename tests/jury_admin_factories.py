@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ambassador.domain import conflict_declarations, formal_check, jury, nominations, scoring
+from ambassador.domain import conflict_declarations, consent, formal_check, jury, scoring
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView
 from ambassador.domain.scoring import ScoreInput
@@ -24,7 +24,7 @@ async def accepted_nomination(edition: EditionView, *, clerk_id: int, **changes:
 async def shortlisted_nomination(edition: EditionView, *, clerk_id: int, **changes: Any) -> int:
     """Accepted, consent given on paper, and shortlisted for the jury to score."""
     nomination_id = await accepted_nomination(edition, clerk_id=clerk_id, **changes)
-    await nominations.record_paper_consent(actor_id=clerk_id, nomination_id=nomination_id, given=True, note="Folder 1")
+    await consent.record_paper_consent(actor_id=clerk_id, nomination_id=nomination_id, given=True, note="Folder 1")
     await formal_check.shortlist(actor_id=clerk_id, nomination_id=nomination_id)
     return nomination_id
 

@@ -129,7 +129,10 @@ async def test_csv_has_bom_header_and_neutralised_formulas(client: Client) -> No
     text = response.content.decode("utf-8-sig")
     assert text.splitlines()[0].startswith("slug,name,category,distinction,year")
     assert "'=HYPERLINK(1)" in text
-    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.headers["content-disposition"] == 'attachment; filename="laureates.csv"'
+    assert response.headers["cache-control"] == "public, no-cache"
+    assert text.count("\r\n") == len(text.splitlines())
 
 
 async def test_home_and_nav_link_to_the_archive(client: Client) -> None:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from ambassador import backup
-from ambassador.domain import audit_verify, history
+from ambassador.domain import audit_verify, laureate_import
 from ambassador.enums import Role
 from ambassador.piccolo_conf import DB
 from ambassador.tables import AuditEntry, Edition
@@ -326,7 +326,7 @@ def test_postgres_round_trip_brings_back_exactly_the_data(tmp_path: Path, pg_dat
     assert run_cli(url, tmp_path, "migrate").returncode == 0
     made = run_cli(url, tmp_path, "users", "create", "clerk@example.org", "--role", "clerk", stdin=PASSWORD + "\n")
     assert made.returncode == 0, made.stderr
-    imported = run_cli(url, tmp_path, "laureates", "import", str(history.SHIPPED))
+    imported = run_cli(url, tmp_path, "laureates", "import", str(laureate_import.SHIPPED))
     assert imported.returncode == 0, imported.stderr
     before = asyncio.run(_pg_rows(url))
     assert len(before["audit_entry"]) >= 2

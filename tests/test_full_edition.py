@@ -9,7 +9,6 @@ Juror offsets d = (0, +1, -1, 0, +1, -1, 0) for jurors J0..J6 (J0 chairs).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 
 import pytest
 
@@ -17,13 +16,14 @@ from ambassador.db import utcnow
 from ambassador.domain import (
     conflict_declarations,
     conflicts,
+    consent,
     deliberation,
     editions,
     formal_check,
     jury,
-    nominations,
+    results,
     scoring,
-    standings,
+    scoring_round,
 )
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import JuryRules
@@ -31,7 +31,7 @@ from ambassador.domain.scoring import ScoreInput
 from ambassador.enums import ConflictKind, Distinction, EditionState, NominationState, Role, VoteChoice
 from ambassador.errors import NotFound
 from ambassador.tables import Edition, Nomination
-from tests.factories import make_edition, make_user, nomination_data
+from tests.factories import make_edition, make_user, nomination_data, set_quota
 
 BASE = "http://testserver.local"
 OFFSETS = (0, 1, -1, 0, 1, -1, 0)
@@ -69,9 +69,9 @@ LABELS = [f"A{i:02d}" for i in range(1, 13)] + [f"B{i:02d}" for i in range(1, 14
 async def _shortlisted_edition(clerk: int) -> tuple[EditionView, dict[str, int]]:
     """25 nominations entered, accepted, consented and shortlisted; 2 titles + 1 mention each."""
     edition = await make_edition(clerk_id=clerk)
-    edition = await editions.update_edition(
-        actor_id=clerk, edition_id=edition.id, data=replace(edition.data(), mentions_a=1, mentions_b=1)
-    )
+    for code in ("A", "B"):
+        await set_quota(edition.id, code, mentions=1)
+    edition = await editions.get_edition(edition.id)
     ids: dict[str, int] = {}
     for label in LABELS:
         nominator = {"A07": "Marek Jaskowiak"}.get(label, f"Citizen {label}")
@@ -93,7 +93,7 @@ async def _shortlisted_edition(clerk: int) -> tuple[EditionView, dict[str, int]]
         )
         ids[label] = entered.nomination_id
         await formal_check.decide(actor_id=clerk, nomination_id=entered.nomination_id, accept=True, reason="")
-        await nominations.record_paper_consent(
+        await consent.record_paper_consent(
             actor_id=clerk, nomination_id=entered.nomination_id, given=True, note="signed form"
         )
     await Edition.update({Edition.closes_at: utcnow() - dt.timedelta(seconds=1)}).where(Edition.id == edition.id)
@@ -143,7 +143,7 @@ async def test_a_full_edition_from_shortlist_to_signed_recommendation() -> None:
             appointment_document="Zarządzenie nr 1/2026", min_scores=5, tie_break=("median", "top_scores", "vote")
         ),
     )
-    edition = await scoring.open_scoring(actor_id=clerk, edition_id=edition.id)
+    edition = await scoring_round.open_scoring(actor_id=clerk, edition_id=edition.id)
 
     # Detection found exactly the two planted conflicts; the clerk pins one, dismisses one.
     matrix = await conflicts.matrix(edition.id)
@@ -159,9 +159,9 @@ async def test_a_full_edition_from_shortlist_to_signed_recommendation() -> None:
         reason="A namesake, not related",
     )
     await _declare_and_score(edition, jurors, ids)
-    assert {p.juror.user_id: p.left for p in await scoring.progress(edition.id)} == dict.fromkeys(jurors, 0)
+    assert {p.juror.user_id: p.left for p in await scoring_round.progress(edition.id)} == dict.fromkeys(jurors, 0)
 
-    computed = (await standings.compute(edition.id)).computed
+    computed = (await results.compute(edition.id)).computed
     ranked_a = [(r.nomination_id, r.rank, round(r.score, 4)) for r in computed.rankings["A"].ranked[:4]]
     # A01 without J1 (d=+1): 9,8,9,10,8,9 → 53/6 = 8.8333. A02: 56/7 = 8, median 8, two top
     # sheets; A03: 8, median 8, none: top_scores puts A02 first. A04: 7.
@@ -174,7 +174,7 @@ async def test_a_full_edition_from_shortlist_to_signed_recommendation() -> None:
     assert computed.nominations[ids["B05"]].count == 6
     assert round(computed.nominations[ids["B05"]].mean or 0, 4) == 6.0
 
-    await scoring.close_scoring(chair_id=jurors[0], edition_id=edition.id)
+    await scoring_round.close_scoring(chair_id=jurors[0], edition_id=edition.id)
     proposals = {}
     for label, distinction in (
         ("A01", Distinction.TITLE),

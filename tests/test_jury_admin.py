@@ -609,7 +609,7 @@ async def test_progress_reminders_and_the_scores_export(client: Client) -> None:
     export = await client.get(f"{base}/scores.csv")
 
     assert export.status_code == 200
-    assert export.headers["content-type"].startswith("text/csv")
+    assert export.headers["content-type"] == "text/csv; charset=utf-8"
     assert export.headers["cache-control"] == "no-store"
     assert export.headers["content-disposition"] == 'attachment; filename="scores-A.D.-2025.csv"'
     assert export.content.startswith(b"\xef\xbb\xbf")

@@ -13,14 +13,15 @@ from ambassador.domain import (
     conflict_declarations,
     conflict_evidence,
     conflicts,
+    consent,
     deliberation,
     editions,
     formal_check,
     jury,
     minutes,
-    nominations,
+    results,
     scoring,
-    standings,
+    scoring_round,
 )
 from ambassador.domain.conflict_evidence import NomineeFacts
 from ambassador.domain.deliberation import Tally
@@ -37,7 +38,7 @@ from ambassador.enums import (
     SheetStatus,
     VoteChoice,
 )
-from ambassador.errors import InvalidInput, NotAllowed, NotFound
+from ambassador.errors import InvalidInput, Message, NotAllowed, NotFound
 from ambassador.tables import AuditEntry, ConflictDeclaration, Edition, Nomination, ScoreSheet, User
 from tests.clerk_factories import checked_edition
 from tests.deliberation_factories import scored_edition
@@ -131,7 +132,7 @@ async def _jury_edition(
         )
         ids.append(entered.nomination_id)
         await formal_check.decide(actor_id=clerk, nomination_id=entered.nomination_id, accept=True, reason="")
-        await nominations.record_paper_consent(
+        await consent.record_paper_consent(
             actor_id=clerk, nomination_id=entered.nomination_id, given=True, note=f"binder {index}"
         )
     await Edition.update({Edition.closes_at: utcnow() - dt.timedelta(seconds=1)}).where(Edition.id == edition.id)
@@ -146,7 +147,7 @@ async def _jury_edition(
         await jury.appoint(actor_id=clerk, edition_id=edition.id, user_id=user.id, base_url=BASE)
         members.append(user.id)
     await jury.set_chair(actor_id=clerk, edition_id=edition.id, user_id=members[0])
-    edition = await scoring.open_scoring(actor_id=clerk, edition_id=edition.id)
+    edition = await scoring_round.open_scoring(actor_id=clerk, edition_id=edition.id)
     return edition, clerk, members, ids
 
 
@@ -201,7 +202,9 @@ async def test_other_scores_are_visible_after_ones_own_and_a_late_conflict_voids
     assert await scoring.others_sheets(second, ids[0]) == []
     sheets = await scoring.submitted_sheets(edition.id)
     assert [(s.juror_id, s.nomination_id) for s in sheets] == [(second, ids[0])]
-    progress = {p.juror.user_id: (p.to_score, p.submitted, p.conflicted) for p in await scoring.progress(edition.id)}
+    progress = {
+        p.juror.user_id: (p.to_score, p.submitted, p.conflicted) for p in await scoring_round.progress(edition.id)
+    }
     assert progress == {chair: (1, 0, 1), second: (2, 1, 0), third: (2, 0, 0)}
 
 
@@ -222,9 +225,9 @@ async def test_scores_are_checked_revisions_audited_and_closed_scoring_refuses()
     assert entry["action"] == "score.submitted"
     assert '"old": 5' in str(entry["data"]) and '"new": 6' in str(entry["data"])
     with pytest.raises(NotAllowed):
-        await scoring.close_scoring(chair_id=second, edition_id=edition.id)
+        await scoring_round.close_scoring(chair_id=second, edition_id=edition.id)
     await _declare_none(edition, chair, ids)
-    await scoring.close_scoring(chair_id=chair, edition_id=edition.id)
+    await scoring_round.close_scoring(chair_id=chair, edition_id=edition.id)
     with pytest.raises(scoring.ScoringClosed):
         await scoring.save(juror_id=second, nomination_id=ids[0], data=_full(edition, 9), submit=False)
 
@@ -237,7 +240,7 @@ async def test_proposals_votes_and_the_signed_recommendation() -> None:
         await deliberation.propose(
             chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
         )
-    await scoring.close_scoring(chair_id=chair, edition_id=edition.id)
+    await scoring_round.close_scoring(chair_id=chair, edition_id=edition.id)
     with pytest.raises(NotAllowed):
         await deliberation.propose(
             chair_id=second, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
@@ -317,12 +320,12 @@ async def test_a_conflicted_chair_sees_nothing_of_that_nomination() -> None:
         await _declare_none(edition, juror, ids)
         for nomination_id in ids:
             await scoring.save(juror_id=juror, nomination_id=nomination_id, data=_full(edition, 6), submit=True)
-    seen = await standings.for_chair(edition.id, chair)
+    seen = await results.for_chair(edition.id, chair)
     assert (set(seen.computed.nominations), set(seen.references)) == ({ids[1]}, {ids[1]})
-    assert set((await standings.compute(edition.id)).computed.nominations) == set(ids)
+    assert set((await results.compute(edition.id)).computed.nominations) == set(ids)
     with pytest.raises(NotAllowed):
         await minutes.minutes_for_chair(edition.id, chair, "en")
-    await scoring.close_scoring(chair_id=chair, edition_id=edition.id)
+    await scoring_round.close_scoring(chair_id=chair, edition_id=edition.id)
     with pytest.raises(NotFound):
         await deliberation.propose(
             chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
@@ -332,7 +335,7 @@ async def test_a_conflicted_chair_sees_nothing_of_that_nomination() -> None:
 async def test_a_juror_votes_only_after_declaring() -> None:
     edition, _, (chair, second, _third), ids = await _jury_edition()
     await _declare_none(edition, chair, ids)
-    await scoring.close_scoring(chair_id=chair, edition_id=edition.id)
+    await scoring_round.close_scoring(chair_id=chair, edition_id=edition.id)
     proposal = await deliberation.propose(
         chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
     )
@@ -346,7 +349,7 @@ async def test_the_clerk_cannot_take_the_chairs_steps() -> None:
         await editions.advance(actor_id=clerk, edition_id=edition.id, target=EditionState.DELIBERATION)
     assert refused.value.message == "Only the chair of the jury takes this step."
     await _declare_none(edition, chair, ids)
-    assert (await scoring.close_scoring(chair_id=chair, edition_id=edition.id)).state == EditionState.DELIBERATION
+    assert (await scoring_round.close_scoring(chair_id=chair, edition_id=edition.id)).state == EditionState.DELIBERATION
 
 
 async def test_a_declared_conflict_stays_once_scoring_is_closed() -> None:
@@ -405,5 +408,7 @@ async def test_inviting_a_juror_creates_mails_and_appoints_in_one_transaction() 
     # Every field's problem at once: the invitation's and the organisations' length.
     with pytest.raises(InvalidInput) as invalid:
         await _invite(edition.id, clerk.id, "not-an-email", "y" * (jury.MAX_ORGANISATIONS + 1))
-    assert invalid.value.errors["organisations"] == "At most 2000 characters."
+    problem = invalid.value.errors["organisations"]
+    assert isinstance(problem, Message)
+    assert (str(problem), problem.params) == ("At most %(limit)d characters.", {"limit": 2000})
     assert "email" in invalid.value.errors

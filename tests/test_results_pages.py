@@ -9,9 +9,10 @@ import re
 from babel.messages.extract import extract_from_file
 from pypdf import PdfReader
 
-from ambassador.domain import minutes
+from ambassador.domain import minutes, results
 from ambassador.enums import Distinction, EditionState, NominationState, VoteChoice
 from ambassador.tables import Edition, Nomination, Vote
+from ambassador.web.results_chart import build_chart
 from tests.clerk_factories import clerk_logged_in, english
 from tests.conftest import Client
 from tests.deliberation_factories import deliberated, logged_in, propose, references, scored_edition, vote
@@ -301,3 +302,24 @@ async def test_results_wait_for_scoring(client: Client) -> None:
     assert [r.status_code for r in responses] == [409, 409, 409]
     assert all("The results are available once the jury has started scoring." in r.text for r in responses)
     assert (await client.get("/staff/editions/999999/results")).status_code == 404
+
+
+async def test_the_chart_places_a_row_per_juror_then_per_nomination_under_their_headings() -> None:
+    setup = await scored_edition()
+    chart = build_chart(await results.compute(setup.edition.id))
+
+    rows = [[(r.y, r.full_label, r.mean_x, r.mean, [d.x for d in r.dots]) for r in g.rows] for g in chart.groups]
+    assert [g.y for g in chart.groups] == [30.0, 126.0]
+    assert rows == [
+        [
+            (52.0, "Ewa Pawlak", 559.0, "7,00", [512.0, 559.0, 606.0]),
+            (74.0, "Marta Krawczyk", 574.7, "7,33", [559.0, 559.0, 606.0]),
+            (96.0, "Tomasz Dudek", 606.0, "8,00", [559.0, 653.0]),
+        ],
+        [
+            (148.0, "2025/0001 Olena Kovalenko", 606.0, "8,00", [559.0, 606.0, 653.0]),
+            (170.0, "2025/0003 Iryna Shevchenko", 574.7, "7,33", [559.0, 559.0, 606.0]),
+            (192.0, "2025/0002 Bohdan Melnyk", 535.5, "6,50", [512.0, 559.0]),
+        ],
+    ]
+    assert (chart.top, chart.bottom, chart.height) == (15.0, 203.0, 253)

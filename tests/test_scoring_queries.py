@@ -19,7 +19,7 @@ import pytest
 from piccolo.querystring import QueryString
 
 from ambassador.db import utcnow, write_transaction
-from ambassador.domain import conflict_declarations, conflicts, jury, scoring, standings
+from ambassador.domain import conflict_declarations, conflicts, jury, results, scoring, scoring_round
 from ambassador.domain.accounts import Account
 from ambassador.domain.scoring import ScoreInput
 from ambassador.enums import ConflictKind, DetectionStatus, NominationState, Role, SheetStatus
@@ -90,7 +90,7 @@ async def _scene(year: int, nominations: int, jurors: int) -> Scene:
     for account in accounts:
         await jury.appoint(actor_id=clerk.id, edition_id=edition.id, user_id=account.id, base_url=BASE)
     await jury.set_chair(actor_id=clerk.id, edition_id=edition.id, user_id=accounts[0].id)
-    await scoring.open_scoring(actor_id=clerk.id, edition_id=edition.id)
+    await scoring_round.open_scoring(actor_id=clerk.id, edition_id=edition.id)
     first, second, third = accounts[0].id, accounts[1].id, accounts[2].id
     declared = (second, ids[1])
     async with write_transaction():
@@ -268,7 +268,7 @@ async def test_standings_make_the_same_queries_whatever_the_editions_size(querie
     counts: list[Counted] = []
     for scene in scenes:
         with queries.counting(counts):
-            found = await standings.compute(scene.edition_id)
+            found = await results.compute(scene.edition_id)
         second, third = scene.jurors[1], scene.jurors[2]
         assert found.excluded == {
             scene.nominations[1]: (second.display_name,),

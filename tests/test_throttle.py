@@ -579,3 +579,10 @@ def test_the_slow_down_doubles_with_each_failure_up_to_the_window(policy: Thrott
     """ASVS 2.4.1 (F3): the gap for browsers without the device cookie, exactly."""
     gaps = [login_limits.slow_down_seconds(failures, policy) for failures in (0, 20, 21, 22, 24, 25, 60)]
     assert gaps == [30, 30, 60, 120, 480, 900, 900]
+
+
+def test_the_policys_defaults_are_the_settings_defaults() -> None:
+    """The limits are written once, in the settings; a policy built without them has the same."""
+    from_settings = ThrottlePolicy.from_settings(Settings(base_url="", secret_key=""))
+    assert ThrottlePolicy() == from_settings
+    assert (ThrottlePolicy().window_seconds, ThrottlePolicy().device_cookie_seconds) == (15 * 60, 180 * 24 * 3600)

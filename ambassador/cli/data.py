@@ -49,19 +49,20 @@ def _print_import(report: Any) -> None:
 
 
 async def laureates_import(args: argparse.Namespace) -> int:
-    from ambassador.domain import history
+    from ambassador.domain import laureate_import
 
     if (args.file is None) == (not args.shipped):
         return fail("give either a CSV file or --shipped (the record of earlier editions that comes with the app)")
-    source = history.SHIPPED if args.shipped else Path(args.file)
-    report = await history.import_file(source, progress=_progress_bar)
+    source = laureate_import.SHIPPED if args.shipped else Path(args.file)
+    report = await laureate_import.import_file(source, progress=_progress_bar)
     _print_import(report)
     return 1 if report.errors else 0
 
 
 async def dev_setup(_: argparse.Namespace) -> int:
     """First run only: a development admin, demo staff (passwords printed once), demo edition."""
-    from ambassador.domain import accounts, demo
+    from ambassador import demo
+    from ambassador.domain import accounts, categories
     from ambassador.settings import load_settings
 
     settings = load_settings()
@@ -71,12 +72,12 @@ async def dev_setup(_: argparse.Namespace) -> int:
         await _dev_accounts(settings)
     else:
         say("development accounts already present")
-    created = await demo.load_demo_edition(base_url=settings.base_url)
+    created = await demo.load_demo_edition(base_url=settings.base_url, categories=categories.installation_defaults())
     say(f"demo edition {created} created with nominations" if created else "demo edition already present")
-    from ambassador.domain import history
+    from ambassador.domain import laureate_import
 
     say("laureates of earlier editions (shipped record):")
-    _print_import(await history.import_file(history.SHIPPED))
+    _print_import(await laureate_import.import_file(laureate_import.SHIPPED))
     return 0
 
 

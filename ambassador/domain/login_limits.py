@@ -11,39 +11,36 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ambassador import security_log
 from ambassador.db import utcnow, write_transaction
 from ambassador.domain import throttle
-from ambassador.errors import (
-    SlowedDown,
-    Throttled,
-)
+from ambassador.errors import SlowedDown, Throttled
+from ambassador.settings import Settings
 from ambassador.tables import PasswordResetRequest
-
-if TYPE_CHECKING:
-    from ambassador.settings import Settings
 
 
 @dataclass(frozen=True)
 class ThrottlePolicy:
-    """The limits of logins, second factors, re-authentication and resets (docs/authentication.md)."""
+    """The limits of logins, second factors, re-authentication and resets (docs/authentication.md).
 
-    window_seconds: int = 15 * 60
+    The defaults are the settings' defaults, where the limits are written and explained.
+    """
+
+    window_seconds: int = Settings.login_window_seconds
     # Attempts per (account, address) pair, or per device for a browser with the device cookie.
     # The same number limits second-factor codes and re-authentication per user.
-    max_per_pair: int = 5
-    max_per_address: int = 30
+    max_per_pair: int = Settings.login_max_failures_per_pair
+    max_per_address: int = Settings.login_max_failures_per_address
     # Failures for one account from everywhere that make it "protected" (the slow lane).
-    protect_account_after: int = 20
+    protect_account_after: int = Settings.login_protect_account_after
     # The first slot length of the slow lane; it doubles with each further failure.
-    slow_down_seconds: int = 30
-    reset_window_seconds: int = 60 * 60
-    reset_max_per_account: int = 3
-    reset_max_per_address: int = 10
-    device_cookie_seconds: int = 180 * 24 * 3600
-    link_lifetime_seconds: int = 72 * 3600
+    slow_down_seconds: int = Settings.login_slow_down_seconds
+    reset_window_seconds: int = Settings.reset_window_seconds
+    reset_max_per_account: int = Settings.reset_max_per_account
+    reset_max_per_address: int = Settings.reset_max_per_address
+    device_cookie_seconds: int = Settings.login_device_cookie_days * 24 * 3600
+    link_lifetime_seconds: int = Settings.token_lifetime_seconds
     base_url: str = ""
     key_secret: str = field(default="", repr=False)
 

@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import (
-    JSON,
-    Boolean,
-    Bytea,
-    Date,
-    ForeignKey,
-    Integer,
-    Serial,
-    Text,
-    Timestamptz,
-    Varchar,
-)
+from piccolo.columns import JSON, Boolean, Bytea, Date, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete, OnUpdate
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -38,10 +27,6 @@ class Edition(Table, tablename="edition"):
     intro_pl = Text(default="")
     intro_en = Text(default="")
     intro_uk = Text(default="")
-    titles_a = Integer(default=2)
-    mentions_a = Integer(default=0)
-    titles_b = Integer(default=2)
-    mentions_b = Integer(default=0)
     opens_at = Timestamptz()
     closes_at = Timestamptz()
     score_min = Integer(default=0)
@@ -82,7 +67,7 @@ class Nomination(Table, tablename="nomination"):
     number = Integer()
     reference = Varchar(length=30, unique=True)
     state = Varchar(length=20, default="unconfirmed", index=True)
-    category = Varchar(length=1)
+    category = Varchar(length=8)  # the code of one of the edition's categories
     nominee_name = Varchar(length=200)
     nominee_key = Varchar(length=200, index=True)
     nominee_is_minor = Boolean(default=False)

@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import (
-    Bytea,
-    Date,
-    ForeignKey,
-    Integer,
-    Serial,
-    Text,
-    Timestamptz,
-    Varchar,
-)
+from piccolo.columns import Bytea, Date, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete, OnUpdate
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -73,7 +64,7 @@ class Laureate(Table, tablename="laureate"):
     slug = Varchar(length=220, unique=True)
     name = Varchar(length=300)
     name_key = Varchar(length=300, index=True)
-    category = Varchar(length=1)
+    category = Varchar(length=8)  # the code of one of the edition's categories
     distinction = Varchar(length=20)
     citation_pl = Text(default="")
     citation_en = Text(default="")
@@ -103,7 +94,7 @@ class LaureateRevision(Table, tablename="laureate_revision"):
     laureate = ForeignKey(Laureate, null=False, on_delete=OnDelete.restrict, on_update=OnUpdate.restrict, index=True)
     version = Integer()
     name = Varchar(length=300)
-    category = Varchar(length=1)
+    category = Varchar(length=8)  # the code of one of the edition's categories
     distinction = Varchar(length=20)
     citation_pl = Text(default="")
     citation_en = Text(default="")

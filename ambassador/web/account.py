@@ -24,7 +24,8 @@ from ambassador.domain.login_limits import ThrottlePolicy
 from ambassador.errors import N_, InvalidCode, InvalidCredentials, InvalidInput, Throttled
 from ambassador.passwords import MAX_PASSWORD_LENGTH, Passwords
 from ambassador.web.client import client_address
-from ambassador.web.forms import read_form, safe_next, translated_errors
+from ambassador.web.errors import throttled_page
+from ambassador.web.forms import Form, read_form, safe_next, translated_errors
 from ambassador.web.guards import requires_staff
 from ambassador.web.sessions import SessionRotation, browser_summary, current_sid
 from ambassador.web.stepup import redirect_unless_fresh, requires_step_up
@@ -36,6 +37,17 @@ SESSIONS_PAGE = "/account/sessions"
 async def _relogin(request: AnyRequest, account: Account, sessions: NamedDependency[SessionRotation]) -> None:
     """After a security change: new session id, carrying the account's new epoch."""
     request.set_session(await sessions.renew(request, account))
+
+
+async def _reauthenticate(request: AnyRequest, form: Form, passwords: Passwords, throttle: ThrottlePolicy) -> None:
+    """The signed-in user's password again (throttled like a login), before a sensitive change."""
+    await signin.reauthenticate(
+        user_id=request.user.id,
+        password=form.text("password", MAX_PASSWORD_LENGTH),
+        address=client_address(request),
+        passwords=passwords,
+        policy=throttle,
+    )
 
 
 class AccountController(Controller):
@@ -70,12 +82,8 @@ class AccountController(Controller):
                     policy=throttle,
                 )
             except Throttled as exc:
-                return Template(
-                    template_name="account/index.html",
-                    context={"errors": {"current_password": i18n.gettext(exc.message, **exc.params)}},
-                    status_code=HTTP_429_TOO_MANY_REQUESTS,
-                    headers={"retry-after": str(exc.retry_after)},
-                )
+                context = {"errors": {"current_password": i18n.gettext(exc.message, **exc.params)}}
+                return throttled_page("account/index.html", context, exc)
             except InvalidInput as exc:
                 errors = exc.errors
             else:
@@ -152,13 +160,7 @@ class AccountController(Controller):
             flash(request, i18n.gettext(N_("Two-step login is mandatory for your role.")), "error")
             return Redirect("/account/totp")
         try:
-            await signin.reauthenticate(
-                user_id=account.id,
-                password=form.text("password", MAX_PASSWORD_LENGTH),
-                address=client_address(request),
-                passwords=passwords,
-                policy=throttle,
-            )
+            await _reauthenticate(request, form, passwords, throttle)
         except Throttled as exc:
             return self._totp_page(request, i18n.gettext(exc.message, **exc.params), HTTP_429_TOO_MANY_REQUESTS)
         except InvalidCredentials:
@@ -189,20 +191,10 @@ class AccountController(Controller):
         form = await read_form(request)
         target = safe_next(form.text("next", 2000))
         try:
-            await signin.reauthenticate(
-                user_id=request.user.id,
-                password=form.text("password", MAX_PASSWORD_LENGTH),
-                address=client_address(request),
-                passwords=passwords,
-                policy=throttle,
-            )
+            await _reauthenticate(request, form, passwords, throttle)
         except Throttled as exc:
-            return Template(
-                template_name="account/confirm.html",
-                context={"next": target, "error": i18n.gettext(exc.message, **exc.params)},
-                status_code=HTTP_429_TOO_MANY_REQUESTS,
-                headers={"retry-after": str(exc.retry_after)},
-            )
+            context = {"next": target, "error": i18n.gettext(exc.message, **exc.params)}
+            return throttled_page("account/confirm.html", context, exc)
         except InvalidCredentials:
             return Template(
                 template_name="account/confirm.html",

@@ -17,7 +17,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_429_TOO_MANY_REQUESTS
+from litestar.status_codes import HTTP_400_BAD_REQUEST
 
 from ambassador import i18n, metrics
 from ambassador.domain import account_links, accounts, signin
@@ -36,6 +36,7 @@ from ambassador.errors import (
 from ambassador.passwords import MAX_PASSWORD_LENGTH, Passwords
 from ambassador.settings import Settings
 from ambassador.web.client import client_address
+from ambassador.web.errors import throttled_page
 from ambassador.web.forms import read_form, safe_next, translated_errors
 from ambassador.web.sessions import SessionRotation, pending_totp_session
 
@@ -64,12 +65,7 @@ def _refused(template: str, exc: DomainError, context: dict[str, Any], *, step: 
     context = {**context, "error": i18n.gettext(exc.message, **exc.params)}
     (metrics.LOGIN_THROTTLED if isinstance(exc, Throttled) else metrics.LOGIN_FAILURES).inc(step=step)
     if isinstance(exc, Throttled):
-        return Template(
-            template_name=template,
-            context=context,
-            status_code=HTTP_429_TOO_MANY_REQUESTS,
-            headers={"retry-after": str(exc.retry_after)},
-        )
+        return throttled_page(template, context, exc)
     return Template(template_name=template, context=context, status_code=HTTP_400_BAD_REQUEST)
 
 
@@ -200,12 +196,8 @@ class AuthController(Controller):
         try:
             await account_links.request_password_reset(email=email, address=client_address(request), policy=throttle)
         except Throttled as exc:
-            return Template(
-                template_name="auth/forgot.html",
-                context={"email": email, "errors": {}, "error": i18n.gettext(exc.message, **exc.params)},
-                status_code=HTTP_429_TOO_MANY_REQUESTS,
-                headers={"retry-after": str(exc.retry_after)},
-            )
+            context = {"email": email, "errors": {}, "error": i18n.gettext(exc.message, **exc.params)}
+            return throttled_page("auth/forgot.html", context, exc)
         flash(
             request,
             i18n.gettext(N_("If an account exists for this address, we will send it a link to set a new password.")),

@@ -17,10 +17,15 @@ from litestar.exceptions import (
 )
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_429_TOO_MANY_REQUESTS,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
 
 from ambassador import db, i18n, metrics, requestcontext, security_log
-from ambassador.errors import N_, DomainError, NotFound
+from ambassador.errors import N_, DomainError, NotFound, Throttled
 from ambassador.web.guards import RoleRequired, TotpEnrollmentRequired
 from ambassador.web.language import language_for
 
@@ -150,6 +155,16 @@ async def refuse_or_redirect(
     except DomainError as exc:
         return await refuse(exc)
     return done(result)
+
+
+def throttled_page(template: str, context: dict[str, Any], exc: Throttled) -> Template:
+    """A form again after too many attempts: 429, and Retry-After says when to try again."""
+    return Template(
+        template_name=template,
+        context=context,
+        status_code=HTTP_429_TOO_MANY_REQUESTS,
+        headers={"retry-after": str(exc.retry_after)},
+    )
 
 
 def _forget_csrf_cookie(request: Request[Any, Any, Any], response: Response[Any]) -> None:

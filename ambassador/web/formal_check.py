@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import io
 import re
 from typing import Annotated, Any
 
@@ -18,17 +16,17 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n, vocabulary
-from ambassador.domain import accounts, formal_check, nominations
+from ambassador.domain import accounts, consent, formal_check, nominations
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView
 from ambassador.domain.formal_check import Dossier, Filters
 from ambassador.domain.nominations import NominationData, NominationView
 from ambassador.domain.uploads import UploadRules
-from ambassador.enums import LANGUAGES, Category, ConsentState, NominationState, Role
+from ambassador.enums import LANGUAGES, ConsentState, NominationState, NomineeField, Role
 from ambassador.errors import N_, DomainError, InvalidInput
 from ambassador.settings import Settings
 from ambassador.web import labels
-from ambassador.web.downloads import NO_STORE, attachment_response
+from ambassador.web.downloads import NO_STORE, attachment_response, csv_download
 from ambassador.web.editions import edition_or_404, message_of
 from ambassador.web.errors import refuse_or_redirect
 from ambassador.web.forms import TRUE_VALUES, Form, read_form, require_row_id, translated_errors
@@ -123,7 +121,7 @@ def read_nomination(form: Form, edition: EditionView) -> NominationData:
     """The paper form's fields; each read one character past its limit so the domain can tell."""
     criteria_ids = [c.id for c in edition.criteria if c.id is not None]
     return NominationData(
-        category=form.text("category", 5),
+        category=form.text("category", 20),
         nominee_name=form.text("nominee_name", nominations.MAX_NAME),
         nominee_is_minor=form.flag("nominee_is_minor"),
         nominee_email=form.text("nominee_email", 254),
@@ -152,6 +150,12 @@ def parse_date(raw: str) -> dt.date | None:
         return None
 
 
+def category_options(edition: EditionView) -> list[tuple[str, str]]:
+    """The edition's categories as (code, label) choices, in their order."""
+    language = i18n.current_language.get()
+    return [(c.code, c.label(language)) for c in edition.categories]
+
+
 def paper_page(
     edition: EditionView,
     *,
@@ -169,7 +173,8 @@ def paper_page(
             "errors": translated_errors(errors or {}),
             "problem": problem,
             "open": edition.state in CHECK_STATES,
-            "categories": [("", i18n.gettext(N_("Choose…"))), *labels.options(vocabulary.CATEGORIES)],
+            "categories": [("", i18n.gettext(N_("Choose…"))), *category_options(edition)],
+            "krs_categories": ", ".join(c.code for c in edition.categories if c.asks(NomineeField.REGISTRY_NUMBER)),
             "organisation_kinds": [("", i18n.gettext(N_("Choose…"))), *labels.options(vocabulary.ORGANISATION_KINDS)],
             "mail_languages": [(code, i18n.language_name(code)) for code in LANGUAGES],
             "limits": {
@@ -205,7 +210,7 @@ class FormalCheckController(Controller):
         edition = await edition_or_404(edition_id)
         filters = Filters(
             state=_choice(NominationState, state_filter, {s.value for s in LISTED_STATES}),
-            category=_choice(Category, category),
+            category=category if category in {c.code for c in edition.categories} else None,
             consent=_choice(ConsentState, consent),
             duplicates_only=(duplicates or "").lower() in TRUE_VALUES,
         )
@@ -222,7 +227,7 @@ class FormalCheckController(Controller):
                 "filters": filters,
                 "labels": labels,
                 "states": [(s.value, labels.nomination_state(s)) for s in LISTED_STATES],
-                "categories": labels.options(vocabulary.CATEGORIES),
+                "categories": category_options(edition),
                 "consents": labels.options(vocabulary.CONSENTS),
                 "open": edition.state in CHECK_STATES,
             },
@@ -232,14 +237,8 @@ class FormalCheckController(Controller):
     @get("/editions/{edition_id:int}/nominations.csv", name="nominations_csv")
     async def export(self, edition_id: FromPath[int]) -> Response[bytes]:
         edition = await edition_or_404(edition_id)
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\r\n").writerows(await formal_check.export_rows(edition.id))
         filename = f"nominations-{edition.label.replace(' ', '-')}.csv"
-        return Response(
-            content=("\ufeff" + buffer.getvalue()).encode("utf-8"),
-            media_type="text/csv",
-            headers={"content-disposition": f'attachment; filename="{filename}"', **NO_STORE},
-        )
+        return csv_download(await formal_check.export_rows(edition.id), filename, NO_STORE)
 
     # --- paper nominations ------------------------------------------------------------
 
@@ -339,13 +338,13 @@ class FormalCheckController(Controller):
     async def consent(self, request: AnyRequest, nomination_id: FromPath[int]) -> Template | Redirect:
         nomination = await visible_nomination(nomination_id)
         form = await read_form(request)
-        answer, note = form.text("answer", 10), form.text("consent_note", nominations.MAX_NOTE)
+        answer, note = form.text("answer", 10), form.text("consent_note", consent.MAX_NOTE)
         values = {"consent_note": note}
         if answer not in (ConsentState.GIVEN, ConsentState.REFUSED):
             refused = DomainError(N_("Choose whether consent was given or refused."))
             return await self._refused(nomination.id, refused, values)
         return await refuse_or_redirect(
-            nominations.record_paper_consent(
+            consent.record_paper_consent(
                 actor_id=request.user.id, nomination_id=nomination.id, given=answer == ConsentState.GIVEN, note=note
             ),
             lambda exc: self._refused(nomination.id, exc, values),

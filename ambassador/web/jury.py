@@ -22,7 +22,7 @@ from litestar.status_codes import (
 )
 
 from ambassador import i18n, security_log, vocabulary
-from ambassador.domain import conflict_declarations, conflicts, editions, jury, nominations, scoring
+from ambassador.domain import conflict_declarations, conflicts, editions, jury, nominations, scoring, scoring_round
 from ambassador.domain.accounts import Account
 from ambassador.domain.conflict_declarations import Listed
 from ambassador.domain.editions import EditionView
@@ -70,7 +70,7 @@ async def edition_page(edition: EditionView, juror: Juror, *, problem: str = "",
         "total": len(listed),
     }
     if context["declared_all"]:
-        everyone = await scoring.progress(edition.id)
+        everyone = await scoring_round.progress(edition.id)
         context.update(
             to_score=await scoring.to_score(edition.id, juror.user_id),
             progress=next((p for p in everyone if p.juror.user_id == juror.user_id), None),
@@ -374,7 +374,7 @@ class JuryController(Controller):
     async def close_scoring(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
         edition, juror = await member_edition(edition_id, request.user.id)
         try:
-            await scoring.close_scoring(chair_id=request.user.id, edition_id=edition.id)
+            await scoring_round.close_scoring(chair_id=request.user.id, edition_id=edition.id)
         except NotFound:
             raise  # no refusal: the app's handler answers 404
         except NotAllowed as exc:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Awaitable
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -15,7 +14,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n, vocabulary
-from ambassador.domain import conflict_declarations, conflicts, formal_check, jury, scoring
+from ambassador.domain import conflict_declarations, conflicts, formal_check, jury, scoring_round
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import JuryRules
@@ -23,7 +22,7 @@ from ambassador.enums import LANGUAGES, DetectionStatus, EditionState, Majority,
 from ambassador.errors import N_, DomainError, InvalidInput, NotFound
 from ambassador.settings import Settings
 from ambassador.web import labels
-from ambassador.web.downloads import NO_STORE
+from ambassador.web.downloads import NO_STORE, csv_download
 from ambassador.web.editions import edition_or_404, message_of
 from ambassador.web.errors import refuse_or_redirect
 from ambassador.web.forms import MAX_ROW_ID, Form, read_form, require_row_id, translated_errors
@@ -50,6 +49,14 @@ def _integer(raw: str) -> int:
 def _row_id(raw: int | None) -> int | None:
     """A posted row id, or None when no row can have it."""
     return raw if raw is not None and 1 <= raw <= MAX_ROW_ID else None
+
+
+async def _chosen(appointing: Awaitable[jury.Juror], no_juror: InvalidInput) -> jury.Juror:
+    """An appointment of a chosen account: one gone since the form was shown is ``no_juror``."""
+    try:
+        return await appointing
+    except NotFound:
+        raise no_juror from None
 
 
 # --- the jury and its rules ---------------------------------------------------------------
@@ -134,7 +141,7 @@ async def jury_page(
             "section": "jury",
             "jurors": jurors,
             "candidates": [
-                (str(c["id"]), f"{c['display_name']} ({c['email']})") for c in await jury.candidates(edition.id)
+                (str(c.user_id), f"{c.display_name} ({c.email})") for c in await jury.candidates(edition.id)
             ],
             "rules": rules,
             "forms": forms,
@@ -216,7 +223,7 @@ async def scoring_page(edition: EditionView, *, problem: str = "", status_code: 
         context={
             "edition": edition,
             "section": "scoring",
-            "progress": await scoring.progress(edition.id),
+            "progress": await scoring_round.progress(edition.id),
             "scoring_open": edition.state == EditionState.JURY_SCORING,
             "problem": problem,
             "labels": labels,
@@ -234,6 +241,25 @@ class JuryAdminController(Controller):
     def _back(self, request: AnyRequest, edition_id: int, page: str, message: str) -> Redirect:
         flash(request, message, "success")
         return Redirect(f"/staff/editions/{edition_id}/{page}")
+
+    async def _appointed(
+        self,
+        request: AnyRequest,
+        edition: EditionView,
+        failed: str,
+        appointing: Awaitable[jury.Juror],
+        *,
+        values: dict[str, str],
+        news: str,
+    ) -> Template | Redirect:
+        """After appointing or inviting: the form ``failed`` again with its refusal, or the ``news``."""
+        return await refuse_or_redirect(
+            appointing,
+            lambda exc: jury_refused(edition, failed, exc, values),
+            lambda juror: self._back(
+                request, edition.id, "jury", i18n.gettext(news, name=juror.display_name, email=juror.email)
+            ),
+        )
 
     # --- the jury -------------------------------------------------------------------------
 
@@ -255,20 +281,16 @@ class JuryAdminController(Controller):
         user_id = _row_id(form.integer("user_id"))
         if user_id is None:
             return await jury_refused(edition, "appoint", no_juror, values)
-        try:
-            juror = await jury.appoint(
-                actor_id=request.user.id,
-                edition_id=edition.id,
-                user_id=user_id,
-                organisations=values["organisations"],
-                base_url=settings.base_url,
-            )
-        except NotFound:
-            return await jury_refused(edition, "appoint", no_juror, values)
-        except DomainError as exc:
-            return await jury_refused(edition, "appoint", exc, values)
-        message = i18n.gettext(N_("%(name)s is now on the jury."), name=juror.display_name)
-        return self._back(request, edition.id, "jury", message)
+        appointing = jury.appoint(
+            actor_id=request.user.id,
+            edition_id=edition.id,
+            user_id=user_id,
+            organisations=values["organisations"],
+            base_url=settings.base_url,
+        )
+        news = N_("%(name)s is now on the jury.")
+        chosen = _chosen(appointing, no_juror)
+        return await self._appointed(request, edition, "appoint", chosen, values=values, news=news)
 
     @post("/jury/invite", name="jury_invite")
     async def invite(
@@ -283,21 +305,18 @@ class JuryAdminController(Controller):
             "language": form.text("language", 5).strip(),
             "organisations": form.text("organisations", jury.MAX_ORGANISATIONS),
         }
-        try:
-            juror = await jury.invite_and_appoint(
-                actor_id=request.user.id,
-                edition_id=edition.id,
-                email=values["email"],
-                display_name=values["display_name"],
-                language=values["language"],
-                organisations=values["organisations"],
-                base_url=settings.base_url,
-                lifetime_seconds=settings.token_lifetime_seconds,
-            )
-        except DomainError as exc:
-            return await jury_refused(edition, "invite", exc, values)
-        message = i18n.gettext(N_("Invitation sent to %(email)s; they are now on the jury."), email=juror.email)
-        return self._back(request, edition.id, "jury", message)
+        inviting = jury.invite_and_appoint(
+            actor_id=request.user.id,
+            edition_id=edition.id,
+            email=values["email"],
+            display_name=values["display_name"],
+            language=values["language"],
+            organisations=values["organisations"],
+            base_url=settings.base_url,
+            lifetime_seconds=settings.token_lifetime_seconds,
+        )
+        news = N_("Invitation sent to %(email)s; they are now on the jury.")
+        return await self._appointed(request, edition, "invite", inviting, values=values, news=news)
 
     @post("/jury/{user_id:int}/chair", name="jury_chair")
     async def chair(
@@ -433,7 +452,9 @@ class JuryAdminController(Controller):
     ) -> Template | Redirect:
         edition = await edition_or_404(edition_id)
         try:
-            sent = await scoring.remind(actor_id=request.user.id, edition_id=edition.id, base_url=settings.base_url)
+            sent = await scoring_round.remind(
+                actor_id=request.user.id, edition_id=edition.id, base_url=settings.base_url
+            )
         except DomainError as exc:
             return await scoring_page(edition, problem=message_of(exc), status_code=HTTP_409_CONFLICT)
         message = i18n.ngettext("A reminder was sent to %(num)s juror.", "A reminder was sent to %(num)s jurors.", sent)
@@ -443,12 +464,5 @@ class JuryAdminController(Controller):
     async def scores_csv(self, edition_id: FromPath[int]) -> Response[bytes]:
         """Every submitted sheet (conflicted ones left out), cells safe to open in a spreadsheet."""
         edition = await edition_or_404(edition_id)
-        rows = await scoring.export_rows(edition.id)
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\r\n").writerows(rows)
         filename = f"scores-{edition.label.replace(' ', '-')}.csv"
-        return Response(
-            content=("\ufeff" + buffer.getvalue()).encode("utf-8"),
-            media_type="text/csv",
-            headers={"content-disposition": f'attachment; filename="{filename}"', **NO_STORE},
-        )
+        return csv_download(await scoring_round.export_rows(edition.id), filename, NO_STORE)

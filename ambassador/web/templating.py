@@ -14,6 +14,7 @@ from ambassador import i18n
 from ambassador.enums import LANGUAGES, Role
 from ambassador.errors import N_
 from ambassador.resources import STATIC_DIR, TEMPLATE_DIR
+from ambassador.web import labels
 
 
 @cache
@@ -73,6 +74,8 @@ def build_environment() -> Environment:
         current_language=i18n.current_language.get,
         languages=LANGUAGES,
         language_name=i18n.language_name,
+        # Who a category's nominees may be, in the request's language (the nomination form).
+        nominee_kind_label=labels.nominee_kind,
         Role=Role,
     )
     return env

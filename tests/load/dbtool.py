@@ -18,13 +18,14 @@ from typing import Any
 from ambassador import db
 from ambassador.domain import (
     accounts,
+    categories,
     conflict_declarations,
+    consent,
     editions,
     formal_check,
     jury,
-    nominations,
     outbox,
-    scoring,
+    scoring_round,
 )
 from ambassador.domain.audit_verify import verify_chain
 from ambassador.domain.editions import EditionData, default_criteria
@@ -70,7 +71,9 @@ async def setup(jurors: int, shortlisted: int) -> dict[str, Any]:
     clerk = await _user("clerk@load.example.org", Role.CLERK, "Load Clerk", password_hash)
     now = db.utcnow()
     scored = await editions.create_edition(
-        actor_id=clerk, data=edition_data(2024, now - dt.timedelta(days=20), now - dt.timedelta(days=2))
+        actor_id=clerk,
+        data=edition_data(2024, now - dt.timedelta(days=20), now - dt.timedelta(days=2)),
+        categories=categories.installation_defaults(),
     )
     await editions.advance(
         actor_id=clerk, edition_id=scored.id, target=EditionState.OPEN, now=now - dt.timedelta(days=10)
@@ -99,7 +102,7 @@ async def setup(jurors: int, shortlisted: int) -> dict[str, Any]:
         )
         nomination_id = entered.nomination_id
         await formal_check.decide(actor_id=clerk, nomination_id=nomination_id, accept=True, reason="")
-        await nominations.record_paper_consent(actor_id=clerk, nomination_id=nomination_id, given=True, note="Binder")
+        await consent.record_paper_consent(actor_id=clerk, nomination_id=nomination_id, given=True, note="Binder")
         await formal_check.shortlist(actor_id=clerk, nomination_id=nomination_id)
         ids.append(nomination_id)
     juror_rows: list[dict[str, Any]] = []
@@ -109,14 +112,16 @@ async def setup(jurors: int, shortlisted: int) -> dict[str, Any]:
         await jury.appoint(actor_id=clerk, edition_id=scored.id, user_id=user_id, base_url=BASE)
         juror_rows.append({"id": user_id, "email": email})
     await jury.set_chair(actor_id=clerk, edition_id=scored.id, user_id=juror_rows[0]["id"])
-    scored = await scoring.open_scoring(actor_id=clerk, edition_id=scored.id)
+    scored = await scoring_round.open_scoring(actor_id=clerk, edition_id=scored.id)
     for juror in juror_rows:
         for nomination_id in ids:
             await conflict_declarations.declare(
                 juror_id=juror["id"], edition_id=scored.id, nomination_id=nomination_id, conflicted=False
             )
     opened = await editions.create_edition(
-        actor_id=clerk, data=edition_data(2025, now - dt.timedelta(days=1), now + dt.timedelta(days=30))
+        actor_id=clerk,
+        data=edition_data(2025, now - dt.timedelta(days=1), now + dt.timedelta(days=30)),
+        categories=categories.installation_defaults(),
     )
     opened = await editions.advance(actor_id=clerk, edition_id=opened.id, target=EditionState.OPEN)
     return {
