@@ -11,8 +11,7 @@ PG_TEST_URL ?= $(or $(AMBASSADOR_TEST_POSTGRES_URL),postgresql://postgres@127.0.
 
 # The tests run under coverage ([tool.coverage] in pyproject.toml), the `ambassador` commands they
 # start as subprocesses included; the report lists the files not fully covered (docs/testing.md).
-# COVERAGE_APPEND=1 adds to the data of the run before (`make test`: the PostgreSQL pass after
-# the SQLite one, so its report counts both). The exit status is pytest's.
+# COVERAGE_APPEND=1 adds to the data of the run before. The exit status is pytest's.
 define covered_pytest
 	@[ -n "$(COVERAGE_APPEND)" ] || $(BIN)/coverage erase
 	status=0; $(1) $(BIN)/coverage run -m pytest || status=$$?; \
@@ -67,12 +66,12 @@ pytest: install-dev ## Tests on SQLite with coverage (Debian's chromium for test
 		echo "clamav-daemon could not be installed: the antivirus tests (tests/clamav.py) are skipped"
 	$(call covered_pytest,)
 
-pytest-pg: install-dev ## Tests on PostgreSQL (AMBASSADOR_TEST_POSTGRES_URL or the local server), with coverage
-	$(call covered_pytest,AMBASSADOR_TEST_DATABASE=$(PG_TEST_URL))
+pytest-pg: install-dev ## Tests on PostgreSQL (AMBASSADOR_TEST_POSTGRES_URL or the local server); coverage is the SQLite pass's
+	AMBASSADOR_TEST_DATABASE=$(PG_TEST_URL) $(BIN)/pytest
 
 test: lint typecheck pytest ## Lint, type check, tests on SQLite and, when reachable, PostgreSQL
 	@if [ -n "$(AMBASSADOR_TEST_POSTGRES_URL)" ] || $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
-		$(MAKE) --no-print-directory pytest-pg COVERAGE_APPEND=1; \
+		$(MAKE) --no-print-directory pytest-pg; \
 	else \
 		echo "PostgreSQL not reachable on 127.0.0.1:5432: PostgreSQL tests skipped"; \
 	fi

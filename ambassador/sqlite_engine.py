@@ -22,6 +22,7 @@ import weakref
 from typing import Any
 
 import aiosqlite
+from aiosqlite.core import _STOP_RUNNING_SENTINEL
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
 # The Piccolo minor versions whose internals this module was written against: it overrides
@@ -75,8 +76,25 @@ class _Pool:
     def stop(self) -> None:
         """Stop every connection's thread without waiting (its loop may be gone)."""
         for connection in self.open:
-            connection.stop()
+            stop_thread(connection)
         self.open.clear()
+
+
+def stop_thread(connection: aiosqlite.Connection) -> None:
+    """Close a stranded connection and end its thread, with no loop waiting for the answer.
+
+    aiosqlite's own ``stop()`` hands the thread a future of the running loop; a test's loop
+    that closes before the thread gets to it makes the thread raise "Event loop is closed".
+    """
+    connection._running = False
+
+    def close_and_stop() -> object:
+        if connection._connection is not None:
+            connection._connection.close()
+            connection._connection = None
+        return _STOP_RUNNING_SENTINEL
+
+    connection._tx.put_nowait((None, close_and_stop))
 
 
 class _LoopPools:

@@ -7,6 +7,7 @@ engine runs on a file of its own, so they pass (or fail) the same on both test d
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import importlib.metadata
 import inspect
@@ -17,7 +18,7 @@ import aiosqlite
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction
 
 from ambassador import sqlite_engine
-from ambassador.sqlite_engine import PooledSQLiteEngine, PooledTransaction
+from ambassador.sqlite_engine import PooledSQLiteEngine, PooledTransaction, stop_thread
 
 
 def test_the_installed_piccolo_is_a_version_the_engine_was_written_for() -> None:
@@ -64,3 +65,33 @@ async def test_aiosqlite_still_runs_each_connection_in_a_thread_of_its_own(tmp_p
     assert isinstance(connection._thread, threading.Thread), "aiosqlite.Connection._thread is gone"
     await connection
     await connection.close()
+
+
+def test_a_stranded_connection_stops_without_a_loop_to_answer(tmp_path: Path) -> None:
+    """Regression: a stale pool's connections were stopped with aiosqlite's ``stop()``, whose
+    answer goes to the running loop; when that (test's) loop closed before the connection's
+    thread got to it, the thread raised "Event loop is closed" into whichever test ran next."""
+
+    async def open_one() -> aiosqlite.Connection:
+        connection = aiosqlite.connect(str(tmp_path / "stranded.sqlite3"))
+        connection._thread.daemon = True
+        await connection
+        return connection
+
+    connection = asyncio.run(open_one())  # the loop it was opened in is gone
+    gate = threading.Event()
+    connection._tx.put_nowait((None, gate.wait))  # the thread is busy until the gate opens
+    raised: list[BaseException | None] = []
+    previous = threading.excepthook
+    threading.excepthook = lambda args: raised.append(args.exc_value)
+    try:
+
+        async def stop() -> None:
+            stop_thread(connection)
+
+        asyncio.run(stop())  # this loop closes before the thread reaches the stop
+        gate.set()
+        connection._thread.join(5)
+    finally:
+        threading.excepthook = previous
+    assert (connection._thread.is_alive(), raised) == (False, [])
