@@ -3,6 +3,7 @@ and the pages, mails and feeds of an app running the fictional Lakeside Medal.""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import subprocess
@@ -14,13 +15,14 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from ambassador import deploycheck, honour
-from ambassador.domain import editions, nominations, outbox
+from ambassador.domain import editions, minutes, nominations, outbox
 from ambassador.honour import CategoryDefault, Honour, HonourError
 from ambassador.resources import SHIPPED_HONOUR
 from ambassador.settings import ConfigurationError, Settings, load_settings, read_settings
 from ambassador.tables import OutboxMail
 from ambassador.web.app import create_app
 from tests.conftest import Client
+from tests.deliberation_factories import scored_edition
 from tests.factories import make_edition, nomination_data
 from tests.honours import FICTIONAL, honour_active
 
@@ -445,3 +447,18 @@ async def test_the_error_page_carries_the_honour(lakeside_client: Client) -> Non
     assert page.status_code == 404
     assert f"<title>Page not found · {LAKESIDE}</title>" in page.text
     assert "Krak" not in page.text
+
+
+async def test_the_jury_mails_and_the_minutes_name_the_honour() -> None:
+    with honour_active(FICTIONAL):
+        setup = await scored_edition()
+        document = await minutes.minutes(setup.edition.id, "en", today=dt.date(2026, 3, 2))
+        appointed = await OutboxMail.select(OutboxMail.body_text).where(
+            OutboxMail.body_text.like("%Powołano Cię do Kapituły%")  # the jurors read Polish
+        )
+
+    assert document.title == f"Minutes of the jury of the title {LAKESIDE}, A.D. 2025"
+    assert len(appointed) == len(setup.jurors)
+    for mail in appointed:
+        assert f"Powołano Cię do Kapituły tytułu {LAKESIDE_PL}, A.D. 2025." in mail["body_text"]
+        assert "Krak" not in mail["body_text"]
