@@ -29,7 +29,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from ambassador.settings import Settings
 
 if TYPE_CHECKING:
-    from ambassador.domain.audit import ChainReport
+    from ambassador.domain.audit_verify import ChainReport
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_MAGIC = b"PGDMP"
@@ -307,10 +307,10 @@ async def restore(settings: Settings, source: Path, *, yes: bool = False) -> Res
         pending = await _pg_restore(settings.database_url, source, known, yes)
     chain = None
     if not pending:
-        from ambassador.domain import audit
+        from ambassador.domain import audit_verify
 
         # The chain only: an older backup is shorter than the anchors on purpose (docs/audit.md).
-        chain = await audit.verify_chain(anchored=False)
+        chain = await audit_verify.verify_chain(anchored=False)
     return RestoreReport(
         source=describe(source),
         database=database_label(settings),

@@ -1,4 +1,4 @@
-"""Speed target for ambassador.domain.results (run by `make bench`, not part of `make test`).
+"""Speed target for ambassador.domain.ranking (run by `make bench`, not part of `make test`).
 
 1,000 nominations (half A, half B) x 15 jurors x 4 criteria (weights 1..4, scale 0..10),
 deterministic (random.Random(42)). Each run computes the results with normalisation and the
@@ -12,15 +12,9 @@ import statistics
 import sys
 import time
 
-from ambassador.domain.results import (
-    Criterion,
-    LeaveOneOut,
-    RankingSettings,
-    Scale,
-    Sheet,
-    compute_results,
-    leave_one_out,
-)
+from ambassador.domain.ranking import compute_results
+from ambassador.domain.ranking_stability import leave_one_out
+from ambassador.domain.ranking_types import Criterion, LeaveOneOut, RankingSettings, Scale, Sheet
 
 NOMINATIONS = 1000
 JURORS = 15

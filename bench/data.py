@@ -48,8 +48,8 @@ from ambassador import db
 from ambassador.db import utcnow, write_transaction
 from ambassador.domain import accounts, editions, jury, scoring
 from ambassador.domain.editions import CriterionData, EditionData, default_criteria
-from ambassador.domain.history import free_slug
 from ambassador.domain.jury import JuryRules
+from ambassador.domain.laureate_import import free_slug
 from ambassador.enums import (
     ApprovingBody,
     ConsentState,

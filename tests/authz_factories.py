@@ -25,7 +25,12 @@ from dataclasses import dataclass
 from hashlib import sha256
 
 from ambassador.db import utcnow
-from ambassador.domain import accounts, conflicts, deliberation, scoring
+from ambassador.domain import (
+    conflict_declarations,
+    deliberation,
+    scoring_round,
+    second_factor,
+)
 from ambassador.domain.accounts import Account
 from ambassador.domain.jury import JuryRules
 from ambassador.enums import ConflictKind, Distinction, Role, VoteChoice
@@ -201,11 +206,13 @@ async def build_world() -> World:
         (DetectedConflict.juror == tomasz.id) & (DetectedConflict.nomination == bohdan)
     )
     assert len(detection) == 1, "Tomasz's mail domain is the nominator's: detection must find it"
-    await conflicts.decide_detection(actor_id=setup.clerk.id, detection_id=detection[0]["id"], confirm=True, reason="")
+    await conflict_declarations.decide_detection(
+        actor_id=setup.clerk.id, detection_id=detection[0]["id"], confirm=True, reason=""
+    )
     for juror in (ewa, marta):
         await declare_none(setup, juror)
     await declare_none(setup, tomasz, except_for=(bohdan,))
-    await conflicts.declare(
+    await conflict_declarations.declare(
         juror_id=tomasz.id,
         edition_id=setup.edition.id,
         nomination_id=bohdan,
@@ -223,7 +230,7 @@ async def build_world() -> World:
                     comment=comment_of(juror, number),
                     remark=comment_of(juror, number, "REMARK"),
                 )
-    await scoring.close_scoring(chair_id=ewa.id, edition_id=setup.edition.id)
+    await scoring_round.close_scoring(chair_id=ewa.id, edition_id=setup.edition.id)
     title = await deliberation.propose(
         chair_id=ewa.id, edition_id=setup.edition.id, nomination_id=olena, distinction=Distinction.TITLE
     )
@@ -256,10 +263,10 @@ async def build_world() -> World:
         scheduled=(SCHEDULED_LAUREATE[0], SCHEDULED_LAUREATE[1].split()[0]),
     )
     # Clerks must use a second factor: the clerk has one, a new colleague has yet to set it up.
-    totp_secret = accounts.new_totp_secret()
+    totp_secret = second_factor.new_totp_secret()
     await User.update({User.totp_secret: totp_secret, User.totp_last_step: 0}).where(User.id == setup.clerk.id)
     enrolling = await make_user("nina.nowak@staff.example.net", (Role.CLERK,), name="Nina Nowak")
-    await accounts.set_totp_required(actor_id=admin.id, role=Role.CLERK, required=True)
+    await second_factor.set_totp_required(actor_id=admin.id, role=Role.CLERK, required=True)
     return World(
         scored=setup,
         admin=admin,

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 
 from ambassador.db import utcnow
-from ambassador.domain import editions, formal_check, nominations
+from ambassador.domain import editions, formal_check, submission
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView
 from ambassador.domain.nominations import Upload
@@ -88,7 +88,7 @@ async def paper_nomination(
 
 async def citizen_nomination(edition: EditionView, key: str, *, confirm: bool = True, **changes: object) -> int:
     """A nomination sent through the public path; confirmed with the link from the mail."""
-    submitted = await nominations.submit(
+    submitted = await submission.submit(
         edition=edition,
         data=nomination_data(edition, **changes),
         uploads=[],
@@ -106,5 +106,5 @@ async def citizen_nomination(edition: EditionView, key: str, *, confirm: bool = 
         assert mail is not None
         found = re.search(rf"{BASE}/n/confirm/([A-Za-z0-9_-]+)", mail["body_text"])
         assert found is not None
-        await nominations.confirm(token=found.group(1), base_url=BASE)
+        await submission.confirm(token=found.group(1), base_url=BASE)
     return submitted.nomination_id

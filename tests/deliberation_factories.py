@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from ambassador.domain import conflicts, deliberation, scoring
+from ambassador.domain import conflict_declarations, deliberation, scoring_round
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import get_edition
 from ambassador.domain.jury import JuryRules
@@ -57,7 +57,7 @@ async def scored_edition(*, close: bool = True, year: int = 2025, normalise: boo
     for juror in setup.jurors[:2]:
         await declare_none(setup, juror)
     await declare_none(setup, last, except_for=(conflicted,))
-    await conflicts.declare(
+    await conflict_declarations.declare(
         juror_id=last.id,
         edition_id=setup.edition.id,
         nomination_id=conflicted,
@@ -69,7 +69,7 @@ async def scored_edition(*, close: bool = True, year: int = 2025, normalise: boo
             if value is not None:
                 await submit_scores(setup, juror, nomination_id, value)
     if close:
-        await scoring.close_scoring(chair_id=setup.chair.id, edition_id=setup.edition.id)
+        await scoring_round.close_scoring(chair_id=setup.chair.id, edition_id=setup.edition.id)
     return dataclasses.replace(setup, edition=await get_edition(setup.edition.id))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ambassador.domain import conflicts, formal_check, jury, nominations, scoring
+from ambassador.domain import conflict_declarations, consent, formal_check, jury, scoring
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView
 from ambassador.domain.scoring import ScoreInput
@@ -24,7 +24,7 @@ async def accepted_nomination(edition: EditionView, *, clerk_id: int, **changes:
 async def shortlisted_nomination(edition: EditionView, *, clerk_id: int, **changes: Any) -> int:
     """Accepted, consent given on paper, and shortlisted for the jury to score."""
     nomination_id = await accepted_nomination(edition, clerk_id=clerk_id, **changes)
-    await nominations.record_paper_consent(actor_id=clerk_id, nomination_id=nomination_id, given=True, note="Folder 1")
+    await consent.record_paper_consent(actor_id=clerk_id, nomination_id=nomination_id, given=True, note="Folder 1")
     await formal_check.shortlist(actor_id=clerk_id, nomination_id=nomination_id)
     return nomination_id
 
@@ -52,9 +52,9 @@ async def appointed_juror(
 async def declare_all(edition: EditionView, juror_id: int, conflicted_on: dict[int, str] | None = None) -> None:
     """The juror answers for every nomination: no conflict, except the kinds in ``conflicted_on``."""
     kinds = conflicted_on or {}
-    for listed in await conflicts.declaration_list(edition.id, juror_id):
+    for listed in await conflict_declarations.declaration_list(edition.id, juror_id):
         kind = kinds.get(listed.nomination_id, "")
-        await conflicts.declare(
+        await conflict_declarations.declare(
             juror_id=juror_id,
             edition_id=edition.id,
             nomination_id=listed.nomination_id,

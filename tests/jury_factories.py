@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ambassador.domain import conflicts, formal_check, jury, nominations, scoring
+from ambassador.domain import (
+    conflict_declarations,
+    consent,
+    formal_check,
+    jury,
+    scoring,
+    scoring_round,
+)
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import JuryRules
@@ -70,7 +77,7 @@ async def accepted(edition: EditionView, *, clerk_id: int, uploads: list[Upload]
 
 async def shortlist(*, clerk_id: int, nomination_id: int) -> None:
     """Consent recorded on paper, then shortlisted for the jury."""
-    await nominations.record_paper_consent(actor_id=clerk_id, nomination_id=nomination_id, given=True, note="Binder 1")
+    await consent.record_paper_consent(actor_id=clerk_id, nomination_id=nomination_id, given=True, note="Binder 1")
     await formal_check.shortlist(actor_id=clerk_id, nomination_id=nomination_id)
 
 
@@ -110,7 +117,7 @@ async def scoring_edition(
     await jury.set_chair(actor_id=clerk.id, edition_id=edition.id, user_id=accounts[0].id)
     if rules is not None:
         await jury.set_rules(actor_id=clerk.id, edition_id=edition.id, rules=rules)
-    opened = await scoring.open_scoring(actor_id=clerk.id, edition_id=edition.id)
+    opened = await scoring_round.open_scoring(actor_id=clerk.id, edition_id=edition.id)
     return Scoring(edition=opened, clerk=clerk, nominations=tuple(ids), jurors=tuple(accounts))
 
 
@@ -118,7 +125,7 @@ async def declare_none(setup: Scoring, juror: Account, *, except_for: tuple[int,
     """The juror declares no conflict on every nomination (but those in ``except_for``)."""
     for nomination_id in setup.nominations:
         if nomination_id not in except_for:
-            await conflicts.declare(
+            await conflict_declarations.declare(
                 juror_id=juror.id, edition_id=setup.edition.id, nomination_id=nomination_id, conflicted=False
             )
 

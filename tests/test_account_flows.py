@@ -9,8 +9,8 @@ import time
 import pyotp
 
 from ambassador.db import utcnow
-from ambassador.domain import accounts
-from ambassador.domain.accounts import ThrottlePolicy
+from ambassador.domain import account_links, accounts, second_factor
+from ambassador.domain.login_limits import ThrottlePolicy
 from ambassador.enums import Role
 from ambassador.tables import AuthToken, OutboxMail, User
 from tests.conftest import Client
@@ -22,7 +22,7 @@ POLICY = ThrottlePolicy(base_url="http://testserver.local", key_secret="test")
 
 async def process_resets() -> int:
     """What the mail sender does before each claim: the recorded reset requests."""
-    return await accounts.process_reset_requests(policy=POLICY)
+    return await account_links.process_reset_requests(policy=POLICY)
 
 
 async def last_link(path: str) -> str:
@@ -85,7 +85,7 @@ async def test_invitation_with_a_taken_email_shows_the_error_and_keeps_input(cli
 
 async def test_expired_links_are_refused(client: Client) -> None:
     await make_user("clerk@example.org", (Role.CLERK,))
-    await accounts.request_password_reset(email="clerk@example.org", address="192.0.2.1", policy=POLICY)
+    await account_links.request_password_reset(email="clerk@example.org", address="192.0.2.1", policy=POLICY)
     await process_resets()
     link = await last_link("/password/reset")
     await AuthToken.update({AuthToken.expires_at: utcnow() - dt.timedelta(seconds=1)}).where(AuthToken.id > 0)
@@ -169,7 +169,7 @@ async def test_totp_login_needs_a_code_and_refuses_a_replayed_one(client: Client
 async def test_mandatory_totp_for_a_role_forces_enrolment_before_anything_else(client: Client) -> None:
     admin = await make_user("admin@example.org", (Role.ADMIN,))
     await make_user("juror@example.org", (Role.JUROR,))
-    await accounts.set_totp_required(actor_id=admin.id, role=Role.JUROR, required=True)
+    await second_factor.set_totp_required(actor_id=admin.id, role=Role.JUROR, required=True)
 
     response = await login(client, "juror@example.org")
 
@@ -190,6 +190,6 @@ async def test_making_totp_mandatory_logs_out_holders_without_it(client: Client)
     await login(client, "juror@example.org")
     assert (await client.get("/staff")).status_code == 200
 
-    await accounts.set_totp_required(actor_id=admin.id, role=Role.JUROR, required=True)
+    await second_factor.set_totp_required(actor_id=admin.id, role=Role.JUROR, required=True)
 
     assert (await client.get("/staff")).status_code == 302

@@ -92,7 +92,7 @@ async def test_log_lines_are_json_with_utc_timestamps(client: Client, capfd: pyt
 async def test_a_failed_validation_saves_nothing_of_the_change(settings: Settings) -> None:
     """ASVS 16.5.3, 2.3.3: a change refused by its checks fails closed: no row, no audit
     entry and no mail of it remain (the transaction is all or nothing)."""
-    from ambassador.domain import nominations
+    from ambassador.domain import submission
     from ambassador.domain.nominations import Upload
     from ambassador.errors import InvalidInput
     from ambassador.tables import AuditEntry, Nomination, OutboxMail
@@ -101,7 +101,7 @@ async def test_a_failed_validation_saves_nothing_of_the_change(settings: Setting
     edition = await make_edition()
     before = (await Nomination.count(), await AuditEntry.count(), await OutboxMail.count())
     with pytest.raises(InvalidInput):
-        await nominations.submit(
+        await submission.submit(
             edition=edition,
             data=nomination_data(edition, links="javascript:alert(1)"),
             uploads=[Upload("a.pdf", PDF)] * 6,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ambassador.domain import nominations
+from ambassador.domain import nomination_rules, submission
 from ambassador.domain.editions import EditionView
 from ambassador.domain.nominations import NominationData, Upload
 from ambassador.errors import InvalidInput
@@ -20,7 +20,7 @@ BASE = "http://testserver.local"
 
 
 async def _stored(edition: EditionView, key: str, data: NominationData) -> dict[str, Any]:
-    submitted = await nominations.submit(edition=edition, data=data, uploads=[], submission_key=key, base_url=BASE)
+    submitted = await submission.submit(edition=edition, data=data, uploads=[], submission_key=key, base_url=BASE)
     row = await Nomination.select().where(Nomination.id == submitted.nomination_id).first()
     assert row is not None
     return row
@@ -48,7 +48,7 @@ async def test_each_field_is_checked_against_its_allow_list(field: str, value: s
     data = nomination_data(edition, **{field: value})
 
     with pytest.raises(InvalidInput) as refused:
-        nominations.prepare(edition, data, [])
+        nomination_rules.prepare(edition, data, [])
 
     assert list(refused.value.errors) == [field]
 
@@ -67,7 +67,7 @@ async def test_an_organisation_needs_a_known_kind_an_http_site_and_a_ten_digit_k
     )
 
     with pytest.raises(InvalidInput) as refused:
-        nominations.prepare(edition, data, [])
+        nomination_rules.prepare(edition, data, [])
 
     assert sorted(refused.value.errors) == ["organisation_kind", "organisation_website", "registry_number"]
 
@@ -110,8 +110,8 @@ async def test_a_minor_may_share_the_guardians_email_but_an_adult_may_not_nomina
     child = nomination_data(edition, nominee_email="anna@example.org", nominee_is_minor=True, nominee_name="Olek Nowak")
 
     with pytest.raises(InvalidInput) as refused:
-        nominations.prepare(edition, adult, [])
-    accepted, _ = nominations.prepare(edition, child, [])
+        nomination_rules.prepare(edition, adult, [])
+    accepted, _ = nomination_rules.prepare(edition, child, [])
 
     assert list(refused.value.errors) == ["nominee_name"]
     assert (accepted.nominee_is_minor, accepted.nominee_email) == (True, "anna@example.org")
@@ -122,8 +122,8 @@ async def test_reference_numbers_stay_unique_and_gapless_under_concurrent_submis
     numbers, 0001 to 0012, from the edition row's atomic counter (no double booking)."""
     edition = await make_edition()
 
-    async def send(n: int) -> nominations.Submitted:
-        return await nominations.submit(
+    async def send(n: int) -> submission.Submitted:
+        return await submission.submit(
             edition=edition,
             data=nomination_data(edition, nominee_name=f"Nominee Number{n}", nominee_email=f"n{n}@example.org"),
             uploads=[Upload("a.pdf", PDF)],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ambassador.domain import nominations
+from ambassador.domain import submission
 from ambassador.domain.nominations import Upload
 from ambassador.resources import STATIC_DIR
 from ambassador.settings import Settings
@@ -31,7 +31,7 @@ async def test_uploads_live_in_the_database_and_no_address_serves_them_as_files(
     """ASVS 5.3.1, 5.3.2: an upload is stored as a database row, never written to the static
     or data directory under its own name, so no request can reach it as a file (or run it)."""
     edition = await make_edition()
-    submitted = await nominations.submit(
+    submitted = await submission.submit(
         edition=edition,
         data=nomination_data(edition),
         uploads=[Upload("run.php.pdf", UPLOAD), Upload("../../static/x.pdf", UPLOAD)],

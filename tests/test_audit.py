@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from ambassador.db import utcnow
-from ambassador.domain import audit
+from ambassador.domain import audit, audit_anchors, audit_verify
 from ambassador.enums import Role
 from ambassador.piccolo_conf import DB
 from ambassador.tables import AuditEntry
@@ -95,9 +95,9 @@ async def test_entries_chain_to_each_other_with_a_keyed_mac_and_verify(audit_con
     expected = audit.entry_mac(AUDIT_KEY.encode(), kid=first.key_id, client="", request_id="", **fields_of(row))
     assert first.entry_hash == expected
     assert first.entry_hash != audit.entry_hash(**fields_of(row))
-    report = await audit.verify_chain()
-    assert report == audit.ChainReport(
-        checked=2, broken_at=None, anchor=audit.AnchorReport(str(audit_config.anchor_file), None)
+    report = await audit_verify.verify_chain()
+    assert report == audit_verify.ChainReport(
+        checked=2, broken_at=None, anchor=audit_anchors.AnchorReport(str(audit_config.anchor_file), None)
     )
     assert report.ok is True
 
@@ -124,7 +124,7 @@ async def test_a_changed_row_is_detected_at_that_row() -> None:
 
     await AuditEntry.update({AuditEntry.data: '{"v": 2}'}).where(AuditEntry.id == victim.id)
 
-    report = await audit.verify_chain()
+    report = await audit_verify.verify_chain()
     assert (report.ok, report.broken_at, report.checked) == (False, victim.id, 1)
     assert report.reason == "content does not match its hash"
 
@@ -136,7 +136,7 @@ async def test_a_changed_client_address_is_detected() -> None:
 
     await AuditEntry.update({AuditEntry.client: "192.0.2.66"}).where(AuditEntry.id == entry.id)
 
-    assert (await audit.verify_chain()).broken_at == entry.id
+    assert (await audit_verify.verify_chain()).broken_at == entry.id
 
 
 @pytest.mark.usefixtures("attacker")
@@ -148,7 +148,7 @@ async def test_a_deleted_row_breaks_the_chain_at_the_next_one() -> None:
 
     await AuditEntry.delete().where(AuditEntry.id == middle.id)
 
-    report = await audit.verify_chain()
+    report = await audit_verify.verify_chain()
     assert (report.broken_at, report.reason) == (last.id, "previous hash does not match")
 
 
@@ -160,10 +160,10 @@ async def test_old_keys_verify_the_entries_made_before_a_rotation(audit_config: 
 
     assert [e.key_id for e in before + after] == [audit.key_id(AUDIT_KEY)] * 2 + [audit.key_id(OTHER_KEY)] * 2
     assert after[0].prev_hash == before[-1].entry_hash
-    assert (await audit.verify_chain()).ok is True
+    assert (await audit_verify.verify_chain()).ok is True
 
     audit.configure(audit.AuditConfig(audit.Keyring(OTHER_KEY), audit_config.anchor_file))
-    report = await audit.verify_chain()
+    report = await audit_verify.verify_chain()
     assert (report.broken_at, report.reason) == (
         before[0].id,
         f"made under an unknown key {audit.key_id(AUDIT_KEY)} (add it to AMBASSADOR_AUDIT_OLD_KEYS)",
@@ -206,7 +206,7 @@ async def test_legacy_unkeyed_entries_followed_by_keyed_ones_verify() -> None:
 
     assert [row["scheme"] for row in legacy] == [audit.SCHEME_LEGACY] * 3
     assert keyed[0].prev_hash == legacy[-1]["entry_hash"]
-    report = await audit.verify_chain()
+    report = await audit_verify.verify_chain()
     assert (report.ok, report.checked) == (True, 5)
 
 
@@ -217,7 +217,7 @@ async def test_an_unkeyed_entry_after_a_keyed_one_is_refused() -> None:
     forged = await AuditEntry.select(AuditEntry.id).order_by(AuditEntry.id, ascending=False).first()
     assert forged is not None
 
-    report = await audit.verify_chain()
+    report = await audit_verify.verify_chain()
     assert (report.broken_at, report.reason) == (forged["id"], "an unkeyed entry after a keyed one")
 
 
@@ -242,7 +242,7 @@ async def test_an_entry_made_in_a_request_records_its_client_and_request_id(clie
     made = {"client": "testclient", "request_id": response.headers["x-request-id"], "actor": admin.id}
     # The login and the session it registered, both from this request.
     assert rows[-2:] == [{"action": "auth.login", **made}, {"action": "session.started", **made}]
-    assert (await audit.verify_chain()).ok is True
+    assert (await audit_verify.verify_chain()).ok is True
     page = await client.get("/admin/audit")
     assert "<td>testclient</td>" in page.text
     assert f"<code>{response.headers['x-request-id']}</code>" in page.text
@@ -321,6 +321,6 @@ async def test_the_migration_carries_existing_entries_over_unchanged() -> None:
     assert [{k: v for k, v in row.items() if k in before[0]} for row in after] == before
     assert [(r["scheme"], r["key_id"], r["client"], r["request_id"]) for r in after] == [("sha256", "", "", "")]
     await record_some(1)
-    assert (await audit.verify_chain()).checked == 2
+    assert (await audit_verify.verify_chain()).checked == 2
     with pytest.raises(Exception, match="audit_entry is append-only"):
         await AuditEntry.delete().where(AuditEntry.id == 1)

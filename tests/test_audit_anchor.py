@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ambassador.deploycheck import settings_findings
-from ambassador.domain import audit
+from ambassador.domain import audit, audit_anchors, audit_verify
 from ambassador.enums import Role
 from ambassador.settings import ConfigurationError, Settings, read_settings
 from ambassador.tables import AuditEntry, OutboxMail
@@ -57,13 +57,13 @@ async def test_deleting_the_newest_entries_is_caught_by_the_anchor(
     """ASVS 16.4.2 (F5, probe 2): the newest 5 deleted; the chain alone is sound, the anchor is not.
     The failure is also a security event (ASVS 16.3.3)."""
     entries = await record_some(10)
-    anchored = await audit.write_anchor()
+    anchored = await audit_anchors.write_anchor()
     assert anchored is not None
     assert (anchored.entry_id, anchored.mac) == (entries[-1].id, entries[-1].entry_hash)
 
     await AuditEntry.delete().where(AuditEntry.id > entries[4].id)
 
-    report = await audit.verify_chain()
+    report = await audit_verify.verify_chain()
     assert (report.chain_ok, report.checked, report.ok) == (True, 5, False)
     assert report.anchor is not None
     message = (
@@ -85,7 +85,7 @@ async def test_a_chain_recomputed_without_the_key_is_caught() -> None:
 
     await rehash_from(entries[2].id, OTHER_KEY, data={"n": 99})
 
-    report = await audit.verify_chain()
+    report = await audit_verify.verify_chain()
     assert (report.broken_at, report.reason) == (entries[2].id, "content does not match its hash")
 
 
@@ -108,13 +108,13 @@ async def test_a_chain_recomputed_as_unkeyed_is_caught_by_the_chain_or_the_ancho
     """ASVS 16.4.2 (F5, probe 3 with the app's plain entry_hash): from the middle, an unkeyed entry
     after keyed ones; the whole log rewritten unkeyed, the anchored MAC is gone."""
     entries = await record_some(6)
-    anchored = await audit.write_anchor()
+    anchored = await audit_anchors.write_anchor()
     assert anchored is not None
 
     await rehash_unkeyed_from(entries[3].id)
-    middle = await audit.verify_chain()
+    middle = await audit_verify.verify_chain()
     await rehash_unkeyed_from(entries[0].id)
-    whole = await audit.verify_chain()
+    whole = await audit_verify.verify_chain()
 
     assert (middle.broken_at, middle.reason) == (entries[3].id, "an unkeyed entry after a keyed one")
     assert (whole.chain_ok, whole.ok) == (True, False)
@@ -128,12 +128,12 @@ async def test_a_chain_recomputed_as_unkeyed_is_caught_by_the_chain_or_the_ancho
 async def test_a_chain_recomputed_with_the_key_contradicts_the_anchor(database_url: str) -> None:
     """ASVS 16.4.2 (F5, probe 3 with the key): the chain verifies, the anchored MAC does not."""
     entries = await record_some(6)
-    anchored = await audit.write_anchor()
+    anchored = await audit_anchors.write_anchor()
     assert anchored is not None
 
     await rehash_from(entries[2].id, AUDIT_KEY, data={"n": 99})
 
-    report = await audit.verify_chain()
+    report = await audit_verify.verify_chain()
     assert (report.chain_ok, report.ok) == (True, False)
     assert report.anchor is not None
     message = f"entry {entries[-1].id} differs from its anchor of {anchored.at}: the chain was rewritten"
@@ -145,15 +145,15 @@ async def test_a_chain_recomputed_with_the_key_contradicts_the_anchor(database_u
 async def test_a_forged_or_edited_anchor_line_is_reported(database_url: str, audit_config: audit.AuditConfig) -> None:
     """ASVS 16.4.2, 16.4.3: each anchor line is signed; an edited or forged one is named by line."""
     await record_some(3)
-    await audit.write_anchor()
+    await audit_anchors.write_anchor()
     path = audit_config.anchor_file
     genuine = path.read_text(encoding="utf-8")
     edited = genuine.replace('"entry": 3', '"entry": 2')
     assert edited != genuine
-    forged = audit.anchor_line(audit.Keyring(OTHER_KEY), 3, "f" * 64, DAY)
+    forged = audit_anchors.anchor_line(audit.Keyring(OTHER_KEY), 3, "f" * 64, DAY)
     path.write_text(edited + forged + "not json\n", encoding="utf-8")
 
-    _, bad = audit.read_anchors(path, audit_config.keyring)
+    _, bad = audit_anchors.read_anchors(path, audit_config.keyring)
     assert bad == (
         f"{path} line 1: bad signature (the line was forged or edited)",
         f"{path} line 2: signed with an unknown key {audit.key_id(OTHER_KEY)} (add it to AMBASSADOR_AUDIT_OLD_KEYS)",
@@ -170,9 +170,9 @@ async def test_an_old_anchor_line_replayed_at_the_end_does_not_hide_a_truncation
 ) -> None:
     """ASVS 16.4.2: the newest anchor is the one of the highest entry, not the last line."""
     entries = await record_some(2)
-    await audit.write_anchor()
+    await audit_anchors.write_anchor()
     await record_some(2)
-    latest = await audit.write_anchor()
+    latest = await audit_anchors.write_anchor()
     assert latest is not None
     path = audit_config.anchor_file
     first_line = path.read_text(encoding="utf-8").splitlines()[0]
@@ -181,8 +181,8 @@ async def test_an_old_anchor_line_replayed_at_the_end_does_not_hide_a_truncation
 
     await AuditEntry.delete().where(AuditEntry.id > entries[-1].id)
 
-    report = await audit.verify_chain()
-    assert report.anchor == audit.AnchorReport(
+    report = await audit_verify.verify_chain()
+    assert report.anchor == audit_anchors.AnchorReport(
         str(path),
         latest,
         f"the log ends at entry {entries[-1].id}, before entry {latest.entry_id} anchored at {latest.at}: "
@@ -193,17 +193,17 @@ async def test_an_old_anchor_line_replayed_at_the_end_does_not_hide_a_truncation
 async def test_anchors_signed_with_an_old_key_verify_after_a_rotation(audit_config: audit.AuditConfig) -> None:
     """ASVS 16.4.2: rotation keeps earlier anchors and entries verifiable through the old keys."""
     await record_some(2)
-    first = await audit.write_anchor()
+    first = await audit_anchors.write_anchor()
     audit.configure(audit.AuditConfig(audit.Keyring(OTHER_KEY, old=(AUDIT_KEY,)), audit_config.anchor_file))
     await record_some(2)
-    second = await audit.write_anchor()
+    second = await audit_anchors.write_anchor()
     assert first is not None
     assert second is not None
 
-    report = await audit.verify_chain()
+    report = await audit_verify.verify_chain()
 
     assert report.ok is True
-    assert report.anchor == audit.AnchorReport(str(audit_config.anchor_file), second)
+    assert report.anchor == audit_anchors.AnchorReport(str(audit_config.anchor_file), second)
 
 
 async def test_the_anchor_is_written_only_when_the_head_moved(database_url: str) -> None:
@@ -221,7 +221,7 @@ async def test_the_anchor_is_written_only_when_the_head_moved(database_url: str)
     assert len(path.read_text(encoding="utf-8").splitlines()) == 1
     verified = run_cli(database_url, "audit", "verify")
     assert verified.returncode == 0, verified.stderr
-    anchor, _ = audit.read_anchors(path, audit.config().keyring)
+    anchor, _ = audit_anchors.read_anchors(path, audit.config().keyring)
     assert anchor is not None
     assert verified.stdout == (
         f"audit chain intact: 2 entries verified; entry {entries[-1].id} matches the anchor of {anchor.at}\n"
@@ -232,7 +232,7 @@ async def test_the_anchor_is_written_only_when_the_head_moved(database_url: str)
 async def test_no_new_anchor_papers_over_a_truncation(database_url: str) -> None:
     """ASVS 16.4.2: after the anchored entry was deleted, anchoring refuses (exit 2) and writes nothing."""
     entries = await record_some(4)
-    await audit.write_anchor()
+    await audit_anchors.write_anchor()
     await AuditEntry.delete().where(AuditEntry.id == entries[-1].id)
 
     done = run_cli(database_url, "audit", "anchor")
@@ -249,7 +249,7 @@ async def test_the_maintenance_loop_anchors_the_head(settings: Settings) -> None
 
     await run_maintenance(settings, app.stores)
 
-    anchor, bad = audit.read_anchors(settings.audit_anchor_path, audit.config().keyring)
+    anchor, bad = audit_anchors.read_anchors(settings.audit_anchor_path, audit.config().keyring)
     assert bad == ()
     assert anchor is not None
     assert (anchor.entry_id, anchor.mac) == (entries[-1].id, entries[-1].entry_hash)
@@ -261,10 +261,10 @@ async def test_the_anchor_is_mailed_to_active_admins_at_most_once_a_day(audit_co
     await make_user("clerk@example.org", (Role.CLERK,))
     audit.configure(audit.AuditConfig(audit_config.keyring, audit_config.anchor_file, anchor_mail=True))
 
-    first = await audit.anchor_now(now=DAY)
+    first = await audit_anchors.anchor_now(now=DAY)
     await record_some(1)
-    same_day = await audit.anchor_now(now=DAY + dt.timedelta(hours=5))
-    next_day = await audit.anchor_now(now=DAY + dt.timedelta(days=1))
+    same_day = await audit_anchors.anchor_now(now=DAY + dt.timedelta(hours=5))
+    next_day = await audit_anchors.anchor_now(now=DAY + dt.timedelta(days=1))
 
     assert (first.mailed, same_day.mailed, next_day.mailed) == (1, 0, 1)
     assert same_day.written is not None
@@ -280,7 +280,7 @@ async def test_the_admin_page_shows_the_anchor_result(client: Client, attacker: 
     """ASVS 16.4.2: /admin/audit?verify=1 says whether the newest anchor holds."""
     await make_user("admin@example.org", (Role.ADMIN,), language="en")
     await login(client, "admin@example.org")
-    anchored = await audit.write_anchor()
+    anchored = await audit_anchors.write_anchor()
     assert anchored is not None
 
     english = {"accept-language": "en"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ambassador.domain import conflicts
+from ambassador.domain import conflict_declarations
 from ambassador.enums import ConflictKind
 from tests.clerk_factories import english
 from tests.conftest import Client
@@ -14,7 +14,7 @@ async def test_the_chair_sees_the_matrix_read_only_and_other_jurors_get_403(clie
     setup = await scoring_edition()
     member = setup.jurors[1]
     await declare_none(setup, setup.chair)
-    await conflicts.declare(
+    await conflict_declarations.declare(
         juror_id=member.id,
         edition_id=setup.edition.id,
         nomination_id=setup.nominations[0],

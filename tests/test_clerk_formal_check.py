@@ -8,7 +8,7 @@ import io
 import re
 
 from ambassador.db import utcnow
-from ambassador.domain import formal_check, nominations
+from ambassador.domain import consent, formal_check, nominations
 from ambassador.domain.nominations import Upload
 from ambassador.enums import NominationState, Role
 from ambassador.i18n import TIMEZONE, translate
@@ -89,7 +89,7 @@ async def test_filters_return_exactly_the_matching_nominations(client: Client) -
     await citizen_nomination(edition, "citizen-key-00000002", nominee_name="Not Confirmed", confirm=False)
     await formal_check.decide(actor_id=clerk.id, nomination_id=olena, accept=True, reason="")
     await formal_check.decide(actor_id=clerk.id, nomination_id=jan, accept=False, reason="Outside Kraków.")
-    await nominations.record_paper_consent(actor_id=clerk.id, nomination_id=olena, given=True, note="Folder 3")
+    await consent.record_paper_consent(actor_id=clerk.id, nomination_id=olena, given=True, note="Folder 3")
     base = f"/staff/editions/{edition.id}/nominations"
 
     async def listed(query: str = "") -> list[str]:

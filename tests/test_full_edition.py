@@ -14,7 +14,18 @@ from dataclasses import replace
 import pytest
 
 from ambassador.db import utcnow
-from ambassador.domain import conflicts, deliberation, editions, formal_check, jury, nominations, scoring, standings
+from ambassador.domain import (
+    conflict_declarations,
+    conflicts,
+    consent,
+    deliberation,
+    editions,
+    formal_check,
+    jury,
+    results,
+    scoring,
+    scoring_round,
+)
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import JuryRules
 from ambassador.domain.scoring import ScoreInput
@@ -83,7 +94,7 @@ async def _shortlisted_edition(clerk: int) -> tuple[EditionView, dict[str, int]]
         )
         ids[label] = entered.nomination_id
         await formal_check.decide(actor_id=clerk, nomination_id=entered.nomination_id, accept=True, reason="")
-        await nominations.record_paper_consent(
+        await consent.record_paper_consent(
             actor_id=clerk, nomination_id=entered.nomination_id, given=True, note="signed form"
         )
     await Edition.update({Edition.closes_at: utcnow() - dt.timedelta(seconds=1)}).where(Edition.id == edition.id)
@@ -99,7 +110,7 @@ async def _declare_and_score(edition: EditionView, jurors: list[int], ids: dict[
     for index, juror in enumerate(jurors):
         for nomination_id in ids.values():
             kind = declared.get((juror, nomination_id))
-            await conflicts.declare(
+            await conflict_declarations.declare(
                 juror_id=juror,
                 edition_id=edition.id,
                 nomination_id=nomination_id,
@@ -133,25 +144,25 @@ async def test_a_full_edition_from_shortlist_to_signed_recommendation() -> None:
             appointment_document="Zarządzenie nr 1/2026", min_scores=5, tie_break=("median", "top_scores", "vote")
         ),
     )
-    edition = await scoring.open_scoring(actor_id=clerk, edition_id=edition.id)
+    edition = await scoring_round.open_scoring(actor_id=clerk, edition_id=edition.id)
 
     # Detection found exactly the two planted conflicts; the clerk pins one, dismisses one.
     matrix = await conflicts.matrix(edition.id)
     detected = {(j, n): c for (j, n), c in matrix.cells.items() if c.detection_id is not None}
     assert sorted(detected) == sorted([(jurors[3], ids["B05"]), (jurors[4], ids["A07"])])
-    await conflicts.decide_detection(
+    await conflict_declarations.decide_detection(
         actor_id=clerk, detection_id=detected[(jurors[3], ids["B05"])].detection_id or 0, confirm=True, reason=""
     )
-    await conflicts.decide_detection(
+    await conflict_declarations.decide_detection(
         actor_id=clerk,
         detection_id=detected[(jurors[4], ids["A07"])].detection_id or 0,
         confirm=False,
         reason="A namesake, not related",
     )
     await _declare_and_score(edition, jurors, ids)
-    assert {p.juror.user_id: p.left for p in await scoring.progress(edition.id)} == dict.fromkeys(jurors, 0)
+    assert {p.juror.user_id: p.left for p in await scoring_round.progress(edition.id)} == dict.fromkeys(jurors, 0)
 
-    computed = (await standings.compute(edition.id)).computed
+    computed = (await results.compute(edition.id)).computed
     ranked_a = [(r.nomination_id, r.rank, round(r.score, 4)) for r in computed.rankings["A"].ranked[:4]]
     # A01 without J1 (d=+1): 9,8,9,10,8,9 → 53/6 = 8.8333. A02: 56/7 = 8, median 8, two top
     # sheets; A03: 8, median 8, none: top_scores puts A02 first. A04: 7.
@@ -164,7 +175,7 @@ async def test_a_full_edition_from_shortlist_to_signed_recommendation() -> None:
     assert computed.nominations[ids["B05"]].count == 6
     assert round(computed.nominations[ids["B05"]].mean or 0, 4) == 6.0
 
-    await scoring.close_scoring(chair_id=jurors[0], edition_id=edition.id)
+    await scoring_round.close_scoring(chair_id=jurors[0], edition_id=edition.id)
     proposals = {}
     for label, distinction in (
         ("A01", Distinction.TITLE),

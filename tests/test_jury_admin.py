@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from ambassador.domain import accounts, conflicts, editions, jury
+from ambassador.domain import accounts, conflict_declarations, conflicts, editions, jury
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import JuryRules
@@ -501,14 +501,14 @@ async def test_the_matrix_shows_declarations_detections_and_pins(client: Client)
     scene = await conflicts_scene(clerk.id)
     edition, base = scene.edition, scene.conflicts_url
     await conflicts.detect(edition.id)
-    await conflicts.decide_detection(
+    await conflict_declarations.decide_detection(
         actor_id=clerk.id,
         detection_id=await detection_id(scene, scene.lis, scene.same_domain),
         confirm=False,
         reason="A shared host.",
     )
     await declare_all(edition, scene.wrona.id)
-    await conflicts.declare(
+    await conflict_declarations.declare(
         juror_id=scene.bak.id, edition_id=edition.id, nomination_id=scene.webmail, conflicted=True, kind="family"
     )
 
@@ -540,7 +540,7 @@ async def test_the_matrix_shows_declarations_detections_and_pins(client: Client)
     assert (pinned.status_code, pinned.headers["location"]) == (302, base)
     assert matrix_cell((await client.get(base)).text, scene.webmail, scene.bak.id) == "family (pinned)"
     with pytest.raises(NotAllowed):
-        await conflicts.declare(
+        await conflict_declarations.declare(
             juror_id=scene.bak.id, edition_id=edition.id, nomination_id=scene.webmail, conflicted=False
         )
     not_declared: dict[str, str | list[str]] = {"juror_id": str(scene.lis.id), "nomination_id": str(scene.webmail)}

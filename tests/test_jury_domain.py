@@ -10,17 +10,20 @@ import pytest
 
 from ambassador.db import utcnow
 from ambassador.domain import (
+    conflict_declarations,
+    conflict_evidence,
     conflicts,
+    consent,
     deliberation,
     editions,
     formal_check,
     jury,
     minutes,
-    nominations,
+    results,
     scoring,
-    standings,
+    scoring_round,
 )
-from ambassador.domain.conflicts import NomineeFacts
+from ambassador.domain.conflict_evidence import NomineeFacts
 from ambassador.domain.deliberation import Tally
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import Juror, JuryRules
@@ -61,21 +64,23 @@ def _facts(**changes: str) -> NomineeFacts:
 
 
 def test_detection_evidence_folds_case_and_diacritics_and_skips_webmail() -> None:
-    assert conflicts.evidence(_juror(), _facts()) == []
-    assert conflicts.evidence(_juror(), _facts(nominator_name="ANNA JASKOWIAK")) == ["juror's name in the nominator"]
-    assert conflicts.evidence(_juror(), _facts(nominee_name="Stowarzyszenie im. Jaśkowiak")) == [
+    assert conflict_evidence.evidence(_juror(), _facts()) == []
+    assert conflict_evidence.evidence(_juror(), _facts(nominator_name="ANNA JASKOWIAK")) == [
+        "juror's name in the nominator"
+    ]
+    assert conflict_evidence.evidence(_juror(), _facts(nominee_name="Stowarzyszenie im. Jaśkowiak")) == [
         "juror's surname in the nominee"
     ]
-    assert conflicts.evidence(_juror(), _facts(nominator_email="ANNA@um.krakow.pl")) == [
+    assert conflict_evidence.evidence(_juror(), _facts(nominator_email="ANNA@um.krakow.pl")) == [
         "same address as the nominator email"
     ]
-    assert conflicts.evidence(_juror(), _facts(nominee_email="biuro@um.krakow.pl")) == [
+    assert conflict_evidence.evidence(_juror(), _facts(nominee_email="biuro@um.krakow.pl")) == [
         "same organisation domain as the nominee email (um.krakow.pl)"
     ]
     webmail = _juror("Ewa Zielona", "ewa@gmail.com")
-    assert conflicts.evidence(webmail, _facts(nominator_email="other@gmail.com")) == []
+    assert conflict_evidence.evidence(webmail, _facts(nominator_email="other@gmail.com")) == []
     member = _juror("Ewa Zielona", "ewa@x.example", "Fundacja Dialog")
-    assert conflicts.evidence(member, _facts()) == ["juror's organisation 'Fundacja Dialog' in the nominee"]
+    assert conflict_evidence.evidence(member, _facts()) == ["juror's organisation 'Fundacja Dialog' in the nominee"]
 
 
 def _tally(votes_for: int, against: int, abstain: int, chair: VoteChoice | None, eligible: int = 7) -> Tally:
@@ -127,7 +132,7 @@ async def _jury_edition(
         )
         ids.append(entered.nomination_id)
         await formal_check.decide(actor_id=clerk, nomination_id=entered.nomination_id, accept=True, reason="")
-        await nominations.record_paper_consent(
+        await consent.record_paper_consent(
             actor_id=clerk, nomination_id=entered.nomination_id, given=True, note=f"binder {index}"
         )
     await Edition.update({Edition.closes_at: utcnow() - dt.timedelta(seconds=1)}).where(Edition.id == edition.id)
@@ -142,7 +147,7 @@ async def _jury_edition(
         await jury.appoint(actor_id=clerk, edition_id=edition.id, user_id=user.id, base_url=BASE)
         members.append(user.id)
     await jury.set_chair(actor_id=clerk, edition_id=edition.id, user_id=members[0])
-    edition = await scoring.open_scoring(actor_id=clerk, edition_id=edition.id)
+    edition = await scoring_round.open_scoring(actor_id=clerk, edition_id=edition.id)
     return edition, clerk, members, ids
 
 
@@ -152,17 +157,21 @@ def _full(edition: EditionView, value: int, comment: str = "") -> ScoreInput:
 
 async def _declare_none(edition: EditionView, juror_id: int, nomination_ids: list[int]) -> None:
     for nomination_id in nomination_ids:
-        await conflicts.declare(juror_id=juror_id, edition_id=edition.id, nomination_id=nomination_id, conflicted=False)
+        await conflict_declarations.declare(
+            juror_id=juror_id, edition_id=edition.id, nomination_id=nomination_id, conflicted=False
+        )
 
 
 async def test_a_juror_opens_nothing_before_declaring_and_nothing_conflicted_after() -> None:
     edition, _, (chair, second, _third), (first_id, second_id) = await _jury_edition()
     with pytest.raises(scoring.DeclareFirst):
         await scoring.dossier_for_juror(second, first_id)
-    await conflicts.declare(
+    await conflict_declarations.declare(
         juror_id=second, edition_id=edition.id, nomination_id=first_id, conflicted=True, kind=ConflictKind.FAMILY
     )
-    await conflicts.declare(juror_id=second, edition_id=edition.id, nomination_id=second_id, conflicted=False)
+    await conflict_declarations.declare(
+        juror_id=second, edition_id=edition.id, nomination_id=second_id, conflicted=False
+    )
     assert (await scoring.dossier_for_juror(second, second_id)).nominee_name == "Tomasz Wiśniewski"
     with pytest.raises(NotFound):
         await scoring.dossier_for_juror(second, first_id)
@@ -173,7 +182,7 @@ async def test_a_juror_opens_nothing_before_declaring_and_nothing_conflicted_aft
     with pytest.raises(NotFound):
         await scoring.dossier_for_juror(outsider.id, second_id)
     with pytest.raises(NotFound):
-        await conflicts.declaration_list(edition.id, outsider.id)
+        await conflict_declarations.declaration_list(edition.id, outsider.id)
     assert chair != second
 
 
@@ -187,13 +196,15 @@ async def test_other_scores_are_visible_after_ones_own_and_a_late_conflict_voids
     assert await scoring.others_sheets(second, ids[0]) == []
     await scoring.save(juror_id=second, nomination_id=ids[0], data=_full(edition, 5), submit=True)
     assert [(s.juror_id, s.comment) for s in await scoring.others_sheets(second, ids[0])] == [(chair, "Strong work")]
-    await conflicts.declare(
+    await conflict_declarations.declare(
         juror_id=chair, edition_id=edition.id, nomination_id=ids[0], conflicted=True, kind=ConflictKind.BUSINESS
     )
     assert await scoring.others_sheets(second, ids[0]) == []
     sheets = await scoring.submitted_sheets(edition.id)
     assert [(s.juror_id, s.nomination_id) for s in sheets] == [(second, ids[0])]
-    progress = {p.juror.user_id: (p.to_score, p.submitted, p.conflicted) for p in await scoring.progress(edition.id)}
+    progress = {
+        p.juror.user_id: (p.to_score, p.submitted, p.conflicted) for p in await scoring_round.progress(edition.id)
+    }
     assert progress == {chair: (1, 0, 1), second: (2, 1, 0), third: (2, 0, 0)}
 
 
@@ -214,9 +225,9 @@ async def test_scores_are_checked_revisions_audited_and_closed_scoring_refuses()
     assert entry["action"] == "score.submitted"
     assert '"old": 5' in str(entry["data"]) and '"new": 6' in str(entry["data"])
     with pytest.raises(NotAllowed):
-        await scoring.close_scoring(chair_id=second, edition_id=edition.id)
+        await scoring_round.close_scoring(chair_id=second, edition_id=edition.id)
     await _declare_none(edition, chair, ids)
-    await scoring.close_scoring(chair_id=chair, edition_id=edition.id)
+    await scoring_round.close_scoring(chair_id=chair, edition_id=edition.id)
     with pytest.raises(scoring.ScoringClosed):
         await scoring.save(juror_id=second, nomination_id=ids[0], data=_full(edition, 9), submit=False)
 
@@ -229,7 +240,7 @@ async def test_proposals_votes_and_the_signed_recommendation() -> None:
         await deliberation.propose(
             chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
         )
-    await scoring.close_scoring(chair_id=chair, edition_id=edition.id)
+    await scoring_round.close_scoring(chair_id=chair, edition_id=edition.id)
     with pytest.raises(NotAllowed):
         await deliberation.propose(
             chair_id=second, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
@@ -301,7 +312,7 @@ async def test_the_nominator_of_a_merged_duplicate_is_detected_on_the_dossier() 
 
 async def test_a_conflicted_chair_sees_nothing_of_that_nomination() -> None:
     edition, _, (chair, second, third), ids = await _jury_edition()
-    await conflicts.declare(
+    await conflict_declarations.declare(
         juror_id=chair, edition_id=edition.id, nomination_id=ids[0], conflicted=True, kind=ConflictKind.FAMILY
     )
     await _declare_none(edition, chair, ids[1:])
@@ -309,12 +320,12 @@ async def test_a_conflicted_chair_sees_nothing_of_that_nomination() -> None:
         await _declare_none(edition, juror, ids)
         for nomination_id in ids:
             await scoring.save(juror_id=juror, nomination_id=nomination_id, data=_full(edition, 6), submit=True)
-    seen = await standings.for_chair(edition.id, chair)
+    seen = await results.for_chair(edition.id, chair)
     assert (set(seen.computed.nominations), set(seen.references)) == ({ids[1]}, {ids[1]})
-    assert set((await standings.compute(edition.id)).computed.nominations) == set(ids)
+    assert set((await results.compute(edition.id)).computed.nominations) == set(ids)
     with pytest.raises(NotAllowed):
         await minutes.minutes_for_chair(edition.id, chair, "en")
-    await scoring.close_scoring(chair_id=chair, edition_id=edition.id)
+    await scoring_round.close_scoring(chair_id=chair, edition_id=edition.id)
     with pytest.raises(NotFound):
         await deliberation.propose(
             chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
@@ -324,7 +335,7 @@ async def test_a_conflicted_chair_sees_nothing_of_that_nomination() -> None:
 async def test_a_juror_votes_only_after_declaring() -> None:
     edition, _, (chair, second, _third), ids = await _jury_edition()
     await _declare_none(edition, chair, ids)
-    await scoring.close_scoring(chair_id=chair, edition_id=edition.id)
+    await scoring_round.close_scoring(chair_id=chair, edition_id=edition.id)
     proposal = await deliberation.propose(
         chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
     )
@@ -338,7 +349,7 @@ async def test_the_clerk_cannot_take_the_chairs_steps() -> None:
         await editions.advance(actor_id=clerk, edition_id=edition.id, target=EditionState.DELIBERATION)
     assert refused.value.message == "Only the chair of the jury takes this step."
     await _declare_none(edition, chair, ids)
-    assert (await scoring.close_scoring(chair_id=chair, edition_id=edition.id)).state == EditionState.DELIBERATION
+    assert (await scoring_round.close_scoring(chair_id=chair, edition_id=edition.id)).state == EditionState.DELIBERATION
 
 
 async def test_a_declared_conflict_stays_once_scoring_is_closed() -> None:
@@ -347,7 +358,7 @@ async def test_a_declared_conflict_stays_once_scoring_is_closed() -> None:
     setup = await scored_edition()
     juror, nomination_id = setup.jurors[2], setup.nominations[1]
     with pytest.raises(NotAllowed) as refused:
-        await conflicts.declare(
+        await conflict_declarations.declare(
             juror_id=juror.id, edition_id=setup.edition.id, nomination_id=nomination_id, conflicted=False
         )
     assert refused.value.message == "Once scoring is closed, a declared conflict stays."

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ambassador.domain import conflicts, jury, scoring
+from ambassador.domain import conflict_declarations, conflicts, jury, scoring
 from ambassador.domain.accounts import Account
 from ambassador.domain.jury import JuryRules
 from ambassador.enums import ConflictKind, EditionState, ScoreVisibility, SheetStatus
@@ -208,7 +208,8 @@ async def test_declaration_problems_are_shown_beside_their_nomination_and_the_re
     assert "You declared no conflict." in fieldset(refused.text, third)
     assert await conflicts.conflicted_ids(setup.edition.id, juror.id) == set()
     listed = {
-        item.nomination_id: item.answered for item in await conflicts.declaration_list(setup.edition.id, juror.id)
+        item.nomination_id: item.answered
+        for item in await conflict_declarations.declaration_list(setup.edition.id, juror.id)
     }
     assert listed == {first: False, second: False, third: True}
     garbled = await post_form(client, url, {f"answer_{first}": "maybe"})
@@ -261,10 +262,12 @@ async def test_pinned_conflicts_are_fixed_and_detected_ones_block_the_dossier(cl
     )
     juror = setup.jurors[1]
     first, second = setup.nominations
-    await conflicts.declare(
+    await conflict_declarations.declare(
         juror_id=juror.id, edition_id=setup.edition.id, nomination_id=first, conflicted=True, kind="business"
     )
-    await conflicts.pin(actor_id=setup.clerk.id, edition_id=setup.edition.id, juror_id=juror.id, nomination_id=first)
+    await conflict_declarations.pin(
+        actor_id=setup.clerk.id, edition_id=setup.edition.id, juror_id=juror.id, nomination_id=first
+    )
     await as_juror(client, juror)
     url = f"/jury/editions/{setup.edition.id}/conflicts"
 
@@ -290,7 +293,7 @@ async def test_a_conflicted_juror_cannot_tell_the_nomination_from_one_that_does_
     await submit_scores(setup, other, first, 7, comment=f"{LEAK} overall", remark=f"{LEAK} on the first criterion")
     await submit_scores(setup, chair, first, 4, comment=f"{LEAK} from the chair")
     await declare_none(setup, conflicted, except_for=(first,))
-    await conflicts.declare(
+    await conflict_declarations.declare(
         juror_id=conflicted.id,
         edition_id=setup.edition.id,
         nomination_id=first,
@@ -384,7 +387,7 @@ async def test_a_detection_dismissed_then_confirmed_hides_the_scores_given_meanw
     )
     assert [d["nomination"] for d in detections] == [first]
     (detection,) = detections
-    await conflicts.decide_detection(
+    await conflict_declarations.decide_detection(
         actor_id=setup.clerk.id, detection_id=detection["id"], confirm=False, reason="Another Anna Nowak."
     )
     for member in (chair, namesake):
@@ -393,7 +396,9 @@ async def test_a_detection_dismissed_then_confirmed_hides_the_scores_given_meanw
     await submit_scores(setup, chair, first, 5)
     assert [s.comment for s in await scoring.others_sheets(chair.id, first)] == [f"{LEAK} meanwhile"]
 
-    await conflicts.decide_detection(actor_id=setup.clerk.id, detection_id=detection["id"], confirm=True, reason="")
+    await conflict_declarations.decide_detection(
+        actor_id=setup.clerk.id, detection_id=detection["id"], confirm=True, reason=""
+    )
 
     sheet = await sheet_of(namesake, first)
     assert sheet is not None
@@ -410,10 +415,12 @@ async def test_after_withdrawing_a_conflict_the_juror_scores_again(client: Clien
     first, _second = setup.nominations
     await declare_none(setup, juror)
     await submit_scores(setup, juror, first, 3)
-    await conflicts.declare(
+    await conflict_declarations.declare(
         juror_id=juror.id, edition_id=setup.edition.id, nomination_id=first, conflicted=True, kind="family"
     )
-    await conflicts.declare(juror_id=juror.id, edition_id=setup.edition.id, nomination_id=first, conflicted=False)
+    await conflict_declarations.declare(
+        juror_id=juror.id, edition_id=setup.edition.id, nomination_id=first, conflicted=False
+    )
     await as_juror(client, juror)
 
     page = await client.get(f"/jury/nominations/{first}")

@@ -10,8 +10,8 @@ import pytest
 from pypdf import PdfReader
 
 from ambassador import pdf
-from ambassador.domain import deliberation, minutes, standings
-from ambassador.domain.results import JurorEffect, LeaveOneOut, RankedNomination
+from ambassador.domain import deliberation, minutes, results
+from ambassador.domain.ranking_types import JurorEffect, LeaveOneOut, RankedNomination
 from ambassador.enums import Distinction, EditionState, Role, VoteChoice
 from ambassador.errors import NotAllowed, NotFound
 from tests.deliberation_factories import APPOINTMENT, deliberated, references, scored_edition, vote
@@ -166,7 +166,7 @@ async def test_normalised_ranking_tie_notes_and_a_decisive_juror() -> None:
     olena, _bohdan, iryna = await references(setup)
 
     document = await minutes.minutes(setup.edition.id, "en", today=TODAY)
-    found = await standings.compute(setup.edition.id)
+    found = await results.compute(setup.edition.id)
 
     ranking = section(document, "Ranking, category B: individual").tables[0]
     assert ranking.header[-2:] == ("Normalised mean", "Note")

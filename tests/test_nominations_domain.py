@@ -10,7 +10,16 @@ import pytest
 
 from ambassador import files
 from ambassador.db import utcnow
-from ambassador.domain import audit, editions, formal_check, nominations, retention
+from ambassador.domain import (
+    audit_verify,
+    consent,
+    editions,
+    formal_check,
+    nominations,
+    nominator_link,
+    retention,
+    submission,
+)
 from ambassador.domain.nominations import Upload
 from ambassador.enums import ConsentState, EditionState, NominationState, Role
 from ambassador.errors import InvalidInput, InvalidToken, NotAllowed
@@ -31,7 +40,7 @@ async def _mail_link(to: str, kind: str) -> str:
 
 async def _submitted(key: str = "k" * 20, **changes: object) -> int:
     edition = await editions.open_edition_now() or await make_edition()
-    result = await nominations.submit(
+    result = await submission.submit(
         edition=edition,
         data=nomination_data(edition, **changes),
         uploads=[],
@@ -44,7 +53,7 @@ async def _submitted(key: str = "k" * 20, **changes: object) -> int:
 async def _confirmed(key: str = "k" * 20, **changes: object) -> int:
     nomination_id = await _submitted(key, **changes)
     email = str(changes.get("nominator_email", "anna@example.org"))
-    await nominations.confirm(token=await _mail_link(email, "n/confirm"), base_url=BASE)
+    await submission.confirm(token=await _mail_link(email, "n/confirm"), base_url=BASE)
     return nomination_id
 
 
@@ -80,7 +89,7 @@ async def test_nominator_may_not_be_the_nominee() -> None:
     ]
     for index, change in enumerate(cases):
         with pytest.raises(InvalidInput) as refused:
-            await nominations.submit(
+            await submission.submit(
                 edition=edition,
                 data=nomination_data(edition, **change),
                 uploads=[],
@@ -94,7 +103,7 @@ async def test_nominator_may_not_be_the_nominee() -> None:
 async def test_an_organisation_may_share_a_name_pattern_with_its_nominator() -> None:
     edition = await make_edition()
     data = nomination_data(edition, category="A", nominee_name="Anna Nowak", organisation_kind="informal_group")
-    result = await nominations.submit(
+    result = await submission.submit(
         edition=edition, data=data, uploads=[], submission_key="organisation-0001", base_url=BASE
     )
     assert result.reference == "2025/0001"
@@ -104,7 +113,7 @@ async def test_window_is_checked_at_the_moment_of_saving() -> None:
     edition = await make_edition()
     later = edition.closes_at + dt.timedelta(seconds=1)
     with pytest.raises(nominations.WindowClosed):
-        await nominations.submit(
+        await submission.submit(
             edition=edition,
             data=nomination_data(edition),
             uploads=[],
@@ -123,7 +132,7 @@ async def test_an_edition_closed_after_the_form_was_read_takes_nothing() -> None
     await editions.advance(actor_id=clerk.id, edition_id=edition.id, target=EditionState.FORMAL_CHECK, now=after_close)
     entries = await AuditEntry.count()
     with pytest.raises(nominations.WindowClosed):
-        await nominations.submit(
+        await submission.submit(
             edition=edition,  # as read before the clerk's change: still open
             data=nomination_data(edition),
             uploads=[],
@@ -144,7 +153,7 @@ async def test_forged_and_oversized_files_are_refused_and_nothing_is_stored() ->
     ]
     for index, uploads in enumerate(cases):
         with pytest.raises(InvalidInput) as refused:
-            await nominations.submit(
+            await submission.submit(
                 edition=edition,
                 data=nomination_data(edition),
                 uploads=uploads,
@@ -159,8 +168,8 @@ async def test_double_submit_gives_one_nomination() -> None:
     edition = await make_edition()
     data = nomination_data(edition)
 
-    async def send() -> nominations.Submitted:
-        return await nominations.submit(
+    async def send() -> submission.Submitted:
+        return await submission.submit(
             edition=edition,
             data=data,
             uploads=[Upload("a.pdf", PDF)],
@@ -177,10 +186,10 @@ async def test_double_submit_gives_one_nomination() -> None:
 async def test_a_form_sent_again_after_the_deadline_still_gives_the_first_nomination() -> None:
     edition = await make_edition()
     data = nomination_data(edition)
-    first = await nominations.submit(
+    first = await submission.submit(
         edition=edition, data=data, uploads=[], submission_key="resent-form-0001", base_url=BASE
     )
-    again = await nominations.submit(
+    again = await submission.submit(
         edition=edition,
         data=data,
         uploads=[],
@@ -195,10 +204,10 @@ async def test_a_form_sent_again_after_the_deadline_still_gives_the_first_nomina
 async def test_confirmation_works_once_and_mails_receipt_and_consent_request() -> None:
     nomination_id = await _submitted()
     token = await _mail_link("anna@example.org", "n/confirm")
-    confirmed = await nominations.confirm(token=token, base_url=BASE)
+    confirmed = await submission.confirm(token=token, base_url=BASE)
     assert confirmed.state == NominationState.SUBMITTED
     with pytest.raises(InvalidToken):
-        await nominations.confirm(token=token, base_url=BASE)
+        await submission.confirm(token=token, base_url=BASE)
     subjects = await OutboxMail.select(OutboxMail.to_address, OutboxMail.subject).order_by(OutboxMail.id)
     assert subjects[1:] == [
         {"to_address": "anna@example.org", "subject": "Your nomination 2025/0001 is registered"},
@@ -207,7 +216,7 @@ async def test_confirmation_works_once_and_mails_receipt_and_consent_request() -
             "subject": "A nomination for the Krakow Ambassador of Multiculturalism title",
         },
     ]
-    manage = await nominations.for_manage_token(await _mail_link("anna@example.org", "n"))
+    manage = await nominator_link.for_manage_token(await _mail_link("anna@example.org", "n"))
     assert manage.id == nomination_id
 
 
@@ -216,7 +225,7 @@ async def test_expired_confirmation_link_is_refused_and_the_nomination_erased() 
     token = await _mail_link("anna@example.org", "n/confirm")
     later = utcnow() + dt.timedelta(hours=72, seconds=1)
     with pytest.raises(InvalidToken):
-        await nominations.confirm(token=token, base_url=BASE, now=later)
+        await submission.confirm(token=token, base_url=BASE, now=later)
     assert await nominations.erase_expired_unconfirmed(later) == 1
     assert await Nomination.exists().where(Nomination.id == nomination_id) is False
     assert await NominationToken.count() == 0
@@ -226,7 +235,7 @@ async def test_guessed_tokens_open_nothing() -> None:
     await _confirmed()
     for guess in ("2025/0001", "1", "x" * 43, ""):
         with pytest.raises(InvalidToken):
-            await nominations.for_manage_token(guess)
+            await nominator_link.for_manage_token(guess)
 
 
 async def test_edit_and_withdraw_stop_at_the_deadline() -> None:
@@ -235,34 +244,34 @@ async def test_edit_and_withdraw_stop_at_the_deadline() -> None:
     edition = await editions.open_edition_now()
     assert edition is not None
     changed = nomination_data(edition, nominee_name="Olena Kovalenko-Nowicka")
-    updated = await nominations.update_by_nominator(token=token, data=changed, uploads=[], remove_attachments=[])
+    updated = await nominator_link.update_by_nominator(token=token, data=changed, uploads=[], remove_attachments=[])
     assert updated.nominee_name == "Olena Kovalenko-Nowicka"
     after = edition.closes_at + dt.timedelta(minutes=1)
     with pytest.raises(nominations.WindowClosed):
-        await nominations.update_by_nominator(
+        await nominator_link.update_by_nominator(
             token=token, data=nomination_data(edition), uploads=[], remove_attachments=[], now=after
         )
     with pytest.raises(nominations.WindowClosed):
-        await nominations.withdraw_by_nominator(token=token, now=after)
+        await nominator_link.withdraw_by_nominator(token=token, now=after)
     row = await Nomination.select(Nomination.nominee_name, Nomination.state).where(Nomination.id == nomination_id)
     assert row == [{"nominee_name": "Olena Kovalenko-Nowicka", "state": "submitted"}]
 
 
 async def test_withdraw_before_the_deadline() -> None:
     await _confirmed()
-    withdrawn = await nominations.withdraw_by_nominator(token=await _mail_link("anna@example.org", "n"))
+    withdrawn = await nominator_link.withdraw_by_nominator(token=await _mail_link("anna@example.org", "n"))
     assert withdrawn.state == NominationState.WITHDRAWN
 
 
 async def test_consent_by_link_and_on_paper() -> None:
     nomination_id = await _confirmed()
-    assert await nominations.answer_consent(token=await _mail_link("olena@example.org", "consent"), given=True) == (
+    assert await consent.answer_consent(token=await _mail_link("olena@example.org", "consent"), given=True) == (
         ConsentState.GIVEN
     )
     clerk = await make_user("paper@example.org")
     with pytest.raises(InvalidInput):
-        await nominations.record_paper_consent(actor_id=clerk.id, nomination_id=nomination_id, given=False, note=" ")
-    refused = await nominations.record_paper_consent(
+        await consent.record_paper_consent(actor_id=clerk.id, nomination_id=nomination_id, given=False, note=" ")
+    refused = await consent.record_paper_consent(
         actor_id=clerk.id, nomination_id=nomination_id, given=False, note="Letter of 3 March, file KAW-7"
     )
     assert (refused.consent, refused.consent_note) == (ConsentState.REFUSED, "Letter of 3 March, file KAW-7")
@@ -284,10 +293,10 @@ async def test_shortlisting_requires_consent() -> None:
     with pytest.raises(NotAllowed) as refused:
         await formal_check.shortlist(actor_id=clerk.id, nomination_id=nomination_id)
     assert refused.value.message == "Without the nominee's consent a nomination cannot be shortlisted."
-    await nominations.answer_consent(token=await _mail_link("olena@example.org", "consent"), given=True)
+    await consent.answer_consent(token=await _mail_link("olena@example.org", "consent"), given=True)
     shortlisted = await formal_check.shortlist(actor_id=clerk.id, nomination_id=nomination_id)
     assert shortlisted.state == NominationState.SHORTLISTED
-    withdrawn_consent = await nominations.record_paper_consent(
+    withdrawn_consent = await consent.record_paper_consent(
         actor_id=clerk.id, nomination_id=nomination_id, given=False, note="Letter of withdrawal, file KAW-9"
     )
     assert (withdrawn_consent.state, withdrawn_consent.consent) == (NominationState.ACCEPTED, ConsentState.REFUSED)
@@ -424,7 +433,7 @@ async def test_retention_anonymises_non_laureates_and_keeps_laureates() -> None:
     assert await Attachment.count() == 0
     again = await retention.run(now=due + dt.timedelta(days=2))
     assert again.editions == ()
-    assert (await audit.verify_chain()).ok
+    assert (await audit_verify.verify_chain()).ok
 
 
 async def test_an_edit_after_the_formal_decision_sends_it_back_to_the_check() -> None:
@@ -434,11 +443,11 @@ async def test_an_edit_after_the_formal_decision_sends_it_back_to_the_check() ->
     edition = await editions.open_edition_now()
     assert edition is not None
     token = await _mail_link("anna@example.org", "n")
-    unchanged = await nominations.update_by_nominator(
+    unchanged = await nominator_link.update_by_nominator(
         token=token, data=nomination_data(edition), uploads=[], remove_attachments=[]
     )
     assert unchanged.state == NominationState.ACCEPTED
-    edited = await nominations.update_by_nominator(
+    edited = await nominator_link.update_by_nominator(
         token=token,
         data=nomination_data(edition, links="https://example.org/report"),
         uploads=[],

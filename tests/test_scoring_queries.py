@@ -19,7 +19,7 @@ import pytest
 from piccolo.querystring import QueryString
 
 from ambassador.db import utcnow, write_transaction
-from ambassador.domain import conflicts, jury, scoring, standings
+from ambassador.domain import conflict_declarations, conflicts, jury, results, scoring, scoring_round
 from ambassador.domain.accounts import Account
 from ambassador.domain.scoring import ScoreInput
 from ambassador.enums import ConflictKind, DetectionStatus, NominationState, Role, SheetStatus
@@ -90,7 +90,7 @@ async def _scene(year: int, nominations: int, jurors: int) -> Scene:
     for account in accounts:
         await jury.appoint(actor_id=clerk.id, edition_id=edition.id, user_id=account.id, base_url=BASE)
     await jury.set_chair(actor_id=clerk.id, edition_id=edition.id, user_id=accounts[0].id)
-    await scoring.open_scoring(actor_id=clerk.id, edition_id=edition.id)
+    await scoring_round.open_scoring(actor_id=clerk.id, edition_id=edition.id)
     first, second, third = accounts[0].id, accounts[1].id, accounts[2].id
     declared = (second, ids[1])
     async with write_transaction():
@@ -268,7 +268,7 @@ async def test_standings_make_the_same_queries_whatever_the_editions_size(querie
     counts: list[Counted] = []
     for scene in scenes:
         with queries.counting(counts):
-            found = await standings.compute(scene.edition_id)
+            found = await results.compute(scene.edition_id)
         second, third = scene.jurors[1], scene.jurors[2]
         assert found.excluded == {
             scene.nominations[1]: (second.display_name,),
@@ -287,7 +287,7 @@ async def test_a_declaration_reads_the_same_rows_whatever_the_editions_size(quer
     for scene in scenes:
         juror, nomination = scene.jurors[2].id, scene.nominations[0]
         with queries.counting(declared):
-            await conflicts.declare(
+            await conflict_declarations.declare(
                 juror_id=juror,
                 edition_id=scene.edition_id,
                 nomination_id=nomination,
@@ -299,10 +299,10 @@ async def test_a_declaration_reads_the_same_rows_whatever_the_editions_size(quer
         )
         assert sheet == [{"status": SheetStatus.VOID.value}]
         with queries.counting(withdrawn):
-            await conflicts.declare(
+            await conflict_declarations.declare(
                 juror_id=juror, edition_id=scene.edition_id, nomination_id=nomination, conflicted=False
             )
-        listed = await conflicts.declaration_list(scene.edition_id, juror)
+        listed = await conflict_declarations.declaration_list(scene.edition_id, juror)
         assert [(item.nomination_id, item.answered, item.conflicted) for item in listed] == [
             (n, True, False) for n in scene.nominations
         ]
@@ -316,10 +316,10 @@ async def test_a_declaration_reads_the_same_rows_whatever_the_editions_size(quer
     )
     for nomination in (small.nominations[2], large.nominations[0]):
         with pytest.raises(NotFound):
-            await conflicts.declare(
+            await conflict_declarations.declare(
                 juror_id=small.jurors[0].id, edition_id=small.edition_id, nomination_id=nomination, conflicted=False
             )
-    listed = await conflicts.declaration_list(small.edition_id, small.jurors[0].id)
+    listed = await conflict_declarations.declaration_list(small.edition_id, small.jurors[0].id)
     assert [item.nomination_id for item in listed] == small.nominations[:2]
 
 
@@ -353,6 +353,6 @@ async def test_the_narrow_conflict_reads_agree_with_the_matrix() -> None:
         blocked = await conflicts.conflicted_ids(edition_id, juror.id)
         for nomination in scene.nominations:
             assert await conflicts.is_conflicted(edition_id, juror.id, nomination) == (nomination in blocked)
-        listed = await conflicts.declaration_list(edition_id, juror.id)
+        listed = await conflict_declarations.declaration_list(edition_id, juror.id)
         assert await conflicts.has_declared_all(edition_id, juror.id) == all(item.answered for item in listed)
     assert [await conflicts.has_declared_all(edition_id, j.id) for j in scene.jurors] == [True, True, False]

@@ -21,7 +21,7 @@ from litestar import get
 from litestar.params import FromPath
 from litestar.testing import AsyncTestClient
 
-from ambassador.domain import accounts, outbox
+from ambassador.domain import account_links, outbox, second_factor
 from ambassador.enums import Role
 from ambassador.logs import JsonFormatter
 from ambassador.settings import ConfigurationError, Settings, read_settings
@@ -182,7 +182,7 @@ async def test_the_totp_enrolment_redirect_is_a_security_event(client: Client, s
     """ASVS 16.3.3: a clerk whose role requires TOTP, not yet set up, is sent to set it up."""
     admin = await make_user("admin@example.org", (Role.ADMIN,))
     clerk = await make_user("clerk@example.org", (Role.CLERK,))
-    await accounts.set_totp_required(actor_id=admin.id, role=Role.CLERK, required=True)
+    await second_factor.set_totp_required(actor_id=admin.id, role=Role.CLERK, required=True)
     await login(client, "clerk@example.org")
     staff = await client.get("/staff")
     assert (staff.status_code, staff.headers["location"]) == (302, "/account/totp")
@@ -479,7 +479,7 @@ async def test_no_password_token_email_phone_or_name_reaches_any_log(
     assert (await login(client, "nobody.here@example.org", wrong_password)).status_code == 400
 
     assert (await post_form(client, "/password/forgot", {"email": "known.person@example.org"})).status_code == 302
-    assert await accounts.process_reset_requests(policy=throttle_policy(settings)) == 1  # the mail sender's step
+    assert await account_links.process_reset_requests(policy=throttle_policy(settings)) == 1  # the mail sender's step
     await deliver(smtp_url, tmp_path)
     reset = mailed_path(handler.messages, "known.person@example.org", r"/password/reset\?token=[\w-]+")
     reset_token = reset.split("=", 1)[1]

@@ -19,7 +19,7 @@ import pyotp
 import pytest
 from litestar.testing import AsyncTestClient
 
-from ambassador.domain import accounts, editions
+from ambassador.domain import accounts, editions, second_factor
 from ambassador.domain import sessions as registry
 from ambassador.enums import EditionState, Role
 from ambassador.i18n import TIMEZONE
@@ -374,17 +374,17 @@ async def test_the_totp_policy_needs_a_fresh_password_and_asks_again_after_the_w
     assert (page.status_code, page.headers["location"]) == (303, "/account/confirm?next=/admin/security")
     refused = await post_form(client, "/admin/security", {"totp_required": "juror"})
     assert (refused.status_code, refused.headers["location"]) == (303, "/account/confirm?next=/admin/security")
-    assert (await accounts.role_policies())[Role.JUROR] is False
+    assert (await second_factor.role_policies())[Role.JUROR] is False
 
     await confirm_password(client, next_url="/admin/security")
     saved = await post_form(client, "/admin/security", {"totp_required": "juror"})
 
     assert (saved.status_code, saved.headers["location"]) == (302, "/admin/security")
-    assert (await accounts.role_policies())[Role.JUROR] is True
+    assert (await second_factor.role_policies())[Role.JUROR] is True
     clock.advance(STEP_UP + 1)
     again = await post_form(client, "/admin/security", {})
     assert again.headers["location"] == "/account/confirm?next=/admin/security"
-    assert (await accounts.role_policies())[Role.JUROR] is True
+    assert (await second_factor.role_policies())[Role.JUROR] is True
 
 
 async def test_granting_a_role_needs_a_fresh_password(client: Client) -> None:
@@ -412,8 +412,8 @@ async def test_resetting_someones_totp_needs_a_fresh_password(client: Client) ->
     """ASVS 7.5.3: an admin's TOTP reset of another account needs the password within the window."""
     await make_user("admin@example.org", (Role.ADMIN,))
     clerk = await make_user("clerk@example.org", (Role.CLERK,))
-    secret = accounts.new_totp_secret()
-    await accounts.enable_totp(user_id=clerk.id, secret=secret, code=pyotp.TOTP(secret).now())
+    secret = second_factor.new_totp_secret()
+    await second_factor.enable_totp(user_id=clerk.id, secret=secret, code=pyotp.TOTP(secret).now())
     clock = SessionClock(client)
     await signed_in(client, "admin@example.org")
     clock.advance(STEP_UP + 1)
@@ -503,8 +503,8 @@ async def test_confirm_only_returns_to_this_site(client: Client) -> None:
 async def test_a_pending_totp_login_expires_after_five_minutes(client: Client) -> None:
     """ASVS 7.3.1 (audit F12): password accepted, code due: five minutes, whatever the activity."""
     clerk = await make_user("clerk@example.org", (Role.CLERK,))
-    secret = accounts.new_totp_secret()
-    await accounts.enable_totp(
+    secret = second_factor.new_totp_secret()
+    await second_factor.enable_totp(
         user_id=clerk.id, secret=secret, code=pyotp.TOTP(secret).at(dt.datetime.now(dt.UTC) - dt.timedelta(seconds=30))
     )
     clock = SessionClock(client)

@@ -20,8 +20,8 @@ import pyotp
 import pytest
 
 from ambassador.db import utcnow
-from ambassador.domain import accounts, outbox, throttle
-from ambassador.domain.accounts import ThrottlePolicy
+from ambassador.domain import account_links, login_limits, outbox, second_factor, signin, throttle
+from ambassador.domain.login_limits import ThrottlePolicy
 from ambassador.enums import Role, TokenPurpose
 from ambassador.errors import InvalidCredentials, InvalidInput, InvalidToken, SlowedDown, Throttled
 from ambassador.piccolo_app import APP_CONFIG
@@ -70,7 +70,7 @@ async def wrong_logins(policy: ThrottlePolicy, email: str, addresses: list[str])
     found = []
     for address in addresses:
         try:
-            await accounts.authenticate(
+            await signin.authenticate(
                 email=email, password="not the password!", address=address, passwords=passwords, policy=policy
             )
         except InvalidCredentials:
@@ -120,7 +120,7 @@ async def test_concurrent_domain_guesses_from_many_accounts_respect_the_address_
 
     async def guess(i: int) -> str:
         try:
-            await accounts.authenticate(
+            await signin.authenticate(
                 email=f"user{i}@example.org",
                 password="x" * 12,
                 address="203.0.113.9",
@@ -146,7 +146,7 @@ async def test_hundred_concurrent_totp_codes_get_five_evaluated(
     clerk = await make_user("clerk@example.org", (Role.CLERK,))
     secret = pyotp.random_base32()
     totp = pyotp.TOTP(secret)
-    await accounts.enable_totp(user_id=clerk.id, secret=secret, code=totp.now())
+    await second_factor.enable_totp(user_id=clerk.id, secret=secret, code=totp.now())
     first = await login(client, "clerk@example.org")
     assert first.headers["location"].startswith("/login/totp")
     now = utcnow()
@@ -379,10 +379,10 @@ async def test_thirty_reset_requests_give_at_most_three_mails(
     per-address limit) make 3 mails and 3 tokens, of which only the newest is live (F6)."""
     await make_user("clerk@example.org", (Role.CLERK,))
     for i in range(30):
-        await accounts.request_password_reset(email="Clerk@Example.org ", address=f"192.0.2.{i}", policy=policy)
+        await account_links.request_password_reset(email="Clerk@Example.org ", address=f"192.0.2.{i}", policy=policy)
     assert await PasswordResetRequest.count() == 30
 
-    processed = await accounts.process_reset_requests(policy=policy)
+    processed = await account_links.process_reset_requests(policy=policy)
 
     assert processed == 30
     assert await PasswordResetRequest.count() == 0  # personal data not kept
@@ -424,8 +424,8 @@ async def test_the_mail_sender_processes_reset_requests_before_it_claims(client:
 
 
 async def reset_link(policy: ThrottlePolicy, email: str, address: str = "192.0.2.1") -> str:
-    await accounts.request_password_reset(email=email, address=address, policy=policy)
-    await accounts.process_reset_requests(policy=policy)
+    await account_links.request_password_reset(email=email, address=address, policy=policy)
+    await account_links.process_reset_requests(policy=policy)
     mail = await OutboxMail.objects().order_by(OutboxMail.id, ascending=False).first()
     assert mail is not None
     found = re.search(r"token=([\w-]+)", mail.body_text)
@@ -445,8 +445,8 @@ async def test_an_earlier_reset_link_fails_after_another_was_used(client: Client
     """ASVS 7.4.3 (F6), the audit's probe: two live reset links (issued before this fix, so both
     still valid); link #1 sets a password, then link #2 is refused (it set one in the audit)."""
     clerk = await make_user("clerk@example.org", (Role.CLERK,))
-    first = await accounts._issue_token(clerk.id, TokenPurpose.PASSWORD_RESET, 3600)
-    second = await accounts._issue_token(clerk.id, TokenPurpose.PASSWORD_RESET, 3600)
+    first = await account_links.issue_token(clerk.id, TokenPurpose.PASSWORD_RESET, 3600)
+    second = await account_links.issue_token(clerk.id, TokenPurpose.PASSWORD_RESET, 3600)
 
     assert await set_password(client, "/password/reset", first) == 302
     assert await set_password(client, "/password/reset", second, "yet another passphrase") == 400
@@ -466,7 +466,7 @@ async def test_issuing_a_reset_link_revokes_the_earlier_ones(client: Client, pol
 async def test_using_an_invitation_revokes_a_reset_link_and_the_reverse(client: Client, policy: ThrottlePolicy) -> None:
     """ASVS 7.4.3 (F6): any password-setting link used ends the account's other ones."""
     admin = await make_user("admin@example.org", (Role.ADMIN,))
-    invited = await accounts.invite_user(
+    invited = await account_links.invite_user(
         actor_id=admin.id,
         email="new@example.org",
         display_name="New",
@@ -475,7 +475,7 @@ async def test_using_an_invitation_revokes_a_reset_link_and_the_reverse(client: 
         base_url="http://testserver.local",
         lifetime_seconds=3600,
     )
-    invitation = await accounts._issue_token(invited.id, TokenPurpose.INVITATION, 3600)
+    invitation = await account_links.issue_token(invited.id, TokenPurpose.INVITATION, 3600)
     reset = await reset_link(policy, "new@example.org")
 
     assert await set_password(client, "/password/reset", reset) == 302
@@ -535,7 +535,7 @@ async def test_concurrent_reauthentication_guesses_get_five_evaluated(policy: Th
 
     async def guess(i: int) -> str:
         try:
-            await accounts.change_password(
+            await signin.change_password(
                 user_id=clerk.id,
                 current=f"wrong guess {i:02}!",
                 new="a new passphrase",
@@ -557,7 +557,7 @@ async def test_concurrent_reauthentication_guesses_get_five_evaluated(policy: Th
 async def test_the_unlock_link_is_refused_when_unknown(policy: ThrottlePolicy) -> None:
     """ASVS 2.4.1 (F3): a made-up unlock token clears nothing."""
     with pytest.raises(InvalidToken):
-        await accounts.use_unlock_link(token="no-such-token", policy=policy)
+        await signin.use_unlock_link(token="no-such-token", policy=policy)
 
 
 @pytest.mark.parametrize(
@@ -577,5 +577,5 @@ def test_throttle_settings_are_checked(tmp_path: Path, variable: str, value: str
 
 def test_the_slow_down_doubles_with_each_failure_up_to_the_window(policy: ThrottlePolicy) -> None:
     """ASVS 2.4.1 (F3): the gap for browsers without the device cookie, exactly."""
-    gaps = [accounts.slow_down_seconds(failures, policy) for failures in (0, 20, 21, 22, 24, 25, 60)]
+    gaps = [login_limits.slow_down_seconds(failures, policy) for failures in (0, 20, 21, 22, 24, 25, 60)]
     assert gaps == [30, 30, 60, 120, 480, 900, 900]

@@ -17,7 +17,7 @@ from ambassador import files
 from ambassador.db import unique_or, utcnow, write_transaction
 from ambassador.domain import audit, editions, uploads
 from ambassador.domain.editions import EditionView, get_edition
-from ambassador.domain.history import free_slug
+from ambassador.domain.laureate_import import free_slug
 from ambassador.domain.nominations import MAX_ATTACHMENT_BYTES, Upload
 from ambassador.enums import ApprovingBody, Distinction, EditionState, NominationState
 from ambassador.errors import N_, InvalidInput, NotAllowed

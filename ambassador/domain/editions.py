@@ -380,7 +380,7 @@ async def _precondition(edition: EditionView, target: EditionState, now: dt.date
 
 
 # Steps taken only by the domain function that owns them (passing ``owned_step``), never by
-# the clerk's generic button: the chair closes scoring (``scoring.close_scoring``) and signs
+# the clerk's generic button: the chair closes scoring (``scoring_round.close_scoring``) and signs
 # (``deliberation.recommend``); recording the decision approves (``approval.record_decision``).
 OWNED_STEPS: dict[EditionState, str] = {
     EditionState.DELIBERATION: N_("Only the chair of the jury takes this step."),

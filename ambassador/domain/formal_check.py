@@ -14,22 +14,19 @@ from typing import Any
 from ambassador.db import utcnow, write_transaction
 from ambassador.domain import audit
 from ambassador.domain.editions import EditionView, get_edition
+from ambassador.domain.nomination_mails import mail_body, mail_consent_request, mail_receipt
+from ambassador.domain.nomination_rules import prepare, screen
 from ambassador.domain.nominations import (
     NominationData,
     NominationView,
-    Submitted,
     Upload,
     attachments_of,
     get_nomination,
     insert_nomination,
-    mail_body,
-    mail_consent_request,
-    mail_receipt,
-    prepare,
-    screen,
     view,
 )
 from ambassador.domain.outbox import queue_mail
+from ambassador.domain.submission import Submitted
 from ambassador.domain.uploads import UploadRules
 from ambassador.enums import Category, ConsentState, EditionState, NominationState
 from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound

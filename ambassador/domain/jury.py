@@ -11,7 +11,7 @@ from typing import Any
 
 from ambassador import honour
 from ambassador.db import unique_or, utcnow, write_transaction
-from ambassador.domain import accounts, audit
+from ambassador.domain import account_links, accounts, audit
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.outbox import queue_mail
 from ambassador.enums import EditionState, Majority, Role, ScoreVisibility
@@ -254,7 +254,7 @@ async def invite_and_appoint(
     """
     try:
         async with write_transaction():
-            account = await accounts.invite_user(
+            account = await account_links.invite_user(
                 actor_id=actor_id,
                 email=email,
                 display_name=display_name,

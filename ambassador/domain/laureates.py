@@ -15,7 +15,7 @@ from typing import Any
 
 from ambassador.db import utcnow, write_transaction
 from ambassador.domain import audit
-from ambassador.domain.history import free_slug
+from ambassador.domain.laureate_import import free_slug
 from ambassador.domain.outbox import queue_mail
 from ambassador.enums import EditionState
 from ambassador.errors import N_, InvalidInput, NotAllowed, NotFound

@@ -18,13 +18,13 @@ from babel.numbers import format_decimal
 
 from ambassador import honour, pdf
 from ambassador.db import utcnow
-from ambassador.domain import conflicts, deliberation, standings
+from ambassador.domain import conflicts, deliberation, results
 from ambassador.domain.conflicts import Matrix
 from ambassador.domain.deliberation import Tally
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.jury import require_chair
-from ambassador.domain.results import CategoryRanking, RankedNomination
-from ambassador.domain.standings import Standings
+from ambassador.domain.ranking_types import CategoryRanking, RankedNomination
+from ambassador.domain.results import Standings
 from ambassador.enums import EditionState, Majority
 from ambassador.errors import N_, DomainError, NotAllowed
 from ambassador.i18n import TIMEZONE, translate
@@ -422,7 +422,7 @@ def _recommendation_section(
 async def minutes(edition_id: int, language: str, today: dt.date | None = None) -> pdf.Document:
     """The jury's minutes of the edition in ``language`` (a draft until the chair signs)."""
     await require_results(edition_id)
-    s = await standings.compute(edition_id)
+    s = await results.compute(edition_id)
     matrix = await conflicts.matrix(edition_id)
     tallies = await deliberation.tallies(edition_id)
     references = {

@@ -408,9 +408,9 @@ def sender_for(settings: Settings, **overrides: Any) -> OutboxSender:
 
     Before each claim it processes the recorded password-reset requests (which queue mails).
     """
-    from ambassador.domain import accounts  # accounts queues mails through this module
+    from ambassador.domain import account_links, login_limits  # account_links queues mails through this module
 
-    policy = accounts.ThrottlePolicy.from_settings(settings)
+    policy = login_limits.ThrottlePolicy.from_settings(settings)
     transport = transport_for(
         settings.smtp_url, settings.mail_dir, require_tls=settings.production, ca_file=settings.smtp_ca_file
     )
@@ -420,7 +420,7 @@ def sender_for(settings: Settings, **overrides: Any) -> OutboxSender:
         "concurrency": settings.mail_concurrency,
         "rate": settings.mail_rate,
         "poll_seconds": settings.mail_poll_seconds,
-        "before_claim": lambda: accounts.process_reset_requests(policy=policy),
+        "before_claim": lambda: account_links.process_reset_requests(policy=policy),
     }
     return OutboxSender(transport, settings.mail_from, **(options | overrides))
 

@@ -3,7 +3,8 @@
 Every read for a juror passes ``_open_for`` (member, all conflicts declared, not conflicted,
 nomination before the jury), so a conflicted juror gets NotFound from the query itself.
 Scores can be saved as a draft, submitted, and revised until the chair closes scoring;
-each save writes the old and new values to the audit.
+each save writes the old and new values to the audit. ``scoring_round`` holds the clerk's
+and chair's side: opening, progress, reminders, closing and the export.
 """
 
 from __future__ import annotations
@@ -14,15 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ambassador.db import is_unique_violation, utcnow, write_transaction
-from ambassador.domain import audit, conflicts, editions
+from ambassador.domain import audit, conflicts
 from ambassador.domain.editions import EditionView, get_edition
-from ambassador.domain.formal_check import spreadsheet_cell
-from ambassador.domain.jury import Juror, members, require_chair, require_member, rules_of
+from ambassador.domain.jury import Juror, require_member, rules_of
 from ambassador.domain.nominations import AttachmentInfo, attachment_content, attachments_of, view
-from ambassador.domain.outbox import queue_mail
 from ambassador.enums import EditionState, NominationState, ScoreVisibility, SheetStatus
-from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound
-from ambassador.i18n import translate
+from ambassador.errors import N_, DomainError, InvalidInput, NotFound
 from ambassador.tables import Nomination, Score, ScoreSheet
 from ambassador.text import clean_text
 
@@ -359,50 +357,6 @@ def _changes(old: dict[int, int | None], values: dict[int, int | None]) -> list[
     return [{"criterion": c, "old": old.get(c), "new": v} for c, v in values.items() if old.get(c) != v or not old]
 
 
-@dataclass(frozen=True)
-class Progress:
-    juror: Juror
-    to_score: int
-    drafts: int
-    submitted: int
-    conflicted: int
-    declared_all: bool
-
-    @property
-    def left(self) -> int:
-        return self.to_score - self.submitted
-
-
-async def _scored_ids(edition_id: int) -> list[int]:
-    rows = await Nomination.select(Nomination.id).where(
-        (Nomination.edition == edition_id) & Nomination.state.is_in([s.value for s in SCORED])
-    )
-    return [r["id"] for r in rows]
-
-
-async def progress(edition_id: int) -> list[Progress]:
-    """Who has scored what (for the clerk, the chair, and each juror's own line)."""
-    scored = set(await _scored_ids(edition_id))
-    sheets = await ScoreSheet.select(ScoreSheet.juror, ScoreSheet.nomination, ScoreSheet.status).where(
-        ScoreSheet.edition == edition_id
-    )
-    result = []
-    for juror in await members(edition_id):
-        blocked = await conflicts.conflicted_ids(edition_id, juror.user_id) & scored
-        mine = [s for s in sheets if s["juror"] == juror.user_id and s["nomination"] in scored - blocked]
-        result.append(
-            Progress(
-                juror=juror,
-                to_score=len(scored - blocked),
-                drafts=sum(1 for s in mine if s["status"] == SheetStatus.DRAFT.value),
-                submitted=sum(1 for s in mine if s["status"] == SheetStatus.SUBMITTED.value),
-                conflicted=len(blocked),
-                declared_all=await conflicts.has_declared_all(edition_id, juror.user_id),
-            )
-        )
-    return result
-
-
 async def to_score(edition_id: int, juror_id: int) -> list[tuple[int, str, str, SheetStatus | None]]:
     """The juror's list: (id, nominee, category, own sheet status); conflicted ones left out."""
     await require_member(edition_id, juror_id)
@@ -421,66 +375,6 @@ async def to_score(edition_id: int, juror_id: int) -> list[tuple[int, str, str, 
     return [(r["id"], r["nominee_name"], r["category"], own.get(r["id"])) for r in rows if r["id"] not in blocked]
 
 
-async def remind(*, actor_id: int, edition_id: int, base_url: str) -> int:
-    """Mail every juror who still has nominations to score or conflicts to declare."""
-    edition = await get_edition(edition_id)
-    if edition.state != EditionState.JURY_SCORING:
-        raise ScoringClosed()
-    behind = [p for p in await progress(edition_id) if p.left > 0 or not p.declared_all]
-    async with write_transaction():
-        for p in behind:
-            language = p.juror.language
-            await queue_mail(
-                to=p.juror.email,
-                subject=translate(language, N_("Reminder: scoring for %(edition)s"), edition=edition.label),
-                body="\n\n".join(
-                    [
-                        translate(language, N_("Hello %(name)s,"), name=p.juror.display_name),
-                        translate(
-                            language,
-                            N_("You still have %(count)s nominations to score in %(edition)s."),
-                            count=p.left,
-                            edition=edition.label,
-                        ),
-                        f"{base_url}/jury/editions/{edition_id}",
-                    ]
-                ),
-                language=language,
-            )
-        await audit.record(
-            "scoring.reminded",
-            actor_id=actor_id,
-            object_type="edition",
-            object_id=edition_id,
-            data={"jurors": [p.juror.user_id for p in behind]},
-        )
-    return len(behind)
-
-
-async def open_scoring(*, actor_id: int, edition_id: int) -> EditionView:
-    """The clerk opens scoring: the edition's precondition, a jury with a chair, then detection.
-
-    One transaction: a refusal changes nothing, and scoring never opens without detection.
-    """
-    async with write_transaction():
-        opened = await editions.advance(actor_id=actor_id, edition_id=edition_id, target=EditionState.JURY_SCORING)
-        jurors = await members(edition_id)
-        if not jurors:
-            raise NotAllowed(N_("Appoint the jury first."))
-        if not any(j.is_chair for j in jurors):
-            raise NotAllowed(N_("Name the chair of the jury first."))
-        await conflicts.detect(edition_id)
-    return opened
-
-
-async def close_scoring(*, chair_id: int, edition_id: int) -> EditionView:
-    """Only the chair closes scoring; after this no score changes."""
-    await require_chair(edition_id, chair_id)
-    return await editions.advance(
-        actor_id=chair_id, edition_id=edition_id, target=EditionState.DELIBERATION, owned_step=True
-    )
-
-
 async def submitted_sheets(edition_id: int, excluded: set[tuple[int, int]] | None = None) -> list[SheetView]:
     """Every submitted, non-void sheet of the edition, conflicted pairs excluded (for results).
 
@@ -490,36 +384,3 @@ async def submitted_sheets(edition_id: int, excluded: set[tuple[int, int]] | Non
     if excluded is None:
         excluded = conflicts.conflicted_pairs(await conflicts.matrix(edition_id))
     return [s for s in sheets if (s.juror_id, s.nomination_id) not in excluded]
-
-
-async def export_rows(edition_id: int) -> list[list[str]]:
-    """All submitted scores as CSV rows for the clerk, header first."""
-    edition = await get_edition(edition_id)
-    references = {
-        r["id"]: (r["reference"], r["nominee_name"], r["category"])
-        for r in await Nomination.select(
-            Nomination.id, Nomination.reference, Nomination.nominee_name, Nomination.category
-        ).where(Nomination.edition == edition_id)
-    }
-    criteria = [c for c in edition.criteria if c.id is not None]
-    header = [
-        "reference",
-        "category",
-        "nominee",
-        "juror",
-        *[f"criterion {i + 1} (weight {c.weight})" for i, c in enumerate(criteria)],
-        "comment",
-    ]
-    rows = [header]
-    for sheet in await submitted_sheets(edition_id):
-        reference, nominee, category = references[sheet.nomination_id]
-        values = (
-            reference,
-            category,
-            nominee,
-            sheet.juror_name,
-            *["" if sheet.values.get(c.id or 0) is None else str(sheet.values.get(c.id or 0)) for c in criteria],
-            sheet.comment,
-        )
-        rows.append([spreadsheet_cell(value) for value in values])
-    return rows

@@ -1,6 +1,6 @@
 """What every accepted upload passes before it is stored: the antivirus scan and the quota.
 
-The type, size, count and pixel checks need only the bytes (``nominations.check_uploads``);
+The type, size, count and pixel checks need only the bytes (``nomination_rules.check_uploads``);
 these two need the outside world: clamd (ASVS 5.4.3, ``ambassador.antivirus``) and the sum
 of the attachments already stored (ASVS 5.2.4). Both run before the write transaction, so a
 slow scan holds no lock; a refusal stores nothing. docs/uploads.md describes every rule.

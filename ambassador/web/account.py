@@ -17,9 +17,10 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST, HTTP_429_TOO_MANY_REQUESTS
 
 from ambassador import i18n
-from ambassador.domain import accounts
+from ambassador.domain import accounts, second_factor, signin
 from ambassador.domain import sessions as registry
-from ambassador.domain.accounts import Account, ThrottlePolicy
+from ambassador.domain.accounts import Account
+from ambassador.domain.login_limits import ThrottlePolicy
 from ambassador.errors import N_, InvalidCode, InvalidCredentials, InvalidInput, Throttled
 from ambassador.passwords import MAX_PASSWORD_LENGTH, Passwords
 from ambassador.web.client import client_address
@@ -60,7 +61,7 @@ class AccountController(Controller):
             errors = {"new_password_again": N_("The two passwords are not the same.")}
         else:
             try:
-                account = await accounts.change_password(
+                account = await signin.change_password(
                     user_id=request.user.id,
                     current=form.text("current_password", MAX_PASSWORD_LENGTH),
                     new=new,
@@ -102,7 +103,7 @@ class AccountController(Controller):
         secret = request.session.get("totp_setup")
         context: dict[str, Any] = {"error": error, "secret": "", "qr_svg": "", "uri": ""}
         if not request.user.totp_enabled and isinstance(secret, str):
-            uri = accounts.totp_uri(secret, request.user.email)
+            uri = second_factor.totp_uri(secret, request.user.email)
             context.update(
                 secret=secret,
                 uri=uri,
@@ -117,7 +118,7 @@ class AccountController(Controller):
         if not request.user.totp_enabled and (ask := redirect_unless_fresh(request)):
             return ask  # ASVS 7.5.1 (audit F8): enabling the factor needs the password first
         if not request.user.totp_enabled and not isinstance(request.session.get("totp_setup"), str):
-            request.session["totp_setup"] = accounts.new_totp_secret()
+            request.session["totp_setup"] = second_factor.new_totp_secret()
         return self._totp_page(request)
 
     @post("/totp", name="account_totp_post", guards=[requires_step_up("/account/totp")])
@@ -127,7 +128,9 @@ class AccountController(Controller):
             return Redirect("/account/totp")
         form = await read_form(request)
         try:
-            account = await accounts.enable_totp(user_id=request.user.id, secret=secret, code=form.text("code", 20))
+            account = await second_factor.enable_totp(
+                user_id=request.user.id, secret=secret, code=form.text("code", 20)
+            )
         except InvalidCode as exc:
             return self._totp_page(request, i18n.gettext(exc.message), HTTP_400_BAD_REQUEST)
         await _relogin(request, account, sessions)
@@ -144,12 +147,12 @@ class AccountController(Controller):
     ) -> Template | Redirect:
         form = await read_form(request)
         account = request.user
-        policies = await accounts.role_policies()
+        policies = await second_factor.role_policies()
         if any(policies[role] for role in account.roles):
             flash(request, i18n.gettext(N_("Two-step login is mandatory for your role.")), "error")
             return Redirect("/account/totp")
         try:
-            await accounts.reauthenticate(
+            await signin.reauthenticate(
                 user_id=account.id,
                 password=form.text("password", MAX_PASSWORD_LENGTH),
                 address=client_address(request),
@@ -164,7 +167,7 @@ class AccountController(Controller):
                 i18n.gettext(N_("The current password is not correct.")),
                 HTTP_400_BAD_REQUEST,
             )
-        updated = await accounts.disable_totp(actor_id=account.id, user_id=account.id)
+        updated = await second_factor.disable_totp(actor_id=account.id, user_id=account.id)
         await _relogin(request, updated, sessions)
         flash(request, i18n.gettext(N_("Two-step login is off.")), "success")
         return Redirect("/account")
@@ -186,7 +189,7 @@ class AccountController(Controller):
         form = await read_form(request)
         target = safe_next(form.text("next", 2000))
         try:
-            await accounts.reauthenticate(
+            await signin.reauthenticate(
                 user_id=request.user.id,
                 password=form.text("password", MAX_PASSWORD_LENGTH),
                 address=client_address(request),

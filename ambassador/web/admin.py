@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST
 
 from ambassador import i18n
-from ambassador.domain import accounts, audit
+from ambassador.domain import account_links, accounts, audit, audit_verify, second_factor
 from ambassador.domain import sessions as registry
 from ambassador.domain.accounts import Account
 from ambassador.enums import LANGUAGES, Role
@@ -90,7 +90,7 @@ class AdminController(Controller):
             "roles": sorted(_roles(form)),
         }
         try:
-            account = await accounts.invite_user(
+            account = await account_links.invite_user(
                 actor_id=request.user.id,
                 email=email,
                 display_name=name,
@@ -164,7 +164,7 @@ class AdminController(Controller):
         self, request: AnyRequest, user_id: FromPath[int], sessions: NamedDependency[SessionRotation]
     ) -> Template | Redirect:
         async def change(target: Account) -> Account:
-            return await accounts.disable_totp(actor_id=request.user.id, user_id=target.id)
+            return await second_factor.disable_totp(actor_id=request.user.id, user_id=target.id)
 
         return await self._apply(request, user_id, sessions, change)
 
@@ -172,25 +172,25 @@ class AdminController(Controller):
     async def security_policy(self) -> Template:
         return Template(
             template_name="admin/security.html",
-            context={"policies": await accounts.role_policies()},
+            context={"policies": await second_factor.role_policies()},
         )
 
     @post("/security", name="admin_security_post", guards=[requires_step_up("/admin/security")])
     async def set_security(self, request: AnyRequest) -> Redirect:
         form = await read_form(request)
         required = set(form.values("totp_required"))
-        current = await accounts.role_policies()
+        current = await second_factor.role_policies()
         for role in Role:
             wanted = role.value in required
             if current[role] != wanted:
-                await accounts.set_totp_required(actor_id=request.user.id, role=role, required=wanted)
+                await second_factor.set_totp_required(actor_id=request.user.id, role=role, required=wanted)
         flash(request, i18n.gettext(N_("Saved.")), "success")
         return Redirect("/admin/security")
 
     @get("/audit", name="admin_audit")
     async def audit_log(self, before: FromQuery[int | None] = None, verify: FromQuery[bool] = False) -> Template:
         entries = await audit.recent(limit=AUDIT_PAGE + 1, before_id=before)
-        report = await audit.verify_chain() if verify else None
+        report = await audit_verify.verify_chain() if verify else None
         return Template(
             template_name="admin/audit.html",
             context={

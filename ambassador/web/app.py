@@ -22,9 +22,10 @@ from litestar.stores.file import FileStore
 from litestar.stores.registry import StoreRegistry
 
 from ambassador import db, honour, metrics, requestcontext
-from ambassador.domain import accounts, audit, nominations, outbox
+from ambassador.domain import accounts, audit, audit_anchors, login_limits, nominations, outbox
 from ambassador.domain import sessions as session_registry
-from ambassador.domain.accounts import Account, ThrottlePolicy
+from ambassador.domain.accounts import Account
+from ambassador.domain.login_limits import ThrottlePolicy
 from ambassador.domain.uploads import UploadRules
 from ambassador.errors import NotFound
 from ambassador.logs import configure_logging
@@ -37,12 +38,14 @@ from ambassador.web import (
     approval,
     archive,
     auth,
+    deliberation,
     editions,
     formal_check,
     jury,
     jury_admin,
     laureates,
     nominate,
+    nomination_links,
     opendata,
     public,
     results,
@@ -129,9 +132,9 @@ async def run_maintenance(settings: Settings, stores: StoreRegistry) -> None:
         chores.append(("sessions", sessions.delete_expired))
     if isinstance(counters, FileStore):
         chores.append(("rate-limit counters", counters.delete_expired))
-    chores.append(("throttle counters", lambda: accounts.prune_throttles(throttle_policy(settings))))
+    chores.append(("throttle counters", lambda: login_limits.prune_throttles(throttle_policy(settings))))
     chores.append(("unconfirmed nominations", nominations.erase_expired_unconfirmed))
-    chores.append(("audit anchor", audit.anchor_now))  # when the head moved (docs/audit.md)
+    chores.append(("audit anchor", audit_anchors.anchor_now))  # when the head moved (docs/audit.md)
     chores.append(("session registry", lambda: session_registry.prune(session_policy(settings), db.utcnow())))
     for name, chore in chores:
         try:
@@ -248,12 +251,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             staff.StaffController,
             admin.AdminController,
             nominate.NominationController,
+            nomination_links.NominationLinkController,
             editions.EditionController,
             formal_check.FormalCheckController,
             jury_admin.JuryAdminController,
             jury.JuryController,
             results.ResultsAdminController,
             results.ResultsJuryController,
+            deliberation.DeliberationAdminController,
+            deliberation.DeliberationJuryController,
             approval.ApprovalController,
             laureates.LaureateController,
             laureates.LaureateCheckController,

@@ -20,8 +20,9 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_429_TOO_MANY_REQUESTS
 
 from ambassador import i18n, metrics
-from ambassador.domain import accounts
-from ambassador.domain.accounts import Account, ThrottlePolicy
+from ambassador.domain import account_links, accounts, signin
+from ambassador.domain.accounts import Account
+from ambassador.domain.login_limits import ThrottlePolicy
 from ambassador.enums import TokenPurpose
 from ambassador.errors import (
     N_,
@@ -49,7 +50,7 @@ def _device_cookie(account: Account, settings: Settings, policy: ThrottlePolicy)
     """The account's device cookie for this browser (set on every successful login)."""
     return Cookie(
         key=device_cookie_name(settings),
-        value=accounts.new_device_cookie(account, policy),
+        value=signin.new_device_cookie(account, policy),
         max_age=policy.device_cookie_seconds,
         path="/",
         secure=settings.production,
@@ -113,7 +114,7 @@ class AuthController(Controller):
         target = safe_next(form.text("next", 2000))
         context = {"next": target, "email": email[:254], "error": ""}
         try:
-            result = await accounts.authenticate(
+            result = await signin.authenticate(
                 email=email,
                 password=form.text("password", MAX_PASSWORD_LENGTH),
                 address=client_address(request),
@@ -159,7 +160,7 @@ class AuthController(Controller):
         target = safe_next(form.text("next", 2000))
         context = {"next": target, "error": ""}
         try:
-            account = await accounts.verify_totp_login(
+            account = await signin.verify_totp_login(
                 user_id=pending,
                 code=form.text("code", 20),
                 address=client_address(request),
@@ -176,7 +177,7 @@ class AuthController(Controller):
         """Destroy the server-side session (clearing it deletes the stored entry)."""
         uid = request.session.get("uid")
         if isinstance(uid, int):
-            await accounts.record_logout(uid)
+            await signin.record_logout(uid)
             await sessions.end(request)
         request.clear_session()
         return Redirect("/")
@@ -197,7 +198,7 @@ class AuthController(Controller):
                 status_code=HTTP_400_BAD_REQUEST,
             )
         try:
-            await accounts.request_password_reset(email=email, address=client_address(request), policy=throttle)
+            await account_links.request_password_reset(email=email, address=client_address(request), policy=throttle)
         except Throttled as exc:
             return Template(
                 template_name="auth/forgot.html",
@@ -213,7 +214,7 @@ class AuthController(Controller):
         return Redirect("/login")
 
     async def _token_form(self, token: str, purpose: TokenPurpose) -> Template:
-        valid = await accounts.token_is_valid(token, purpose)
+        valid = await account_links.token_is_valid(token, purpose)
         return Template(
             template_name="auth/set_password.html",
             context={
@@ -236,7 +237,7 @@ class AuthController(Controller):
             errors["password_again"] = N_("The two passwords are not the same.")
         else:
             try:
-                await accounts.set_password_with_token(
+                await account_links.set_password_with_token(
                     token=token, purpose=purpose, password=password, passwords=passwords
                 )
             except InvalidToken as exc:
@@ -277,7 +278,7 @@ class AuthController(Controller):
     async def unlock_form(self, token: FromQuery[str] = "") -> Template:
         """The unlock link's page: a button, so that a mail scanner opening the link uses nothing."""
         token = token[:200]
-        valid = await accounts.unlock_link_is_valid(token)
+        valid = await signin.unlock_link_is_valid(token)
         return Template(
             template_name="auth/unlock.html",
             context={"token": token, "valid": valid, "error": "" if valid else i18n.gettext(InvalidToken.message)},
@@ -295,7 +296,7 @@ class AuthController(Controller):
         form = await read_form(request)
         token = form.text("token", 200)
         try:
-            account = await accounts.use_unlock_link(token=token, policy=throttle)
+            account = await signin.use_unlock_link(token=token, policy=throttle)
         except InvalidToken as exc:
             return Template(
                 template_name="auth/unlock.html",

@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n, vocabulary
-from ambassador.domain import editions, scoring
+from ambassador.domain import editions, scoring_round
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import CriterionData, EditionData, EditionView
 from ambassador.enums import ApprovingBody, EditionState, Role
@@ -308,7 +308,7 @@ class EditionController(Controller):
         try:
             if target == EditionState.JURY_SCORING:
                 # Opening scoring checks the jury and its chair and runs conflict detection.
-                await scoring.open_scoring(actor_id=request.user.id, edition_id=edition.id)
+                await scoring_round.open_scoring(actor_id=request.user.id, edition_id=edition.id)
             else:
                 await editions.advance(actor_id=request.user.id, edition_id=edition.id, target=EditionState(target))
         except DomainError as exc:

@@ -18,7 +18,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n, vocabulary
-from ambassador.domain import accounts, formal_check, nominations
+from ambassador.domain import accounts, consent, formal_check, nominations
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView
 from ambassador.domain.formal_check import Dossier, Filters
@@ -339,13 +339,13 @@ class FormalCheckController(Controller):
     async def consent(self, request: AnyRequest, nomination_id: FromPath[int]) -> Template | Redirect:
         nomination = await visible_nomination(nomination_id)
         form = await read_form(request)
-        answer, note = form.text("answer", 10), form.text("consent_note", nominations.MAX_NOTE)
+        answer, note = form.text("answer", 10), form.text("consent_note", consent.MAX_NOTE)
         values = {"consent_note": note}
         if answer not in (ConsentState.GIVEN, ConsentState.REFUSED):
             refused = DomainError(N_("Choose whether consent was given or refused."))
             return await self._refused(nomination.id, refused, values)
         return await refuse_or_redirect(
-            nominations.record_paper_consent(
+            consent.record_paper_consent(
                 actor_id=request.user.id, nomination_id=nomination.id, given=answer == ConsentState.GIVEN, note=note
             ),
             lambda exc: self._refused(nomination.id, exc, values),

@@ -22,9 +22,9 @@ from litestar.status_codes import (
 )
 
 from ambassador import i18n, security_log, vocabulary
-from ambassador.domain import conflicts, editions, jury, nominations, scoring
+from ambassador.domain import conflict_declarations, conflicts, editions, jury, nominations, scoring, scoring_round
 from ambassador.domain.accounts import Account
-from ambassador.domain.conflicts import Listed
+from ambassador.domain.conflict_declarations import Listed
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import Juror
 from ambassador.domain.scoring import DeclareFirst, JuryDossier, ScoreInput, ScoringClosed, SheetView
@@ -59,7 +59,7 @@ async def member_edition(edition_id: int, user_id: int) -> tuple[EditionView, Ju
 
 async def edition_page(edition: EditionView, juror: Juror, *, problem: str = "", status_code: int = 200) -> Template:
     """The juror's work on an edition, or only the request to declare conflicts first."""
-    listed = await conflicts.declaration_list(edition.id, juror.user_id)
+    listed = await conflict_declarations.declaration_list(edition.id, juror.user_id)
     context: dict[str, Any] = {
         "edition": edition,
         "juror": juror,
@@ -70,7 +70,7 @@ async def edition_page(edition: EditionView, juror: Juror, *, problem: str = "",
         "total": len(listed),
     }
     if context["declared_all"]:
-        everyone = await scoring.progress(edition.id)
+        everyone = await scoring_round.progress(edition.id)
         context.update(
             to_score=await scoring.to_score(edition.id, juror.user_id),
             progress=next((p for p in everyone if p.juror.user_id == juror.user_id), None),
@@ -111,7 +111,7 @@ async def conflicts_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
-    listed = await conflicts.declaration_list(edition.id, user_id)
+    listed = await conflict_declarations.declaration_list(edition.id, user_id)
     blocked = await conflicts.conflicted_ids(edition.id, user_id)
     return Template(
         template_name="jury/conflicts.html",
@@ -124,7 +124,7 @@ async def conflicts_page(
             "errors": translated_errors(errors or {}),
             "labels": labels,
             "kinds": [("", i18n.gettext(N_("Choose…"))), *labels.options(vocabulary.CONFLICT_KINDS)],
-            "max_reason": conflicts.MAX_REASON,
+            "max_reason": conflict_declarations.MAX_REASON,
         },
         status_code=status_code,
         headers=NO_STORE,
@@ -135,13 +135,13 @@ async def save_declarations(form: Form, edition_id: int, user_id: int) -> tuple[
     """Declare every answered nomination; the posted values and the problems, by field name."""
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
-    for item in await conflicts.declaration_list(edition_id, user_id):
+    for item in await conflict_declarations.declaration_list(edition_id, user_id):
         if item.pinned:
             continue
         key = item.nomination_id
         answer = form.text(f"answer_{key}", 20)
         kind = form.text(f"kind_{key}", 30)
-        reason = form.text(f"reason_{key}", conflicts.MAX_REASON)
+        reason = form.text(f"reason_{key}", conflict_declarations.MAX_REASON)
         values.update({f"answer_{key}": answer, f"kind_{key}": kind, f"reason_{key}": reason})
         if not answer:
             continue
@@ -152,7 +152,7 @@ async def save_declarations(form: Form, edition_id: int, user_id: int) -> tuple[
         if unchanged(item, conflicted, kind, reason):
             continue
         try:
-            await conflicts.declare(
+            await conflict_declarations.declare(
                 juror_id=user_id,
                 edition_id=edition_id,
                 nomination_id=key,
@@ -374,7 +374,7 @@ class JuryController(Controller):
     async def close_scoring(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
         edition, juror = await member_edition(edition_id, request.user.id)
         try:
-            await scoring.close_scoring(chair_id=request.user.id, edition_id=edition.id)
+            await scoring_round.close_scoring(chair_id=request.user.id, edition_id=edition.id)
         except NotFound:
             raise  # no refusal: the app's handler answers 404
         except NotAllowed as exc:

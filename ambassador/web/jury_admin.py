@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n, vocabulary
-from ambassador.domain import conflicts, formal_check, jury, scoring
+from ambassador.domain import conflict_declarations, conflicts, formal_check, jury, scoring_round
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import JuryRules
@@ -216,7 +216,7 @@ async def scoring_page(edition: EditionView, *, problem: str = "", status_code: 
         context={
             "edition": edition,
             "section": "scoring",
-            "progress": await scoring.progress(edition.id),
+            "progress": await scoring_round.progress(edition.id),
             "scoring_open": edition.state == EditionState.JURY_SCORING,
             "problem": problem,
             "labels": labels,
@@ -379,12 +379,12 @@ class JuryAdminController(Controller):
         if not any(cell.detection_id == detection_id for cell in found.cells.values()):
             raise NotFoundException()
         form = await read_form(request)
-        decision, reason = form.text("decision", 10), form.text("reason", conflicts.MAX_REASON)
+        decision, reason = form.text("decision", 10), form.text("reason", conflict_declarations.MAX_REASON)
         failed, values = f"detection-{detection_id}", {"reason": reason}
         try:
             if decision not in ("confirm", "dismiss"):
                 raise InvalidInput({"decision": N_("Choose to confirm or to dismiss.")})
-            await conflicts.decide_detection(
+            await conflict_declarations.decide_detection(
                 actor_id=request.user.id, detection_id=detection_id, confirm=decision == "confirm", reason=reason
             )
         except NotFound:
@@ -411,7 +411,7 @@ class JuryAdminController(Controller):
         try:
             if juror_id is None or nomination_id is None:
                 raise NotFound()
-            await conflicts.pin(
+            await conflict_declarations.pin(
                 actor_id=request.user.id, edition_id=edition.id, juror_id=juror_id, nomination_id=nomination_id
             )
         except NotFound:
@@ -433,7 +433,9 @@ class JuryAdminController(Controller):
     ) -> Template | Redirect:
         edition = await edition_or_404(edition_id)
         try:
-            sent = await scoring.remind(actor_id=request.user.id, edition_id=edition.id, base_url=settings.base_url)
+            sent = await scoring_round.remind(
+                actor_id=request.user.id, edition_id=edition.id, base_url=settings.base_url
+            )
         except DomainError as exc:
             return await scoring_page(edition, problem=message_of(exc), status_code=HTTP_409_CONFLICT)
         message = i18n.ngettext("A reminder was sent to %(num)s juror.", "A reminder was sent to %(num)s jurors.", sent)
@@ -443,7 +445,7 @@ class JuryAdminController(Controller):
     async def scores_csv(self, edition_id: FromPath[int]) -> Response[bytes]:
         """Every submitted sheet (conflicted ones left out), cells safe to open in a spreadsheet."""
         edition = await edition_or_404(edition_id)
-        rows = await scoring.export_rows(edition.id)
+        rows = await scoring_round.export_rows(edition.id)
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\r\n").writerows(rows)
         filename = f"scores-{edition.label.replace(' ', '-')}.csv"

@@ -1,10 +1,8 @@
-"""The citizen's pages: the nomination form, confirmation, the private manage link, consent.
+"""The citizen's nomination form: reading it, showing it with its problems, and the submission.
 
-Nobody here has an account. The nominator proves who they are by the links mailed to them
-(confirm, then manage); the nominee by the consent link. Those links carry their secret in
-the path, so every page under ``/n/`` and ``/consent/`` is sent with ``no-store`` and
-``no-referrer``. A link that does not work says so without telling why (unknown, used or
-expired look the same).
+Nobody here has an account. The pages behind the links mailed afterwards (confirmation, the
+nominator's manage link, the nominee's consent) are in ``web.nomination_links``; the edit page
+there reuses this form.
 """
 
 from __future__ import annotations
@@ -14,21 +12,19 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import (
     HTTP_303_SEE_OTHER,
     HTTP_400_BAD_REQUEST,
-    HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
 )
 
 from ambassador import i18n, security_log, vocabulary
 from ambassador.db import utcnow
-from ambassador.domain import nominations
+from ambassador.domain import nominations, submission
 from ambassador.domain.editions import EditionView, get_edition, open_edition_now
 from ambassador.domain.nominations import (
     MAX_ATTACHMENT_BYTES,
@@ -40,18 +36,17 @@ from ambassador.domain.nominations import (
     MAX_PHONE,
     MAX_RELATION,
     MAX_URL,
-    NOMINATOR_EDITABLE,
     NominationData,
     NominationView,
     WindowClosed,
 )
 from ambassador.domain.uploads import UploadRules
-from ambassador.enums import ConsentState, EditionState, NominationState
-from ambassador.errors import N_, InvalidInput, InvalidToken, NotAllowed, NotFound
+from ambassador.enums import EditionState
+from ambassador.errors import N_, InvalidInput, NotFound
 from ambassador.settings import Settings
 from ambassador.web import labels
 from ambassador.web.client import client_address
-from ambassador.web.downloads import NO_STORE, PRIVATE, attachment_response
+from ambassador.web.downloads import NO_STORE
 from ambassador.web.forms import MAX_ROW_ID, Form, read_form, translated_errors
 
 NOMINATE_PATH = "/nominate"
@@ -62,7 +57,6 @@ SENT_PATH = "/nominate/sent"
 # evaluated at import, so this is the settings' default, not a per-app value.
 MAX_BODY = Settings.nomination_max_body_size
 MAX_EMAIL = 254
-MAX_TOKEN = 100
 # Texts are read up to twice their limit: the browser sends line ends as CRLF and cleaning
 # collapses spaces, so the domain sees the real length and says "too long" rather than
 # silently losing the end of a text.
@@ -109,27 +103,6 @@ FIELD_ORDER = (
     "nominator_relation",
     "privacy_ack",
 )
-
-# What the nominator sees: the jury's and the approving body's work stays confidential until
-# the laureates are published.
-STATE_LABELS = {
-    NominationState.UNCONFIRMED: N_("Waiting for your confirmation"),
-    NominationState.SUBMITTED: N_("Submitted, waiting for the formal check"),
-    NominationState.REJECTED: N_("Not accepted in the formal check"),
-    NominationState.ACCEPTED: N_("Accepted in the formal check"),
-    NominationState.SHORTLISTED: N_("Under consideration"),
-    NominationState.RECOMMENDED: N_("Under consideration"),
-    NominationState.APPROVED: N_("Under consideration"),
-    NominationState.NOT_APPROVED: N_("Under consideration"),
-    NominationState.LAUREATE: N_("Laureate"),
-    NominationState.WITHDRAWN: N_("Withdrawn"),
-    NominationState.MERGED: N_("Joined with another nomination of the same nominee"),
-}
-
-DONE_MESSAGES = {
-    "saved": N_("Your changes are saved."),
-    "withdrawn": N_("Your nomination is withdrawn."),
-}
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -183,13 +156,9 @@ def read_nomination(form: Form, edition: EditionView, fixed: NominationView | No
     )
 
 
-def _ids(values: list[str]) -> list[int]:
-    return [int(v) for v in values[: MAX_ATTACHMENTS * 4] if v.isascii() and v.isdigit() and len(v) < 12]
-
-
 def _submission_key(value: str) -> str:
     """The posted key if it has the right shape, else a fresh one for the next attempt."""
-    if nominations.SUBMISSION_KEY_RE.match(value):
+    if submission.SUBMISSION_KEY_RE.match(value):
         return value
     return secrets.token_urlsafe(24)
 
@@ -246,7 +215,7 @@ async def _posted_edition(form: Form, max_age: float) -> EditionView | None:
 # --- rendering --------------------------------------------------------------------------
 
 
-def _field_labels(edition: EditionView) -> dict[str, str]:
+def field_labels(edition: EditionView) -> dict[str, str]:
     names = {name: i18n.gettext(msgid) for name, msgid in LABELS.items()}
     names.update({f"description_{c.id}": c.name() for c in edition.criteria})
     return names
@@ -254,7 +223,7 @@ def _field_labels(edition: EditionView) -> dict[str, str]:
 
 def error_list(errors: dict[str, str], edition: EditionView) -> list[tuple[str, str, str]]:
     """(anchor, field label, message) for the summary at the top, in the page's order."""
-    names = _field_labels(edition)
+    names = field_labels(edition)
     order: list[str] = []
     for name in FIELD_ORDER:
         if name == "<descriptions>":
@@ -269,7 +238,7 @@ def error_list(errors: dict[str, str], edition: EditionView) -> list[tuple[str, 
     ]
 
 
-def _form_page(
+def form_page(
     *,
     mode: str,
     edition: EditionView,
@@ -299,7 +268,7 @@ def _form_page(
             "removed": removed or [],
             "files_again": files_again,
             "closed": closed,
-            "labels": _field_labels(edition),
+            "labels": field_labels(edition),
             "organisation_kinds": labels.options(vocabulary.ORGANISATION_KINDS),
             "category_label": labels.category(data.category),
             "limits": {
@@ -317,26 +286,6 @@ def _form_page(
         },
         status_code=status,
     )
-
-
-def _message(title: str, message: str, *, status: int = 200, back: str = "") -> Template:
-    return Template(
-        template_name="nominate/message.html",
-        context={"title": i18n.gettext(title), "message": i18n.gettext(message), "back": back},
-        status_code=status,
-    )
-
-
-def _invalid_link() -> Template:
-    return _message(N_("This link does not work"), InvalidToken.message, status=HTTP_404_NOT_FOUND)
-
-
-async def _managed(token: str) -> NominationView | None:
-    """The nomination a manage link's token opens; None when the link does not work."""
-    try:
-        return await nominations.for_manage_token(token)
-    except InvalidToken:
-        return None
 
 
 def _not_open(edition: EditionView | None, status: int = 200) -> Template:
@@ -359,35 +308,6 @@ def _not_open(edition: EditionView | None, status: int = 200) -> Template:
     )
 
 
-def _manage_page(
-    token: str,
-    nomination: NominationView,
-    edition: EditionView,
-    *,
-    done: str = "",
-    errors: dict[str, str] | None = None,
-    status: int = 200,
-) -> Template:
-    refusal = nominations.edit_refusal(nomination.state, edition, utcnow())
-    return Template(
-        template_name="nominate/manage.html",
-        context={
-            "token": token,
-            "nomination": nomination,
-            "edition": edition,
-            "can_change": refusal is None,
-            "refusal": i18n.gettext(refusal) if refusal and nomination.state in NOMINATOR_EDITABLE else "",
-            "done": i18n.gettext(DONE_MESSAGES[done]) if done in DONE_MESSAGES else "",
-            "errors": translated_errors(errors or {}),
-            "labels": _field_labels(edition),
-            "state_label": i18n.gettext(STATE_LABELS[nomination.state]),
-            "category_label": labels.category(nomination.category),
-            "organisation_kind_label": labels.organisation_kind(nomination.organisation_kind),
-        },
-        status_code=status,
-    )
-
-
 # --- the pages --------------------------------------------------------------------------
 
 
@@ -400,7 +320,7 @@ class NominationController(Controller):
         edition = await RECENT.open_now(settings.edition_cache_seconds)
         if edition is None or not edition.accepts_nominations(utcnow()):
             return _not_open(edition)
-        return _form_page(
+        return form_page(
             mode="new",
             edition=edition,
             data=NominationData(language=i18n.current_language.get()),
@@ -424,7 +344,7 @@ class NominationController(Controller):
         uploads = await form.files("attachments", MAX_ATTACHMENT_BYTES)
         posted_key = form.text("submission_key", 64)
         try:
-            await nominations.submit(
+            await submission.submit(
                 edition=edition,
                 data=data,
                 uploads=uploads,
@@ -433,7 +353,7 @@ class NominationController(Controller):
                 rules=upload_rules,
             )
         except InvalidInput as exc:
-            return _form_page(
+            return form_page(
                 mode="new",
                 edition=edition,
                 data=data,
@@ -444,7 +364,7 @@ class NominationController(Controller):
                 files_again=bool(uploads),
             )
         except WindowClosed as exc:
-            return _form_page(
+            return form_page(
                 mode="new",
                 edition=edition,
                 data=data,
@@ -460,158 +380,3 @@ class NominationController(Controller):
     @get(SENT_PATH, name="nominate_sent")
     async def sent(self) -> Template:
         return Template(template_name="nominate/sent.html", context={"hours": nominations.CONFIRM_HOURS})
-
-    @get("/n/confirm/{token:str}", name="nomination_confirm", response_headers=PRIVATE)
-    async def confirm_form(self, token: FromPath[str]) -> Template:
-        """Only a button: opening the link (or a mail scanner prefetching it) confirms nothing."""
-        return Template(template_name="nominate/confirm.html", context={"token": token[:MAX_TOKEN]})
-
-    @post("/n/confirm/{token:str}", name="nomination_confirm_post", response_headers=PRIVATE)
-    async def confirm(self, token: FromPath[str], settings: NamedDependency[Settings]) -> Template:
-        try:
-            nomination = await nominations.confirm(token=token[:MAX_TOKEN], base_url=settings.base_url)
-        except InvalidToken:
-            return _invalid_link()
-        edition = await get_edition(nomination.edition_id)
-        return Template(template_name="nominate/confirmed.html", context={"nomination": nomination, "edition": edition})
-
-    @get("/n/{token:str}", name="nomination_manage", response_headers=PRIVATE)
-    async def manage(self, token: FromPath[str], done: FromQuery[str | None] = None) -> Template:
-        token = token[:MAX_TOKEN]
-        if (nomination := await _managed(token)) is None:
-            return _invalid_link()
-        return _manage_page(token, nomination, await get_edition(nomination.edition_id), done=done or "")
-
-    @get("/n/{token:str}/edit", name="nomination_edit", response_headers=PRIVATE)
-    async def edit_form(self, token: FromPath[str]) -> Template:
-        token = token[:MAX_TOKEN]
-        if (nomination := await _managed(token)) is None:
-            return _invalid_link()
-        edition = await get_edition(nomination.edition_id)
-        if (refusal := nominations.edit_refusal(nomination.state, edition, utcnow())) is not None:
-            return _message(
-                N_("The nomination cannot be changed"), refusal, status=HTTP_409_CONFLICT, back=f"/n/{token}"
-            )
-        return _form_page(
-            mode="edit", edition=edition, data=nomination.data(), action=f"/n/{token}/edit", nomination=nomination
-        )
-
-    @post("/n/{token:str}/edit", name="nomination_edit_post", request_max_body_size=MAX_BODY, response_headers=PRIVATE)
-    async def edit(
-        self, request: AnyRequest, token: FromPath[str], upload_rules: NamedDependency[UploadRules]
-    ) -> Template | Redirect:
-        token = token[:MAX_TOKEN]
-        if (nomination := await _managed(token)) is None:
-            return _invalid_link()
-        edition = await get_edition(nomination.edition_id)
-        form = await read_form(request)
-        data = read_nomination(form, edition, fixed=nomination)
-        uploads = await form.files("attachments", MAX_ATTACHMENT_BYTES)
-        removed = _ids(form.values("remove_attachments"))
-        try:
-            await nominations.update_by_nominator(
-                token=token, data=data, uploads=uploads, remove_attachments=removed, rules=upload_rules
-            )
-        except InvalidToken:
-            return _invalid_link()
-        except (WindowClosed, NotAllowed) as exc:
-            return _message(
-                N_("The nomination cannot be changed"), exc.message, status=HTTP_409_CONFLICT, back=f"/n/{token}"
-            )
-        except InvalidInput as exc:
-            return _form_page(
-                mode="edit",
-                edition=edition,
-                data=data,
-                action=f"/n/{token}/edit",
-                errors=exc.errors,
-                status=HTTP_400_BAD_REQUEST,
-                nomination=nomination,
-                removed=removed,
-                files_again=bool(uploads),
-            )
-        return Redirect(f"/n/{token}?done=saved", status_code=HTTP_303_SEE_OTHER)
-
-    @post("/n/{token:str}/withdraw", name="nomination_withdraw", response_headers=PRIVATE)
-    async def withdraw(self, request: AnyRequest, token: FromPath[str]) -> Template | Redirect:
-        token = token[:MAX_TOKEN]
-        if (nomination := await _managed(token)) is None:
-            return _invalid_link()
-        edition = await get_edition(nomination.edition_id)
-        if not (await read_form(request)).flag("confirm_withdraw"):
-            return _manage_page(
-                token,
-                nomination,
-                edition,
-                errors={"confirm_withdraw": N_("Tick the box to confirm that you want to withdraw the nomination.")},
-                status=HTTP_400_BAD_REQUEST,
-            )
-        try:
-            await nominations.withdraw_by_nominator(token=token)
-        except InvalidToken:
-            return _invalid_link()
-        except (WindowClosed, NotAllowed) as exc:
-            return _message(
-                N_("The nomination cannot be changed"), exc.message, status=HTTP_409_CONFLICT, back=f"/n/{token}"
-            )
-        return Redirect(f"/n/{token}?done=withdrawn", status_code=HTTP_303_SEE_OTHER)
-
-    @get("/n/{token:str}/attachments/{attachment_id:int}", name="nomination_attachment", response_headers=PRIVATE)
-    async def attachment(self, token: FromPath[str], attachment_id: FromPath[int]) -> Response[bytes] | Template:
-        if (nomination := await _managed(token[:MAX_TOKEN])) is None:
-            return _invalid_link()
-        try:
-            info, content = await nominations.attachment_content(nomination.id, attachment_id)
-        except NotFound:
-            return _invalid_link()
-        return attachment_response(info, content)
-
-    @get("/consent/{token:str}", name="consent", response_headers=PRIVATE)
-    async def consent_form(self, token: FromPath[str]) -> Template:
-        token = token[:MAX_TOKEN]
-        try:
-            found = await nominations.consent_request(token)
-        except InvalidToken:
-            return _invalid_link()
-        return self._consent_page(token, found)
-
-    def _consent_page(
-        self, token: str, found: nominations.ConsentRequest, error: str = "", status: int = 200
-    ) -> Template:
-        return Template(
-            template_name="consent/form.html",
-            context={
-                "token": token,
-                "request_": found,
-                "category_label": labels.category(found.category),
-                "answer_label": labels.consent(found.consent),
-                "can_answer": found.edition.state in nominations.CONSENT_OPEN_STATES,
-                "error": error,
-            },
-            status_code=status,
-        )
-
-    @post("/consent/{token:str}", name="consent_post", response_headers=PRIVATE)
-    async def consent(self, request: AnyRequest, token: FromPath[str]) -> Template:
-        token = token[:MAX_TOKEN]
-        decision = (await read_form(request)).text("decision", 10)
-        try:
-            found = await nominations.consent_request(token)
-            if decision not in (ConsentState.GIVEN, ConsentState.REFUSED):
-                return self._consent_page(
-                    token, found, i18n.gettext(N_("Choose one of the two answers.")), HTTP_400_BAD_REQUEST
-                )
-            answer = await nominations.answer_consent(token=token, given=decision == ConsentState.GIVEN)
-        except InvalidToken:
-            return _invalid_link()
-        except NotAllowed as exc:
-            return _message(N_("The answer was not saved"), exc.message, status=HTTP_409_CONFLICT)
-        return Template(
-            template_name="consent/answered.html",
-            context={
-                "token": token,
-                "request_": found,
-                "answer": answer.value,
-                "answer_label": labels.consent(answer),
-            },
-        )

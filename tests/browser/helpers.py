@@ -12,7 +12,7 @@ import pyotp
 from playwright.async_api import Page, ViewportSize, expect
 
 from ambassador.db import utcnow
-from ambassador.domain import accounts
+from ambassador.domain import second_factor
 from ambassador.domain.accounts import Account
 from ambassador.tables import OutboxMail
 from tests.factories import PASSWORD
@@ -165,9 +165,9 @@ async def with_second_factor(account: Account) -> str:
     The code proving the app works is the previous 30-second step's, so that the login that
     follows can use the current one (a step is accepted once).
     """
-    secret = accounts.new_totp_secret()
+    secret = second_factor.new_totp_secret()
     earlier = pyotp.TOTP(secret).at(utcnow() - dt.timedelta(seconds=30))
-    await accounts.enable_totp(user_id=account.id, secret=secret, code=earlier)
+    await second_factor.enable_totp(user_id=account.id, secret=secret, code=earlier)
     return secret
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from playwright.async_api import Page, expect
 
 from ambassador.db import utcnow
-from ambassador.domain import accounts, approval, deliberation, publication, scoring
+from ambassador.domain import account_links, approval, deliberation, publication, scoring_round
 from ambassador.domain.approval import DecisionData, Outcome
 from ambassador.domain.nominations import Upload
 from ambassador.enums import ApprovingBody, Distinction, Role
@@ -87,7 +87,7 @@ async def test_public_pages_and_their_forms(browsing: Browsing) -> None:
     await send_form(other, "/password/forgot", {"email": clerk.email})
     await log.check(other, "/login (after asking for a reset)")
     # What the mail sender does before it sends (the live server runs none).
-    assert await accounts.process_reset_requests(policy=throttle_policy(browsing.settings)) == 1
+    assert await account_links.process_reset_requests(policy=throttle_policy(browsing.settings)) == 1
     await log.visit(other, await mailed_path(clerk.email, r"/password/reset\?token=[A-Za-z0-9_-]+"))
     await log.errors(other, "/password/reset", {"password": "a new passphrase 1", "password_again": "another one"})
 
@@ -183,7 +183,7 @@ async def the_formal_check_and_scoring(people: People) -> None:
 async def the_deliberation(people: People) -> None:
     """The chair's, a juror's and the clerk's pages; then the decision form, empty and refused."""
     setup, log, edition = people.setup, people.log, people.edition
-    await scoring.close_scoring(chair_id=setup.chair.id, edition_id=edition)
+    await scoring_round.close_scoring(chair_id=setup.chair.id, edition_id=edition)
     await deliberated(setup)
     for path in ("results", "deliberation", "minutes"):
         await log.visit(people.chair, f"/jury/editions/{edition}/{path}")

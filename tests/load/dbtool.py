@@ -16,8 +16,17 @@ import sys
 from typing import Any
 
 from ambassador import db
-from ambassador.domain import accounts, conflicts, editions, formal_check, jury, nominations, outbox, scoring
-from ambassador.domain.audit import verify_chain
+from ambassador.domain import (
+    accounts,
+    conflict_declarations,
+    consent,
+    editions,
+    formal_check,
+    jury,
+    outbox,
+    scoring_round,
+)
+from ambassador.domain.audit_verify import verify_chain
 from ambassador.domain.editions import EditionData, default_criteria
 from ambassador.domain.nominations import NominationData, Upload
 from ambassador.enums import EditionState, MailStatus, Role
@@ -90,7 +99,7 @@ async def setup(jurors: int, shortlisted: int) -> dict[str, Any]:
         )
         nomination_id = entered.nomination_id
         await formal_check.decide(actor_id=clerk, nomination_id=nomination_id, accept=True, reason="")
-        await nominations.record_paper_consent(actor_id=clerk, nomination_id=nomination_id, given=True, note="Binder")
+        await consent.record_paper_consent(actor_id=clerk, nomination_id=nomination_id, given=True, note="Binder")
         await formal_check.shortlist(actor_id=clerk, nomination_id=nomination_id)
         ids.append(nomination_id)
     juror_rows: list[dict[str, Any]] = []
@@ -100,10 +109,10 @@ async def setup(jurors: int, shortlisted: int) -> dict[str, Any]:
         await jury.appoint(actor_id=clerk, edition_id=scored.id, user_id=user_id, base_url=BASE)
         juror_rows.append({"id": user_id, "email": email})
     await jury.set_chair(actor_id=clerk, edition_id=scored.id, user_id=juror_rows[0]["id"])
-    scored = await scoring.open_scoring(actor_id=clerk, edition_id=scored.id)
+    scored = await scoring_round.open_scoring(actor_id=clerk, edition_id=scored.id)
     for juror in juror_rows:
         for nomination_id in ids:
-            await conflicts.declare(
+            await conflict_declarations.declare(
                 juror_id=juror["id"], edition_id=scored.id, nomination_id=nomination_id, conflicted=False
             )
     opened = await editions.create_edition(

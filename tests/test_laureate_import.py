@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ambassador.domain import archive, history
+from ambassador.domain import archive, laureate_import
 from ambassador.tables import Edition, Laureate
 
 GOOD = '2022,B,title,Jan Słowiński,"President of the Rozstaje association.",https://example.org/a,b,c.html\n'
@@ -22,8 +22,8 @@ CSV = (
 
 
 async def test_the_shipped_record_imports_once_and_becomes_public(tmp_path: Path) -> None:
-    first = await history.import_file(history.SHIPPED)
-    again = await history.import_file(history.SHIPPED)
+    first = await laureate_import.import_file(laureate_import.SHIPPED)
+    again = await laureate_import.import_file(laureate_import.SHIPPED)
 
     assert (first.created, first.editions_created, first.errors) == (24, 6, [])
     assert (again.created, again.unchanged, again.editions_created) == (0, 24, 0)
@@ -39,7 +39,7 @@ async def test_bad_lines_are_reported_and_the_rest_imported(tmp_path: Path) -> N
     path = tmp_path / "laureates.csv"
     path.write_text(CSV, encoding="utf-8")
 
-    report = await history.import_file(path)
+    report = await laureate_import.import_file(path)
 
     assert report.created == 2
     assert [line for line, _ in report.errors] == [3, 4, 6]

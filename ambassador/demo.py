@@ -1,7 +1,8 @@
 """Demo data for `make run`: an open edition with realistic (fictional) nominations.
 
 Everything goes through the same domain functions a citizen and a clerk use, so the demo
-shows real states, audit entries and mails (written to var/mail/ in development).
+shows real states, audit entries and mails (written to var/mail/ in development). Like
+``cli``, it is a consumer of the domain, not part of its rules.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import datetime as dt
 import re
 
 from ambassador.db import utcnow, write_transaction
-from ambassador.domain import editions, formal_check, jury, nominations
+from ambassador.domain import consent, editions, formal_check, jury, submission
 from ambassador.domain.editions import EditionData, default_criteria
 from ambassador.domain.nominations import NominationData, Upload
 from ambassador.enums import EditionState, Role
@@ -210,7 +211,7 @@ async def _load(base_url: str) -> str:
                 base_url=base_url,
             )
         else:
-            submitted = await nominations.submit(
+            submitted = await submission.submit(
                 edition=edition,
                 data=data,
                 uploads=uploads,
@@ -219,11 +220,11 @@ async def _load(base_url: str) -> str:
             )
             token = await _link_in_mail(email, CONFIRM_LINK)
             if token and index != len(NOMINATIONS) - 1:  # the last one waits for its confirmation
-                await nominations.confirm(token=token, base_url=base_url)
+                await submission.confirm(token=token, base_url=base_url)
         if done == "accepted":
             await formal_check.decide(actor_id=clerk, nomination_id=submitted.nomination_id, accept=True, reason="")
-            if nominee_email and (consent := await _link_in_mail(nominee_email, CONSENT_LINK)):
-                await nominations.answer_consent(token=consent, given=True)
+            if nominee_email and (consent_token := await _link_in_mail(nominee_email, CONSENT_LINK)):
+                await consent.answer_consent(token=consent_token, given=True)
     # The demo juror sits on the jury (and chairs it), ready for scoring once nominations close.
     for index, juror in enumerate(await _with_role(Role.JUROR)):
         await jury.appoint(actor_id=clerk, edition_id=edition.id, user_id=juror, base_url=base_url)

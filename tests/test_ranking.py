@@ -1,4 +1,4 @@
-"""Results computation checked against hand-computed numbers.
+"""The ranking (``domain.ranking``) checked against hand-computed numbers.
 
 Rounding convention: every expected value below was computed by hand (the working is in the
 comments). Two criteria weigh 1 and 3, so a sheet's total is (a + 3b) / 4, a multiple of
@@ -14,7 +14,9 @@ from collections.abc import Iterable
 
 import pytest
 
-from ambassador.domain.results import (
+from ambassador.domain.ranking import compute_results, weighted_total
+from ambassador.domain.ranking_stability import chart_summary, leave_one_out
+from ambassador.domain.ranking_types import (
     CONFLICT,
     INCOMPLETE,
     UNKNOWN_NOMINATION,
@@ -25,10 +27,6 @@ from ambassador.domain.results import (
     Results,
     Scale,
     Sheet,
-    chart_summary,
-    compute_results,
-    leave_one_out,
-    weighted_total,
 )
 
 CRITERIA = (Criterion(id=1, weight=1), Criterion(id=2, weight=3))

@@ -1,0 +1,85 @@
+"""The mails of a confirmed nomination: the nominator's receipt with the private link, the nominee's consent request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ambassador.domain.editions import EditionView
+from ambassador.domain.nominations import issue_token
+from ambassador.domain.outbox import queue_mail
+from ambassador.enums import NominationTokenPurpose
+from ambassador.errors import N_
+from ambassador.i18n import TIMEZONE, translate
+
+
+def mail_body(language: str, name: str, *paragraphs: str) -> str:
+    parts = [translate(language, N_("Hello %(name)s,"), name=name), *paragraphs]
+    parts.append(translate(language, N_("If you did not expect this message, ignore it.")))
+    return "\n\n".join(parts)
+
+
+async def mail_receipt(row: dict[str, Any], edition: EditionView, base_url: str) -> None:
+    """The reference number and the private link to view, edit or withdraw."""
+    if not row["nominator_email"]:
+        return
+    language = row["language"]
+    token = await issue_token(row["id"], NominationTokenPurpose.MANAGE, None)
+    closes = edition.closes_at.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M")
+    await queue_mail(
+        to=row["nominator_email"],
+        subject=translate(language, N_("Your nomination %(reference)s is registered"), reference=row["reference"]),
+        body=mail_body(
+            language,
+            row["nominator_name"],
+            translate(
+                language,
+                N_("Thank you. Your nomination of %(nominee)s is registered under the number %(reference)s."),
+                nominee=row["nominee_name"],
+                reference=row["reference"],
+            ),
+            translate(
+                language,
+                N_("You can view, change or withdraw it until %(closes)s (Warsaw time) with this private link:"),
+                closes=closes,
+            ),
+            f"{base_url}/n/{token}",
+            translate(language, N_("Do not share the link: whoever has it can change the nomination.")),
+        ),
+        language=language,
+    )
+
+
+async def mail_consent_request(row: dict[str, Any], edition: EditionView, base_url: str) -> None:
+    """The nominee's information notice and consent link (to the guardian for a minor)."""
+    if not row["nominee_email"]:
+        return
+    language = row["language"]
+    token = await issue_token(row["id"], NominationTokenPurpose.CONSENT, None)
+    intro = (
+        N_(
+            "%(nominee)s, a minor in your care, has been nominated for the title %(title)s, %(edition)s. "
+            "As their guardian, please read the information notice and give or refuse consent:"
+        )
+        if row["nominee_is_minor"]
+        else N_(
+            "You have been nominated for the title %(title)s, %(edition)s. "
+            "Please read the information notice and give or refuse your consent:"
+        )
+    )
+    await queue_mail(
+        to=row["nominee_email"],
+        subject=translate(language, N_("A nomination for the Krakow Ambassador of Multiculturalism title")),
+        body=mail_body(
+            language,
+            row["nominee_name"],
+            translate(
+                language,
+                intro,
+                nominee=row["nominee_name"],
+                title=translate(language, N_("Krakow Ambassador of Multiculturalism")),
+                edition=edition.label,
+            ),
+            f"{base_url}/consent/{token}",
+        ),
+        language=language,
+    )

@@ -1,0 +1,155 @@
+"""The citizen's submission: the public form saved as unconfirmed, then confirmed from the emailed link."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from ambassador.db import is_unique_violation, utcnow, write_transaction
+from ambassador.domain import audit
+from ambassador.domain.editions import EditionView, get_edition
+from ambassador.domain.nomination_mails import mail_body, mail_consent_request, mail_receipt
+from ambassador.domain.nomination_rules import prepare, screen
+from ambassador.domain.nominations import (
+    CONFIRM_HOURS,
+    NominationData,
+    NominationView,
+    Upload,
+    WindowClosed,
+    get_nomination,
+    insert_nomination,
+    issue_token,
+    row_for_token,
+)
+from ambassador.domain.outbox import queue_mail
+from ambassador.domain.uploads import UploadRules
+from ambassador.enums import NominationState, NominationTokenPurpose
+from ambassador.errors import N_, InvalidInput, InvalidToken
+from ambassador.i18n import translate
+from ambassador.tables import Nomination, NominationToken
+from ambassador.tokens import new_token
+
+SUBMISSION_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The outcome of a submit: the new (or, for a repeated submit, the same) nomination."""
+
+    nomination_id: int
+    reference: str
+    repeated: bool
+
+
+async def _existing_submission(submission_key: str) -> Submitted | None:
+    row = (
+        await Nomination.select(Nomination.id, Nomination.reference)
+        .where(Nomination.submission_key == submission_key)
+        .first()
+    )
+    return Submitted(row["id"], row["reference"], repeated=True) if row else None
+
+
+async def submit(
+    *,
+    edition: EditionView,
+    data: NominationData,
+    uploads: list[Upload],
+    submission_key: str,
+    base_url: str,
+    now: dt.datetime | None = None,
+    rules: UploadRules | None = None,
+) -> Submitted:
+    """Save a public nomination as unconfirmed and mail the confirmation link.
+
+    ``edition`` is the one the form was read for; its window is checked again inside the
+    write transaction, at the moment of saving. The same ``submission_key`` (one per rendered
+    form) submitted twice gives the first nomination.
+    """
+    if not SUBMISSION_KEY_RE.match(submission_key):
+        raise InvalidInput({"form": N_("The form is incomplete. Please reload the page and try again.")})
+    # A repeated submission (a double click, a resent form) gives the first nomination; it is
+    # looked for only when this one cannot be saved, which keeps the common case one read
+    # shorter.
+    try:
+        now = now or utcnow()
+        if not edition.accepts_nominations(now):
+            raise WindowClosed()  # before the field checks: a late form cannot be corrected into time
+        data, accepted = prepare(edition, data, uploads)
+        await screen(accepted, rules)
+        # Everything that needs no lock is made before the write, which other writers wait for.
+        token = new_token()
+        language = data.language
+        subject = translate(language, N_("Please confirm your nomination"))
+        body = mail_body(
+            language,
+            data.nominator_name,
+            translate(
+                language,
+                N_("Please confirm your nomination of %(nominee)s by opening this link:"),
+                nominee=data.nominee_name,
+            ),
+            f"{base_url}/n/confirm/{token}",
+            translate(
+                language,
+                N_("The link works for %(hours)s hours. Without confirmation the nomination is erased."),
+                hours=CONFIRM_HOURS,
+            ),
+        )
+        async with write_transaction():
+            row = await insert_nomination(
+                edition=edition,
+                data=data,
+                uploads=accepted,
+                submission_key=submission_key,
+                state=NominationState.UNCONFIRMED,
+                now=now,
+                public_window=True,
+            )
+            await issue_token(
+                row["id"], NominationTokenPurpose.CONFIRM, now + dt.timedelta(hours=CONFIRM_HOURS), token=token
+            )
+            await queue_mail(to=data.nominator_email, subject=subject, body=body, language=language)
+            await audit.record(
+                "nomination.submitted",
+                actor_id=None,
+                object_type="nomination",
+                object_id=row["id"],
+                data={"reference": row["reference"], "attachments": len(accepted)},
+            )
+    except Exception as exc:
+        repeatable = isinstance(exc, InvalidInput | WindowClosed) or is_unique_violation(exc)
+        if repeatable and (earlier := await _existing_submission(submission_key)) is not None:
+            return earlier
+        raise
+    return Submitted(row["id"], row["reference"], repeated=False)
+
+
+async def confirm(*, token: str, base_url: str, now: dt.datetime | None = None) -> NominationView:
+    """The nominator opened the confirmation link: the nomination counts from now on."""
+    now = now or utcnow()
+    async with write_transaction():
+        row, token_id = await row_for_token(token, NominationTokenPurpose.CONFIRM, now)
+        if row["state"] != NominationState.UNCONFIRMED.value:
+            raise InvalidToken()
+        await NominationToken.update({NominationToken.used_at: now}).where(NominationToken.id == token_id)
+        await Nomination.update(
+            {
+                Nomination.state: NominationState.SUBMITTED.value,
+                Nomination.confirmed_at: now,
+                Nomination.updated_at: now,
+            }
+        ).where(Nomination.id == row["id"])
+        row = {**row, "state": NominationState.SUBMITTED.value, "confirmed_at": now}
+        edition = await get_edition(row["edition"])
+        await mail_receipt(row, edition, base_url)
+        await mail_consent_request(row, edition, base_url)
+        await audit.record(
+            "nomination.confirmed",
+            actor_id=None,
+            object_type="nomination",
+            object_id=row["id"],
+            data={"reference": row["reference"]},
+        )
+    return await get_nomination(row["id"])
