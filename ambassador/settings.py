@@ -273,6 +273,12 @@ def development_base_url(env: dict[str, str]) -> str:
     return f"http://{host}:{port}"
 
 
+def honour_file(env: dict[str, str]) -> Path | None:
+    """AMBASSADOR_HONOUR_FILE: the honour this installation runs; None, the shipped Kraków honour."""
+    chosen = env.get("AMBASSADOR_HONOUR_FILE")
+    return Path(chosen) if chosen else None
+
+
 def _float(env: dict[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -382,7 +388,7 @@ def read_settings(environ: dict[str, str] | None = None) -> Settings:
         audit_anchor_mail=env.get("AMBASSADOR_AUDIT_ANCHOR_MAIL", "0") == "1",
         security_log=env.get("AMBASSADOR_SECURITY_LOG") or Settings.security_log,
         security_log_facility=env.get("AMBASSADOR_SECURITY_LOG_FACILITY") or Settings.security_log_facility,
-        honour_file=Path(chosen) if (chosen := env.get("AMBASSADOR_HONOUR_FILE")) else None,
+        honour_file=honour_file(env),
     )
     if settings.instances < 1:
         raise ConfigurationError(f"AMBASSADOR_INSTANCES must be 1 or more, got {settings.instances}")

@@ -3,6 +3,7 @@ and the pages, mails and feeds of an app running the fictional Lakeside Medal.""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import re
@@ -15,11 +16,11 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from ambassador import deploycheck, honour
-from ambassador.domain import editions, minutes, nominations, outbox
+from ambassador.domain import editions, minutes, outbox, submission
 from ambassador.honour import CategoryDefault, Honour, HonourError
 from ambassador.resources import SHIPPED_HONOUR
 from ambassador.settings import ConfigurationError, Settings, load_settings, read_settings
-from ambassador.tables import OutboxMail
+from ambassador.tables import Edition, OutboxMail
 from ambassador.web.app import create_app
 from tests.conftest import Client
 from tests.deliberation_factories import scored_edition
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAKESIDE = "Lakeside Medal of Neighbourliness"
 LAKESIDE_PL = "Medal Dobrego Sąsiedztwa Lakeside"
 LOGO = FICTIONAL.parent / "lakeside-logo.svg"
+BASE = "http://testserver.local"
 
 
 def lakeside_expected() -> Honour:
@@ -314,6 +316,34 @@ def test_serve_and_check_deploy_stop_on_a_bad_file_with_one_line(tmp_path: Path)
     assert f"ERROR: [honour] {message}" in checked.stdout.splitlines()
 
 
+async def test_a_command_runs_with_the_honour_of_the_setting(tmp_path: Path, database_url: str) -> None:
+    laureates = tmp_path / "laureates.csv"
+    laureates.write_text(
+        "edition,category,distinction,name,citation,source\n2019,B,title,Maja Brzeg,Runs the lakeshore choir.,\n",
+        encoding="utf-8",
+    )
+    bad, message = bad_file(tmp_path)
+    env = {**os.environ, "AMBASSADOR_DATABASE_URL": database_url, "AMBASSADOR_VAR_DIR": str(tmp_path / "var")}
+
+    def command(honour_file: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ambassador", "laureates", "import", str(laureates)],
+            env={**env, "AMBASSADOR_HONOUR_FILE": str(honour_file)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    refused = await asyncio.to_thread(command, bad)
+    done = await asyncio.to_thread(command, FICTIONAL)
+
+    assert (refused.returncode, refused.stdout, refused.stderr) == (1, "", f"{message}\n")
+    assert done.returncode == 0, done.stderr
+    names = await Edition.select(Edition.name_pl, Edition.name_en)
+    assert names == [{"name_pl": f"{LAKESIDE_PL} A.D. 2019", "name_en": f"{LAKESIDE} A.D. 2019"}]
+
+
 # --- an app running the fictional honour --------------------------------------------------
 
 
@@ -400,22 +430,39 @@ async def test_the_nomination_form_and_its_privacy_notice_carry_the_honour(lakes
     assert "Krak" not in page.text
 
 
-async def test_a_mail_queued_by_a_nomination_is_signed_by_the_honour(lakeside: Settings) -> None:
-    create_app(lakeside)
+async def mailed_token(to: str, prefix: str) -> str:
+    rows = await OutboxMail.select(OutboxMail.body_text).where(OutboxMail.to_address == to)
+    found = [m.group(1) for r in rows if (m := re.search(rf"{BASE}/{prefix}/([A-Za-z0-9_-]+)", r["body_text"]))]
+    assert len(found) == 1, found
+    return found[0]
+
+
+async def test_the_mails_of_a_nomination_and_the_consent_page_carry_the_honour(lakeside_client: Client) -> None:
     edition = await make_edition()
-
-    await nominations.submit(
-        edition=edition,
-        data=nomination_data(edition),
-        uploads=[],
-        submission_key="k" * 20,
-        base_url="http://testserver.local",
+    await submission.submit(
+        edition=edition, data=nomination_data(edition), uploads=[], submission_key="k" * 20, base_url=BASE
     )
+    await submission.confirm(token=await mailed_token("anna@example.org", "n/confirm"), base_url=BASE)
 
-    mails = await OutboxMail.select(OutboxMail.subject, OutboxMail.body_text)
-    assert len(mails) == 1
-    assert mails[0]["body_text"].endswith("\n\n-- \nThe Lakeside Medal team\nLakeside Town Hall")
-    assert "Krak" not in mails[0]["subject"] + mails[0]["body_text"]
+    mails = await OutboxMail.select(OutboxMail.to_address, OutboxMail.subject, OutboxMail.body_text).order_by(
+        OutboxMail.id
+    )
+    consent = await lakeside_client.get(f"/consent/{await mailed_token('olena@example.org', 'consent')}")
+
+    assert [m["to_address"] for m in mails] == ["anna@example.org", "anna@example.org", "olena@example.org"]
+    assert mails[2]["subject"] == f"A nomination for the {LAKESIDE} title"
+    assert f"You have been nominated for the title {LAKESIDE}, A.D. 2025." in mails[2]["body_text"]
+    for mail in mails:
+        assert mail["body_text"].endswith("\n\n-- \nThe Lakeside Medal team\nLakeside Town Hall")
+        assert "Krak" not in mail["subject"] + mail["body_text"]
+    assert consent.status_code == 200
+    assert f"<h1>A nomination for the {LAKESIDE} title</h1>" in consent.text
+    assert "make the lakeshore a good place to live together. A jury, the Chapter, assesses" in consent.text
+    assert "The controller of the personal data is the Mayor of Lakeside, Town Hall, 1 Shore Road, Lakeside." in (
+        consent.text
+    )
+    assert "conferring of the title. The legal basis is the consent of the person concerned" in consent.text
+    assert "Krak" not in consent.text
 
 
 async def test_a_mail_is_signed_in_its_own_language(lakeside: Settings) -> None:

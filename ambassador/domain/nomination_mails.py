@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ambassador import honour
 from ambassador.domain.editions import EditionView
 from ambassador.domain.nominations import issue_token
 from ambassador.domain.outbox import queue_mail
@@ -66,9 +67,10 @@ async def mail_consent_request(row: dict[str, Any], edition: EditionView, base_u
             "Please read the information notice and give or refuse your consent:"
         )
     )
+    title = honour.active().text("name", language)
     await queue_mail(
         to=row["nominee_email"],
-        subject=translate(language, N_("A nomination for the Krakow Ambassador of Multiculturalism title")),
+        subject=translate(language, N_("A nomination for the %(title)s title"), title=title),
         body=mail_body(
             language,
             row["nominee_name"],
@@ -76,7 +78,7 @@ async def mail_consent_request(row: dict[str, Any], edition: EditionView, base_u
                 language,
                 intro,
                 nominee=row["nominee_name"],
-                title=translate(language, N_("Krakow Ambassador of Multiculturalism")),
+                title=title,
                 edition=edition.label,
             ),
             f"{base_url}/consent/{token}",
