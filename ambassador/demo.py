@@ -9,24 +9,27 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 
 from ambassador import honour
 from ambassador.db import utcnow, write_transaction
 from ambassador.domain import consent, editions, formal_check, jury, submission
-from ambassador.domain.editions import EditionData, default_criteria
+from ambassador.domain.categories import CategoryInput
+from ambassador.domain.editions import EditionData, EditionView, default_criteria
 from ambassador.domain.nominations import NominationData, Upload
-from ambassador.enums import EditionState, Role
+from ambassador.enums import EditionState, NomineeKind, Role
 from ambassador.tables import Edition, OutboxMail, User, UserRole
 
 DEMO_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 CONFIRM_LINK = re.compile(r"/n/confirm/([A-Za-z0-9_-]+)")
 CONSENT_LINK = re.compile(r"/consent/([A-Za-z0-9_-]+)")
 
-# (category, nominee, minor, nominee email, org kind, KRS, nominator, nominator email, relation,
-#  language, texts for the four criteria, what the clerk has done: "", "accepted", "paper")
-NOMINATIONS: tuple[tuple[str, str, bool, str, str, str, str, str, str, str, tuple[str, ...], str], ...] = (
+# (who is nominated: the edition's first category for them, nominee, minor, nominee email,
+#  org kind, KRS, nominator, nominator email, relation, language, texts for the four criteria,
+#  what the clerk has done: "", "accepted", "paper")
+NOMINATIONS: tuple[tuple[NomineeKind, str, bool, str, str, str, str, str, str, str, tuple[str, ...], str], ...] = (
     (
-        "A",
+        NomineeKind.ORGANISATION,
         "Fundacja Kultury Bez Granic",
         False,
         "biuro@bezgranic.example.com",
@@ -45,7 +48,7 @@ NOMINATIONS: tuple[tuple[str, str, bool, str, str, str, str, str, str, str, tupl
         "accepted",
     ),
     (
-        "A",
+        NomineeKind.ORGANISATION,
         "Fundacja Kultury bez Granic",
         False,
         "",
@@ -59,7 +62,7 @@ NOMINATIONS: tuple[tuple[str, str, bool, str, str, str, str, str, str, str, tupl
         "",
     ),
     (
-        "B",
+        NomineeKind.PERSON,
         "Olena Kovalenko",
         False,
         "olena.kovalenko@example.com",
@@ -78,7 +81,7 @@ NOMINATIONS: tuple[tuple[str, str, bool, str, str, str, str, str, str, str, tupl
         "accepted",
     ),
     (
-        "B",
+        NomineeKind.PERSON,
         "Tomasz Wiśniewski",
         False,
         "",
@@ -92,7 +95,7 @@ NOMINATIONS: tuple[tuple[str, str, bool, str, str, str, str, str, str, str, tupl
         "paper",
     ),
     (
-        "B",
+        NomineeKind.PERSON,
         "Amira Haddad",
         False,
         "amira.haddad@example.com",
@@ -111,7 +114,7 @@ NOMINATIONS: tuple[tuple[str, str, bool, str, str, str, str, str, str, str, tupl
         "",
     ),
     (
-        "B",
+        NomineeKind.PERSON,
         "Kacper Mazur",
         True,
         "rodzice.mazur@example.com",
@@ -153,15 +156,21 @@ async def _link_in_mail(to: str, pattern: re.Pattern[str]) -> str | None:
     return found.group(1) if found else None
 
 
-async def load_demo_edition(*, base_url: str) -> str | None:
-    """Create the demo edition once (all or nothing); its label, or None if editions exist."""
+async def load_demo_edition(*, base_url: str, categories: Sequence[CategoryInput]) -> str | None:
+    """Create the demo edition once (all or nothing) with ``categories``; its label, or None if editions exist."""
     async with write_transaction():
         if await Edition.exists():
             return None
-        return await _load(base_url)
+        return await _load(base_url, categories)
 
 
-async def _load(base_url: str) -> str:
+def _category_for(edition: EditionView, kind: NomineeKind) -> str:
+    """The code of the edition's first category that takes this kind of nominee."""
+    takes = {NomineeKind.PERSON: "takes_persons", NomineeKind.ORGANISATION: "takes_organisations"}[kind]
+    return next((c.code for c in edition.categories if getattr(c, takes)), edition.categories[0].code)
+
+
+async def _load(base_url: str, categories: Sequence[CategoryInput]) -> str:
     clerk = await _demo_clerk()
     now = utcnow()
     name = honour.active().name  # the edition is called as the honour, in the three languages
@@ -177,19 +186,16 @@ async def _load(base_url: str) -> str:
             intro_uk="Висуньте людину чи організацію, яка цього року будувала міжкультурний діалог у Кракові.",
             opens_at=(now - dt.timedelta(days=20)).replace(minute=0, second=0, microsecond=0),
             closes_at=(now + dt.timedelta(days=40)).replace(hour=22, minute=59, second=0, microsecond=0),
-            titles_a=2,
-            mentions_a=1,
-            titles_b=2,
-            mentions_b=1,
             criteria=default_criteria(),
         ),
+        categories=categories,
     )
     edition = await editions.advance(actor_id=clerk, edition_id=edition.id, target=EditionState.OPEN)
     criteria = [c.id for c in edition.criteria if c.id is not None]
     for index, item in enumerate(NOMINATIONS):
-        (category, nominee, minor, nominee_email, kind, krs, nominator, email, relation, language, texts, done) = item
+        (who, nominee, minor, nominee_email, kind, krs, nominator, email, relation, language, texts, done) = item
         data = NominationData(
-            category=category,
+            category=_category_for(edition, who),
             nominee_name=nominee,
             nominee_is_minor=minor,
             nominee_email=nominee_email,

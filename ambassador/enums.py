@@ -47,11 +47,19 @@ class EditionState(StrEnum):
     PUBLISHED = "published"
 
 
-class Category(StrEnum):
-    """A: organisations; B: individuals."""
+class NomineeKind(StrEnum):
+    """Who a category's nominees may be."""
 
-    A = "A"
-    B = "B"
+    PERSON = "person"
+    ORGANISATION = "organisation"
+    EITHER = "either"
+
+
+class NomineeField(StrEnum):
+    """The nominee fields a category may ask for beyond the name and contact."""
+
+    ORGANISATION_KIND = "organisation_kind"
+    REGISTRY_NUMBER = "registry_number"  # the Polish court register (KRS): 10 digits
 
 
 class OrganisationKind(StrEnum):

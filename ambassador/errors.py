@@ -82,3 +82,8 @@ class Message(str):
         message = super().__new__(cls, msgid)
         message.params = params
         return message
+
+
+def too_long(limit: int) -> Message:
+    """A text over its limit: the one message for every field, the limit its parameter."""
+    return Message(N_("At most %(limit)d characters."), limit=limit)

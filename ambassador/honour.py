@@ -21,7 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ambassador.enums import LANGUAGES
+from ambassador.enums import LANGUAGES, NomineeField, NomineeKind
 from ambassador.resources import SHIPPED_HONOUR
 
 # The texts of the honour (each a table with pl, en and uk): required, and the optional ones
@@ -39,12 +39,13 @@ TEXTS = (
 OPTIONAL_TEXTS = {"short_name": "name"}
 KEYS = (*TEXTS, *OPTIONAL_TEXTS, "logo", "criteria", "categories")
 CATEGORY_KEYS = ("code", "name", "nominee_kind", "titles", "mentions", "fields")
-# The values of enums.NomineeKind and enums.NomineeField (the categories' model).
-NOMINEE_KINDS = ("person", "organisation", "either")
-NOMINEE_FIELDS = ("organisation_kind", "registry_number")
-CODE = re.compile(r"[A-Z0-9]{1,8}")
+NOMINEE_KINDS = tuple(kind.value for kind in NomineeKind)
+NOMINEE_FIELDS = tuple(field.value for field in NomineeField)
+# The limits of an edition's categories (ambassador.domain.categories uses them too).
 MAX_CATEGORIES = 12
-MAX_DISTINCTIONS = 20
+MAX_CODE = 8
+CODE = re.compile(rf"[A-Z0-9]{{1,{MAX_CODE}}}")
+MAX_DISTINCTIONS = 20  # titles, and mentions, per category
 MAX_NAME = 200
 MAX_TEXT = 2000
 # What a logo may be, by its file's ending: the media type it is served with.
@@ -186,7 +187,7 @@ class _File:
         self.unknown(key, value, CATEGORY_KEYS)
         code = value.get("code")
         if not isinstance(code, str) or not CODE.fullmatch(code):
-            raise self.error(f"{key}.code", "must be 1 to 8 capital letters or digits")
+            raise self.error(f"{key}.code", f"must be 1 to {MAX_CODE} capital letters or digits")
         kind = value.get("nominee_kind")
         if kind not in NOMINEE_KINDS:
             raise self.error(f"{key}.nominee_kind", f"must be one of {', '.join(NOMINEE_KINDS)}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from ambassador.enums import (
     ApprovingBody,
-    Category,
     ConflictKind,
     ConsentState,
     DetectionStatus,
@@ -17,6 +16,8 @@ from ambassador.enums import (
     EditionState,
     Majority,
     NominationState,
+    NomineeField,
+    NomineeKind,
     OrganisationKind,
     ScoreVisibility,
     SheetStatus,
@@ -51,9 +52,17 @@ APPROVING_BODIES: dict[str, str] = {
     ApprovingBody.MAYOR_ORDER: N_("Mayor's order"),
 }
 
-CATEGORIES: dict[str, str] = {
-    Category.A: N_("A: organisation"),
-    Category.B: N_("B: individual"),
+# Who a category's nominees may be.
+NOMINEE_KINDS: dict[str, str] = {
+    NomineeKind.PERSON: N_("persons"),
+    NomineeKind.ORGANISATION: N_("organisations"),
+    NomineeKind.EITHER: N_("persons or organisations"),
+}
+
+# The extra nominee fields a category may ask for.
+NOMINEE_FIELDS: dict[str, str] = {
+    NomineeField.ORGANISATION_KIND: N_("kind of organisation and its website"),
+    NomineeField.REGISTRY_NUMBER: N_("KRS number (Polish court register, 10 digits)"),
 }
 
 ORGANISATION_KINDS: dict[str, str] = {

@@ -34,10 +34,10 @@ from ambassador.domain import (
 from ambassador.domain.accounts import Account
 from ambassador.domain.jury import JuryRules
 from ambassador.enums import ConflictKind, Distinction, Role, VoteChoice
-from ambassador.tables import Attachment, DetectedConflict, Edition, Laureate, OutboxMail, User
+from ambassador.tables import Attachment, DetectedConflict, Laureate, OutboxMail, User
 from tests.archive_factories import add_laureate, archive_edition
 from tests.clerk_factories import BASE, PNG
-from tests.factories import make_user
+from tests.factories import make_user, set_quota
 from tests.jury_factories import Scoring, declare_none, scoring_edition, submit_scores
 
 # The nominations of 2025, in order: Olena, Bohdan (the conflicted one), Iryna.
@@ -199,7 +199,7 @@ async def build_world() -> World:
     )
     for number, nomination_id in enumerate(setup.nominations, start=1):
         await _mark_file(nomination_id, file_of(number))
-    await Edition.update({Edition.mentions_b: 1}).where(Edition.id == setup.edition.id)
+    await set_quota(setup.edition.id, "B", mentions=1)
     olena, bohdan, _ = setup.nominations
     ewa, marta, tomasz = setup.jurors
     detection = await DetectedConflict.select(DetectedConflict.id).where(

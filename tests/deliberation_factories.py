@@ -24,9 +24,10 @@ from ambassador.domain.accounts import Account
 from ambassador.domain.editions import get_edition
 from ambassador.domain.jury import JuryRules
 from ambassador.enums import ConflictKind, Distinction, VoteChoice
-from ambassador.tables import Edition, Nomination
+from ambassador.tables import Nomination
 from tests.clerk_factories import english
 from tests.conftest import Client
+from tests.factories import set_quota
 from tests.helpers import login
 from tests.jury_factories import NOMINEES, Scoring, declare_none, scoring_edition, submit_scores
 
@@ -51,7 +52,7 @@ async def scored_edition(*, close: bool = True, year: int = 2025, normalise: boo
         nominees=(*NOMINEES, THIRD),
         rules=JuryRules(appointment_document=APPOINTMENT, normalise=normalise),
     )
-    await Edition.update({Edition.mentions_b: 1}).where(Edition.id == setup.edition.id)
+    await set_quota(setup.edition.id, "B", mentions=1)
     conflicted = setup.nominations[1]
     last = setup.jurors[2]
     for juror in setup.jurors[:2]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from ambassador.db import utcnow
-from ambassador.domain import accounts, editions
+from ambassador.domain import accounts, categories, editions
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionData, EditionView, default_criteria
 from ambassador.domain.nominations import NominationData
 from ambassador.enums import EditionState, Role
 from ambassador.passwords import Passwords
+from ambassador.tables import Edition
 from tests.conftest import CHEAP_ARGON2
 
 PASSWORD = "correct horse battery staple"
@@ -60,10 +61,22 @@ async def make_edition(
             closes_at=closes_at or now + dt.timedelta(days=30),
             criteria=default_criteria(),
         ),
+        categories=categories.installation_defaults(),
     )
     if open_it:
         edition = await editions.advance(actor_id=clerk_id, edition_id=edition.id, target=EditionState.OPEN)
     return edition
+
+
+async def set_quota(edition_id: int, code: str, *, titles: int | None = None, mentions: int | None = None) -> None:
+    """Change a category's quotas directly (whatever the edition's state), as a test's setting."""
+    from ambassador.tables import Category
+
+    values = {Category.titles: titles, Category.mentions: mentions}
+    await Category.update({c: v for c, v in values.items() if v is not None}).where(
+        (Category.edition == edition_id) & (Category.code == code)
+    )
+    await Edition.update({Edition.updated_at: utcnow()}).where(Edition.id == edition_id)
 
 
 def nomination_data(edition: EditionView, **changes: object) -> NominationData:

@@ -186,6 +186,14 @@ MATRIX: Final[Mapping[str, Row]] = {
     "GET /staff/editions/{edition_id:int}/edit": clerk_page(REDIRECT),  # no longer editable
     "POST /staff/editions/{edition_id:int}/edit": CLERK_ACTION,
     "POST /staff/editions/{edition_id:int}/advance": CLERK_ACTION,
+    # The categories change only while the edition is a draft: the pages send the clerk back.
+    "GET /staff/editions/{edition_id:int}/categories/new": clerk_page(REDIRECT),
+    "POST /staff/editions/{edition_id:int}/categories/new": CLERK_ACTION,
+    "GET /staff/categories/{category_id:int}/edit": clerk_page(REDIRECT),
+    "POST /staff/categories/{category_id:int}/edit": CLERK_ACTION,
+    "GET /staff/categories/{category_id:int}/delete": clerk_page(REDIRECT),
+    "POST /staff/categories/{category_id:int}/delete": CLERK_ACTION,
+    "POST /staff/categories/{category_id:int}/move": CLERK_ACTION,
     "GET /staff/editions/{edition_id:int}/nominations": clerk_page(),
     "GET /staff/editions/{edition_id:int}/nominations.csv": clerk_page(),
     "GET /staff/editions/{edition_id:int}/nominations/new": clerk_page(409),  # the check is over
@@ -273,6 +281,7 @@ def forged(token: str) -> str:
 def url_of(path: str, role: str, world: World) -> str:
     values: dict[str, object] = {
         "edition_id": world.scored.edition.id,
+        "category_id": world.scored.edition.categories[0].id,
         "nomination_id": world.conflicted_nomination,
         "attachment_id": world.attachment_id,
         "user_id": world.juror.id,

@@ -29,10 +29,6 @@ def edition_form(**changes: str) -> Form:
         "intro_uk": "",
         "opens_at": "2026-03-01T09:00",
         "closes_at": "2026-04-30T23:59",
-        "titles_a": "2",
-        "mentions_a": "1",
-        "titles_b": "2",
-        "mentions_b": "1",
         "score_min": "0",
         "score_max": "10",
         "approving_body": "mayor_order",
@@ -113,7 +109,8 @@ async def test_creating_an_edition_through_the_form(client: Client) -> None:
     assert response.headers["location"] == f"/staff/editions/{row['id']}"
     edition = await editions.get_edition(row["id"])
     assert (edition.activity_year, edition.state, edition.approving_body.value) == (2025, "draft", "mayor_order")
-    assert (edition.titles_a, edition.mentions_a, edition.titles_b, edition.mentions_b) == (2, 1, 2, 1)
+    # The first edition starts with the installation's categories.
+    assert [(c.code, c.titles, c.mentions) for c in edition.categories] == [("A", 2, 0), ("B", 2, 0)]
     assert (edition.score_min, edition.score_max, edition.retention_months) == (0, 10, 36)
     assert edition.intro_pl == "Zgłoś osobę lub organizację.\nDruga linia."
     # Warsaw winter time is UTC+1, summer time UTC+2.
@@ -153,7 +150,6 @@ async def test_bad_input_is_shown_beside_the_fields_and_nothing_is_saved(client:
             name_uk="",
             opens_at="2026-03-01T09:00",
             closes_at="2026-02-01T09:00",
-            titles_a="many",
             score_min="5",
             score_max="5",
             approving_body="king",
@@ -169,7 +165,6 @@ async def test_bad_input_is_shown_beside_the_fields_and_nothing_is_saved(client:
         "Enter a year from 2018 to 2100.",
         "Enter a name.",
         "The closing time must be after the opening time.",
-        "Enter a whole number from 0 to 20.",
         "The scale must go up from its lowest score, to at most 100.",
         "Choose the approving body.",
         "Enter a whole number of months from 1 to 120.",

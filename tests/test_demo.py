@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from ambassador import demo
 from ambassador.db import utcnow
+from ambassador.domain import categories
 from ambassador.enums import Role
 from ambassador.tables import Attachment, Edition, JuryMember, Nomination
 from tests.factories import make_user
 
 BASE = "http://demo.test"
+DEFAULTS = categories.installation_defaults()
 
 
 async def test_the_demo_edition_is_open_with_nominations_in_every_state_the_clerk_meets() -> None:
@@ -16,7 +18,7 @@ async def test_the_demo_edition_is_open_with_nominations_in_every_state_the_cler
     juror = await make_user("juror@example.org", (Role.JUROR,))
     year = utcnow().year
 
-    label = await demo.load_demo_edition(base_url=BASE)
+    label = await demo.load_demo_edition(base_url=BASE, categories=DEFAULTS)
 
     editions = await Edition.select(Edition.activity_year, Edition.state, Edition.name_en)
     assert editions == [{"activity_year": year, "state": "open", "name_en": "Krakow Ambassador of Multiculturalism"}]
@@ -49,9 +51,9 @@ async def test_the_demo_edition_is_open_with_nominations_in_every_state_the_cler
 
 async def test_the_demo_is_loaded_once() -> None:
     await make_user("clerk@example.org", (Role.CLERK,))
-    assert await demo.load_demo_edition(base_url=BASE) == f"A.D. {utcnow().year}"
+    assert await demo.load_demo_edition(base_url=BASE, categories=DEFAULTS) == f"A.D. {utcnow().year}"
 
-    assert await demo.load_demo_edition(base_url=BASE) is None
+    assert await demo.load_demo_edition(base_url=BASE, categories=DEFAULTS) is None
 
     assert await Edition.count() == 1
     assert await Nomination.count() == 6
@@ -59,7 +61,7 @@ async def test_the_demo_is_loaded_once() -> None:
 
 async def test_the_demo_needs_a_clerk_and_then_leaves_nothing() -> None:
     try:
-        await demo.load_demo_edition(base_url=BASE)
+        await demo.load_demo_edition(base_url=BASE, categories=DEFAULTS)
     except RuntimeError as exc:
         assert str(exc) == "the demo needs a clerk account (dev-setup creates one)"
     else:

@@ -9,7 +9,6 @@ Juror offsets d = (0, +1, -1, 0, +1, -1, 0) for jurors J0..J6 (J0 chairs).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 
 import pytest
 
@@ -32,7 +31,7 @@ from ambassador.domain.scoring import ScoreInput
 from ambassador.enums import ConflictKind, Distinction, EditionState, NominationState, Role, VoteChoice
 from ambassador.errors import NotFound
 from ambassador.tables import Edition, Nomination
-from tests.factories import make_edition, make_user, nomination_data
+from tests.factories import make_edition, make_user, nomination_data, set_quota
 
 BASE = "http://testserver.local"
 OFFSETS = (0, 1, -1, 0, 1, -1, 0)
@@ -70,9 +69,9 @@ LABELS = [f"A{i:02d}" for i in range(1, 13)] + [f"B{i:02d}" for i in range(1, 14
 async def _shortlisted_edition(clerk: int) -> tuple[EditionView, dict[str, int]]:
     """25 nominations entered, accepted, consented and shortlisted; 2 titles + 1 mention each."""
     edition = await make_edition(clerk_id=clerk)
-    edition = await editions.update_edition(
-        actor_id=clerk, edition_id=edition.id, data=replace(edition.data(), mentions_a=1, mentions_b=1)
-    )
+    for code in ("A", "B"):
+        await set_quota(edition.id, code, mentions=1)
+    edition = await editions.get_edition(edition.id)
     ids: dict[str, int] = {}
     for label in LABELS:
         nominator = {"A07": "Marek Jaskowiak"}.get(label, f"Citizen {label}")

@@ -38,7 +38,7 @@ from ambassador.enums import (
     SheetStatus,
     VoteChoice,
 )
-from ambassador.errors import InvalidInput, NotAllowed, NotFound
+from ambassador.errors import InvalidInput, Message, NotAllowed, NotFound
 from ambassador.tables import AuditEntry, ConflictDeclaration, Edition, Nomination, ScoreSheet, User
 from tests.clerk_factories import checked_edition
 from tests.deliberation_factories import scored_edition
@@ -408,5 +408,7 @@ async def test_inviting_a_juror_creates_mails_and_appoints_in_one_transaction() 
     # Every field's problem at once: the invitation's and the organisations' length.
     with pytest.raises(InvalidInput) as invalid:
         await _invite(edition.id, clerk.id, "not-an-email", "y" * (jury.MAX_ORGANISATIONS + 1))
-    assert invalid.value.errors["organisations"] == "At most 2000 characters."
+    problem = invalid.value.errors["organisations"]
+    assert isinstance(problem, Message)
+    assert (str(problem), problem.params) == ("At most %(limit)d characters.", {"limit": 2000})
     assert "email" in invalid.value.errors

@@ -573,7 +573,7 @@ async def test_an_organisation_is_nominated_with_its_own_fields(
     view = await client.get(manage)
     kind = i18n.translate("en", vocabulary.ORGANISATION_KINDS["ngo"])
     for shown in (
-        i18n.translate("en", vocabulary.CATEGORIES["A"]),
+        "A: organisation",
         kind,
         "https://domkultur.example.org",
         "0000123456",
@@ -581,8 +581,9 @@ async def test_an_organisation_is_nominated_with_its_own_fields(
         assert shown in view.text
     assert "under 18" not in view.text
     editing = await client.get(f"{manage}/edit")
-    assert 'data-category-only="A"' in editing.text
-    assert 'data-category-only="B"' not in editing.text
+    # Editing shows only the fields of the nomination's category (A asks for the organisation's).
+    assert 'data-categories="A"' in editing.text
+    assert 'name="nominee_is_minor"' not in editing.text
     consent = await client.get(mailed_path(handler.messages, "biuro@domkultur.example.org", r"/consent/[\w-]+"))
     assert "Fundacja Dom Kultur" in consent.text
     assert await Nomination.select(Nomination.category, Nomination.nominee_is_minor, Nomination.registry_number) == [

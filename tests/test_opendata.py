@@ -65,8 +65,10 @@ async def test_openapi_document_describes_only_the_public_api(client: Client) ->
         "$ref": "#/components/schemas/LaureatePage"
     }
     schemas = document["components"]["schemas"]
-    assert sorted(schemas) == ["Edition", "Laureate", "LaureatePage", "Texts"]
-    assert schemas["Laureate"]["properties"]["category"]["enum"] == ["A", "B"]
+    assert sorted(schemas) == ["Category", "Edition", "Laureate", "LaureatePage", "Texts"]
+    assert schemas["Laureate"]["properties"]["category"]["pattern"] == "^[A-Z0-9]{1,8}$"
+    assert schemas["Edition"]["properties"]["categories"]["items"] == {"$ref": "#/components/schemas/Category"}
+    assert sorted(schemas["Category"]["properties"]) == ["code", "mentions", "name", "nominee_kind", "titles"]
     assert sorted(schemas["Texts"]["properties"]) == ["en", "pl", "uk"]
     # No login is needed for any operation, whatever the app's session scheme says.
     assert [op["get"]["security"] for op in document["paths"].values()] == [[{}], [{}], [{}]]
@@ -85,6 +87,22 @@ async def test_the_api_answers_what_the_document_promises(client: Client) -> Non
             "name": {"pl": "Ambasador 2023", "en": "Ambassador 2023", "uk": "Амбасадор 2023"},
             "laureates": 1,
             "url": "/editions/2023",
+            "categories": [
+                {
+                    "code": "A",
+                    "name": {"pl": "organizacja", "en": "organisation", "uk": "організація"},
+                    "nominee_kind": "organisation",
+                    "titles": 2,
+                    "mentions": 0,
+                },
+                {
+                    "code": "B",
+                    "name": {"pl": "osoba fizyczna", "en": "individual", "uk": "фізична особа"},
+                    "nominee_kind": "person",
+                    "titles": 2,
+                    "mentions": 0,
+                },
+            ],
         }
     ]
     item = {
@@ -108,6 +126,7 @@ async def test_the_api_answers_what_the_document_promises(client: Client) -> Non
         "page=" + "9" * 40,
         "q=%00%25_",
         "category=<b>",
+        "category=Z",
         "q=" + "anna+" * 1000,
     ):
         response = await client.get("/api/v1/laureates?" + query)

@@ -19,6 +19,13 @@ def _read_password() -> str:
     return first
 
 
+def _english(message: str) -> str:
+    """A domain message as the command line shows it: the English text, its limits filled in."""
+    from ambassador import i18n
+
+    return i18n.translate("en", message, **getattr(message, "params", {}))
+
+
 async def create(args: argparse.Namespace) -> int:
     from ambassador.domain import accounts
     from ambassador.errors import InvalidInput
@@ -31,7 +38,7 @@ async def create(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return fail(str(exc))
     if problem := accounts.password_error(password, args.email):
-        return fail(problem)
+        return fail(_english(problem))
     password_hash = await Passwords(settings.argon2).hash(password)
     try:
         account = await accounts.create_user(
@@ -42,7 +49,7 @@ async def create(args: argparse.Namespace) -> int:
             password_hash=password_hash,
         )
     except InvalidInput as exc:
-        return fail("; ".join(f"{k}: {v}" for k, v in exc.errors.items()))
+        return fail("; ".join(f"{k}: {_english(v)}" for k, v in exc.errors.items()))
     say(f"created user {account.id} <{account.email}> roles={','.join(sorted(account.roles))}")
     return 0
 

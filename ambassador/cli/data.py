@@ -62,7 +62,7 @@ async def laureates_import(args: argparse.Namespace) -> int:
 async def dev_setup(_: argparse.Namespace) -> int:
     """First run only: a development admin, demo staff (passwords printed once), demo edition."""
     from ambassador import demo
-    from ambassador.domain import accounts
+    from ambassador.domain import accounts, categories
     from ambassador.settings import load_settings
 
     settings = load_settings()
@@ -72,7 +72,7 @@ async def dev_setup(_: argparse.Namespace) -> int:
         await _dev_accounts(settings)
     else:
         say("development accounts already present")
-    created = await demo.load_demo_edition(base_url=settings.base_url)
+    created = await demo.load_demo_edition(base_url=settings.base_url, categories=categories.installation_defaults())
     say(f"demo edition {created} created with nominations" if created else "demo edition already present")
     from ambassador.domain import laureate_import
 

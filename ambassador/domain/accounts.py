@@ -18,6 +18,7 @@ from ambassador.enums import LANGUAGES, Role
 from ambassador.errors import (
     N_,
     InvalidInput,
+    Message,
     NotFound,
 )
 from ambassador.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
@@ -66,9 +67,9 @@ def email_error(email: str) -> str | None:
 
 def password_error(password: str, email: str = "") -> str | None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        return N_("The password must have at least 12 characters.")
+        return Message(N_("The password must have at least %(limit)d characters."), limit=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        return N_("The password may have at most 256 characters.")
+        return Message(N_("The password may have at most %(limit)d characters."), limit=MAX_PASSWORD_LENGTH)
     if email and password.strip().lower() == email.lower():
         return N_("The password must not be your email address.")
     return None
@@ -78,7 +79,7 @@ def name_error(name: str) -> str | None:
     if not name.strip():
         return N_("Enter a name.")
     if len(name) > MAX_NAME_LENGTH:
-        return N_("The name may have at most 200 characters.")
+        return Message(N_("The name may have at most %(limit)d characters."), limit=MAX_NAME_LENGTH)
     return None
 
 

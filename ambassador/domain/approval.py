@@ -18,9 +18,9 @@ from ambassador.db import unique_or, utcnow, write_transaction
 from ambassador.domain import audit, editions, uploads
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.laureate_import import free_slug
-from ambassador.domain.nominations import MAX_ATTACHMENT_BYTES, Upload
+from ambassador.domain.nominations import MAX_ATTACHMENT_BYTES, MB, Upload
 from ambassador.enums import ApprovingBody, Distinction, EditionState, NominationState
-from ambassador.errors import N_, InvalidInput, NotAllowed
+from ambassador.errors import N_, InvalidInput, Message, NotAllowed, too_long
 from ambassador.i18n import TIMEZONE
 from ambassador.tables import Decision, DecisionItem, Laureate, Nomination, Proposal
 from ambassador.text import clean_line, clean_text, fold
@@ -88,8 +88,9 @@ async def recommended(edition_id: int) -> list[Recommended]:
 
 
 def _limit(edition: EditionView, category: str, distinction: Distinction) -> int:
-    prefix = "titles" if distinction == Distinction.TITLE else "mentions"
-    return int(getattr(edition, f"{prefix}_{category.lower()}"))
+    """The category's quota of the distinction; a code the edition does not have gives none."""
+    row = edition.category(category)
+    return row.quota(distinction) if row else 0
 
 
 def _check(edition: EditionView, data: DecisionData, listed: list[Recommended], today: dt.date) -> dict[str, str]:
@@ -108,13 +109,15 @@ def _facts_errors(data: DecisionData, today: dt.date) -> dict[str, str]:
     for name in ("votes_for", "votes_against", "votes_abstaining"):
         value = getattr(data, name)
         if value is not None and not 0 <= value <= MAX_VOTES:
-            errors[name] = N_("Give a number of votes from 0 to 1000, or leave it empty.")
+            errors[name] = Message(
+                N_("Give a number of votes from 0 to %(limit)d, or leave it empty."), limit=MAX_VOTES
+            )
     if len(data.not_voting) > MAX_REASON:
-        errors["not_voting"] = N_("At most 2000 characters.")
+        errors["not_voting"] = too_long(MAX_REASON)
     if data.document is None or files.sniff(data.document.data) != files.PDF:
         errors["document"] = N_("Attach the signed decision as a PDF file.")
     elif len(data.document.data) > MAX_ATTACHMENT_BYTES:
-        errors["document"] = N_("Each file may have at most 10 MB.")
+        errors["document"] = Message(N_("Each file may have at most %(limit)d MB."), limit=MAX_ATTACHMENT_BYTES // MB)
     return errors
 
 
@@ -128,7 +131,7 @@ def _outcome_errors(edition: EditionView, data: DecisionData, listed: list[Recom
         elif outcome.distinction != item.distinction and not outcome.reason:
             errors[key] = N_("Give the reason for the difference from the jury's recommendation.")
         elif len(outcome.reason) > MAX_REASON:
-            errors[key] = N_("At most 2000 characters.")
+            errors[key] = too_long(MAX_REASON)
     given = [(i.category, o.distinction) for i in listed if (o := data.outcomes.get(i.nomination_id)) and o.distinction]
     for category, distinction in set(given):
         if given.count((category, distinction)) > _limit(edition, category, distinction):

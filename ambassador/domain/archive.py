@@ -10,14 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from piccolo.query.functions.aggregate import Count, Max
 
 from ambassador.db import utcnow
-from ambassador.enums import Category, EditionState
-from ambassador.tables import Decision, Edition, Laureate, LaureateRevision
+from ambassador.domain import categories
+from ambassador.domain.categories import CategoryRow
+from ambassador.enums import EditionState
+from ambassador.i18n import current_language
+from ambassador.tables import Category, Decision, Edition, Laureate, LaureateRevision
 from ambassador.text import fold
 
 PAGE_SIZE = 20
@@ -35,6 +39,7 @@ class PublicEdition:
     published_at: dt.datetime | None
     historical: bool
     laureates: int
+    categories: tuple[CategoryRow, ...] = ()
 
     @property
     def label(self) -> str:
@@ -55,6 +60,14 @@ class PublicLaureate:
     withdrawn_reason: str
     withdrawn_at: dt.datetime | None
     corrected_at: dt.datetime | None
+    edition_id: int = 0
+    # The edition's category of this code (None only if the edition has no such category).
+    category_row: CategoryRow | None = None
+
+    def category_label(self, language: str | None = None) -> str:
+        """The category as its edition names it ("A: organisation"), or its code."""
+        row = self.category_row
+        return row.label(language or current_language.get()) if row else self.category
 
     def citation(self, language: str) -> tuple[str, str]:
         """(citation, language it is in): the asked language, else Polish, English, Ukrainian."""
@@ -111,7 +124,17 @@ async def editions(now: dt.datetime | None = None) -> list[PublicEdition]:
     if rows:
         for r in await Laureate.select(Laureate.edition).where(Laureate.edition.is_in([e["id"] for e in rows])):
             counts[r["edition"]] = counts.get(r["edition"], 0) + 1
-    return [PublicEdition(**r, laureates=counts.get(r["id"], 0)) for r in rows]
+    rows_by_edition: dict[int, list[CategoryRow]] = {}
+    for row in (await categories.for_editions(e["id"] for e in rows)).values():
+        rows_by_edition.setdefault(row.edition_id, []).append(row)
+    return [
+        PublicEdition(
+            **r,
+            laureates=counts.get(r["id"], 0),
+            categories=tuple(sorted(rows_by_edition.get(r["id"], []), key=lambda c: (c.position, c.id))),
+        )
+        for r in rows
+    ]
 
 
 async def edition_by_year(year: int, now: dt.datetime | None = None) -> PublicEdition | None:
@@ -133,10 +156,18 @@ def _laureate(row: dict[str, Any]) -> PublicLaureate:
         withdrawn_reason=row["withdrawn_reason"],
         withdrawn_at=row["withdrawn_at"],
         corrected_at=row["corrected_at"],
+        edition_id=row["edition"],
     )
 
 
+async def _with_categories(items: Sequence[PublicLaureate]) -> tuple[PublicLaureate, ...]:
+    """The laureates with their editions' category rows (one query for all of them)."""
+    found = await categories.for_editions(item.edition_id for item in items)
+    return tuple(replace(item, category_row=found.get((item.edition_id, item.category))) for item in items)
+
+
 _COLUMNS = (
+    Laureate.edition,
     Laureate.slug,
     Laureate.name,
     Laureate.category,
@@ -152,6 +183,13 @@ _COLUMNS = (
 )
 
 
+async def _known_code(code: str, public: Any) -> bool:
+    """Whether a public edition has a category of this code (any other filter value is ignored)."""
+    if not categories.CODE.fullmatch(code):
+        return False
+    return bool(await Category.exists().where((Category.code == code) & Category.edition.is_in(public)))
+
+
 async def laureates(filters: Filters, now: dt.datetime | None = None, page_size: int = PAGE_SIZE) -> Page:
     """Laureates of public editions, filtered; the search folds case and diacritics."""
     now = now or utcnow()
@@ -159,7 +197,7 @@ async def laureates(filters: Filters, now: dt.datetime | None = None, page_size:
     where: Any = Laureate.edition.is_in(public)
     if filters.year is not None:
         where &= Laureate.edition.activity_year == filters.year
-    if filters.category in set(Category):
+    if filters.category is not None and await _known_code(filters.category, public):
         where &= Laureate.category == filters.category
     if filters.distinction in DISTINCTIONS:
         where &= Laureate.distinction == filters.distinction
@@ -177,7 +215,8 @@ async def laureates(filters: Filters, now: dt.datetime | None = None, page_size:
         .limit(page_size)
         .offset((page - 1) * page_size)
     )
-    return Page(items=tuple(_laureate(r) for r in rows), total=total, page=page, pages=pages)
+    items = await _with_categories([_laureate(r) for r in rows])
+    return Page(items=items, total=total, page=page, pages=pages)
 
 
 async def all_laureates(year: int | None = None, now: dt.datetime | None = None) -> tuple[PublicLaureate, ...]:
@@ -192,7 +231,7 @@ async def all_laureates(year: int | None = None, now: dt.datetime | None = None)
         .order_by(Laureate.edition.activity_year, ascending=False)
         .order_by(Laureate.category, Laureate.distinction, Laureate.name_key)
     )
-    return tuple(_laureate(r) for r in rows)
+    return await _with_categories([_laureate(r) for r in rows])
 
 
 def is_slug(text: str) -> bool:
@@ -213,7 +252,7 @@ async def laureate(slug: str, now: dt.datetime | None = None) -> PublicLaureate 
     now = now or utcnow()
     public = Edition.select(Edition.id).where(_public_editions(now))
     row = await Laureate.select(*_COLUMNS).where((Laureate.slug == slug) & Laureate.edition.is_in(public)).first()
-    return _laureate(row) if row else None
+    return (await _with_categories([_laureate(row)]))[0] if row else None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from ambassador.domain.conflicts import JURY_VISIBLE, visible_rows, void_sheets
 from ambassador.domain.editions import get_edition
 from ambassador.domain.jury import require_member
 from ambassador.enums import ConflictKind, DetectionStatus, EditionState
-from ambassador.errors import N_, InvalidInput, NotAllowed, NotFound
+from ambassador.errors import N_, InvalidInput, NotAllowed, NotFound, too_long
 from ambassador.tables import ConflictDeclaration, DetectedConflict, Nomination
 from ambassador.text import clean_text
 
@@ -117,7 +117,7 @@ def _check_answer(conflicted: bool, kind: str, reason: str) -> None:
     if conflicted and kind == ConflictKind.OTHER and not reason:
         raise InvalidInput({"reason": N_("Describe the conflict.")})
     if len(reason) > MAX_REASON:
-        raise InvalidInput({"reason": N_("At most 2000 characters.")})
+        raise InvalidInput({"reason": too_long(MAX_REASON)})
 
 
 async def _before_the_jury(edition_id: int, nomination_id: int) -> bool:
@@ -160,7 +160,7 @@ async def decide_detection(*, actor_id: int, detection_id: int, confirm: bool, r
     if not confirm and not reason:
         raise InvalidInput({"reason": N_("Give the reason for dismissing it.")})
     if len(reason) > MAX_REASON:
-        raise InvalidInput({"reason": N_("At most 2000 characters.")})
+        raise InvalidInput({"reason": too_long(MAX_REASON)})
     status = DetectionStatus.CONFIRMED if confirm else DetectionStatus.DISMISSED
     async with write_transaction():
         row = await DetectedConflict.select().where(DetectedConflict.id == detection_id).first()

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from ambassador.db import utcnow, write_transaction
 from ambassador.domain import audit
 from ambassador.domain.editions import EditionView, get_edition
-from ambassador.domain.nominations import NominationView, get_nomination, row_for_token
-from ambassador.enums import Category, ConsentState, EditionState, NominationState, NominationTokenPurpose
-from ambassador.errors import N_, InvalidInput, NotAllowed
+from ambassador.domain.nominations import NominationView, get_nomination, opened_by_link
+from ambassador.enums import ConsentState, EditionState, NominationState, NominationTokenPurpose
+from ambassador.errors import N_, InvalidInput, NotAllowed, too_long
 from ambassador.tables import Nomination
 from ambassador.text import clean_text
 
@@ -28,20 +28,20 @@ class ConsentRequest:
     reference: str
     nominee_name: str
     nominee_is_minor: bool
-    category: Category
+    category: str  # the code of one of the edition's categories
     edition: EditionView
     consent: ConsentState
 
 
 async def consent_request(token: str) -> ConsentRequest:
-    row, _ = await row_for_token(token, NominationTokenPurpose.CONSENT, utcnow())
+    nomination = (await opened_by_link(token, NominationTokenPurpose.CONSENT, utcnow())).nomination
     return ConsentRequest(
-        reference=row["reference"],
-        nominee_name=row["nominee_name"],
-        nominee_is_minor=row["nominee_is_minor"],
-        category=Category(row["category"]),
-        edition=await get_edition(row["edition"]),
-        consent=ConsentState(row["consent"]),
+        reference=nomination.reference,
+        nominee_name=nomination.nominee_name,
+        nominee_is_minor=nomination.nominee_is_minor,
+        category=nomination.category,
+        edition=await get_edition(nomination.edition_id),
+        consent=nomination.consent,
     )
 
 
@@ -70,15 +70,12 @@ async def answer_consent(*, token: str, given: bool, now: dt.datetime | None = N
     """The nominee (or guardian) answers; they may change the answer until the jury scores."""
     now = now or utcnow()
     async with write_transaction():
-        row, _ = await row_for_token(token, NominationTokenPurpose.CONSENT, now)
-        edition = await get_edition(row["edition"])
+        nomination = (await opened_by_link(token, NominationTokenPurpose.CONSENT, now)).nomination
+        edition = await get_edition(nomination.edition_id)
         if edition.state not in CONSENT_OPEN_STATES:
             raise NotAllowed(N_("The answer can no longer be changed here. Please contact the city office."))
-        await _set_consent(row["id"], given, actor_id=None, note="", channel="link", now=now)
+        await _set_consent(nomination.id, given, actor_id=None, note="", channel="link", now=now)
     return ConsentState.GIVEN if given else ConsentState.REFUSED
-
-
-MAX_NOTE = 2000
 
 
 async def record_paper_consent(
@@ -89,7 +86,7 @@ async def record_paper_consent(
     if not note:
         raise InvalidInput({"consent_note": N_("Say where the signed consent is kept.")})
     if len(note) > MAX_NOTE:
-        raise InvalidInput({"consent_note": N_("At most 2000 characters.")})
+        raise InvalidInput({"consent_note": too_long(MAX_NOTE)})
     async with write_transaction():
         current = await get_nomination(nomination_id)
         if current.state in (NominationState.UNCONFIRMED, NominationState.MERGED):

@@ -80,9 +80,9 @@ async def _deliberating(edition_id: int) -> EditionView:
 
 
 def _limit(edition: EditionView, category: str, distinction: Distinction) -> int:
-    suffix = category.lower()
-    name = f"titles_{suffix}" if distinction == Distinction.TITLE else f"mentions_{suffix}"
-    return int(getattr(edition, name))
+    """The category's quota of the distinction; a code the edition does not have gives none."""
+    row = edition.category(category)
+    return row.quota(distinction) if row else 0
 
 
 async def propose(*, chair_id: int, edition_id: int, nomination_id: int, distinction: Distinction) -> int:

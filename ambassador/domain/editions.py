@@ -8,14 +8,17 @@ domain checks it and the unique ``open_slot`` column makes the database refuse a
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ambassador import honour
 from ambassador.db import unique_or, utcnow, write_transaction
 from ambassador.domain import audit
+from ambassador.domain import categories as categories_module
+from ambassador.domain.categories import CategoryInput, CategoryRow
 from ambassador.enums import ApprovingBody, EditionState, NominationState
-from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound
+from ambassador.errors import N_, DomainError, InvalidInput, Message, NotAllowed, NotFound
 from ambassador.i18n import current_language
 from ambassador.tables import Criterion, Decision, Edition, Nomination
 from ambassador.text import clean_line, clean_text
@@ -26,7 +29,6 @@ MAX_INTRO = 5000
 MAX_CRITERIA = 10
 MAX_CRITERION_NAME = 300
 MAX_WEIGHT = 100
-MAX_DISTINCTIONS = 20
 MAX_SCALE = 100
 MAX_RETENTION_MONTHS = 120
 
@@ -96,10 +98,6 @@ class EditionData:
     intro_pl: str = ""
     intro_en: str = ""
     intro_uk: str = ""
-    titles_a: int = 2
-    mentions_a: int = 0
-    titles_b: int = 2
-    mentions_b: int = 0
     score_min: int = 0
     score_max: int = 10
     approving_body: ApprovingBody = ApprovingBody.COUNCIL_RESOLUTION
@@ -118,10 +116,6 @@ class EditionView:
     intro_pl: str
     intro_en: str
     intro_uk: str
-    titles_a: int
-    mentions_a: int
-    titles_b: int
-    mentions_b: int
     opens_at: dt.datetime
     closes_at: dt.datetime
     score_min: int
@@ -131,6 +125,7 @@ class EditionView:
     criteria: tuple[CriterionData, ...]
     published_at: dt.datetime | None = None
     historical: bool = False
+    categories: tuple[CategoryRow, ...] = ()
 
     @property
     def label(self) -> str:
@@ -145,6 +140,9 @@ class EditionView:
     def accepts_nominations(self, now: dt.datetime) -> bool:
         """The public window: open state and ``opens_at <= now < closes_at``."""
         return self.state == EditionState.OPEN and self.opens_at <= now < self.closes_at
+
+    def category(self, code: str) -> CategoryRow | None:
+        return next((c for c in self.categories if c.code == code), None)
 
     @property
     def next_state(self) -> EditionState | None:
@@ -168,24 +166,27 @@ def validate(data: EditionData) -> dict[str, str]:
     """Field name → msgid of every problem (the web layer shows them beside the fields)."""
     errors: dict[str, str] = {}
     if not MIN_YEAR <= data.activity_year <= MAX_YEAR:
-        errors["activity_year"] = N_("Enter a year from 2018 to 2100.")
+        errors["activity_year"] = Message(N_("Enter a year from %(low)d to %(high)d."), low=MIN_YEAR, high=MAX_YEAR)
     for lang in ("pl", "en", "uk"):
         name = getattr(data, f"name_{lang}")
         if not name:
             errors[f"name_{lang}"] = N_("Enter a name.")
         elif len(name) > MAX_EDITION_NAME:
-            errors[f"name_{lang}"] = N_("The name may have at most 200 characters.")
+            errors[f"name_{lang}"] = Message(
+                N_("The name may have at most %(limit)d characters."), limit=MAX_EDITION_NAME
+            )
         if len(getattr(data, f"intro_{lang}")) > MAX_INTRO:
-            errors[f"intro_{lang}"] = N_("The text may have at most 5000 characters.")
-    for name in ("titles_a", "mentions_a", "titles_b", "mentions_b"):
-        if not 0 <= getattr(data, name) <= MAX_DISTINCTIONS:
-            errors[name] = N_("Enter a whole number from 0 to 20.")
+            errors[f"intro_{lang}"] = Message(N_("The text may have at most %(limit)d characters."), limit=MAX_INTRO)
     if data.closes_at <= data.opens_at:
         errors["closes_at"] = N_("The closing time must be after the opening time.")
     if not 0 <= data.score_min < data.score_max <= MAX_SCALE:
-        errors["score_max"] = N_("The scale must go up from its lowest score, to at most 100.")
+        errors["score_max"] = Message(
+            N_("The scale must go up from its lowest score, to at most %(limit)d."), limit=MAX_SCALE
+        )
     if not 1 <= data.retention_months <= MAX_RETENTION_MONTHS:
-        errors["retention_months"] = N_("Enter a whole number of months from 1 to 120.")
+        errors["retention_months"] = Message(
+            N_("Enter a whole number of months from 1 to %(limit)d."), limit=MAX_RETENTION_MONTHS
+        )
     errors.update(_criteria_errors(data.criteria))
     return errors
 
@@ -195,13 +196,16 @@ def _criteria_errors(criteria: tuple[CriterionData, ...]) -> dict[str, str]:
     if not criteria:
         errors["criteria"] = N_("Give at least one criterion.")
     elif len(criteria) > MAX_CRITERIA:
-        errors["criteria"] = N_("Give at most 10 criteria.")
+        errors["criteria"] = Message(N_("Give at most %(limit)d criteria."), limit=MAX_CRITERIA)
     for criterion in criteria:
         names = (criterion.name_pl, criterion.name_en, criterion.name_uk)
         if not all(names) or any(len(n) > MAX_CRITERION_NAME for n in names):
-            errors["criteria"] = N_("Each criterion needs a name in every language, of at most 300 characters.")
+            errors["criteria"] = Message(
+                N_("Each criterion needs a name in every language, of at most %(limit)d characters."),
+                limit=MAX_CRITERION_NAME,
+            )
         if not 1 <= criterion.weight <= MAX_WEIGHT:
-            errors["criteria"] = N_("Each weight is a whole number from 1 to 100.")
+            errors["criteria"] = Message(N_("Each weight is a whole number from 1 to %(limit)d."), limit=MAX_WEIGHT)
     return errors
 
 
@@ -239,14 +243,15 @@ async def _criteria(edition_id: int) -> tuple[CriterionData, ...]:
     )
 
 
-def _view(row: dict[str, Any], criteria: tuple[CriterionData, ...]) -> EditionView:
+def _view(row: dict[str, Any], criteria: tuple[CriterionData, ...], rows: Sequence[CategoryRow] = ()) -> EditionView:
     fields = EditionView.__dataclass_fields__
-    values = {k: row[k] for k in fields if k not in ("state", "approving_body", "criteria")}
+    values = {k: row[k] for k in fields if k not in ("state", "approving_body", "criteria", "categories")}
     return EditionView(
         **values,
         state=EditionState(row["state"]),
         approving_body=ApprovingBody(row["approving_body"]),
         criteria=criteria,
+        categories=tuple(rows),
     )
 
 
@@ -254,7 +259,7 @@ async def get_edition(edition_id: int) -> EditionView:
     row = await Edition.select().where(Edition.id == edition_id).first()
     if row is None:
         raise NotFound()
-    return _view(row, await _criteria(edition_id))
+    return _view(row, await _criteria(edition_id), await categories_module.for_edition(edition_id))
 
 
 async def list_editions() -> list[EditionView]:
@@ -294,9 +299,10 @@ async def _save_criteria(edition_id: int, criteria: tuple[CriterionData, ...]) -
 YEAR_TAKEN = N_("An edition for this year already exists.")
 
 
-async def create_edition(*, actor_id: int, data: EditionData) -> EditionView:
+async def create_edition(*, actor_id: int, data: EditionData, categories: Sequence[CategoryInput]) -> EditionView:
+    """A draft edition with its criteria and ``categories`` (the web layer passes the defaults)."""
     data = cleaned(data)
-    if errors := validate(data):
+    if errors := validate(data) | categories_module.validate_all(categories):
         raise InvalidInput(errors)
     async with (
         unique_or(InvalidInput({"activity_year": N_("An edition for this year already exists.")})),
@@ -305,12 +311,13 @@ async def create_edition(*, actor_id: int, data: EditionData) -> EditionView:
         row = Edition(**{c._meta.name: v for c, v in _columns(data).items()}, state=EditionState.DRAFT.value)
         await row.save()
         await _save_criteria(row.id, data.criteria)
+        await categories_module.insert_all(row.id, categories)
         await audit.record(
             "edition.created",
             actor_id=actor_id,
             object_type="edition",
             object_id=row.id,
-            data={"activity_year": data.activity_year},
+            data={"activity_year": data.activity_year, "categories": [c.code.strip().upper() for c in categories]},
         )
     return await get_edition(row.id)
 
@@ -355,15 +362,21 @@ async def _count(edition_id: int, *states: NominationState) -> int:
     )
 
 
+def _can_open(edition: EditionView, now: dt.datetime) -> None:
+    if not edition.criteria:
+        raise TransitionRefused(N_("Give at least one criterion."))
+    if not edition.categories:
+        raise TransitionRefused(N_("Give at least one category."))
+    if edition.closes_at <= now:
+        raise TransitionRefused(N_("The closing time has already passed."))
+
+
 async def _precondition(edition: EditionView, target: EditionState, now: dt.datetime) -> None:
     """Raise TransitionRefused unless ``edition`` may move to ``target`` now."""
     if edition.next_state != target:
         raise TransitionRefused(N_("This step is not possible in the edition's current state."))
     if target == EditionState.OPEN:
-        if not edition.criteria:
-            raise TransitionRefused(N_("Give at least one criterion."))
-        if edition.closes_at <= now:
-            raise TransitionRefused(N_("The closing time has already passed."))
+        _can_open(edition, now)
     elif target == EditionState.FORMAL_CHECK:
         if now < edition.closes_at:
             raise TransitionRefused(N_("Nominations can be closed only after the closing time."))

@@ -28,8 +28,8 @@ from ambassador.domain.nominations import (
 from ambassador.domain.outbox import queue_mail
 from ambassador.domain.submission import Submitted
 from ambassador.domain.uploads import UploadRules
-from ambassador.enums import Category, ConsentState, EditionState, NominationState
-from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound
+from ambassador.enums import ConsentState, EditionState, NominationState
+from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound, too_long
 from ambassador.i18n import TIMEZONE, translate
 from ambassador.tables import Nomination
 from ambassador.text import clean_text, fold
@@ -50,7 +50,7 @@ class MergeRefused(DomainError):
 @dataclass(frozen=True)
 class Filters:
     state: NominationState | None = None
-    category: Category | None = None
+    category: str | None = None  # a category code
     consent: ConsentState | None = None
     duplicates_only: bool = False
 
@@ -67,7 +67,7 @@ class ListedNomination:
 
 def duplicate_keys(n: NominationView) -> list[str]:
     """What makes two nominations the same nominee: folded name, KRS number, email."""
-    keys = [f"name:{n.category.value}:{_key(n)}"]
+    keys = [f"name:{n.category}:{_key(n)}"]
     if n.registry_number:
         keys.append(f"krs:{n.registry_number}")
     if n.nominee_email:
@@ -148,7 +148,7 @@ def _reason(reason: str, required: bool) -> str:
     if required and not reason:
         raise InvalidInput({"reason": N_("Give the reason; it is sent to the nominator.")})
     if len(reason) > MAX_REASON:
-        raise InvalidInput({"reason": N_("At most 2000 characters.")})
+        raise InvalidInput({"reason": too_long(MAX_REASON)})
     return reason
 
 
@@ -307,7 +307,7 @@ async def enter_paper_nomination(
         edition = await get_edition(edition_id)
         if edition.state not in CHECK_STATES:
             raise NotAllowed(N_("Nominations cannot be entered in this edition's current state."))
-        row = await insert_nomination(
+        saved = await insert_nomination(
             edition=edition,
             data=data,
             uploads=accepted,
@@ -317,16 +317,16 @@ async def enter_paper_nomination(
             entered_by=actor_id,
             received_on=received_on,
         )
-        await mail_receipt(row, edition, base_url)
-        await mail_consent_request(row, edition, base_url)
+        await mail_receipt(saved, edition, base_url)
+        await mail_consent_request(saved, edition, base_url)
         await audit.record(
             "nomination.entered_on_paper",
             actor_id=actor_id,
             object_type="nomination",
-            object_id=row["id"],
-            data={"reference": row["reference"], "received_on": received_on.isoformat()},
+            object_id=saved.id,
+            data={"reference": saved.reference, "received_on": received_on.isoformat()},
         )
-    return Submitted(row["id"], row["reference"], repeated=False)
+    return Submitted(saved.id, saved.reference, repeated=False)
 
 
 CSV_HEADER = (
@@ -372,7 +372,7 @@ async def export_rows(edition_id: int) -> list[list[str]]:
         values: dict[str, object] = {name: getattr(n, name, "") for name in CSV_HEADER}
         values.update(
             state=n.state.value,
-            category=n.category.value,
+            category=n.category,
             consent=n.consent.value,
             nominee_is_minor="yes" if n.nominee_is_minor else "no",
             entered_on_paper="yes" if n.entered_by else "no",

@@ -15,7 +15,7 @@ from ambassador.domain import account_links, accounts, audit
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.outbox import queue_mail
 from ambassador.enums import EditionState, Majority, Role, ScoreVisibility
-from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound
+from ambassador.errors import N_, DomainError, InvalidInput, Message, NotAllowed, NotFound, too_long
 from ambassador.i18n import translate
 from ambassador.tables import ConflictDeclaration, DetectedConflict, JuryMember, JurySettings, User, UserRole
 from ambassador.text import clean_line
@@ -23,6 +23,8 @@ from ambassador.text import clean_line
 TIE_BREAKS = ("median", "top_scores", "mean", "vote")
 MAX_DOCUMENT = 300
 MAX_ORGANISATIONS = 2000
+MAX_MIN_SCORES = 50
+MAX_PERCENT = 100
 # Until scoring opens the jury and its rules may change; afterwards they are fixed.
 SETUP_STATES = frozenset({EditionState.DRAFT, EditionState.OPEN, EditionState.FORMAL_CHECK})
 # States in which the jury works on an edition (and sees it).
@@ -63,6 +65,15 @@ class Juror:
     language: str = "pl"
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """An active juror account the clerk may appoint."""
+
+    user_id: int
+    display_name: str
+    email: str
+
+
 async def rules_of(edition_id: int) -> JuryRules:
     row = await JurySettings.select().where(JurySettings.edition == edition_id).first()
     if row is None:
@@ -81,11 +92,11 @@ async def rules_of(edition_id: int) -> JuryRules:
 def rules_errors(rules: JuryRules) -> dict[str, str]:
     errors: dict[str, str] = {}
     if len(rules.appointment_document) > MAX_DOCUMENT:
-        errors["appointment_document"] = N_("At most 300 characters.")
-    if not 1 <= rules.min_scores <= 50:
-        errors["min_scores"] = N_("Enter a whole number from 1 to 50.")
-    if not 1 <= rules.vote_quorum_percent <= 100:
-        errors["vote_quorum_percent"] = N_("Enter a whole number from 1 to 100.")
+        errors["appointment_document"] = too_long(MAX_DOCUMENT)
+    if not 1 <= rules.min_scores <= MAX_MIN_SCORES:
+        errors["min_scores"] = Message(N_("Enter a whole number from 1 to %(limit)d."), limit=MAX_MIN_SCORES)
+    if not 1 <= rules.vote_quorum_percent <= MAX_PERCENT:
+        errors["vote_quorum_percent"] = Message(N_("Enter a whole number from 1 to %(limit)d."), limit=MAX_PERCENT)
     if (
         not rules.tie_break
         or any(t not in TIE_BREAKS for t in rules.tie_break)
@@ -189,7 +200,7 @@ async def editions_of(user_id: int) -> list[EditionView]:
 async def appoint(*, actor_id: int, edition_id: int, user_id: int, organisations: str = "", base_url: str) -> Juror:
     """Appoint a juror (an account with the juror role) and tell them by mail."""
     if len(organisations) > MAX_ORGANISATIONS:
-        raise InvalidInput({"organisations": N_("At most 2000 characters.")})
+        raise InvalidInput({"organisations": too_long(MAX_ORGANISATIONS)})
     account = await accounts.get_account(user_id)
     if account is None or not account.is_active:
         raise NotFound()
@@ -272,14 +283,14 @@ async def invite_and_appoint(
             )
     except InvalidInput as exc:
         if len(organisations) > MAX_ORGANISATIONS and "organisations" not in exc.errors:
-            raise InvalidInput({**exc.errors, "organisations": N_("At most 2000 characters.")}) from exc
+            raise InvalidInput({**exc.errors, "organisations": too_long(MAX_ORGANISATIONS)}) from exc
         raise
 
 
 async def update_organisations(*, actor_id: int, edition_id: int, user_id: int, organisations: str) -> Juror:
     """The organisations a juror works for, used to detect conflicts."""
     if len(organisations) > MAX_ORGANISATIONS:
-        raise InvalidInput({"organisations": N_("At most 2000 characters.")})
+        raise InvalidInput({"organisations": too_long(MAX_ORGANISATIONS)})
     async with write_transaction():
         await require_member(edition_id, user_id)
         await JuryMember.update({JuryMember.organisations: "\n".join(_organisations(organisations))}).where(
@@ -326,7 +337,7 @@ async def remove(*, actor_id: int, edition_id: int, user_id: int) -> None:
         )
 
 
-async def candidates(edition_id: int) -> list[dict[str, Any]]:
+async def candidates(edition_id: int) -> list[Candidate]:
     """Active juror accounts not yet on this edition's jury (for the clerk's appointment list)."""
     taken = JuryMember.select(JuryMember.user).where(JuryMember.edition == edition_id)
     rows = await (
@@ -338,4 +349,4 @@ async def candidates(edition_id: int) -> list[dict[str, Any]]:
         )
         .order_by(User.display_name)
     )
-    return list(rows)
+    return [Candidate(r["id"], r["display_name"], r["email"]) for r in rows]

@@ -21,9 +21,10 @@ import anyio
 
 from ambassador import honour
 from ambassador.db import is_unique_violation, utcnow, write_transaction
-from ambassador.domain import audit
+from ambassador.domain import audit, categories
+from ambassador.domain.categories import CategoryInput
 from ambassador.domain.editions import default_criteria
-from ambassador.enums import ApprovingBody, Category, EditionState
+from ambassador.enums import ApprovingBody, EditionState, NomineeField, NomineeKind
 from ambassador.resources import SHIPPED_LAUREATES
 from ambassador.tables import Criterion, Edition, Laureate
 from ambassador.text import clean_line, clean_text, fold
@@ -90,13 +91,36 @@ def _problem(values: tuple[str, ...], source: str) -> str:
     year, category, distinction, name, citation = values
     checks = (
         (not year.isdigit() or not 2018 <= int(year) <= 2100, f"edition must be a year from 2018, got {year!r}"),
-        (category not in set(Category), f"category must be A or B, got {category!r}"),
+        (category not in {c.code for c in RECORD_CATEGORIES}, f"category must be A or B, got {category!r}"),
         (distinction not in DISTINCTIONS, f"distinction must be title or honourable_mention, got {distinction!r}"),
         (not clean_line(name) or len(name) > MAX_NAME, "name is empty or longer than 300 characters"),
         (len(citation) > MAX_CITATION, "citation is longer than 4000 characters"),
         (bool(source) and not URL_RE.match(source), f"source must be an http(s) address, got {source[:80]!r}"),
     )
     return next((message for failed, message in checks if failed), "")
+
+
+# The record's categories (Kraków's A and B), given to each edition the import creates, as
+# the migration gave them to the editions that existed before categories were rows.
+RECORD_CATEGORIES = (
+    CategoryInput(
+        code="A",
+        name_pl="organizacja",
+        name_en="organisation",
+        name_uk="організація",
+        nominee_kind=NomineeKind.ORGANISATION,
+        titles=2,
+        fields=(NomineeField.ORGANISATION_KIND, NomineeField.REGISTRY_NUMBER),
+    ),
+    CategoryInput(
+        code="B",
+        name_pl="osoba fizyczna",
+        name_en="individual",
+        name_uk="фізична особа",
+        nominee_kind=NomineeKind.PERSON,
+        titles=2,
+    ),
+)
 
 
 def slug_for(year: int, name: str) -> str:
@@ -132,6 +156,7 @@ async def _historical_edition(year: int, report: ImportReport, now: dt.datetime)
             name_uk=criterion.name_uk,
             weight=1,
         ).save()
+    await categories.insert_all(edition.id, RECORD_CATEGORIES)
     report.editions_created += 1
     return int(edition.id)
 

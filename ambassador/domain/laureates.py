@@ -18,7 +18,7 @@ from ambassador.domain import audit
 from ambassador.domain.laureate_import import free_slug
 from ambassador.domain.outbox import queue_mail
 from ambassador.enums import EditionState
-from ambassador.errors import N_, InvalidInput, NotAllowed, NotFound
+from ambassador.errors import N_, InvalidInput, Message, NotAllowed, NotFound, too_long
 from ambassador.i18n import translate
 from ambassador.tables import Edition, Laureate, LaureateRevision
 from ambassador.text import clean_line, clean_text, fold
@@ -193,10 +193,10 @@ def _errors(data: RecordData) -> dict[str, str]:
     if not data.name:
         errors["name"] = N_("Give the name as it is to be published.")
     elif len(data.name) > MAX_NAME:
-        errors["name"] = N_("At most 300 characters.")
+        errors["name"] = too_long(MAX_NAME)
     for code in LANGUAGES:
         if len(getattr(data, f"citation_{code}")) > MAX_CITATION:
-            errors[f"citation_{code}"] = N_("At most 4000 characters.")
+            errors[f"citation_{code}"] = too_long(MAX_CITATION)
     return errors
 
 
@@ -205,7 +205,7 @@ def _reason(reason: str, required_message: str) -> str:
     if not cleaned:
         raise InvalidInput({"reason": required_message})
     if len(cleaned) > MAX_REASON:
-        raise InvalidInput({"reason": N_("At most 2000 characters.")})
+        raise InvalidInput({"reason": too_long(MAX_REASON)})
     return cleaned
 
 
@@ -361,9 +361,15 @@ async def confirm(*, token: str, name: str, note: str, now: dt.datetime | None =
     now = now or utcnow()
     name, note = clean_line(name), clean_text(note)
     if not name or len(name) > MAX_NAME:
-        raise InvalidInput({"name": N_("Give your name as it should be published (at most 300 characters).")})
+        raise InvalidInput(
+            {
+                "name": Message(
+                    N_("Give your name as it should be published (at most %(limit)d characters)."), limit=MAX_NAME
+                )
+            }
+        )
     if len(note) > MAX_REASON:
-        raise InvalidInput({"note": N_("At most 2000 characters.")})
+        raise InvalidInput({"note": too_long(MAX_REASON)})
     async with write_transaction():
         record = await for_token(token, now)
         if record is None:
@@ -393,7 +399,7 @@ async def mark_confirmed(
     now = now or utcnow()
     note = clean_text(note)
     if len(note) > MAX_REASON:
-        raise InvalidInput({"note": N_("At most 2000 characters.")})
+        raise InvalidInput({"note": too_long(MAX_REASON)})
     async with write_transaction():
         record = await get_record(laureate_id, now)
         await _editable_edition(record.edition_id, now)

@@ -45,7 +45,6 @@ NONE = "–"  # a statistic that does not exist (no valid sheet)
 TWO_PLACES = Decimal("0.01")
 
 from ambassador.vocabulary import (  # noqa: E402 - the shared message ids
-    CATEGORIES,
     CONFLICT_KINDS,
     DETECTION_STATUSES,
     DISTINCTIONS,
@@ -71,6 +70,12 @@ def decimal(value: float | None, language: str) -> str:
 def _label(language: str, table: dict[str, str], value: object) -> str:
     key = str(value)
     return translate(language, table[key]) if key in table else key
+
+
+def _category(edition: EditionView, code: str, language: str) -> str:
+    """The category as the edition names it in ``language`` ("A: organizacja"), or its code."""
+    row = edition.category(code)
+    return row.label(language) if row else code
 
 
 def _nomination(reference: str, nominee: str) -> str:
@@ -268,7 +273,7 @@ def stability_notes(s: Standings, category: str, language: str) -> list[str]:
 def _ranking_section(s: Standings, ranking: CategoryRanking, language: str) -> pdf.Section:
     normalise = s.rules.normalise
     heading = translate(
-        language, N_("Ranking, category %(category)s"), category=_label(language, CATEGORIES, ranking.category)
+        language, N_("Ranking, category %(category)s"), category=_category(s.edition, ranking.category, language)
     )
     header = [
         translate(language, m)
@@ -406,7 +411,7 @@ def _recommendation_section(
         header=tuple(translate(language, m) for m in (N_("Category"), N_("Distinction"), N_("Nomination"))),
         rows=tuple(
             (
-                _label(language, CATEGORIES, t.category),
+                _category(s.edition, t.category, language),
                 _label(language, DISTINCTIONS, t.distinction),
                 _nomination(t.reference, t.nominee_name),
             )
@@ -436,7 +441,7 @@ async def minutes(edition_id: int, language: str, today: dt.date | None = None) 
         _jury_section(s, matrix, language),
         _conflicts_section(matrix, references, language),
         _method_section(s, language),
-        *(_ranking_section(s, s.computed.rankings[c], language) for c in sorted(s.computed.rankings)),
+        *(_ranking_section(s, ranking, language) for _, ranking in s.ordered_rankings()),
         _votes_section(s, tallies, language),
         _recommendation_section(s, tallies, signature, language),
     ]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ambassador import honour
 from ambassador.domain.editions import EditionView
-from ambassador.domain.nominations import issue_token
+from ambassador.domain.nominations import NominationView, issue_token
 from ambassador.domain.outbox import queue_mail
 from ambassador.enums import NominationTokenPurpose
 from ambassador.errors import N_
@@ -19,24 +17,24 @@ def mail_body(language: str, name: str, *paragraphs: str) -> str:
     return "\n\n".join(parts)
 
 
-async def mail_receipt(row: dict[str, Any], edition: EditionView, base_url: str) -> None:
+async def mail_receipt(nomination: NominationView, edition: EditionView, base_url: str) -> None:
     """The reference number and the private link to view, edit or withdraw."""
-    if not row["nominator_email"]:
+    if not nomination.nominator_email:
         return
-    language = row["language"]
-    token = await issue_token(row["id"], NominationTokenPurpose.MANAGE, None)
+    language = nomination.language
+    token = await issue_token(nomination.id, NominationTokenPurpose.MANAGE, None)
     closes = edition.closes_at.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M")
     await queue_mail(
-        to=row["nominator_email"],
-        subject=translate(language, N_("Your nomination %(reference)s is registered"), reference=row["reference"]),
+        to=nomination.nominator_email,
+        subject=translate(language, N_("Your nomination %(reference)s is registered"), reference=nomination.reference),
         body=mail_body(
             language,
-            row["nominator_name"],
+            nomination.nominator_name,
             translate(
                 language,
                 N_("Thank you. Your nomination of %(nominee)s is registered under the number %(reference)s."),
-                nominee=row["nominee_name"],
-                reference=row["reference"],
+                nominee=nomination.nominee_name,
+                reference=nomination.reference,
             ),
             translate(
                 language,
@@ -50,18 +48,18 @@ async def mail_receipt(row: dict[str, Any], edition: EditionView, base_url: str)
     )
 
 
-async def mail_consent_request(row: dict[str, Any], edition: EditionView, base_url: str) -> None:
+async def mail_consent_request(nomination: NominationView, edition: EditionView, base_url: str) -> None:
     """The nominee's information notice and consent link (to the guardian for a minor)."""
-    if not row["nominee_email"]:
+    if not nomination.nominee_email:
         return
-    language = row["language"]
-    token = await issue_token(row["id"], NominationTokenPurpose.CONSENT, None)
+    language = nomination.language
+    token = await issue_token(nomination.id, NominationTokenPurpose.CONSENT, None)
     intro = (
         N_(
             "%(nominee)s, a minor in your care, has been nominated for the title %(title)s, %(edition)s. "
             "As their guardian, please read the information notice and give or refuse consent:"
         )
-        if row["nominee_is_minor"]
+        if nomination.nominee_is_minor
         else N_(
             "You have been nominated for the title %(title)s, %(edition)s. "
             "Please read the information notice and give or refuse your consent:"
@@ -69,15 +67,15 @@ async def mail_consent_request(row: dict[str, Any], edition: EditionView, base_u
     )
     title = honour.active().text("name", language)
     await queue_mail(
-        to=row["nominee_email"],
+        to=nomination.nominee_email,
         subject=translate(language, N_("A nomination for the %(title)s title"), title=title),
         body=mail_body(
             language,
-            row["nominee_name"],
+            nomination.nominee_name,
             translate(
                 language,
                 intro,
-                nominee=row["nominee_name"],
+                nominee=nomination.nominee_name,
                 title=title,
                 edition=edition.label,
             ),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 
 from ambassador import files
 from ambassador.domain import uploads as upload_rules
 from ambassador.domain.accounts import email_error, normalise_email
+from ambassador.domain.categories import CategoryRow
 from ambassador.domain.editions import EditionView
 from ambassador.domain.nominations import (
     MAX_ATTACHMENT_BYTES,
@@ -18,12 +20,13 @@ from ambassador.domain.nominations import (
     MAX_NAME,
     MAX_RELATION,
     MAX_URL,
+    MB,
     NominationData,
     Upload,
 )
 from ambassador.domain.uploads import UploadRules
-from ambassador.enums import LANGUAGES, Category, OrganisationKind
-from ambassador.errors import N_, InvalidInput, Message
+from ambassador.enums import LANGUAGES, NomineeField, NomineeKind, OrganisationKind
+from ambassador.errors import N_, InvalidInput, Message, too_long
 from ambassador.text import clean_line, clean_text, fold
 
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{6,40}$")
@@ -31,21 +34,26 @@ URL_RE = re.compile(r"^https?://[^\s<>\"]{3,490}$", re.IGNORECASE)
 KRS_RE = re.compile(r"^[0-9]{10}$")
 
 
-def cleaned(data: NominationData) -> NominationData:
-    """Text cleaned as it will be stored: no control characters, spaces collapsed."""
+def cleaned(data: NominationData, categories: Sequence[CategoryRow] = ()) -> NominationData:
+    """Text cleaned as it will be stored: no control characters, spaces collapsed.
+
+    Fields the chosen category does not ask for are emptied (the form may show them all).
+    """
     lines = [clean_line(line) for line in clean_text(data.links).splitlines()]
+    code = data.category.strip().upper()
+    category = next((c for c in categories if c.code == code), None)
+    organisation = category is not None and category.asks(NomineeField.ORGANISATION_KIND)
+    registry = category is not None and category.asks(NomineeField.REGISTRY_NUMBER)
     return replace(
         data,
-        category=data.category.strip().upper(),
+        category=code,
         nominee_name=clean_line(data.nominee_name),
         nominee_email=normalise_email(clean_line(data.nominee_email)),
         nominee_phone=clean_line(data.nominee_phone),
-        organisation_kind=data.organisation_kind.strip() if data.category.strip().upper() == "A" else "",
-        organisation_website=clean_line(data.organisation_website) if data.category.strip().upper() == "A" else "",
-        registry_number=re.sub(r"[\s-]", "", clean_line(data.registry_number))
-        if data.category.strip().upper() == "A"
-        else "",
-        nominee_is_minor=data.nominee_is_minor and data.category.strip().upper() == "B",
+        organisation_kind=data.organisation_kind.strip() if organisation else "",
+        organisation_website=clean_line(data.organisation_website) if organisation else "",
+        registry_number=re.sub(r"[\s-]", "", clean_line(data.registry_number)) if registry else "",
+        nominee_is_minor=data.nominee_is_minor and category is not None and category.takes_persons,
         descriptions={k: clean_text(v) for k, v in data.descriptions.items()},
         links="\n".join(line for line in lines if line),
         nominator_name=clean_line(data.nominator_name),
@@ -61,9 +69,7 @@ def _text_error(value: str, limit: int, required: bool) -> str | None:
     if required and not value:
         return N_("This field is required.")
     if len(value) > limit:
-        return {MAX_NAME: N_("At most 200 characters."), MAX_DESCRIPTION: N_("At most 4000 characters.")}.get(
-            limit, N_("The text is too long.")
-        )
+        return too_long(limit)
     return None
 
 
@@ -80,17 +86,18 @@ def _contact_errors(data: NominationData, *, nominator_email_required: bool) -> 
     return errors
 
 
-def _organisation_errors(data: NominationData) -> dict[str, str]:
+def _organisation_errors(data: NominationData, category: CategoryRow) -> dict[str, str]:
+    """The fields the category asks for; the kind is required where only organisations are nominated."""
     errors: dict[str, str] = {}
-    if data.category != Category.A:
-        return errors
-    if data.organisation_kind not in set(OrganisationKind):
-        errors["organisation_kind"] = N_("Choose the kind of organisation.")
-    if data.organisation_website and (
-        len(data.organisation_website) > MAX_URL or not URL_RE.match(data.organisation_website)
-    ):
-        errors["organisation_website"] = N_("Enter a web address starting with https:// or http://.")
-    if data.registry_number and not KRS_RE.match(data.registry_number):
+    if category.asks(NomineeField.ORGANISATION_KIND):
+        required = category.nominee_kind == NomineeKind.ORGANISATION
+        if (data.organisation_kind or required) and data.organisation_kind not in set(OrganisationKind):
+            errors["organisation_kind"] = N_("Choose the kind of organisation.")
+        if data.organisation_website and (
+            len(data.organisation_website) > MAX_URL or not URL_RE.match(data.organisation_website)
+        ):
+            errors["organisation_website"] = N_("Enter a web address starting with https:// or http://.")
+    if category.asks(NomineeField.REGISTRY_NUMBER) and data.registry_number and not KRS_RE.match(data.registry_number):
         errors["registry_number"] = N_("A KRS number has 10 digits.")
     return errors
 
@@ -99,21 +106,24 @@ def _description_errors(data: NominationData, criteria_ids: list[int]) -> dict[s
     errors: dict[str, str] = {}
     for criterion_id in criteria_ids:
         if len(data.descriptions.get(criterion_id, "")) > MAX_DESCRIPTION:
-            errors[f"description_{criterion_id}"] = N_("At most 4000 characters.")
+            errors[f"description_{criterion_id}"] = too_long(MAX_DESCRIPTION)
     if criteria_ids and not any(data.descriptions.get(c) for c in criteria_ids):
         errors[f"description_{criteria_ids[0]}"] = N_("Describe the activities for at least one criterion.")
     links = data.links.splitlines()
     if len(data.links) > MAX_LINKS_TEXT or len(links) > MAX_LINKS:
-        errors["links"] = N_("Give at most 10 links, one per line.")
+        errors["links"] = Message(N_("Give at most %(limit)d links, one per line."), limit=MAX_LINKS)
     elif any(not URL_RE.match(link) for link in links):
         errors["links"] = N_("Enter a web address starting with https:// or http://.")
     return errors
 
 
-def validate(data: NominationData, criteria_ids: list[int], *, by_clerk: bool = False) -> dict[str, str]:
-    """Field name → msgid of every problem in cleaned data."""
+def validate(
+    data: NominationData, criteria_ids: list[int], categories: Sequence[CategoryRow], *, by_clerk: bool = False
+) -> dict[str, str]:
+    """Field name → msgid of every problem in cleaned data (``categories``: the edition's)."""
     errors: dict[str, str] = {}
-    if data.category not in set(Category):
+    category = next((c for c in categories if c.code == data.category), None)
+    if category is None:
         errors["category"] = N_("Choose a category.")
     for name, limit, required in (
         ("nominee_name", MAX_NAME, True),
@@ -124,23 +134,25 @@ def validate(data: NominationData, criteria_ids: list[int], *, by_clerk: bool = 
         if (problem := _text_error(getattr(data, name), limit, required)) is not None:
             errors[name] = problem
     errors.update(_contact_errors(data, nominator_email_required=not by_clerk))
-    errors.update(_organisation_errors(data))
+    if category is not None:
+        errors.update(_organisation_errors(data, category))
     errors.update(_description_errors(data, criteria_ids))
     if not data.privacy_ack:
         errors["privacy_ack"] = N_("Please confirm that you have read the privacy notice.")
-    if "nominee_name" not in errors and "nominator_name" not in errors and _self_nomination(data):
+    takes_persons = category is None or category.takes_persons
+    if "nominee_name" not in errors and "nominator_name" not in errors and _self_nomination(data, takes_persons):
         errors["nominee_name"] = N_("You cannot nominate yourself. Someone else must nominate you.")
     return errors
 
 
-def _self_nomination(data: NominationData) -> bool:
-    """The nominator is the nominee: same email, or (for a person) the same name, folded.
+def _self_nomination(data: NominationData, takes_persons: bool) -> bool:
+    """The nominator is the nominee: same email, or (where persons are nominated) the same name, folded.
 
     A minor's email is the guardian's, so a parent may nominate their child with their own.
     """
     if data.nominee_email and data.nominee_email == data.nominator_email and not data.nominee_is_minor:
         return True
-    return data.category == Category.B and fold(data.nominee_name) == fold(data.nominator_name)
+    return takes_persons and fold(data.nominee_name) == fold(data.nominator_name)
 
 
 def check_uploads(uploads: list[Upload], existing: int = 0) -> tuple[list[tuple[Upload, str]], str | None]:
@@ -148,10 +160,10 @@ def check_uploads(uploads: list[Upload], existing: int = 0) -> tuple[list[tuple[
     accepted: list[tuple[Upload, str]] = []
     uploads = [u for u in uploads if u.data or u.filename]
     if existing + len(uploads) > MAX_ATTACHMENTS:
-        return [], N_("Attach at most 5 files.")
+        return [], Message(N_("Attach at most %(limit)d files."), limit=MAX_ATTACHMENTS)
     for upload in uploads:
         if len(upload.data) > MAX_ATTACHMENT_BYTES:
-            return [], N_("Each file may have at most 10 MB.")
+            return [], Message(N_("Each file may have at most %(limit)d MB."), limit=MAX_ATTACHMENT_BYTES // MB)
         content_type = files.sniff(upload.data)
         if content_type is None:
             return [], N_("Attach only PDF, JPEG or PNG files. A file's content did not match these types.")
@@ -168,10 +180,10 @@ def prepare(
     edition: EditionView, data: NominationData, uploads: list[Upload], *, by_clerk: bool = False, existing: int = 0
 ) -> tuple[NominationData, list[tuple[Upload, str]]]:
     """Clean and validate; raise InvalidInput with every field problem at once."""
-    data = cleaned(data)
+    data = cleaned(data, edition.categories)
     criteria_ids = [c.id for c in edition.criteria if c.id is not None]
     data = replace(data, descriptions={k: v for k, v in data.descriptions.items() if k in criteria_ids})
-    errors = validate(data, criteria_ids, by_clerk=by_clerk)
+    errors = validate(data, criteria_ids, edition.categories, by_clerk=by_clerk)
     accepted, problem = check_uploads(uploads, existing)
     if problem:
         errors["attachments"] = problem

@@ -13,14 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from ambassador import files
 from ambassador.db import utcnow, write_transaction
 from ambassador.domain import audit
 from ambassador.domain.editions import EditionView
-from ambassador.enums import Category, ConsentState, EditionState, NominationState, NominationTokenPurpose
+from ambassador.enums import ConsentState, EditionState, NominationState, NominationTokenPurpose
 from ambassador.errors import N_, DomainError, InvalidToken, NotFound
 from ambassador.tables import Attachment, Edition, Nomination, NominationToken
 from ambassador.text import fold
@@ -35,7 +35,8 @@ MAX_LINKS_TEXT = 2000
 MAX_LINKS = 10
 MAX_RELATION = 200
 MAX_ATTACHMENTS = 5
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MB = 1024 * 1024
+MAX_ATTACHMENT_BYTES = 10 * MB
 CONFIRM_HOURS = 72
 
 
@@ -94,7 +95,7 @@ class NominationView:
     edition_id: int
     reference: str
     state: NominationState
-    category: Category
+    category: str  # the code of one of the edition's categories
     nominee_name: str
     nominee_is_minor: bool
     nominee_email: str
@@ -169,11 +170,16 @@ def view(row: dict[str, Any], attachments: tuple[AttachmentInfo, ...] = ()) -> N
         received_on=received if isinstance(received, dt.date) or received is None else dt.date.fromisoformat(received),
         edition_id=row["edition"],
         state=NominationState(row["state"]),
-        category=Category(row["category"]),
+        category=str(row["category"]),
         consent=ConsentState(row["consent"]),
         descriptions=parse_descriptions(row["descriptions"]),
         attachments=attachments,
     )
+
+
+async def with_attachments(nomination: NominationView) -> NominationView:
+    """The nomination with its files listed (a view read without them has none)."""
+    return replace(nomination, attachments=(await attachments_of([nomination.id]))[nomination.id])
 
 
 async def get_nomination(nomination_id: int) -> NominationView:
@@ -183,8 +189,18 @@ async def get_nomination(nomination_id: int) -> NominationView:
     return view(row, (await attachments_of([nomination_id]))[nomination_id])
 
 
-async def row_for_token(token: str, purpose: NominationTokenPurpose, now: dt.datetime) -> tuple[dict[str, Any], int]:
-    """The nomination row a live token points to, and the token's id."""
+@dataclass(frozen=True)
+class Linked:
+    """What a live link opens: the nomination as stored (its files not read), its search key
+    (``nominee_key``, which the view leaves out) and the id of the link's token."""
+
+    nomination: NominationView
+    nominee_key: str
+    token_id: int
+
+
+async def opened_by_link(token: str, purpose: NominationTokenPurpose, now: dt.datetime) -> Linked:
+    """The nomination a live token of this purpose points to (InvalidToken otherwise)."""
     found = (
         await NominationToken.select(NominationToken.id, NominationToken.nomination)
         .where(
@@ -200,7 +216,7 @@ async def row_for_token(token: str, purpose: NominationTokenPurpose, now: dt.dat
     row = await Nomination.select().where(Nomination.id == found["nomination"]).first()
     if row is None or row["erased_at"] is not None:
         raise InvalidToken()
-    return row, found["id"]
+    return Linked(view(row), row["nominee_key"], found["id"])
 
 
 async def attachment_content(nomination_id: int, attachment_id: int) -> tuple[AttachmentInfo, bytes]:
@@ -256,7 +272,7 @@ async def insert_nomination(
     entered_by: int | None = None,
     received_on: dt.date | None = None,
     public_window: bool = False,
-) -> dict[str, Any]:
+) -> NominationView:
     """Insert with the next reference; ``public_window``: only while the public form is open
     at ``now`` (WindowClosed otherwise)."""
     window_at = now if public_window else None
@@ -292,13 +308,16 @@ async def insert_nomination(
         confirmed_at=now if state == NominationState.SUBMITTED else None,
     )
     await row.save()
-    await store_uploads(row.id, uploads, now)
-    return row.to_dict()
+    return view(row.to_dict(), await store_uploads(row.id, uploads, now))
 
 
-async def store_uploads(nomination_id: int, uploads: list[tuple[Upload, str]], now: dt.datetime) -> None:
+async def store_uploads(
+    nomination_id: int, uploads: list[tuple[Upload, str]], now: dt.datetime
+) -> tuple[AttachmentInfo, ...]:
+    """Save the accepted files of a nomination; what was stored."""
+    stored = []
     for upload, content_type in uploads:
-        await Attachment(
+        attachment = Attachment(
             nomination=nomination_id,
             filename=files.safe_filename(upload.filename, content_type),
             content_type=content_type,
@@ -306,7 +325,10 @@ async def store_uploads(nomination_id: int, uploads: list[tuple[Upload, str]], n
             sha256=hashlib.sha256(upload.data).hexdigest(),
             content=upload.data,
             created_at=now,
-        ).save()
+        )
+        await attachment.save()
+        stored.append(AttachmentInfo(attachment.id, attachment.filename, attachment.content_type, attachment.size))
+    return tuple(stored)
 
 
 # --- housekeeping -----------------------------------------------------------------------

@@ -12,16 +12,15 @@ from ambassador.domain import audit
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.nomination_rules import prepare, screen
 from ambassador.domain.nominations import (
+    Linked,
     NominationData,
     NominationView,
     Upload,
     WindowClosed,
-    attachments_of,
     get_nomination,
-    parse_descriptions,
-    row_for_token,
+    opened_by_link,
     store_uploads,
-    view,
+    with_attachments,
 )
 from ambassador.domain.uploads import UploadRules
 from ambassador.enums import LANGUAGES, NominationState, NominationTokenPurpose
@@ -35,8 +34,8 @@ NOMINATOR_EDITABLE = {NominationState.SUBMITTED, NominationState.ACCEPTED, Nomin
 
 async def for_manage_token(token: str, now: dt.datetime | None = None) -> NominationView:
     """The nominator's own nomination; only its token opens it."""
-    row, _ = await row_for_token(token, NominationTokenPurpose.MANAGE, now or utcnow())
-    return view(row, (await attachments_of([row["id"]]))[row["id"]])
+    linked = await opened_by_link(token, NominationTokenPurpose.MANAGE, now or utcnow())
+    return await with_attachments(linked.nomination)
 
 
 def edit_refusal(state: NominationState, edition: EditionView, now: dt.datetime) -> str | None:
@@ -48,15 +47,15 @@ def edit_refusal(state: NominationState, edition: EditionView, now: dt.datetime)
     return None
 
 
-async def _editable_by_nominator(token: str, now: dt.datetime) -> tuple[dict[str, Any], EditionView]:
-    row, _ = await row_for_token(token, NominationTokenPurpose.MANAGE, now)
-    edition = await get_edition(row["edition"])
-    refusal = edit_refusal(NominationState(row["state"]), edition, now)
+async def _editable_by_nominator(token: str, now: dt.datetime) -> tuple[Linked, EditionView]:
+    linked = await opened_by_link(token, NominationTokenPurpose.MANAGE, now)
+    edition = await get_edition(linked.nomination.edition_id)
+    refusal = edit_refusal(linked.nomination.state, edition, now)
     if refusal == WindowClosed.message:
         raise WindowClosed()
     if refusal is not None:
         raise NotAllowed(refusal)
-    return row, edition
+    return linked, edition
 
 
 async def update_by_nominator(
@@ -70,36 +69,37 @@ async def update_by_nominator(
 ) -> NominationView:
     """The nominator changes their nomination while the window is open."""
     now = now or utcnow()
-    row, edition = await _editable_by_nominator(token, now)
-    current = view(row, (await attachments_of([row["id"]]))[row["id"]])
+    linked, edition = await _editable_by_nominator(token, now)
+    current = await with_attachments(linked.nomination)
     keep = [a for a in current.attachments if a.id not in remove_attachments]
     # The nominator's own identity and the category stay as confirmed.
     data = replace(
         data,
-        category=current.category.value,
+        category=current.category,
         nominator_email=current.nominator_email,
         language=data.language if data.language in LANGUAGES else current.language,
     )
     data, accepted = prepare(edition, data, uploads, existing=len(keep))
     await screen(accepted, rules)
     async with write_transaction():
-        row, edition = await _editable_by_nominator(token, now)
-        changed = _apply_changes(row, data, now)
+        linked, edition = await _editable_by_nominator(token, now)
+        stored = linked.nomination
+        changed = _apply_changes(linked, data, now)
         removed = [a.id for a in current.attachments if a.id in remove_attachments]
-        recheck = row["state"] != NominationState.SUBMITTED.value and bool(len(changed) > 1 or removed or accepted)
+        recheck = stored.state != NominationState.SUBMITTED and bool(len(changed) > 1 or removed or accepted)
         if recheck:
             # A formal decision was about the old text: the changed nomination is checked again.
             changed[Nomination.state] = NominationState.SUBMITTED.value
             changed[Nomination.formal_reason] = ""
-        await Nomination.update(changed).where(Nomination.id == row["id"])
+        await Nomination.update(changed).where(Nomination.id == stored.id)
         if removed:
-            await Attachment.delete().where((Attachment.nomination == row["id"]) & Attachment.id.is_in(removed))
-        await store_uploads(row["id"], accepted, now)
+            await Attachment.delete().where((Attachment.nomination == stored.id) & Attachment.id.is_in(removed))
+        await store_uploads(stored.id, accepted, now)
         await audit.record(
             "nomination.edited",
             actor_id=None,
             object_type="nomination",
-            object_id=row["id"],
+            object_id=stored.id,
             data={
                 "fields": sorted(
                     c._meta.name for c in changed if c._meta.name not in ("updated_at", "state", "formal_reason")
@@ -109,11 +109,11 @@ async def update_by_nominator(
                 "back_to_formal_check": recheck,
             },
         )
-    return await get_nomination(row["id"])
+    return await get_nomination(stored.id)
 
 
-def _apply_changes(row: dict[str, Any], data: NominationData, now: dt.datetime) -> dict[Any, Any]:
-    """The columns whose values differ from the stored row."""
+def _apply_changes(linked: Linked, data: NominationData, now: dt.datetime) -> dict[Any, Any]:
+    """The columns whose values differ from the stored nomination."""
     values: dict[str, Any] = {
         "nominee_name": data.nominee_name,
         "nominee_key": fold(data.nominee_name)[:200],
@@ -130,9 +130,11 @@ def _apply_changes(row: dict[str, Any], data: NominationData, now: dt.datetime) 
         "nominator_relation": data.nominator_relation,
         "language": data.language,
     }
-    changed: dict[Any, Any] = {getattr(Nomination, k): v for k, v in values.items() if row[k] != v}
+    stored = linked.nomination
+    current = {k: linked.nominee_key if k == "nominee_key" else getattr(stored, k) for k in values}
+    changed: dict[Any, Any] = {getattr(Nomination, k): v for k, v in values.items() if current[k] != v}
     descriptions = {k: v for k, v in data.descriptions.items() if v}
-    if parse_descriptions(row["descriptions"]) != descriptions:
+    if stored.descriptions != descriptions:
         changed[Nomination.descriptions] = json.dumps({str(k): v for k, v in descriptions.items()}, ensure_ascii=False)
     changed[Nomination.updated_at] = now
     return changed
@@ -142,15 +144,15 @@ async def withdraw_by_nominator(*, token: str, now: dt.datetime | None = None) -
     """The nominator withdraws; allowed until the window closes."""
     now = now or utcnow()
     async with write_transaction():
-        row, _ = await _editable_by_nominator(token, now)
+        stored = (await _editable_by_nominator(token, now))[0].nomination
         await Nomination.update({Nomination.state: NominationState.WITHDRAWN.value, Nomination.updated_at: now}).where(
-            Nomination.id == row["id"]
+            Nomination.id == stored.id
         )
         await audit.record(
             "nomination.withdrawn",
             actor_id=None,
             object_type="nomination",
-            object_id=row["id"],
-            data={"from": row["state"]},
+            object_id=stored.id,
+            data={"from": stored.state.value},
         )
-    return await get_nomination(row["id"])
+    return await get_nomination(stored.id)

@@ -26,8 +26,15 @@ class Standings:
     jurors: dict[int, str]
     excluded: dict[int, tuple[str, ...]]  # nomination → names of conflicted jurors
 
+    def ordered_rankings(self) -> list[tuple[str, ranking_types.CategoryRanking]]:
+        """The rankings in the order of the edition's categories (unknown codes last, by code)."""
+        order = {c.code: index for index, c in enumerate(self.edition.categories)}
+        return sorted(self.computed.rankings.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
+
     def top(self, category: str) -> int:
-        return int(getattr(self.edition, f"titles_{category.lower()}"))
+        """The category's number of titles (the ranking's top-N); none for a code the edition lacks."""
+        row = self.edition.category(category)
+        return row.titles if row else 0
 
 
 def ranking_settings(rules: JuryRules) -> ranking_types.RankingSettings:
@@ -72,7 +79,7 @@ async def compute(edition_id: int, hidden: frozenset[int] = frozenset()) -> Stan
         edition=edition,
         rules=rules,
         computed=computed,
-        stability=ranking_stability.leave_one_out(computed, {"A": edition.titles_a, "B": edition.titles_b}),
+        stability=ranking_stability.leave_one_out(computed, {c.code: c.titles for c in edition.categories}),
         chart=ranking_stability.chart_summary(computed),
         references={r["id"]: r["reference"] for r in rows},
         nominees={r["id"]: r["nominee_name"] for r in rows},

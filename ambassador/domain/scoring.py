@@ -20,7 +20,7 @@ from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.jury import Juror, require_member, rules_of
 from ambassador.domain.nominations import AttachmentInfo, attachment_content, attachments_of, view
 from ambassador.enums import EditionState, NominationState, ScoreVisibility, SheetStatus
-from ambassador.errors import N_, DomainError, InvalidInput, NotFound
+from ambassador.errors import N_, DomainError, InvalidInput, NotFound, too_long
 from ambassador.tables import Nomination, Score, ScoreSheet
 from ambassador.text import clean_text
 
@@ -108,7 +108,7 @@ def _jury_view(
     return JuryDossier(
         id=n.id,
         reference=n.reference,
-        category=n.category.value,
+        category=n.category,
         nominee_name=n.nominee_name,
         organisation_kind=n.organisation_kind,
         organisation_website=n.organisation_website,
@@ -230,9 +230,9 @@ def _check(edition: EditionView, data: ScoreInput, submit: bool) -> tuple[dict[i
         elif value is None and submit:
             errors[f"score_{c}"] = N_("Give a score for every criterion before submitting.")
         if len(comments[c]) > MAX_COMMENT:
-            errors[f"comment_{c}"] = N_("At most 4000 characters.")
+            errors[f"comment_{c}"] = too_long(MAX_COMMENT)
     if len(comment) > MAX_COMMENT:
-        errors["comment"] = N_("At most 4000 characters.")
+        errors["comment"] = too_long(MAX_COMMENT)
     if errors:
         raise InvalidInput(errors)
     return values, comments, comment

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ambassador.db import is_unique_violation, utcnow, write_transaction
 from ambassador.domain import audit
@@ -20,7 +20,7 @@ from ambassador.domain.nominations import (
     get_nomination,
     insert_nomination,
     issue_token,
-    row_for_token,
+    opened_by_link,
 )
 from ambassador.domain.outbox import queue_mail
 from ambassador.domain.uploads import UploadRules
@@ -98,7 +98,7 @@ async def submit(
             ),
         )
         async with write_transaction():
-            row = await insert_nomination(
+            saved = await insert_nomination(
                 edition=edition,
                 data=data,
                 uploads=accepted,
@@ -108,48 +108,48 @@ async def submit(
                 public_window=True,
             )
             await issue_token(
-                row["id"], NominationTokenPurpose.CONFIRM, now + dt.timedelta(hours=CONFIRM_HOURS), token=token
+                saved.id, NominationTokenPurpose.CONFIRM, now + dt.timedelta(hours=CONFIRM_HOURS), token=token
             )
             await queue_mail(to=data.nominator_email, subject=subject, body=body, language=language)
             await audit.record(
                 "nomination.submitted",
                 actor_id=None,
                 object_type="nomination",
-                object_id=row["id"],
-                data={"reference": row["reference"], "attachments": len(accepted)},
+                object_id=saved.id,
+                data={"reference": saved.reference, "attachments": len(accepted)},
             )
     except Exception as exc:
         repeatable = isinstance(exc, InvalidInput | WindowClosed) or is_unique_violation(exc)
         if repeatable and (earlier := await _existing_submission(submission_key)) is not None:
             return earlier
         raise
-    return Submitted(row["id"], row["reference"], repeated=False)
+    return Submitted(saved.id, saved.reference, repeated=False)
 
 
 async def confirm(*, token: str, base_url: str, now: dt.datetime | None = None) -> NominationView:
     """The nominator opened the confirmation link: the nomination counts from now on."""
     now = now or utcnow()
     async with write_transaction():
-        row, token_id = await row_for_token(token, NominationTokenPurpose.CONFIRM, now)
-        if row["state"] != NominationState.UNCONFIRMED.value:
+        linked = await opened_by_link(token, NominationTokenPurpose.CONFIRM, now)
+        if linked.nomination.state != NominationState.UNCONFIRMED:
             raise InvalidToken()
-        await NominationToken.update({NominationToken.used_at: now}).where(NominationToken.id == token_id)
+        await NominationToken.update({NominationToken.used_at: now}).where(NominationToken.id == linked.token_id)
         await Nomination.update(
             {
                 Nomination.state: NominationState.SUBMITTED.value,
                 Nomination.confirmed_at: now,
                 Nomination.updated_at: now,
             }
-        ).where(Nomination.id == row["id"])
-        row = {**row, "state": NominationState.SUBMITTED.value, "confirmed_at": now}
-        edition = await get_edition(row["edition"])
-        await mail_receipt(row, edition, base_url)
-        await mail_consent_request(row, edition, base_url)
+        ).where(Nomination.id == linked.nomination.id)
+        confirmed = replace(linked.nomination, state=NominationState.SUBMITTED, confirmed_at=now)
+        edition = await get_edition(confirmed.edition_id)
+        await mail_receipt(confirmed, edition, base_url)
+        await mail_consent_request(confirmed, edition, base_url)
         await audit.record(
             "nomination.confirmed",
             actor_id=None,
             object_type="nomination",
-            object_id=row["id"],
-            data={"reference": row["reference"]},
+            object_id=confirmed.id,
+            data={"reference": confirmed.reference},
         )
-    return await get_nomination(row["id"])
+    return await get_nomination(confirmed.id)

@@ -18,6 +18,7 @@ from ambassador.tables.accounts import (
     User,
     UserRole,
 )
+from ambassador.tables.categories import Category
 from ambassador.tables.editions import Attachment, Criterion, Edition, Nomination, NominationToken
 from ambassador.tables.jury import (
     ConflictDeclaration,
@@ -36,6 +37,7 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "AuthToken",
+    "Category",
     "ConflictDeclaration",
     "Criterion",
     "Decision",
@@ -67,6 +69,7 @@ MODULES = (
     "ambassador.tables.accounts",
     "ambassador.tables.records",
     "ambassador.tables.editions",
+    "ambassador.tables.categories",
     "ambassador.tables.jury",
     "ambassador.tables.laureates",
 )

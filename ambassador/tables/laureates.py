@@ -73,7 +73,7 @@ class Laureate(Table, tablename="laureate"):
     slug = Varchar(length=220, unique=True)
     name = Varchar(length=300)
     name_key = Varchar(length=300, index=True)
-    category = Varchar(length=1)
+    category = Varchar(length=8)  # the code of one of the edition's categories
     distinction = Varchar(length=20)
     citation_pl = Text(default="")
     citation_en = Text(default="")
@@ -103,7 +103,7 @@ class LaureateRevision(Table, tablename="laureate_revision"):
     laureate = ForeignKey(Laureate, null=False, on_delete=OnDelete.restrict, on_update=OnUpdate.restrict, index=True)
     version = Integer()
     name = Varchar(length=300)
-    category = Varchar(length=1)
+    category = Varchar(length=8)  # the code of one of the edition's categories
     distinction = Varchar(length=20)
     citation_pl = Text(default="")
     citation_en = Text(default="")

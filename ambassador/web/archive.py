@@ -22,11 +22,11 @@ from litestar.response import Template
 from ambassador import i18n
 from ambassador.domain import archive
 from ambassador.domain.archive import Filters, PublicEdition, PublicLaureate
+from ambassador.domain.categories import CODE, CategoryRow
 from ambassador.domain.formal_check import spreadsheet_cell
-from ambassador.enums import Category
 from ambassador.errors import N_
 from ambassador.settings import Settings
-from ambassador.vocabulary import CATEGORIES, DISTINCTIONS
+from ambassador.vocabulary import DISTINCTIONS
 from ambassador.web import labels, opendata
 from ambassador.web.downloads import PUBLIC_CACHE
 
@@ -53,7 +53,7 @@ MAX_PAGE = 100_000
 # The API's own handlers need no login; the document says so over the app's session scheme.
 NO_AUTHENTICATION: list[dict[str, list[str]]] = [{}]
 
-CategoryCode = Literal["A", "B"]
+CategoryCode = Annotated[str, msgspec.Meta(pattern=f"^{CODE.pattern}$")]
 DistinctionCode = Literal["title", "mention"]
 
 
@@ -63,6 +63,19 @@ class Texts(msgspec.Struct):
     pl: str
     en: str
     uk: str
+
+
+class Category(msgspec.Struct):
+    """One category of an edition: its laureates are grouped by it."""
+
+    code: Annotated[CategoryCode, msgspec.Meta(description="The category's code in its edition.", examples=["A"])]
+    name: Texts
+    nominee_kind: Annotated[
+        Literal["person", "organisation", "either"],
+        msgspec.Meta(description="Who may be nominated in it: person, organisation, or either."),
+    ]
+    titles: Annotated[int, msgspec.Meta(description="How many titles the category may give.")]
+    mentions: Annotated[int, msgspec.Meta(description="How many honourable mentions the category may give.")]
 
 
 class Edition(msgspec.Struct):
@@ -75,14 +88,17 @@ class Edition(msgspec.Struct):
     url: Annotated[
         str, msgspec.Meta(description="The edition's page, relative to the site.", examples=["/editions/2024"])
     ]
+    categories: Annotated[list[Category], msgspec.Meta(description="The edition's categories, in their order.")]
 
 
 class Laureate(msgspec.Struct):
-    """A laureate of a public edition: an organisation (A) or an individual (B)."""
+    """A laureate of a public edition, in one of the edition's categories."""
 
     slug: Annotated[str, msgspec.Meta(description="The laureate's stable identifier in addresses.")]
     name: str
-    category: Annotated[CategoryCode, msgspec.Meta(description="A: organisation; B: individual.")]
+    category: Annotated[
+        CategoryCode, msgspec.Meta(description="The code of the laureate's category in its edition (see the edition).")
+    ]
     distinction: Annotated[DistinctionCode, msgspec.Meta(description="title, or honourable mention.")]
     year: Annotated[int, msgspec.Meta(description="The year of the edition.", examples=[2024])]
     citations: Texts
@@ -111,7 +127,10 @@ YearQuery = Annotated[
 CategoryQuery = Annotated[
     str | None,
     QueryParameter(
-        description="Only this category: A (organisations) or B (individuals); any other value is ignored.",
+        description=(
+            "Only this category code (1 to 8 capital letters or digits, as the editions list them); "
+            "any other value is ignored."
+        ),
         examples=[Example(value="A")],
     ),
 ]
@@ -161,7 +180,7 @@ def parse_filters(
     """The archive's filters from query values; invalid values are ignored."""
     return Filters(
         year=_int(year, 1000, 9999),
-        category=category if category in {c.value for c in Category} else None,
+        category=category if category is not None and CODE.fullmatch(category) else None,
         distinction=distinction if distinction in archive.DISTINCTIONS else None,
         query=(q or "").strip()[: archive.MAX_QUERY],
         page=_int(page, 1, MAX_PAGE) or 1,
@@ -198,13 +217,23 @@ def laureate_data(laureate: PublicLaureate) -> Laureate:
     return Laureate(
         slug=laureate.slug,
         name=laureate.name,
-        category=cast("CategoryCode", laureate.category),
+        category=laureate.category,
         distinction=cast("DistinctionCode", laureate.distinction),
         year=laureate.activity_year,
         citations=Texts(pl=laureate.citation_pl, en=laureate.citation_en, uk=laureate.citation_uk),
         source=laureate.source_url,
         withdrawn=laureate.withdrawn_at is not None,
         url=laureate_url(laureate),
+    )
+
+
+def category_data(row: CategoryRow) -> Category:
+    return Category(
+        code=row.code,
+        name=Texts(pl=row.name_pl, en=row.name_en, uk=row.name_uk),
+        nominee_kind=row.nominee_kind.value,
+        titles=row.titles,
+        mentions=row.mentions,
     )
 
 
@@ -215,7 +244,33 @@ def edition_data(edition: PublicEdition) -> Edition:
         name=Texts(pl=edition.name_pl, en=edition.name_en, uk=edition.name_uk),
         laureates=edition.laureates,
         url=f"/editions/{edition.activity_year}",
+        categories=[category_data(row) for row in edition.categories],
     )
+
+
+def category_options(editions: list[PublicEdition]) -> list[tuple[str, str]]:
+    """The filter's choices: every code of the public editions, named as its latest edition names it."""
+    options: dict[str, str] = {}
+    for edition in editions:  # newest first
+        for row in edition.categories:
+            options.setdefault(row.code, row.label(i18n.current_language.get()))
+    return sorted(options.items())
+
+
+def groups(
+    edition: PublicEdition, items: tuple[PublicLaureate, ...]
+) -> list[tuple[str, str, str, list[PublicLaureate]]]:
+    """(code, label, distinction, laureates) in the edition's order of categories; empty groups left out."""
+    language = i18n.current_language.get()
+    named = [(row.code, row.label(language)) for row in edition.categories]
+    known = {code for code, _ in named}
+    named += [(code, code) for code in sorted({i.category for i in items} - known)]
+    found = [
+        (code, label, distinction, [i for i in items if i.category == code and i.distinction == distinction])
+        for code, label in named
+        for distinction in DISTINCTIONS
+    ]
+    return [group for group in found if group[3]]
 
 
 class ArchiveController(Controller):
@@ -233,13 +288,14 @@ class ArchiveController(Controller):
         """Laureates of every public edition, filtered, searched and paginated."""
         filters = parse_filters(year, category, distinction, q, page)
         found = await archive.laureates(filters)
+        public = await archive.editions()
         return Template(
             template_name="archive/index.html",
             context={
                 "filters": filters,
                 "page": found,
-                "editions": await archive.editions(),
-                "categories": labels.options(CATEGORIES),
+                "editions": public,
+                "categories": category_options(public),
                 "distinctions": labels.options(DISTINCTIONS),
                 "page_url": lambda number: "/laureates" + query_string(filters, number),
                 "labels": labels,
@@ -253,22 +309,13 @@ class ArchiveController(Controller):
         if found is None:
             raise NotFoundException()
         items = await archive.all_laureates(year)
-        groups = [
-            (
-                category,
-                distinction,
-                [item for item in items if item.category == category and item.distinction == distinction],
-            )
-            for category in CATEGORIES
-            for distinction in DISTINCTIONS
-        ]
         return Template(
             template_name="archive/edition.html",
             context={
                 "edition": found,
                 "name": edition_name(found),
                 "decision": await archive.decision(year),
-                "groups": [group for group in groups if group[2]],
+                "groups": groups(found, items),
                 "labels": labels,
             },
         )

@@ -101,7 +101,7 @@ def counted(tallies: list[Tally], rules: JuryRules, names: dict[int, str]) -> li
 def category_choices(s: Standings, tallies: list[Tally]) -> list[CategoryChoice]:
     proposed = {t.nomination_id: t for t in tallies}
     choices = []
-    for category, ranking in sorted(s.computed.rankings.items()):
+    for category, ranking in s.ordered_rankings():
         candidates = [
             Candidate(
                 nomination_id=p.nomination_id,
@@ -125,13 +125,13 @@ def category_choices(s: Standings, tallies: list[Tally]) -> list[CategoryChoice]
             for n in ranking.not_rankable
         ]
         mine = [t for t in tallies if t.category == category]
-        suffix = category.lower()
+        row = s.edition.category(category)
         choices.append(
             CategoryChoice(
                 category=category,
                 candidates=tuple(candidates),
-                titles=int(getattr(s.edition, f"titles_{suffix}", 0)),
-                mentions=int(getattr(s.edition, f"mentions_{suffix}", 0)),
+                titles=row.titles if row else 0,
+                mentions=row.mentions if row else 0,
                 titles_taken=sum(1 for t in mine if t.distinction == Distinction.TITLE),
                 mentions_taken=sum(1 for t in mine if t.distinction == Distinction.MENTION),
             )

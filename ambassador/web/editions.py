@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n, vocabulary
-from ambassador.domain import editions, scoring_round
+from ambassador.domain import categories, editions, scoring_round
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import CriterionData, EditionData, EditionView
 from ambassador.enums import ApprovingBody, EditionState, Role
@@ -29,10 +29,6 @@ SPARE_CRITERIA = 3  # empty rows offered for new criteria
 MAX_CRITERION_ROWS = editions.MAX_CRITERIA + SPARE_CRITERIA
 LANGS = ("pl", "en", "uk")
 NUMBER_FIELDS = (
-    "titles_a",
-    "mentions_a",
-    "titles_b",
-    "mentions_b",
     "score_min",
     "score_max",
     "retention_months",
@@ -227,6 +223,7 @@ def detail_page(edition: EditionView, problem: str = "", status_code: int = 200)
             "editable": edition.state in EDITABLE_STATES,
             "checking": edition.state in {EditionState.OPEN, EditionState.FORMAL_CHECK},
             "problem": problem,
+            "draft": edition.state == EditionState.DRAFT,
         },
         status_code=status_code,
     )
@@ -259,7 +256,8 @@ class EditionController(Controller):
         try:
             if problems:
                 raise InvalidInput(_problems(data, problems))
-            edition = await editions.create_edition(actor_id=request.user.id, data=data)
+            starting = await categories.for_new_edition(categories.installation_defaults())
+            edition = await editions.create_edition(actor_id=request.user.id, data=data, categories=starting)
         except InvalidInput as exc:
             return form_page(edition=None, values=values, errors=exc.errors, status_code=HTTP_400_BAD_REQUEST)
         flash(request, i18n.gettext(N_("Saved.")), "success")

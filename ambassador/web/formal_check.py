@@ -24,7 +24,7 @@ from ambassador.domain.editions import EditionView
 from ambassador.domain.formal_check import Dossier, Filters
 from ambassador.domain.nominations import NominationData, NominationView
 from ambassador.domain.uploads import UploadRules
-from ambassador.enums import LANGUAGES, Category, ConsentState, NominationState, Role
+from ambassador.enums import LANGUAGES, ConsentState, NominationState, NomineeField, Role
 from ambassador.errors import N_, DomainError, InvalidInput
 from ambassador.settings import Settings
 from ambassador.web import labels
@@ -123,7 +123,7 @@ def read_nomination(form: Form, edition: EditionView) -> NominationData:
     """The paper form's fields; each read one character past its limit so the domain can tell."""
     criteria_ids = [c.id for c in edition.criteria if c.id is not None]
     return NominationData(
-        category=form.text("category", 5),
+        category=form.text("category", 20),
         nominee_name=form.text("nominee_name", nominations.MAX_NAME),
         nominee_is_minor=form.flag("nominee_is_minor"),
         nominee_email=form.text("nominee_email", 254),
@@ -152,6 +152,12 @@ def parse_date(raw: str) -> dt.date | None:
         return None
 
 
+def category_options(edition: EditionView) -> list[tuple[str, str]]:
+    """The edition's categories as (code, label) choices, in their order."""
+    language = i18n.current_language.get()
+    return [(c.code, c.label(language)) for c in edition.categories]
+
+
 def paper_page(
     edition: EditionView,
     *,
@@ -169,7 +175,8 @@ def paper_page(
             "errors": translated_errors(errors or {}),
             "problem": problem,
             "open": edition.state in CHECK_STATES,
-            "categories": [("", i18n.gettext(N_("Choose…"))), *labels.options(vocabulary.CATEGORIES)],
+            "categories": [("", i18n.gettext(N_("Choose…"))), *category_options(edition)],
+            "krs_categories": ", ".join(c.code for c in edition.categories if c.asks(NomineeField.REGISTRY_NUMBER)),
             "organisation_kinds": [("", i18n.gettext(N_("Choose…"))), *labels.options(vocabulary.ORGANISATION_KINDS)],
             "mail_languages": [(code, i18n.language_name(code)) for code in LANGUAGES],
             "limits": {
@@ -205,7 +212,7 @@ class FormalCheckController(Controller):
         edition = await edition_or_404(edition_id)
         filters = Filters(
             state=_choice(NominationState, state_filter, {s.value for s in LISTED_STATES}),
-            category=_choice(Category, category),
+            category=category if category in {c.code for c in edition.categories} else None,
             consent=_choice(ConsentState, consent),
             duplicates_only=(duplicates or "").lower() in TRUE_VALUES,
         )
@@ -222,7 +229,7 @@ class FormalCheckController(Controller):
                 "filters": filters,
                 "labels": labels,
                 "states": [(s.value, labels.nomination_state(s)) for s in LISTED_STATES],
-                "categories": labels.options(vocabulary.CATEGORIES),
+                "categories": category_options(edition),
                 "consents": labels.options(vocabulary.CONSENTS),
                 "open": edition.state in CHECK_STATES,
             },

@@ -134,7 +134,7 @@ async def jury_page(
             "section": "jury",
             "jurors": jurors,
             "candidates": [
-                (str(c["id"]), f"{c['display_name']} ({c['email']})") for c in await jury.candidates(edition.id)
+                (str(c.user_id), f"{c.display_name} ({c.email})") for c in await jury.candidates(edition.id)
             ],
             "rules": rules,
             "forms": forms,

@@ -7,11 +7,13 @@ an unknown value is shown as it is rather than failing the page. The message ids
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ambassador import i18n
+from ambassador.domain.categories import CategoryRow
 from ambassador.errors import N_
 from ambassador.vocabulary import (
     APPROVING_BODIES,
-    CATEGORIES,
     CONFLICT_KINDS,
     CONSENTS,
     DETECTION_STATUSES,
@@ -19,6 +21,8 @@ from ambassador.vocabulary import (
     EDITION_STATES,
     MAJORITIES,
     NOMINATION_STATES,
+    NOMINEE_FIELDS,
+    NOMINEE_KINDS,
     ORGANISATION_KINDS,
     SCORE_RULES,
     SCORE_VISIBILITIES,
@@ -46,8 +50,18 @@ def approving_body(value: object) -> str:
     return _label(APPROVING_BODIES, value)
 
 
-def category(value: object) -> str:
-    return _label(CATEGORIES, value)
+def category(value: object, categories: Iterable[CategoryRow]) -> str:
+    """A category code as its edition names it ("A: organisation"); an unknown code as it is."""
+    row = next((c for c in categories if c.code == str(value)), None)
+    return row.label(i18n.current_language.get()) if row else str(value)
+
+
+def nominee_kind(value: object) -> str:
+    return _label(NOMINEE_KINDS, value)
+
+
+def nominee_field(value: object) -> str:
+    return _label(NOMINEE_FIELDS, value)
 
 
 def organisation_kind(value: object) -> str:

@@ -133,7 +133,7 @@ def _cap(limit: int) -> int:
 def read_nomination(form: Form, edition: EditionView, fixed: NominationView | None = None) -> NominationData:
     """The form's fields as typed; in edit mode the category and the nominator's email stay."""
     return NominationData(
-        category=fixed.category.value if fixed else form.text("category", 10),
+        category=fixed.category if fixed else form.text("category", 20),
         nominee_name=form.text("nominee_name", _cap(MAX_NAME)),
         nominee_is_minor=form.flag("nominee_is_minor"),
         nominee_email=form.text("nominee_email", _cap(MAX_EMAIL)),
@@ -270,7 +270,7 @@ def form_page(
             "closed": closed,
             "labels": field_labels(edition),
             "organisation_kinds": labels.options(vocabulary.ORGANISATION_KINDS),
-            "category_label": labels.category(data.category),
+            "category_label": labels.category(data.category, edition.categories),
             "limits": {
                 "name": MAX_NAME,
                 "email": MAX_EMAIL,

@@ -110,7 +110,7 @@ def _manage_page(
             "errors": translated_errors(errors or {}),
             "labels": field_labels(edition),
             "state_label": i18n.gettext(STATE_LABELS[nomination.state]),
-            "category_label": labels.category(nomination.category),
+            "category_label": labels.category(nomination.category, edition.categories),
             "organisation_kind_label": labels.organisation_kind(nomination.organisation_kind),
         },
         status_code=status,
@@ -241,7 +241,7 @@ class NominationLinkController(Controller):
             context={
                 "token": token,
                 "request_": found,
-                "category_label": labels.category(found.category),
+                "category_label": labels.category(found.category, found.edition.categories),
                 "answer_label": labels.consent(found.consent),
                 "can_answer": found.edition.state in consent.CONSENT_OPEN_STATES,
                 "error": error,

@@ -23,7 +23,7 @@ from ambassador import honour, i18n
 from ambassador.db import utcnow
 from ambassador.domain import archive
 from ambassador.domain.archive import PublicEdition, PublicLaureate
-from ambassador.enums import Category, Distinction
+from ambassador.enums import Distinction, NomineeKind
 from ambassador.errors import N_
 from ambassador.settings import Settings
 from ambassador.web import labels
@@ -37,8 +37,12 @@ ATOM_TYPE = "application/atom+xml; charset=utf-8"
 XML_TYPE = "application/xml; charset=utf-8"
 # The feed's "updated" while nothing is public yet (Atom requires one).
 NEVER = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-# Category A honours organisations, B individuals.
-SCHEMA_TYPES: dict[str, str] = {Category.A.value: "Organization", Category.B.value: "Person"}
+# The schema.org type of a laureate, from who its category honours.
+SCHEMA_TYPES: dict[NomineeKind, str] = {
+    NomineeKind.ORGANISATION: "Organization",
+    NomineeKind.PERSON: "Person",
+    NomineeKind.EITHER: "Thing",
+}
 
 OPENAPI_DESCRIPTION = (
     "Read-only open data of the public archive of the %(title)s: "
@@ -98,20 +102,20 @@ def by_year(laureates: Iterable[PublicLaureate]) -> dict[int, list[PublicLaureat
     return grouped
 
 
-def _summary(laureates: Sequence[PublicLaureate]) -> str:
-    """The edition's laureates as plain text, one line per category and distinction."""
+def _summary(edition: PublicEdition, laureates: Sequence[PublicLaureate]) -> str:
+    """The edition's laureates as plain text, one line per category (in its order) and distinction."""
     if not laureates:
         return i18n.gettext(N_("No laureates are listed for this edition."))
+    codes = [row.code for row in edition.categories]
+    codes += sorted({item.category for item in laureates} - set(codes))
     lines = []
-    for category in Category:
+    for code in codes:
         for distinction in Distinction:
-            names = [
-                f"{item.name} ({i18n.gettext(N_('withdrawn'))})" if item.withdrawn_at else item.name
-                for item in laureates
-                if item.category == category and item.distinction == distinction
-            ]
+            chosen = [item for item in laureates if item.category == code and item.distinction == distinction]
+            names = [f"{i.name} ({i18n.gettext(N_('withdrawn'))})" if i.withdrawn_at else i.name for i in chosen]
             if names:
-                lines.append(f"{labels.category(category)}: {labels.distinction(distinction)}: {', '.join(names)}")
+                label = chosen[0].category_label()
+                lines.append(f"{label}: {labels.distinction(distinction)}: {', '.join(names)}")
     return "\n".join(lines)
 
 
@@ -153,7 +157,7 @@ def build_feed(
         if edition.published_at is not None:
             _text(entry, "published", timestamp(edition.published_at))
         ET.SubElement(entry, "link", {"rel": "alternate", "type": "text/html", "href": url})
-        _text(entry, "summary", _summary(items), type="text")
+        _text(entry, "summary", _summary(edition, items), type="text")
     return _document(feed)
 
 
@@ -194,7 +198,7 @@ def laureate_jsonld(laureate: PublicLaureate, base_url: str, language: str) -> s
     """schema.org data of a laureate's page; a withdrawn distinction is no longer claimed."""
     data: dict[str, Any] = {
         "@context": "https://schema.org",
-        "@type": SCHEMA_TYPES.get(laureate.category, "Thing"),
+        "@type": SCHEMA_TYPES[laureate.category_row.nominee_kind] if laureate.category_row else "Thing",
         "name": laureate.name,
         "url": absolute(base_url, f"/laureates/{laureate.slug}"),
     }

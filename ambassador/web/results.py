@@ -102,7 +102,7 @@ def category_views(s: Standings) -> list[CategoryView]:
             stability=tuple(minutes.stability_notes(s, category, language)),
             top=s.top(category),
         )
-        for category, ranking in sorted(s.computed.rankings.items())
+        for category, ranking in s.ordered_rankings()
     ]
 
 

@@ -15,6 +15,7 @@ from ambassador import honour, i18n
 from ambassador.enums import LANGUAGES, Role
 from ambassador.errors import N_
 from ambassador.resources import STATIC_DIR, TEMPLATE_DIR
+from ambassador.web import labels
 
 
 @cache
@@ -97,6 +98,8 @@ def build_environment() -> Environment:
         current_language=i18n.current_language.get,
         languages=LANGUAGES,
         language_name=i18n.language_name,
+        # Who a category's nominees may be, in the request's language (the nomination form).
+        nominee_kind_label=labels.nominee_kind,
         Role=Role,
         honour=ActiveHonour(),
         honour_text=honour_text,

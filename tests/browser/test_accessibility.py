@@ -60,7 +60,7 @@ async def test_public_pages_and_their_forms(browsing: Browsing) -> None:
 
     # The nomination form with an error beside nearly every field.
     await page.goto("/nominate")
-    await page.get_by_label("A: an organisation").check()
+    await page.get_by_label("A: organisation").check()
     await log.errors(
         page,
         "/nominate",

@@ -45,7 +45,7 @@ async def test_a_citizen_nominates_confirms_by_mail_and_the_nominee_consents(pag
     await page.goto("/")
     await page.get_by_role("link", name="Nominate a person or an organisation").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Nominate for the title")
-    await page.get_by_label("B: a person").check()
+    await page.get_by_label("B: individual").check()
     await expect(page.get_by_label("Kind of organisation")).to_be_hidden()
     await page.get_by_label("Name of the person or organisation you nominate").fill("Olena Kovalenko")
     await page.get_by_label("Nominee's email (optional)").fill(NOMINEE)

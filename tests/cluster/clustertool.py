@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 from ambassador import db
-from ambassador.domain import accounts, editions, outbox
+from ambassador.domain import accounts, categories, editions, outbox
 from ambassador.enums import EditionState, Role
 from ambassador.passwords import Passwords
 from ambassador.settings import Argon2Params
@@ -42,7 +42,9 @@ async def setup() -> dict[str, Any]:
     )
     now = db.utcnow()
     published = await editions.create_edition(
-        actor_id=clerk.id, data=edition_data(2023, now - dt.timedelta(days=400), now - dt.timedelta(days=300))
+        actor_id=clerk.id,
+        data=edition_data(2023, now - dt.timedelta(days=400), now - dt.timedelta(days=300)),
+        categories=categories.installation_defaults(),
     )
     await Edition.update(
         {Edition.state: EditionState.PUBLISHED.value, Edition.published_at: now - dt.timedelta(hours=1)}
@@ -60,7 +62,9 @@ async def setup() -> dict[str, Any]:
     )
     await laureate.save()
     opened = await editions.create_edition(
-        actor_id=clerk.id, data=edition_data(2025, now - dt.timedelta(days=1), now + dt.timedelta(days=30))
+        actor_id=clerk.id,
+        data=edition_data(2025, now - dt.timedelta(days=1), now + dt.timedelta(days=30)),
+        categories=categories.installation_defaults(),
     )
     opened = await editions.advance(actor_id=clerk.id, edition_id=opened.id, target=EditionState.OPEN)
     return {

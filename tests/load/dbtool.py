@@ -18,6 +18,7 @@ from typing import Any
 from ambassador import db
 from ambassador.domain import (
     accounts,
+    categories,
     conflict_declarations,
     consent,
     editions,
@@ -70,7 +71,9 @@ async def setup(jurors: int, shortlisted: int) -> dict[str, Any]:
     clerk = await _user("clerk@load.example.org", Role.CLERK, "Load Clerk", password_hash)
     now = db.utcnow()
     scored = await editions.create_edition(
-        actor_id=clerk, data=edition_data(2024, now - dt.timedelta(days=20), now - dt.timedelta(days=2))
+        actor_id=clerk,
+        data=edition_data(2024, now - dt.timedelta(days=20), now - dt.timedelta(days=2)),
+        categories=categories.installation_defaults(),
     )
     await editions.advance(
         actor_id=clerk, edition_id=scored.id, target=EditionState.OPEN, now=now - dt.timedelta(days=10)
@@ -116,7 +119,9 @@ async def setup(jurors: int, shortlisted: int) -> dict[str, Any]:
                 juror_id=juror["id"], edition_id=scored.id, nomination_id=nomination_id, conflicted=False
             )
     opened = await editions.create_edition(
-        actor_id=clerk, data=edition_data(2025, now - dt.timedelta(days=1), now + dt.timedelta(days=30))
+        actor_id=clerk,
+        data=edition_data(2025, now - dt.timedelta(days=1), now + dt.timedelta(days=30)),
+        categories=categories.installation_defaults(),
     )
     opened = await editions.advance(actor_id=clerk, edition_id=opened.id, target=EditionState.OPEN)
     return {

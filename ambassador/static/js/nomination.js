@@ -1,7 +1,8 @@
-/* The nomination form: show only the fieldsets of the chosen category.
+/* The nomination form: show only the nominee fields of the chosen category.
  *
- * Without JavaScript every fieldset stays visible and each legend says which category it
- * is for; the server ignores the fields of the other category.
+ * Without JavaScript every group stays visible and its legend names the categories it is
+ * for; the server ignores the fields the chosen category does not ask for. Each group lists
+ * its categories' codes, separated by spaces, in data-categories.
  */
 (function () {
   "use strict";
@@ -12,7 +13,7 @@
       return;
     }
     var radios = form.querySelectorAll('input[type="radio"][name="category"]');
-    var groups = form.querySelectorAll("[data-category-only]");
+    var groups = form.querySelectorAll("[data-categories]");
     if (radios.length === 0) {
       return;
     }
@@ -20,7 +21,8 @@
     function update() {
       var chosen = form.querySelector('input[type="radio"][name="category"]:checked');
       for (var i = 0; i < groups.length; i += 1) {
-        groups[i].hidden = chosen !== null && groups[i].getAttribute("data-category-only") !== chosen.value;
+        var codes = groups[i].getAttribute("data-categories").split(" ");
+        groups[i].hidden = chosen !== null && codes.indexOf(chosen.value) === -1;
       }
     }
 
