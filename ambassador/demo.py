@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
+from ambassador import honour
 from ambassador.db import utcnow, write_transaction
 from ambassador.domain import consent, editions, formal_check, jury, submission
 from ambassador.domain.categories import CategoryInput
@@ -172,13 +173,14 @@ def _category_for(edition: EditionView, kind: NomineeKind) -> str:
 async def _load(base_url: str, categories: Sequence[CategoryInput]) -> str:
     clerk = await _demo_clerk()
     now = utcnow()
+    name = honour.active().name  # the edition is called as the honour, in the three languages
     edition = await editions.create_edition(
         actor_id=clerk,
         data=EditionData(
             activity_year=now.year,
-            name_pl="Krakowski Ambasador Wielokulturowości",
-            name_en="Krakow Ambassador of Multiculturalism",
-            name_uk="Краківський амбасадор мультикультурності",
+            name_pl=name["pl"],
+            name_en=name["en"],
+            name_uk=name["uk"],
             intro_pl="Zgłoś osobę lub organizację, która w tym roku budowała dialog międzykulturowy w Krakowie.",
             intro_en="Nominate a person or an organisation who built intercultural dialogue in Kraków this year.",
             intro_uk="Висуньте людину чи організацію, яка цього року будувала міжкультурний діалог у Кракові.",

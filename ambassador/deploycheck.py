@@ -135,6 +135,7 @@ def settings_findings(settings: Settings) -> list[Finding]:
             )
         )
     found.extend(_clamd_setting(settings))
+    found.extend(_error("honour", problem) for problem in settings.honour_problems())
     if settings.instances > 1 and not settings.redis_url:
         found.append(
             _error(

@@ -1,9 +1,9 @@
 """Where the app's own files are: templates, migrations, static files, fonts, catalogs, shipped data.
 
 A leaf module (no import of the app). The package's own folders (``static/``, ``locale/``,
-``data/``) are inside the package wherever it is. ``templates/`` and ``migrations/`` are at the
-top level of the repository; the wheel holds them inside the package (``hatch_build.py`` maps
-them there), so:
+``data/``, ``honours/``) are inside the package wherever it is. ``templates/`` and
+``migrations/`` are at the top level of the repository; the wheel holds them inside the
+package (``hatch_build.py`` maps them there), so:
 
 - installed from a wheel or sdist: ``<site-packages>/ambassador/templates`` and ``.../migrations``;
 - in a checkout (``pip install -e .``, ``make install``): ``<checkout>/templates`` and
@@ -48,3 +48,5 @@ FONT_DIR = STATIC_DIR / "fonts"
 LOCALE_DIR = PACKAGE_DIR / "locale"
 DATA_DIR = PACKAGE_DIR / "data"
 SHIPPED_LAUREATES = DATA_DIR / "laureates-2018-2024.csv"
+HONOURS_DIR = PACKAGE_DIR / "honours"
+SHIPPED_HONOUR = HONOURS_DIR / "krakow.toml"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from ambassador import honour
 from ambassador.antivirus import parse_address
 
 Environment = Literal["development", "production"]
@@ -125,6 +126,8 @@ class Settings:
     # syslog://host:port (UDP) or syslog+tcp://host:port; and their syslog facility.
     security_log: str = "stderr"
     security_log_facility: str = "authpriv"
+    # The honour this installation runs (ambassador.honour, docs/honour.md); None: Kraków's.
+    honour_file: Path | None = None
 
     @property
     def production(self) -> bool:
@@ -159,6 +162,7 @@ class Settings:
         problems.extend(self._mail_problems())
         problems.extend(self._upload_problems())
         problems.extend(self._security_log_problems())
+        problems.extend(self.honour_problems())
         if self.production:
             from ambassador import deploycheck
 
@@ -166,6 +170,14 @@ class Settings:
             problems.extend(f.message for f in deploycheck.startup_errors(self) if f.message not in problems)
         if problems:
             raise ConfigurationError("; ".join(problems))
+
+    def honour_problems(self) -> list[str]:
+        """What makes the honour file unusable, in one line naming the file and the key."""
+        try:
+            honour.load(self.honour_file)
+        except honour.HonourError as exc:
+            return [f"AMBASSADOR_HONOUR_FILE: {exc}"]
+        return []
 
     def _upload_problems(self) -> list[str]:
         problems = []
@@ -259,6 +271,12 @@ def development_base_url(env: dict[str, str]) -> str:
     elif ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{port}"
+
+
+def honour_file(env: dict[str, str]) -> Path | None:
+    """AMBASSADOR_HONOUR_FILE: the honour this installation runs; None, the shipped Kraków honour."""
+    chosen = env.get("AMBASSADOR_HONOUR_FILE")
+    return Path(chosen) if chosen else None
 
 
 def _float(env: dict[str, str], name: str, default: float) -> float:
@@ -370,6 +388,7 @@ def read_settings(environ: dict[str, str] | None = None) -> Settings:
         audit_anchor_mail=env.get("AMBASSADOR_AUDIT_ANCHOR_MAIL", "0") == "1",
         security_log=env.get("AMBASSADOR_SECURITY_LOG") or Settings.security_log,
         security_log_facility=env.get("AMBASSADOR_SECURITY_LOG_FACILITY") or Settings.security_log_facility,
+        honour_file=honour_file(env),
     )
     if settings.instances < 1:
         raise ConfigurationError(f"AMBASSADOR_INSTANCES must be 1 or more, got {settings.instances}")

@@ -97,6 +97,8 @@ MATRIX: Final[Mapping[str, Row]] = {
     "GET /": PUBLIC,
     "GET /healthz": PUBLIC,
     "GET /readyz": PUBLIC,
+    # The shipped honour has no logo; a configured one is everyone's (tests/test_honour.py).
+    "GET /honour/logo": NOBODY,
     # Metrics answer only direct (un-proxied) peers in AMBASSADOR_METRICS_ALLOW, whoever signed
     # in: to every visitor of the site they are an unknown address (tests/test_metrics.py).
     "GET /metrics": (404,) * EVERYONE,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from ambassador import honour
 from ambassador.domain import editions
-from ambassador.domain.editions import DEFAULT_CRITERIA
 from ambassador.enums import EditionState, Role
 from ambassador.tables import AuditEntry, Criterion, Edition
 from tests.clerk_factories import checked_edition, clerk_logged_in, english, juror_logged_in, open_edition
@@ -87,10 +87,10 @@ async def test_new_form_offers_the_default_criteria_and_spare_rows(client: Clien
     page = await client.get("/staff/editions/new")
 
     assert page.status_code == 200
-    for pl, en, uk in DEFAULT_CRITERIA:
-        assert f'value="{pl}"' in page.text
-        assert f'value="{en}"' in page.text
-        assert f'value="{uk}"' in page.text
+    for names in honour.shipped().criteria:  # the Kraków honour's four
+        assert f'value="{names["pl"]}"' in page.text
+        assert f'value="{names["en"]}"' in page.text
+        assert f'value="{names["uk"]}"' in page.text
     assert 'name="criterion_6_name_pl"' in page.text
     assert 'name="criterion_7_name_pl"' not in page.text
     assert '<option value="council_resolution" selected>City Council resolution</option>' in page.text

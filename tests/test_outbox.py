@@ -33,7 +33,9 @@ async def test_queued_mail_is_delivered_once_over_smtp() -> None:
     assert received["Message-ID"] == mail.message_id
     assert received["To"] == "juror@example.org"
     assert received["Content-Language"] == "pl"
-    assert received.get_payload(decode=True).decode().strip() == "Treść ąę"  # type: ignore[union-attr]
+    signature = "Krakowski Ambasador Wielokulturowości\nUrząd Miasta Krakowa"  # the shipped honour's, in Polish
+    payload = received.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    assert payload.replace("\r\n", "\n").strip() == f"Treść ąę\n\n-- \n{signature}"
     stored = await OutboxMail.objects().where(OutboxMail.id == mail.id).first()
     assert stored is not None
     assert stored.status == MailStatus.SENT.value

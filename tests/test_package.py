@@ -107,6 +107,7 @@ def test_the_wheel_holds_the_package_templates_and_migrations(built: Built) -> N
         "ambassador/static/fonts/DejaVuSans.ttf",
         "ambassador/locale/pl/LC_MESSAGES/messages.po",
         "ambassador/data/laureates-2018-2024.csv",
+        "ambassador/honours/krakow.toml",
     ):
         assert needed in files
     assert built.checkout_after == built.checkout_before  # no build/, dist/ or *.egg-info left behind

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 from collections.abc import Sequence
 
 from ambassador.cli.accounts import create as create_user
@@ -17,6 +18,7 @@ from ambassador.cli.audit import anchor as anchor_audit
 from ambassador.cli.audit import verify as verify_audit
 from ambassador.cli.data import dev_setup, laureates_import, migrate
 from ambassador.cli.operations import mail_send, make_backup, restore_backup, retention_run
+from ambassador.cli.output import fail
 from ambassador.cli.server import check, port_number, positive_count, serve
 from ambassador.enums import Role
 
@@ -78,6 +80,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _activate_honour() -> int:
+    """The installation's honour, for the mails and records a command makes (as the app does).
+
+    A bad file refuses every command with the line ``serve`` and ``check --deploy`` give.
+    """
+    from ambassador import honour
+    from ambassador.settings import honour_file
+
+    try:
+        honour.activate(honour.load(honour_file(dict(os.environ))))
+    except honour.HonourError as exc:
+        return fail(f"AMBASSADOR_HONOUR_FILE: {exc}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
@@ -98,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("restore", None): restore_backup,
     }
     handler = handlers[(args.command, getattr(args, "action", None))]
+    if refused := _activate_honour():
+        return refused
 
     async def command() -> int:
         from ambassador import db

@@ -1,6 +1,6 @@
 """The approving body's decision on the jury's recommendation, recorded by a clerk.
 
-The body (the City Council by resolution, or the Mayor by order) may approve fewer
+The body (a council by resolution, or a mayor by order) may approve fewer
 nominations than recommended or change a distinction; every difference from the
 recommendation needs a reason. Recording the decision approves the edition in one
 transaction: the decision, its signed PDF, each nomination's outcome, the laureates' records

@@ -7,24 +7,26 @@ An edition opens for nominations only with at least one category.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
+from ambassador import honour
 from ambassador.db import unique_or, write_transaction
 from ambassador.domain import audit
 from ambassador.enums import LANGUAGES, EditionState, NomineeField, NomineeKind
 from ambassador.errors import N_, InvalidInput, Message, NotAllowed, NotFound
+from ambassador.honour import CategoryDefault
 from ambassador.i18n import current_language
 from ambassador.tables import Category, Edition
 from ambassador.text import clean_line
 
-MAX_CATEGORIES = 12
-MAX_CODE = 8
-MAX_NAME = 200
-MAX_DISTINCTIONS = 20  # titles, and mentions, per category
-CODE = re.compile(r"[A-Z0-9]{1,8}")
+# The limits are the honour file's too (ambassador.honour): written once, there.
+MAX_CATEGORIES = honour.MAX_CATEGORIES
+MAX_CODE = honour.MAX_CODE
+MAX_NAME = honour.MAX_NAME
+MAX_DISTINCTIONS = honour.MAX_DISTINCTIONS  # titles, and mentions, per category
+CODE = honour.CODE
 
 CODE_TAKEN = N_("Another category of this edition has this code.")
 NOT_DRAFT = N_("The categories can be changed only while the edition is a draft.")
@@ -191,23 +193,6 @@ async def get(category_id: int) -> CategoryRow:
     return _row(row)
 
 
-class CategoryDefault(Protocol):
-    """A category the installation's honour gives new editions (``ambassador.honour.CategoryDefault``)."""
-
-    @property
-    def code(self) -> str: ...
-    @property
-    def names(self) -> Mapping[str, str]: ...
-    @property
-    def nominee_kind(self) -> str: ...
-    @property
-    def titles(self) -> int: ...
-    @property
-    def mentions(self) -> int: ...
-    @property
-    def fields(self) -> tuple[str, ...]: ...
-
-
 def from_defaults(defaults: Iterable[CategoryDefault]) -> tuple[CategoryInput, ...]:
     """The honour's default categories as inputs for a new edition."""
     return tuple(
@@ -226,10 +211,8 @@ def from_defaults(defaults: Iterable[CategoryDefault]) -> tuple[CategoryInput, .
 
 
 def installation_defaults() -> tuple[CategoryInput, ...]:
-    """The installation's categories for its first edition: the history import's record (Kraków's)."""
-    from ambassador.domain.laureate_import import RECORD_CATEGORIES
-
-    return RECORD_CATEGORIES
+    """The installation's categories for its first edition: the active honour's (Kraków's: A and B)."""
+    return from_defaults(honour.active().categories)
 
 
 async def for_new_edition(defaults: Sequence[CategoryInput]) -> list[CategoryInput]:

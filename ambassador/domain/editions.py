@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ambassador import honour
 from ambassador.db import unique_or, utcnow, write_transaction
 from ambassador.domain import audit
 from ambassador.domain import categories as categories_module
@@ -30,30 +31,6 @@ MAX_CRITERION_NAME = 300
 MAX_WEIGHT = 100
 MAX_SCALE = 100
 MAX_RETENTION_MONTHS = 120
-
-# The four criteria of the real rules, "in particular" (DOMAIN.md): pl, en, uk.
-DEFAULT_CRITERIA: tuple[tuple[str, str, str], ...] = (
-    (
-        "Okres działalności na rzecz dialogu międzykulturowego w Krakowie",
-        "How long the candidate has worked for intercultural dialogue in Kraków",
-        "Тривалість діяльності задля міжкультурного діалогу в Кракові",
-    ),
-    (
-        "Efekty i zasięg działań",
-        "The effects and scope of the activities",
-        "Результати та масштаб діяльності",
-    ),
-    (
-        "Innowacyjność działań wykraczających poza cele statutowe",
-        "Innovative activities going beyond statutory aims",
-        "Інноваційність діяльності поза статутними цілями",
-    ),
-    (
-        "Różnorodność działań",
-        "The diversity of activities",
-        "Різноманітність діяльності",
-    ),
-)
 
 # Which step may follow which; the web layer offers only these.
 NEXT_STATE: dict[EditionState, EditionState] = {
@@ -178,7 +155,11 @@ class EditionView:
 
 
 def default_criteria() -> tuple[CriterionData, ...]:
-    return tuple(CriterionData(name_pl=pl, name_en=en, name_uk=uk) for pl, en, uk in DEFAULT_CRITERIA)
+    """The criteria a new edition starts with: the installation's honour's (Kraków's: the four of its rules)."""
+    return tuple(
+        CriterionData(name_pl=names["pl"], name_en=names["en"], name_uk=names["uk"])
+        for names in honour.active().criteria
+    )
 
 
 def validate(data: EditionData) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ambassador import honour
 from ambassador.db import unique_or, utcnow, write_transaction
 from ambassador.domain import account_links, accounts, audit
 from ambassador.domain.editions import EditionView, get_edition
@@ -233,7 +234,7 @@ async def appoint(*, actor_id: int, edition_id: int, user_id: int, organisations
                             "You have been appointed to the jury of the title %(title)s, %(edition)s. "
                             "Before you see any nomination you will declare possible conflicts of interest."
                         ),
-                        title=translate(language, N_("Krakow Ambassador of Multiculturalism")),
+                        title=honour.active().text("name", language),
                         edition=edition.label,
                     ),
                     f"{base_url}/jury",

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import anyio
 
+from ambassador import honour
 from ambassador.db import is_unique_violation, utcnow, write_transaction
 from ambassador.domain import audit, categories
 from ambassador.domain.categories import CategoryInput
@@ -131,12 +132,13 @@ async def _historical_edition(year: int, report: ImportReport, now: dt.datetime)
     if row is not None:
         return int(row["id"])
     label = f"A.D. {year}"
+    chosen = honour.active()  # the past editions of this installation's honour
     edition = Edition(
         activity_year=year,
         state=EditionState.PUBLISHED.value,
-        name_pl=f"Krakowski Ambasador Wielokulturowości {label}",
-        name_en=f"Krakow Ambassador of Multiculturalism {label}",
-        name_uk=f"Краківський амбасадор мультикультурності {label}",
+        name_pl=f"{chosen.text('name', 'pl')} {label}",
+        name_en=f"{chosen.text('name', 'en')} {label}",
+        name_uk=f"{chosen.text('name', 'uk')} {label}",
         # The activity year: the call itself did not run on this platform.
         opens_at=dt.datetime(year, 1, 1, tzinfo=dt.UTC),
         closes_at=dt.datetime(year, 12, 31, 23, 59, tzinfo=dt.UTC),

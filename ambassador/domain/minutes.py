@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 
-from ambassador import pdf
+from ambassador import honour, pdf
 from ambassador.db import utcnow
 from ambassador.domain import conflicts, deliberation, results
 from ambassador.domain.conflicts import Matrix
@@ -453,7 +453,7 @@ async def minutes(edition_id: int, language: str, today: dt.date | None = None) 
         title=translate(
             language,
             N_("Minutes of the jury of the title %(title)s, %(edition)s"),
-            title=translate(language, N_("Krakow Ambassador of Multiculturalism")),
+            title=honour.active().text("name", language),
             edition=edition.label,
         ),
         subtitle=f"{edition.name(language)} · {produced}",

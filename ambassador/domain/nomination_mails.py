@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ambassador import honour
 from ambassador.domain.editions import EditionView
 from ambassador.domain.nominations import NominationView, issue_token
 from ambassador.domain.outbox import queue_mail
@@ -64,9 +65,10 @@ async def mail_consent_request(nomination: NominationView, edition: EditionView,
             "Please read the information notice and give or refuse your consent:"
         )
     )
+    title = honour.active().text("name", language)
     await queue_mail(
         to=nomination.nominee_email,
-        subject=translate(language, N_("A nomination for the Krakow Ambassador of Multiculturalism title")),
+        subject=translate(language, N_("A nomination for the %(title)s title"), title=title),
         body=mail_body(
             language,
             nomination.nominee_name,
@@ -74,7 +76,7 @@ async def mail_consent_request(nomination: NominationView, edition: EditionView,
                 language,
                 intro,
                 nominee=nomination.nominee_name,
-                title=translate(language, N_("Krakow Ambassador of Multiculturalism")),
+                title=title,
                 edition=edition.label,
             ),
             f"{base_url}/consent/{token}",

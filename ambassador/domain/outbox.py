@@ -27,7 +27,7 @@ from typing import Any
 
 from piccolo.custom_types import Combinable
 
-from ambassador import metrics
+from ambassador import honour, metrics
 from ambassador.db import is_sqlite, queued_write, utcnow, write_transaction
 from ambassador.enums import MailStatus
 from ambassador.mail import Connection, DeliveryError, Transport, build_message, transport_for
@@ -54,13 +54,15 @@ async def queue_mail(
 ) -> OutboxMail:
     """Queue one mail; call it inside the transaction of the change that causes it.
 
-    ``not_before`` holds it back until a moment (a publication's embargo).
+    ``not_before`` holds it back until a moment (a publication's embargo). The body ends with
+    the honour's signature in the mail's language, after the usual ``-- `` line.
     """
+    signature = honour.active().text("mail_signature", language)
     mail = OutboxMail(
         message_id=f"<{secrets.token_hex(16)}@{domain}>",
         to_address=to,
         subject=subject[:300],
-        body_text=body,
+        body_text=f"{body}\n\n-- \n{signature}",
         language=language,
         status=MailStatus.PENDING.value,
         next_attempt_at=max(not_before, utcnow()) if not_before else utcnow(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ambassador import honour
 from ambassador.db import utcnow, write_transaction
 from ambassador.domain import audit, editions
 from ambassador.domain.editions import EditionView, get_edition
@@ -66,7 +67,7 @@ async def _notify(item: dict[str, object], edition: EditionView, moment: dt.date
     """The laureate's and the nominator's mails, held back until the publication moment."""
     language = str(item["nomination.language"])
     name = str(item["name"])
-    title = translate(language, N_("Krakow Ambassador of Multiculturalism"))
+    title = honour.active().text("name", language)
     for to, greeting in (
         (item["nomination.nominee_email"], name),
         (item["nomination.nominator_email"], item["nomination.nominator_name"]),

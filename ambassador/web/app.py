@@ -21,7 +21,7 @@ from litestar.stores.base import Store
 from litestar.stores.file import FileStore
 from litestar.stores.registry import StoreRegistry
 
-from ambassador import db, metrics, requestcontext
+from ambassador import db, honour, metrics, requestcontext
 from ambassador.domain import accounts, audit, audit_anchors, login_limits, nominations, outbox
 from ambassador.domain import sessions as session_registry
 from ambassador.domain.accounts import Account
@@ -175,6 +175,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app; tests pass their own settings, servers read the environment."""
     settings = settings or load_settings()
     settings.check()
+    # Checked just above: the file loads. Every page, mail and feed of this process names it.
+    honour.activate(honour.load(settings.honour_file))
     configure_logging(security_log=settings.security_log, facility=settings.security_log_facility)
     if settings.audit_key:  # settings built by hand in development may leave the environment's
         audit.configure(audit.AuditConfig.from_settings(settings))

@@ -19,7 +19,7 @@ from litestar.di import NamedDependency
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
-from ambassador import i18n
+from ambassador import honour, i18n
 from ambassador.db import utcnow
 from ambassador.domain import archive
 from ambassador.domain.archive import PublicEdition, PublicLaureate
@@ -28,6 +28,7 @@ from ambassador.errors import N_
 from ambassador.settings import Settings
 from ambassador.web import labels
 from ambassador.web.downloads import PUBLIC_CACHE
+from ambassador.web.templating import honour_text
 
 ATOM = "http://www.w3.org/2005/Atom"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -44,7 +45,7 @@ SCHEMA_TYPES: dict[NomineeKind, str] = {
 }
 
 OPENAPI_DESCRIPTION = (
-    "Read-only open data of the public archive of the Krakow Ambassador of Multiculturalism: "
+    "Read-only open data of the public archive of the %(title)s: "
     "editions and laureates, with their citations in Polish, English and Ukrainian. An edition "
     "appears here at its publication moment, not before. No authentication is needed."
 )
@@ -53,12 +54,14 @@ OPENAPI_DESCRIPTION = (
 def openapi_config() -> OpenAPIConfig:
     """Only the JSON document at /schema/openapi.json: no documentation UI (those load from CDNs).
 
+    Built when the app is, after the honour is activated: the description names it.
+
     The router is excluded from authentication, so anyone may read the document.
     """
     return OpenAPIConfig(
         title="ambassador open data",
         version="1",
-        description=OPENAPI_DESCRIPTION,
+        description=OPENAPI_DESCRIPTION % {"title": honour.active().text("name", "en")},
         path="/schema",
         use_handler_docstrings=True,
         render_plugins=[JsonRenderPlugin()],
@@ -136,7 +139,7 @@ def build_feed(
     changes = [edition_changed(edition, items) or NEVER for edition, items in entries]
     feed = ET.Element("feed", {"xmlns": ATOM, XML_LANG: language})
     _text(feed, "id", absolute(base_url, "/feed.atom"))
-    title = f"{i18n.gettext(N_('Krakow Ambassador of Multiculturalism'))}: {i18n.gettext(N_('Laureates'))}"
+    title = f"{honour_text('name')}: {i18n.gettext(N_('Laureates'))}"
     _text(feed, "title", title)
     _text(feed, "updated", timestamp(max(changes, default=NEVER)))
     ET.SubElement(
@@ -144,7 +147,7 @@ def build_feed(
     )
     ET.SubElement(feed, "link", {"rel": "alternate", "type": "text/html", "href": absolute(base_url, "/laureates")})
     author = ET.SubElement(feed, "author")
-    _text(author, "name", i18n.gettext(N_("City of Kraków")))
+    _text(author, "name", honour_text("publisher"))
     for (edition, items), changed in zip(entries, changes, strict=True):
         url = absolute(base_url, f"/editions/{edition.activity_year}")
         entry = ET.SubElement(feed, "entry")
@@ -179,7 +182,7 @@ def build_sitemap(editions: Sequence[PublicEdition], laureates: Iterable[PublicL
 
 def award(laureate: PublicLaureate) -> str:
     """The distinction's name in the current language, e.g. "… A.D. 2024 – honourable mention"."""
-    title = f"{i18n.gettext(N_('Krakow Ambassador of Multiculturalism'))} A.D. {laureate.activity_year}"
+    title = f"{honour_text('name')} A.D. {laureate.activity_year}"
     if laureate.distinction == Distinction.MENTION:
         return f"{title} – {labels.distinction(laureate.distinction)}"
     return title

@@ -1,7 +1,8 @@
-"""Public pages: home, language switch, health probes."""
+"""Public pages: home, language switch, the honour's logo, health probes."""
 
 from __future__ import annotations
 
+import anyio
 from litestar import Controller, Response, get
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
@@ -9,13 +10,21 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
-from ambassador import db, i18n
+from ambassador import db, honour, i18n
 from ambassador.domain.editions import open_edition_now
+from ambassador.errors import NotFound
 from ambassador.settings import Settings
 from ambassador.web.forms import safe_next
 from ambassador.web.language import HOST_LANGUAGE_COOKIE, LANGUAGE_COOKIE
+from ambassador.web.middleware import ATTACHMENT_CONTENT_SECURITY_POLICY
 
 ONE_YEAR = 365 * 24 * 3600
+# The logo's address carries its content hash (templating.honour_logo_url): kept for a year.
+LOGO_HEADERS = {
+    "cache-control": f"public, max-age={ONE_YEAR}, immutable",
+    # An SVG opened on its own runs no script and loads nothing (as an uploaded file would not).
+    "content-security-policy": ATTACHMENT_CONTENT_SECURITY_POLICY,
+}
 
 
 def language_cookie(name: str, value: str, *, secure: bool, max_age: int = ONE_YEAR) -> Cookie:
@@ -62,6 +71,15 @@ class PublicController(Controller):
                 language_cookie(LANGUAGE_COOKIE, "", secure=False, max_age=0),
             ],
         )
+
+    @get("/honour/logo", name="honour_logo", skip_session=True)
+    async def logo(self) -> Response[bytes]:
+        """The honour's logo, from the file its configuration names (served here, no CDN)."""
+        chosen = honour.active()
+        if chosen.logo is None or chosen.logo_media_type is None:
+            raise NotFound()
+        content = await anyio.Path(chosen.logo).read_bytes()
+        return Response(content, media_type=chosen.logo_media_type, headers=LOGO_HEADERS)
 
     @get("/healthz", name="healthz", skip_session=True)
     async def healthz(self) -> dict[str, str]:

@@ -1,16 +1,17 @@
-"""Jinja environment: i18n extension bound to the request's language, filters, static URLs."""
+"""Jinja environment: i18n extension bound to the request's language, filters, static URLs, the honour."""
 
 from __future__ import annotations
 
 import hashlib
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
-from ambassador import i18n
+from ambassador import honour, i18n
 from ambassador.enums import LANGUAGES, Role
 from ambassador.errors import N_
 from ambassador.resources import STATIC_DIR, TEMPLATE_DIR
@@ -22,6 +23,29 @@ def static_url(path: str) -> str:
     """A static file's URL with a content hash, so it can be cached for a long time."""
     digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:12]
     return f"/static/{path}?v={digest}"
+
+
+class ActiveHonour:
+    """The ``honour`` of the templates: the active honour's attributes, read at each use."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(honour.active(), name)
+
+
+def honour_text(field: str) -> str:
+    """One of the active honour's texts in the request's language (``honour_text('name')``)."""
+    return honour.active().text(field, i18n.current_language.get())
+
+
+def honour_logo_url() -> str | None:
+    """The logo's address with a content hash (None without a logo), as ``static_url`` does."""
+    logo = honour.active().logo
+    return None if logo is None else f"/honour/logo?v={_logo_digest(logo)}"
+
+
+@cache
+def _logo_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
 def _gettext(message: str) -> str:
@@ -77,6 +101,9 @@ def build_environment() -> Environment:
         # Who a category's nominees may be, in the request's language (the nomination form).
         nominee_kind_label=labels.nominee_kind,
         Role=Role,
+        honour=ActiveHonour(),
+        honour_text=honour_text,
+        honour_logo_url=honour_logo_url,
     )
     return env
 
