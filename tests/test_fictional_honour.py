@@ -18,13 +18,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from litestar.testing import AsyncTestClient
 
 from ambassador.db import utcnow
 from ambassador.domain import (
     approval,
+    categories,
     conflict_declarations,
     conflicts,
     consent,
@@ -53,9 +56,12 @@ from ambassador.enums import (
     VoteChoice,
 )
 from ambassador.errors import InvalidInput, NotAllowed
+from ambassador.settings import Settings
 from ambassador.tables import Edition, Laureate, Nomination
+from ambassador.web.app import create_app
 from tests.conftest import Client
 from tests.factories import PDF, make_user, nomination_data
+from tests.honours import FICTIONAL, honour_active
 
 BASE = "http://testserver.local"
 CATEGORIES = (
@@ -130,7 +136,7 @@ async def _edition(clerk: int) -> EditionView:
             closes_at=now + dt.timedelta(days=30),
             criteria=default_criteria(),
         ),
-        categories=CATEGORIES,
+        categories=categories.installation_defaults(),
     )
     return await editions.advance(actor_id=clerk, edition_id=created.id, target=EditionState.OPEN)
 
@@ -180,7 +186,26 @@ async def _nominate(clerk: int, edition: EditionView) -> dict[str, int]:
     return ids
 
 
-async def test_the_categories_own_rules_hold_on_nominations() -> None:
+@pytest.fixture
+def lakeside() -> Iterator[None]:
+    """The fictional honour active for the test (the one active before, after it)."""
+    with honour_active(FICTIONAL):
+        yield
+
+
+@pytest.fixture
+async def lakeside_client(lakeside: None, settings: Settings) -> AsyncIterator[Client]:
+    """The app running the fictional honour, as its settings name it."""
+    async with AsyncTestClient(app=create_app(settings.with_changes(honour_file=FICTIONAL))) as client:
+        client.follow_redirects = False
+        yield client
+
+
+async def test_the_honour_file_gives_new_editions_these_categories(lakeside: None) -> None:
+    assert categories.installation_defaults() == CATEGORIES
+
+
+async def test_the_categories_own_rules_hold_on_nominations(lakeside: None) -> None:
     clerk = (await make_user("clerk@lakeside.example", (Role.CLERK,))).id
     edition = await _edition(clerk)
 
@@ -311,7 +336,64 @@ def _jsonld(text: str) -> dict[str, Any]:
     return data
 
 
-async def test_a_fictional_honour_runs_a_whole_edition_to_its_public_archive(client: Client) -> None:
+async def _public_pages(client: Client) -> None:
+    """The archive, the laureate pages, the API and the feed show the fictional categories only."""
+    client.cookies.set("lang", "en")
+    page = await client.get("/editions/2025")
+    assert page.status_code == 200
+    headings = re.findall(r'<h2 id="g-[^"]+">([^<]+)</h2>', page.text)
+    assert headings == [
+        "N: Neighbours: title",
+        "N: Neighbours: honourable mention",
+        "O: Organisations: title",
+        "Y: Youth projects: title",
+        "Y: Youth projects: honourable mention",
+    ]
+    assert "Lakeside Medal of Neighbourliness A.D. 2025" in page.text
+    assert "<title>Lakeside Medal of Neighbourliness A.D. 2025 – Laureates" in page.text
+    slugs = {r["name"]: r["slug"] for r in await Laureate.select(Laureate.name, Laureate.slug)}
+    expected_types = {"N1": "Person", "O1": "Organization", "Y1": "Thing"}
+    for label, schema_type in expected_types.items():
+        laureate_page = await client.get(f"/laureates/{slugs[NAMES[label]]}")
+        assert laureate_page.status_code == 200
+        assert _jsonld(laureate_page.text)["@type"] == schema_type
+    youth = await client.get(f"/laureates/{slugs[NAMES['Y1']]}")
+    assert "<dd>Y: Youth projects</dd>" in youth.text
+    listing = await client.get("/laureates?category=Y")
+    # The archive's order: category, distinction ("mention" before "title"), name.
+    assert re.findall(r'<a href="/laureates/[^"]+">([^<]+)</a>', listing.text) == [
+        NAMES["Y3"],
+        NAMES["Y2"],
+        NAMES["Y1"],
+    ]
+    select = re.search(r'<select id="f-category".*?</select>', listing.text, re.S)
+    assert select is not None
+    options = re.findall(r'<option value="([A-Z0-9]+)"[^>]*>([^<]+)</option>', select.group(0))
+    assert options == [("N", "N: Neighbours"), ("O", "O: Organisations"), ("Y", "Y: Youth projects")]
+
+    api = (await client.get("/api/v1/editions")).json()
+    assert [
+        (c["code"], c["name"]["en"], c["nominee_kind"], c["titles"], c["mentions"]) for c in api[0]["categories"]
+    ] == [
+        ("N", "Neighbours", "person", 1, 1),
+        ("O", "Organisations", "organisation", 1, 0),
+        ("Y", "Youth projects", "either", 2, 1),
+    ]
+    found = (await client.get("/api/v1/laureates?category=Y&distinction=title")).json()
+    assert sorted(item["name"] for item in found["items"]) == sorted([NAMES["Y1"], NAMES["Y2"]])
+    feed = (await client.get("/feed.atom")).text
+    assert "N: Neighbours: title: Hanna Brzeg" in feed
+    assert "Y: Youth projects: honourable mention: Shore Clean-up Crew" in feed
+    # Nothing of Kraków anywhere public: neither its categories nor its name.
+    openapi = (await client.get("/schema/openapi.json")).text
+    for body in (page.text, youth.text, listing.text, feed, json.dumps(api, ensure_ascii=False), openapi):
+        krakow_words = ("A: organisation", "B: individual", "organizacja", "osoba fizyczna", "Krak", "Multicultural")
+        assert [k for k in krakow_words if k in body] == []
+    assert "Lakeside Medal of Neighbourliness" in feed
+
+
+async def test_a_fictional_honour_runs_a_whole_edition_to_its_public_archive(lakeside_client: Client) -> None:
+    client = lakeside_client
     clerk = (await make_user("clerk@lakeside.example", (Role.CLERK,))).id
     edition = await _edition(clerk)
     assert [(c.code, c.nominee_kind, c.titles, c.mentions) for c in edition.categories] == [
@@ -347,52 +429,4 @@ async def test_a_fictional_honour_runs_a_whole_edition_to_its_public_archive(cli
         ("Y", "mention"): [NAMES["Y3"]],
     }
 
-    client.cookies.set("lang", "en")
-    page = await client.get("/editions/2025")
-    assert page.status_code == 200
-    headings = re.findall(r'<h2 id="g-[^"]+">([^<]+)</h2>', page.text)
-    assert headings == [
-        "N: Neighbours: title",
-        "N: Neighbours: honourable mention",
-        "O: Organisations: title",
-        "Y: Youth projects: title",
-        "Y: Youth projects: honourable mention",
-    ]
-    assert "Lakeside Medal of Neighbourliness A.D. 2025" in page.text
-    slugs = {r["name"]: r["slug"] for r in await Laureate.select(Laureate.name, Laureate.slug)}
-    expected_types = {"N1": "Person", "O1": "Organization", "Y1": "Thing"}
-    for label, schema_type in expected_types.items():
-        laureate_page = await client.get(f"/laureates/{slugs[NAMES[label]]}")
-        assert laureate_page.status_code == 200
-        assert _jsonld(laureate_page.text)["@type"] == schema_type
-    youth = await client.get(f"/laureates/{slugs[NAMES['Y1']]}")
-    assert "<dd>Y: Youth projects</dd>" in youth.text
-    listing = await client.get("/laureates?category=Y")
-    # The archive's order: category, distinction ("mention" before "title"), name.
-    assert re.findall(r'<a href="/laureates/[^"]+">([^<]+)</a>', listing.text) == [
-        NAMES["Y3"],
-        NAMES["Y2"],
-        NAMES["Y1"],
-    ]
-    select = re.search(r'<select id="f-category".*?</select>', listing.text, re.S)
-    assert select is not None
-    options = re.findall(r'<option value="([A-Z0-9]+)"[^>]*>([^<]+)</option>', select.group(0))
-    assert options == [("N", "N: Neighbours"), ("O", "O: Organisations"), ("Y", "Y: Youth projects")]
-
-    api = (await client.get("/api/v1/editions")).json()
-    assert [
-        (c["code"], c["name"]["en"], c["nominee_kind"], c["titles"], c["mentions"]) for c in api[0]["categories"]
-    ] == [
-        ("N", "Neighbours", "person", 1, 1),
-        ("O", "Organisations", "organisation", 1, 0),
-        ("Y", "Youth projects", "either", 2, 1),
-    ]
-    found = (await client.get("/api/v1/laureates?category=Y&distinction=title")).json()
-    assert sorted(item["name"] for item in found["items"]) == sorted([NAMES["Y1"], NAMES["Y2"]])
-    feed = (await client.get("/feed.atom")).text
-    assert "N: Neighbours: title: Hanna Brzeg" in feed
-    assert "Y: Youth projects: honourable mention: Shore Clean-up Crew" in feed
-    # Nothing of Kraków's categories anywhere public.
-    for body in (page.text, youth.text, listing.text, feed, json.dumps(api, ensure_ascii=False)):
-        found = [k for k in ("A: organisation", "B: individual", "organizacja", "osoba fizyczna") if k in body]
-        assert found == []
+    await _public_pages(client)
