@@ -247,3 +247,8 @@ async def test_the_nomination_form_shows_each_category_and_the_fields_it_asks_fo
     assert groups == ["O Y", "O", "O Y", "N Y"]
     assert "Only for the categories: O, Y" in page
     assert "Only for the categories: N, Y" in page
+
+    # The home page lists the open edition's categories, not the installation's defaults (A, B).
+    home = (await client.get("/")).text
+    listed = re.findall(r"<li>\s*([A-Z0-9]+: [^<]+?)\s*</li>", home)
+    assert listed == ["N: Neighbours", "O: Organisations", "Y: Youth projects"]
