@@ -205,6 +205,17 @@ async def test_clerk(browsing: Browsing, lang: str) -> None:
         lang,
         text(lang, "Edycja A.D. 2024: Ambasador 2024", "Edition A.D. 2024: Ambassador 2024"),
     )
+    draft = await make_edition(year=2026, clerk_id=setup.clerk.id, open_it=False)
+    await page.goto(f"/staff/editions/{draft.id}")
+    await shot(
+        page,
+        "clerk-categories",
+        lang,
+        text(lang, "Edycja A.D. 2026: Ambasador 2026", "Edition A.D. 2026: Ambassador 2026"),
+        show="#categories-section",
+    )
+    await page.goto(f"/staff/categories/{draft.categories[0].id}/edit")
+    await shot(page, "clerk-category-form", lang, text(lang, "Edytuj kategorię A", "Edit the category A"))
     await page.goto(f"/staff/editions/{checking.id}/nominations")
     await shot(
         page,
