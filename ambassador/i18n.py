@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import math
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
@@ -115,6 +116,23 @@ def format_date(value: dt.date | dt.datetime | None, style: str = "long") -> str
 
 def format_number(value: float) -> str:
     return format_decimal(value, locale=current_language.get())
+
+
+KIB = 1024
+MIB = 1024 * KIB
+
+
+def format_size(size: int) -> str:
+    """A file's size, written one way on every page: binary units, as the upload limits count
+    them (10 MB is 10 × 1024 × 1024 bytes); bytes under 1 kB, whole kB rounded up (a file is
+    never "0 kB") under 1 MB, else MB with one decimal."""
+    if size < KIB:
+        return gettext("%(size)s B", size=format_number(size))
+    kilobytes = math.ceil(size / KIB)
+    if kilobytes < KIB:
+        return gettext("%(size)s kB", size=format_number(kilobytes))
+    megabytes = format_decimal(round(size / MIB, 1), format="#,##0.0", locale=current_language.get())
+    return gettext("%(size)s MB", size=megabytes)
 
 
 def language_name(language: str) -> str:

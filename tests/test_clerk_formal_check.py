@@ -509,3 +509,17 @@ async def test_csv_export(client: Client) -> None:
     ]
     assert records[0]["nominator_organisation"] == '\'=HYPERLINK("http://evil.example")'
     assert records[0]["nominator_phone"] == ""
+
+
+async def test_the_dossier_writes_a_files_size_as_every_page_does(client: Client) -> None:
+    """Regression: staff saw "1 kB" (1024-byte units, one decimal) where the nominator saw
+    "2 KB" (rounded up) for the same file; both pages now use the one ``filesize`` filter."""
+    clerk = await clerk_logged_in(client)
+    edition = await open_edition(clerk_id=clerk.id)
+    scan = PNG + b"\x00" * (1500 - len(PNG))
+    nomination_id = await paper_nomination(edition, clerk_id=clerk.id, uploads=[Upload("scan.png", scan)])
+    english(client)
+
+    page = await client.get(f"/staff/nominations/{nomination_id}")
+
+    assert re.findall(r'download>scan\.png</a> <span class="muted">\(([^)]+)\)</span>', page.text) == ["2 kB"]

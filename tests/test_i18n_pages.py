@@ -174,3 +174,24 @@ async def test_anonymous_visitors_get_no_session_cookie(client: Client) -> None:
 async def test_health_and_readiness(client: Client) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     assert (await client.get("/readyz")).json() == {"status": "ready"}
+
+
+@pytest.mark.parametrize(
+    ("language", "sizes"),
+    [
+        ("en", ["0 B", "1,023 B", "1 kB", "2 kB", "1,000 kB", "1.0 MB", "10.0 MB", "12.5 MB"]),
+        ("pl", ["0 B", "1 023 B", "1 kB", "2 kB", "1 000 kB", "1,0 MB", "10,0 MB", "12,5 MB"]),
+        ("uk", ["0 Б", "1 023 Б", "1 КБ", "2 КБ", "1 000 КБ", "1,0 МБ", "10,0 МБ", "12,5 МБ"]),
+    ],
+)
+def test_a_files_size_is_written_one_way_in_each_language(language: str, sizes: list[str]) -> None:
+    """Binary units, as the upload limits count them; kB rounded up, so no file is "0 kB"."""
+    token = i18n.current_language.set(language)
+    try:
+        written = [
+            i18n.format_size(size)
+            for size in (0, 1023, 1024, 1025, 1000 * 1024, 1024 * 1024, 10 * 1024 * 1024, int(12.5 * 1024 * 1024))
+        ]
+    finally:
+        i18n.current_language.reset(token)
+    assert [w.replace("\xa0", " ") for w in written] == sizes

@@ -167,6 +167,10 @@ async def check_private_view(client: Client, manage: str) -> None:
     assert f'href="{manage}/edit"' in view.text
     [attachment] = await Attachment.select(Attachment.id, Attachment.filename)
     assert attachment["filename"] == "List polecający.pdf"
+    # The size as the staff's dossier writes it too (tests/test_clerk_formal_check.py).
+    size = re.findall(r"download>List polecający\.pdf</a> <span class=\"muted\">\(([^)]+)\)</span>", view.text)
+    ukrainian = '<html lang="uk">' in view.text
+    assert size == [f"{len(PDF)} Б" if ukrainian else f"{len(PDF)} B"]
 
     download = await client.get(f"{manage}/attachments/{attachment['id']}")
     assert download.status_code == 200

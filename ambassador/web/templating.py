@@ -89,6 +89,7 @@ def build_environment() -> Environment:
         datetime=i18n.format_datetime,
         date=i18n.format_date,
         number=i18n.format_number,
+        filesize=i18n.format_size,
     )
     env.globals.update(
         static_url=static_url,
