@@ -57,6 +57,7 @@ from ambassador.web.client import ForwardedMiddleware
 from ambassador.web.csp_report import CspReportController, ReportBudget
 from ambassador.web.csrf import CsrfMiddleware, csrf_config
 from ambassador.web.errors import http_exception_handler, internal_error_handler, not_found_handler
+from ambassador.web.head import head_as_get
 from ambassador.web.language import set_language
 from ambassador.web.middleware import make_security_headers_hook, request_log
 from ambassador.web.sessions import RotatingSessionConfig, SessionRotation, session_policy
@@ -311,8 +312,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     # Around Litestar's router rather than per route, so that requests to unknown addresses
     # are logged too: the client's address is settled first (ambassador.web.client), then
-    # every request gets its id and its log line.
-    app.asgi_handler = ForwardedMiddleware(request_log(app.asgi_handler), trusted_proxies=settings.trusted_proxies)
+    # every request gets its id and its log line; a HEAD is then served as a GET without its
+    # body (ambassador.web.head).
+    app.asgi_handler = ForwardedMiddleware(
+        request_log(head_as_get(app.asgi_handler)), trusted_proxies=settings.trusted_proxies
+    )
     app.state.settings = settings
     app.state.archive_cache = archive_cache
     app.state.sessions = rotation
