@@ -28,6 +28,7 @@ import contextlib
 import os
 import re
 import threading
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -48,7 +49,7 @@ _CREATE = threading.Lock()
 M = TypeVar("M")
 
 
-class _Lazy(Generic[M]):
+class _Lazy(ABC, Generic[M]):
     """A metric created on first use, so that importing this module imports no prometheus_client."""
 
     def __init__(self, name: str, documentation: str, labelnames: tuple[str, ...] = ()) -> None:
@@ -57,8 +58,9 @@ class _Lazy(Generic[M]):
         self.labelnames = labelnames
         self._metric: M | None = None
 
+    @abstractmethod
     def _create(self) -> M:
-        raise NotImplementedError
+        """Make the prometheus_client metric (each kind says how)."""
 
     def metric(self) -> M:
         if self._metric is None:
