@@ -17,17 +17,16 @@ from ambassador import i18n, vocabulary
 from ambassador.domain import categories, editions, scoring_round
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import CriterionData, EditionData, EditionView
-from ambassador.enums import ApprovingBody, EditionState, Role
+from ambassador.enums import LANGUAGES, ApprovingBody, EditionState, Role
 from ambassador.errors import N_, DomainError, InvalidInput
 from ambassador.web import labels
-from ambassador.web.forms import Form, read_form, require_row_id, translated_errors
+from ambassador.web.forms import NOT_A_NUMBER, Form, read_form, require_row_id, translated_errors, whole_number
 from ambassador.web.guards import requires_role, totp_enrolled
 
 AnyRequest = Request[Any, Account, Any]
 
 SPARE_CRITERIA = 3  # empty rows offered for new criteria
 MAX_CRITERION_ROWS = editions.MAX_CRITERIA + SPARE_CRITERIA
-LANGS = ("pl", "en", "uk")
 NUMBER_FIELDS = (
     "score_min",
     "score_max",
@@ -35,8 +34,6 @@ NUMBER_FIELDS = (
 )
 # Once scoring starts the settings are fixed (the domain refuses; the page hides the link).
 EDITABLE_STATES = frozenset({EditionState.DRAFT, EditionState.OPEN, EditionState.FORMAL_CHECK})
-# A number out of every range, so the domain's message for the field is shown.
-NOT_A_NUMBER = -1
 _LOCAL_INPUT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$")
 INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 # Stand-ins when a time cannot be read, chosen so they cause no second error.
@@ -86,8 +83,8 @@ def form_values(data: EditionData | None, criteria: tuple[CriterionData, ...]) -
     if data is None:
         defaults = _defaults()
         values: dict[str, Any] = {name: str(defaults[name]) for name in NUMBER_FIELDS}
-        values.update({f"name_{lang}": "" for lang in LANGS})
-        values.update({f"intro_{lang}": "" for lang in LANGS})
+        values.update({f"name_{lang}": "" for lang in LANGUAGES})
+        values.update({f"intro_{lang}": "" for lang in LANGUAGES})
         values.update(
             activity_year=str(dt.datetime.now(i18n.TIMEZONE).year - 1),
             opens_at="",
@@ -96,8 +93,8 @@ def form_values(data: EditionData | None, criteria: tuple[CriterionData, ...]) -
         )
     else:
         values = {name: str(getattr(data, name)) for name in NUMBER_FIELDS}
-        values.update({f"name_{lang}": getattr(data, f"name_{lang}") for lang in LANGS})
-        values.update({f"intro_{lang}": getattr(data, f"intro_{lang}") for lang in LANGS})
+        values.update({f"name_{lang}": getattr(data, f"name_{lang}") for lang in LANGUAGES})
+        values.update({f"intro_{lang}": getattr(data, f"intro_{lang}") for lang in LANGUAGES})
         values.update(
             activity_year=str(data.activity_year),
             opens_at=local_input(data.opens_at),
@@ -108,14 +105,6 @@ def form_values(data: EditionData | None, criteria: tuple[CriterionData, ...]) -
     return values
 
 
-def _integer(raw: str, default: int) -> int:
-    raw = raw.strip()
-    try:
-        return int(raw) if raw else default
-    except ValueError:
-        return NOT_A_NUMBER
-
-
 def read_criteria(form: Form, known_ids: set[int]) -> tuple[tuple[CriterionData, ...], list[dict[str, str]]]:
     """The criterion rows of a post: blank rows are dropped, unknown ids become new criteria."""
     criteria: list[CriterionData] = []
@@ -123,12 +112,12 @@ def read_criteria(form: Form, known_ids: set[int]) -> tuple[tuple[CriterionData,
     used: set[int] = set()
     for index in range(MAX_CRITERION_ROWS):
         prefix = f"criterion_{index}_"
-        row = {f"name_{lang}": form.text(f"{prefix}name_{lang}", editions.MAX_CRITERION_NAME) for lang in LANGS}
+        row = {f"name_{lang}": form.text(f"{prefix}name_{lang}", editions.MAX_CRITERION_NAME) for lang in LANGUAGES}
         row["weight"] = form.text(f"{prefix}weight", 20).strip()
         row["id"] = form.text(f"{prefix}id", 20).strip()
-        if not any(row[f"name_{lang}"].strip() for lang in LANGS):
+        if not any(row[f"name_{lang}"].strip() for lang in LANGUAGES):
             continue
-        criterion_id = _integer(row["id"], NOT_A_NUMBER)
+        criterion_id = whole_number(row["id"])
         if criterion_id not in known_ids or criterion_id in used:
             row["id"] = ""
             criterion_id = NOT_A_NUMBER
@@ -138,7 +127,7 @@ def read_criteria(form: Form, known_ids: set[int]) -> tuple[tuple[CriterionData,
                 name_pl=row["name_pl"],
                 name_en=row["name_en"],
                 name_uk=row["name_uk"],
-                weight=_integer(row["weight"], 1),
+                weight=whole_number(row["weight"], blank=1),
                 id=None if criterion_id == NOT_A_NUMBER else criterion_id,
             )
         )
@@ -150,8 +139,8 @@ def read_edition(form: Form, known_ids: set[int]) -> tuple[EditionData, dict[str
     """The posted edition, the values to show again, and problems only the form can see."""
     values: dict[str, Any] = {"activity_year": form.text("activity_year", 20).strip()}
     values.update({name: form.text(name, 20).strip() for name in NUMBER_FIELDS})
-    values.update({f"name_{lang}": form.text(f"name_{lang}", editions.MAX_EDITION_NAME) for lang in LANGS})
-    values.update({f"intro_{lang}": form.text(f"intro_{lang}", editions.MAX_INTRO) for lang in LANGS})
+    values.update({f"name_{lang}": form.text(f"name_{lang}", editions.MAX_EDITION_NAME) for lang in LANGUAGES})
+    values.update({f"intro_{lang}": form.text(f"intro_{lang}", editions.MAX_INTRO) for lang in LANGUAGES})
     values.update({name: form.text(name, 30).strip() for name in ("opens_at", "closes_at", "approving_body")})
     problems: dict[str, str] = {}
     opens_at, closes_at = parse_local(values["opens_at"]), parse_local(values["closes_at"])
@@ -164,10 +153,10 @@ def read_edition(form: Form, known_ids: set[int]) -> tuple[EditionData, dict[str
         problems["approving_body"] = N_("Choose the approving body.")
     criteria, rows = read_criteria(form, known_ids)
     values["criteria"] = rows
-    fields: dict[str, Any] = {name: _integer(values[name], NOT_A_NUMBER) for name in NUMBER_FIELDS}
-    fields.update({f"{kind}_{lang}": values[f"{kind}_{lang}"] for kind in ("name", "intro") for lang in LANGS})
+    fields: dict[str, Any] = {name: whole_number(values[name]) for name in NUMBER_FIELDS}
+    fields.update({f"{kind}_{lang}": values[f"{kind}_{lang}"] for kind in ("name", "intro") for lang in LANGUAGES})
     data = EditionData(
-        activity_year=_integer(values["activity_year"], NOT_A_NUMBER),
+        activity_year=whole_number(values["activity_year"]),
         opens_at=opens_at or _EARLIEST,
         closes_at=closes_at or _LATEST,
         approving_body=ApprovingBody(body) if body in set(ApprovingBody) else _defaults()["approving_body"],
