@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ambassador.db import utcnow, write_transaction
 from ambassador.domain import audit
-from ambassador.domain.conflict_evidence import NomineeFacts, evidence
+from ambassador.domain.conflict_evidence import Evidence, NomineeFacts, decode, encode, evidence
 from ambassador.domain.editions import get_edition
 from ambassador.domain.jury import Juror, members, require_member
 from ambassador.enums import DetectionStatus, EditionState, NominationState, SheetStatus
@@ -182,7 +182,7 @@ async def detect(edition_id: int, now: dt.datetime | None = None) -> int:
                         edition=edition_id,
                         juror=juror.user_id,
                         nomination=fact.nomination_id,
-                        evidence="; ".join(found),
+                        evidence=encode(found),
                         status=DetectionStatus.PENDING.value,
                         detected_at=now,
                     ).save()
@@ -209,7 +209,7 @@ class Cell:
     pinned: bool
     detection_id: int | None
     detection_status: str
-    evidence: str
+    evidence: tuple[Evidence, ...]
 
     @property
     def conflicted(self) -> bool:
@@ -251,7 +251,7 @@ async def matrix(edition_id: int) -> Matrix:
         ).where(DetectedConflict.edition == edition_id)
     }
     # Most cells are alike (answered, no conflict, nothing detected): equal cells are shared.
-    alike: dict[tuple[bool, str, bool, int | None, str, str], Cell] = {}
+    alike: dict[tuple[bool, str, bool, int | None, str, tuple[Evidence, ...]], Cell] = {}
     cells: dict[tuple[int, int], Cell] = {}
     ids = [int(str(row["id"])) for row in rows]
     for juror in jurors:
@@ -264,7 +264,7 @@ async def matrix(edition_id: int) -> Matrix:
                 bool(declared and declared["pinned"]),
                 detected["id"] if detected else None,
                 str(detected["status"]) if detected else "",
-                str(detected["evidence"]) if detected else "",
+                decode(str(detected["evidence"])) if detected else (),
             )
             cell = alike.get(fields)
             if cell is None:

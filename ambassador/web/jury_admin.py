@@ -426,11 +426,16 @@ class JuryAdminController(Controller):
                 actor_id=request.user.id, edition_id=edition.id, juror_id=juror_id, nomination_id=nomination_id
             )
         except NotFound:
-            refused = i18n.gettext(N_("There is no declared conflict to pin here."))
+            refused = i18n.gettext(N_("There is no declared conflict to confirm here."))
             return await conflicts_page(edition, problem=refused, status_code=HTTP_409_CONFLICT)
         except DomainError as exc:
             return await conflicts_page(edition, problem=message_of(exc), status_code=HTTP_409_CONFLICT)
-        return self._back(request, edition.id, "conflicts", i18n.gettext(N_("The conflict is pinned.")))
+        return self._back(
+            request,
+            edition.id,
+            "conflicts",
+            i18n.gettext(N_("The conflict is confirmed; the juror cannot withdraw it.")),
+        )
 
     # --- scoring --------------------------------------------------------------------------
 
