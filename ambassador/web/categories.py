@@ -119,7 +119,7 @@ def _unless_draft(request: AnyRequest, edition: EditionView) -> Redirect | None:
 
 async def _refused(edition: EditionView, exc: DomainError) -> Template:
     """The edition's page (read again) with the refusal, as 409."""
-    return detail_page(await editions.get_edition(edition.id), message_of(exc), HTTP_409_CONFLICT)
+    return await detail_page(await editions.get_edition(edition.id), message_of(exc), HTTP_409_CONFLICT)
 
 
 async def _save(request: AnyRequest, edition: EditionView, row: CategoryRow | None) -> Template | Redirect:
@@ -191,7 +191,7 @@ class CategoryController(Controller):
         row, edition = await _category(category_id)
         direction = (await read_form(request)).text("direction", 10)
         if direction not in ("up", "down"):
-            return detail_page(edition, i18n.gettext(N_("Choose up or down.")), HTTP_400_BAD_REQUEST)
+            return await detail_page(edition, i18n.gettext(N_("Choose up or down.")), HTTP_400_BAD_REQUEST)
         try:
             await categories.move(actor_id=request.user.id, category_id=row.id, offset=-1 if direction == "up" else 1)
         except DomainError as exc:

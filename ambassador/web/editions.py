@@ -14,12 +14,13 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n, vocabulary
-from ambassador.domain import categories, editions, scoring_round
+from ambassador.domain import categories, editions, scoring_round, todo
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import CriterionData, EditionData, EditionView
 from ambassador.enums import LANGUAGES, ApprovingBody, EditionState, Role
 from ambassador.errors import N_, DomainError, InvalidInput
 from ambassador.web import labels
+from ambassador.web.downloads import NO_STORE
 from ambassador.web.forms import NOT_A_NUMBER, Form, read_form, require_row_id, translated_errors, whole_number
 from ambassador.web.guards import requires_role, totp_enrolled
 
@@ -202,8 +203,8 @@ def message_of(exc: DomainError) -> str:
     return i18n.gettext(exc.message, **exc.params)
 
 
-def detail_page(edition: EditionView, problem: str = "", status_code: int = 200) -> Template:
-    """The edition's page; ``problem`` is an already translated refusal to show on it."""
+async def detail_page(edition: EditionView, problem: str = "", status_code: int = 200) -> Template:
+    """The edition's page with what waits in it; ``problem`` is an already translated refusal."""
     return Template(
         template_name="editions/detail.html",
         context={
@@ -213,7 +214,9 @@ def detail_page(edition: EditionView, problem: str = "", status_code: int = 200)
             "checking": edition.state in {EditionState.OPEN, EditionState.FORMAL_CHECK},
             "problem": problem,
             "draft": edition.state == EditionState.DRAFT,
+            "tasks": await todo.for_edition(edition),
         },
+        headers=NO_STORE,
         status_code=status_code,
     )
 
@@ -254,7 +257,7 @@ class EditionController(Controller):
 
     @get("/{edition_id:int}", name="edition")
     async def detail(self, edition_id: FromPath[int]) -> Template:
-        return detail_page(await edition_or_404(edition_id))
+        return await detail_page(await edition_or_404(edition_id))
 
     @get("/{edition_id:int}/edit", name="edition_edit")
     async def edit(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
@@ -281,7 +284,7 @@ class EditionController(Controller):
         except InvalidInput as exc:
             return form_page(edition=edition, values=values, errors=exc.errors, status_code=HTTP_400_BAD_REQUEST)
         except DomainError as exc:
-            return detail_page(await edition_or_404(edition_id), message_of(exc), HTTP_409_CONFLICT)
+            return await detail_page(await edition_or_404(edition_id), message_of(exc), HTTP_409_CONFLICT)
         flash(request, i18n.gettext(N_("Saved.")), "success")
         return Redirect(f"/staff/editions/{edition.id}")
 
@@ -291,7 +294,7 @@ class EditionController(Controller):
         target = (await read_form(request)).text("target", 30)
         if target not in set(EditionState):
             refused = i18n.gettext(N_("This step is not possible in the edition's current state."))
-            return detail_page(edition, refused, HTTP_400_BAD_REQUEST)
+            return await detail_page(edition, refused, HTTP_400_BAD_REQUEST)
         try:
             if target == EditionState.JURY_SCORING:
                 # Opening scoring checks the jury and its chair and runs conflict detection.
@@ -299,6 +302,6 @@ class EditionController(Controller):
             else:
                 await editions.advance(actor_id=request.user.id, edition_id=edition.id, target=EditionState(target))
         except DomainError as exc:
-            return detail_page(await edition_or_404(edition_id), message_of(exc), HTTP_409_CONFLICT)
+            return await detail_page(await edition_or_404(edition_id), message_of(exc), HTTP_409_CONFLICT)
         flash(request, i18n.gettext(N_("Saved.")), "success")
         return Redirect(f"/staff/editions/{edition.id}")
