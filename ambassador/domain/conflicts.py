@@ -78,10 +78,16 @@ async def has_declared_all(edition_id: int, juror_id: int) -> bool:
 async def declared_all(edition_id: int, juror_id: int) -> bool:
     """``has_declared_all`` for a juror already known to sit on the jury, in one query.
 
-    True when no nomination before the jury lacks this juror's answer (as ``declaration_list``).
+    True when no nomination before the jury lacks this juror's answer (as ``declaration_list``);
+    a nomination on which a clerk confirmed a detected conflict needs no answer.
     """
     answered = ConflictDeclaration.select(ConflictDeclaration.nomination).where(
         (ConflictDeclaration.edition == edition_id) & (ConflictDeclaration.juror == juror_id)
+    )
+    confirmed = DetectedConflict.select(DetectedConflict.nomination).where(
+        (DetectedConflict.edition == edition_id)
+        & (DetectedConflict.juror == juror_id)
+        & (DetectedConflict.status == DetectionStatus.CONFIRMED.value)
     )
     # select(id).first() rather than exists(): Piccolo's EXISTS lists every column.
     unanswered = (
@@ -90,6 +96,7 @@ async def declared_all(edition_id: int, juror_id: int) -> bool:
             (Nomination.edition == edition_id)
             & Nomination.state.is_in([s.value for s in JURY_VISIBLE])
             & Nomination.id.not_in(answered)
+            & Nomination.id.not_in(confirmed)
         )
         .first()
     )
@@ -214,6 +221,11 @@ class Cell:
     @property
     def conflicted(self) -> bool:
         return bool(self.declared_kind) or self.detection_status in _BLOCKING
+
+    @property
+    def awaits_answer(self) -> bool:
+        """The juror still has to declare here (a confirmed detection needs no answer)."""
+        return not self.answered and self.detection_status != DetectionStatus.CONFIRMED.value
 
 
 @dataclass(frozen=True)

@@ -192,7 +192,7 @@ async def conflicts_page(
             "matrix": found,
             "references": {item.nomination.id: item.nomination.reference for item in listed},
             "pending": sum(1 for c in cells if c.detection_status == DetectionStatus.PENDING),
-            "unanswered": sum(1 for c in cells if not c.answered),
+            "unanswered": sum(1 for c in cells if c.awaits_answer),
             "can_detect": edition.state in conflicts.DETECTION_STATES,
             "failed": failed,
             "errors": {failed: translated_errors(errors or {})},
