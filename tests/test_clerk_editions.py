@@ -130,7 +130,8 @@ async def test_creating_an_edition_through_the_form(client: Client) -> None:
     assert "Edition A.D. 2025" in detail.text
     assert "Krakow Ambassador of Multiculturalism A.D. 2025" in detail.text
     assert "Mayor&#39;s order" in detail.text
-    assert '<button type="submit">Open for nominations</button>' in detail.text
+    step = f"/staff/editions/{edition.id}/step?target=open"
+    assert f'<a class="button" href="{step}">Open for nominations</a>' in detail.text
     listing = await client.get("/staff/editions")
     assert f'<a href="/staff/editions/{edition.id}">A.D. 2025</a>' in listing.text
     assert "<td>draft</td>" in listing.text
@@ -284,12 +285,14 @@ async def test_a_lifecycle_step_is_refused_before_its_time(client: Client) -> No
     english(client)
     edition = await open_edition(clerk_id=clerk.id)
     page = await client.get(f"/staff/editions/{edition.id}")
-    assert '<button type="submit">Close nominations and start the formal check</button>' in page.text
+    step = f"/staff/editions/{edition.id}/step?target=formal_check"
+    assert f'<a class="button" href="{step}">Close nominations and start the formal check</a>' in page.text
     assert "open for nominations" in page.text
 
+    # Before the closing time, closing is "close now": a warning to acknowledge first.
     early = await post_form(client, f"/staff/editions/{edition.id}/advance", {"target": "formal_check"})
-    assert early.status_code == 409
-    assert "Nominations can be closed only after the closing time." in early.text
+    assert early.status_code == 400
+    assert "Read the warnings and tick the box to confirm that you have." in early.text
     skipped = await post_form(client, f"/staff/editions/{edition.id}/advance", {"target": "jury_scoring"})
     assert skipped.status_code == 409
     assert "This step is not possible in the edition&#39;s current state." in skipped.text
@@ -303,7 +306,8 @@ async def test_the_formal_check_ends_only_when_every_nomination_is_decided(clien
     english(client)
     edition = await checked_edition(clerk_id=clerk.id)
     page = await client.get(f"/staff/editions/{edition.id}")
-    assert '<button type="submit">Start jury scoring</button>' in page.text
+    step = f"/staff/editions/{edition.id}/step?target=jury_scoring"
+    assert f'<a class="button" href="{step}">Start jury scoring</a>' in page.text
 
     refused = await post_form(client, f"/staff/editions/{edition.id}/advance", {"target": "jury_scoring"})
 

@@ -311,6 +311,11 @@ async def test_scoring_opens_only_with_a_jury_and_a_chair_and_then_fixes_the_jur
     assert (await conflicts.matrix(edition.id)).cell(ewa.id, nomination).detection_id is None
 
     assert (await post_form(client, f"{url}/{ewa.id}/chair", {})).status_code == 302
+    too_small = await post_form(client, advance, {"target": "jury_scoring"})
+    assert too_small.status_code == 409
+    assert "Jury members: 1. A nomination needs at least 3 scores to be ranked" in too_small.text
+    # A jury of one is possible when its rules ask for one score.
+    await jury.set_rules(actor_id=clerk.id, edition_id=edition.id, rules=JuryRules(min_scores=1))
     opened = await post_form(client, advance, {"target": "jury_scoring"})
 
     assert (opened.status_code, opened.headers["location"]) == (302, f"/staff/editions/{edition.id}")
@@ -321,7 +326,7 @@ async def test_scoring_opens_only_with_a_jury_and_a_chair_and_then_fixes_the_jur
     rules = await post_form(client, f"{url}/rules", RULES_FORM)
     assert rules.status_code == 409
     assert "The jury&#39;s rules are fixed once scoring has opened." in rules.text
-    assert await jury.rules_of(edition.id) == JuryRules()
+    assert await jury.rules_of(edition.id) == JuryRules(min_scores=1)
     removed = await post_form(client, f"{url}/{ewa.id}/remove", {})
     assert removed.status_code == 409
     assert "Jurors are removed only before scoring opens." in removed.text

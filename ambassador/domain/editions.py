@@ -371,7 +371,7 @@ def _can_open(edition: EditionView, now: dt.datetime) -> None:
         raise TransitionRefused(N_("The closing time has already passed."))
 
 
-async def _precondition(edition: EditionView, target: EditionState, now: dt.datetime) -> None:
+async def check_step(edition: EditionView, target: EditionState, now: dt.datetime) -> None:
     """Raise TransitionRefused unless ``edition`` may move to ``target`` now."""
     if edition.next_state != target:
         raise TransitionRefused(N_("This step is not possible in the edition's current state."))
@@ -417,7 +417,7 @@ async def advance(
     now = now or utcnow()
     async with unique_or(OtherEditionOpen()), write_transaction():
         edition = await get_edition(edition_id)
-        await _precondition(edition, target, now)
+        await check_step(edition, target, now)
         if target == EditionState.OPEN and await Edition.exists().where(Edition.state == EditionState.OPEN.value):
             raise OtherEditionOpen()
         await Edition.update(

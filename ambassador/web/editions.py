@@ -8,17 +8,17 @@ import re
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n, vocabulary
-from ambassador.domain import categories, editions, scoring_round, todo
+from ambassador.domain import categories, editions, steps, todo
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import CriterionData, EditionData, EditionView
 from ambassador.enums import LANGUAGES, ApprovingBody, EditionState, Role
-from ambassador.errors import N_, DomainError, InvalidInput
+from ambassador.errors import N_, DomainError, InvalidInput, Message
 from ambassador.web import labels
 from ambassador.web.downloads import NO_STORE
 from ambassador.web.forms import NOT_A_NUMBER, Form, read_form, require_row_id, translated_errors, whole_number
@@ -221,6 +221,30 @@ async def detail_page(edition: EditionView, problem: str = "", status_code: int 
     )
 
 
+async def step_page(edition: EditionView, target: EditionState, problem: str = "", status_code: int = 200) -> Template:
+    """The step's consequences, translated, and the form that takes it."""
+    found = await steps.consequences(edition, target)
+
+    def said(messages: tuple[Message, ...]) -> list[str]:
+        return [i18n.gettext(m, **m.params) for m in messages]
+
+    return Template(
+        template_name="editions/step.html",
+        context={
+            "edition": edition,
+            "target": target,
+            "labels": labels,
+            "changes": said(found.changes),
+            "blocking": said(found.blocking),
+            "warnings": said(found.warnings),
+            "mailed": found.mailed,
+            "problem": problem,
+        },
+        headers=NO_STORE,
+        status_code=status_code,
+    )
+
+
 def _problems(data: EditionData, problems: dict[str, str]) -> dict[str, str]:
     """Every problem at once: the domain's rules, then what only the form could see."""
     return {**editions.validate(editions.cleaned(data)), **problems}
@@ -288,19 +312,37 @@ class EditionController(Controller):
         flash(request, i18n.gettext(N_("Saved.")), "success")
         return Redirect(f"/staff/editions/{edition.id}")
 
+    @get("/{edition_id:int}/step", name="edition_step")
+    async def step(self, edition_id: FromPath[int], target: FromQuery[str] = "") -> Template:
+        """What the step will do, what blocks it, what to acknowledge; then the confirmation."""
+        edition = await edition_or_404(edition_id)
+        if not target and edition.next_state is not None:
+            target = edition.next_state.value  # the edition's next step
+        if target not in set(EditionState):
+            refused = i18n.gettext(N_("This step is not possible in the edition's current state."))
+            return await detail_page(edition, refused, HTTP_400_BAD_REQUEST)
+        return await step_page(edition, EditionState(target))
+
     @post("/{edition_id:int}/advance", name="edition_advance")
     async def advance(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
         edition = await edition_or_404(edition_id)
-        target = (await read_form(request)).text("target", 30)
+        form = await read_form(request)
+        target = form.text("target", 30)
         if target not in set(EditionState):
             refused = i18n.gettext(N_("This step is not possible in the edition's current state."))
             return await detail_page(edition, refused, HTTP_400_BAD_REQUEST)
         try:
-            if target == EditionState.JURY_SCORING:
-                # Opening scoring checks the jury and its chair and runs conflict detection.
-                await scoring_round.open_scoring(actor_id=request.user.id, edition_id=edition.id)
+            if EditionState(target) in steps.CLERK_STEPS:
+                await steps.take(
+                    actor_id=request.user.id,
+                    edition_id=edition.id,
+                    target=EditionState(target),
+                    acknowledged=form.flag("acknowledged"),
+                )
             else:
                 await editions.advance(actor_id=request.user.id, edition_id=edition.id, target=EditionState(target))
+        except steps.NotAcknowledged as exc:
+            return await step_page(edition, EditionState(target), message_of(exc), HTTP_400_BAD_REQUEST)
         except DomainError as exc:
             return await detail_page(await edition_or_404(edition_id), message_of(exc), HTTP_409_CONFLICT)
         flash(request, i18n.gettext(N_("Saved.")), "success")
