@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 from ambassador.db import utcnow
 from ambassador.domain import conflict_declarations, editions, jury, steps
@@ -13,7 +14,16 @@ from ambassador.enums import EditionState, Role
 from ambassador.errors import Message
 from ambassador.i18n import TIMEZONE
 from ambassador.tables import AuditEntry, Edition, OutboxMail
-from tests.clerk_factories import BASE, PNG, checked_edition, citizen_nomination, clerk_logged_in, english, open_edition
+from tests.clerk_factories import (
+    BASE,
+    PNG,
+    checked_edition,
+    citizen_nomination,
+    clerk_logged_in,
+    edition_form,
+    english,
+    open_edition,
+)
 from tests.conftest import Client
 from tests.factories import make_user
 from tests.helpers import post_form
@@ -35,8 +45,8 @@ async def test_closing_early_is_shown_acknowledged_and_mailed(client: Client) ->
     assert page.headers["cache-control"] == "no-store"
     when = announced.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M")
     assert (
-        f"The announced closing time, {when}, has not come yet: nominations close now instead, and the "
-        "nominators of 2 nominations that could still be changed are told by mail."
+        f"The announced closing time, {when}, has not come yet: nominations close now instead. "
+        "Nominations that could still be changed: 2; their nominators are told by mail."
     ) in page.text
     assert "2 mails will be sent." in page.text
     assert 'name="acknowledged" value="1" required' in page.text
@@ -140,3 +150,43 @@ async def test_opening_shows_what_changes_and_is_refused_when_the_closing_time_h
     assert "This step is not possible in the edition&#39;s current state." in wrong.text
     nonsense = await client.get(f"/staff/editions/{edition.id}/step?target=%3Cb%3E")
     assert nonsense.status_code == 400
+
+
+async def test_a_closing_time_moved_earlier_is_acknowledged_and_mailed(client: Client) -> None:
+    clerk = await clerk_logged_in(client)
+    english(client)
+    edition = await open_edition(clerk_id=clerk.id)
+    await citizen_nomination(edition, "shortened-key-0001")
+    page = await client.get(f"/staff/editions/{edition.id}/edit")
+    shown = dict(re.findall(r'name="(opens_at|closes_at)" type="datetime-local" value="([^"]+)"', page.text))
+    earlier = (edition.closes_at - dt.timedelta(days=3)).astimezone(TIMEZONE)
+    form = edition_form(opens_at=shown["opens_at"], closes_at=earlier.strftime("%Y-%m-%dT%H:%M"))
+    before = await OutboxMail.count()
+
+    asked = await post_form(client, f"/staff/editions/{edition.id}/edit", form)
+
+    assert asked.status_code == 400
+    assert (
+        "The closing time moves earlier. Nominations that can still be changed: 1; their nominators will be told "
+        "the new time by mail. Tick the box below to confirm."
+    ) in asked.text
+    assert (await editions.get_edition(edition.id)).closes_at == edition.closes_at
+    assert await OutboxMail.count() == before
+
+    saved = await post_form(client, f"/staff/editions/{edition.id}/edit", {**form, "acknowledged": "1"})
+
+    assert saved.status_code == 302
+    assert (await editions.get_edition(edition.id)).closes_at == earlier.replace(second=0, microsecond=0)
+    mails = await OutboxMail.select(OutboxMail.to_address, OutboxMail.subject).where(OutboxMail.id > before)
+    assert [(m["to_address"], m["subject"]) for m in mails] == [
+        ("anna@example.org", f"Nominations for A.D. 2025 now close at {earlier.strftime('%Y-%m-%d %H:%M')}")
+    ]
+
+    past = (utcnow() - dt.timedelta(hours=1)).astimezone(TIMEZONE).strftime("%Y-%m-%dT%H:%M")
+    into_the_past = await post_form(
+        client, f"/staff/editions/{edition.id}/edit", {**edition_form(opens_at=shown["opens_at"], closes_at=past)}
+    )
+    assert into_the_past.status_code == 400
+    assert "To close nominations now, use the step on the edition&#39;s page: it tells the nominators." in (
+        into_the_past.text
+    )

@@ -15,7 +15,7 @@ from typing import Any
 from ambassador.db import utcnow, write_transaction
 from ambassador.domain import audit
 from ambassador.domain.editions import EditionView, get_edition
-from ambassador.domain.nomination_mails import mail_body, mail_submitted
+from ambassador.domain.nomination_mails import mail_submitted
 from ambassador.domain.nomination_rules import prepare, screen
 from ambassador.domain.nominations import (
     NominationData,
@@ -29,6 +29,7 @@ from ambassador.domain.nominations import (
 from ambassador.domain.outbox import queue_mail
 from ambassador.domain.submission import Submitted
 from ambassador.domain.uploads import UploadRules
+from ambassador.domain.window_mails import mail_body
 from ambassador.enums import ConsentState, EditionState, NominationState
 from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound, too_long
 from ambassador.i18n import TIMEZONE, translate

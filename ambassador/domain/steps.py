@@ -16,20 +16,16 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ambassador.db import utcnow, write_transaction
-from ambassador.domain import audit, editions, scoring_round
+from ambassador.domain import audit, editions, scoring_round, window_mails
 from ambassador.domain.editions import EditionView, TransitionRefused, get_edition
 from ambassador.domain.jury import members, rules_of
-from ambassador.domain.nomination_mails import mail_body
-from ambassador.domain.outbox import queue_mail
+from ambassador.domain.window_mails import editable_nominations, when
 from ambassador.enums import EditionState, NominationState
 from ambassador.errors import N_, DomainError, Message
-from ambassador.i18n import TIMEZONE, translate
 from ambassador.tables import ConflictDeclaration, Edition, Nomination
 
 # The steps a clerk takes from the edition's page through this confirmation.
 CLERK_STEPS = frozenset({EditionState.OPEN, EditionState.FORMAL_CHECK, EditionState.JURY_SCORING})
-# Nominations whose nominator was promised changes until the closing time.
-_EDITABLE = (NominationState.UNCONFIRMED, NominationState.SUBMITTED)
 
 
 class NotAcknowledged(DomainError):
@@ -52,18 +48,6 @@ class Consequences:
         return not self.blocking
 
 
-def _when(value: dt.datetime) -> str:
-    return value.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M")
-
-
-async def _editable_nominations(edition_id: int) -> list[dict[str, object]]:
-    return list(
-        await Nomination.select(
-            Nomination.reference, Nomination.nominator_name, Nomination.nominator_email, Nomination.language
-        ).where((Nomination.edition == edition_id) & Nomination.state.is_in([s.value for s in _EDITABLE]))
-    )
-
-
 async def _refusal(edition: EditionView, target: EditionState, now: dt.datetime) -> Message | None:
     """The lifecycle's own precondition, as one blocking message (or None)."""
     try:
@@ -78,7 +62,7 @@ async def _open(edition: EditionView, now: dt.datetime) -> Consequences:
     if await Edition.exists().where(Edition.state == EditionState.OPEN.value):
         blocking.append(Message(N_("Another edition is open for nominations. Close it first.")))
     changes = (
-        Message(N_("The nomination form accepts nominations until %(moment)s."), moment=_when(edition.closes_at)),
+        Message(N_("The nomination form accepts nominations until %(moment)s."), moment=when(edition.closes_at)),
         Message(N_("The categories and the year can no longer be changed.")),
     )
     return Consequences(EditionState.OPEN, changes, tuple(blocking), (), 0)
@@ -86,7 +70,7 @@ async def _open(edition: EditionView, now: dt.datetime) -> Consequences:
 
 async def _close(edition: EditionView, now: dt.datetime) -> Consequences:
     early = now < edition.closes_at
-    editable = await _editable_nominations(edition.id) if early else []
+    editable = await editable_nominations(edition.id) if early else []
     mailed = sum(1 for r in editable if r["nominator_email"])  # one mail per nomination
     changes = (
         Message(N_("The nomination form stops accepting nominations.")),
@@ -98,10 +82,10 @@ async def _close(edition: EditionView, now: dt.datetime) -> Consequences:
         warnings = (
             Message(
                 N_(
-                    "The announced closing time, %(moment)s, has not come yet: nominations close now instead, "
-                    "and the nominators of %(count)d nominations that could still be changed are told by mail."
+                    "The announced closing time, %(moment)s, has not come yet: nominations close now instead. "
+                    "Nominations that could still be changed: %(count)d; their nominators are told by mail."
                 ),
-                moment=_when(edition.closes_at),
+                moment=when(edition.closes_at),
                 count=len(editable),
             ),
         )
@@ -175,35 +159,6 @@ async def consequences(edition: EditionView, target: EditionState, now: dt.datet
     return await _scoring(edition, now)
 
 
-async def _mail_early_close(edition: EditionView, now: dt.datetime) -> int:
-    sent = 0
-    for row in await _editable_nominations(edition.id):
-        if not row["nominator_email"]:
-            continue
-        language = str(row["language"])
-        await queue_mail(
-            to=str(row["nominator_email"]),
-            subject=translate(language, N_("Nominations for %(edition)s closed early"), edition=edition.label),
-            body=mail_body(
-                language,
-                str(row["nominator_name"]),
-                translate(
-                    language,
-                    N_(
-                        "Nominations for %(edition)s closed at %(moment)s, earlier than announced. Your nomination "
-                        "%(reference)s can no longer be confirmed, changed or withdrawn."
-                    ),
-                    edition=edition.label,
-                    moment=_when(now),
-                    reference=str(row["reference"]),
-                ),
-            ),
-            language=language,
-        )
-        sent += 1
-    return sent
-
-
 async def take(
     *, actor_id: int, edition_id: int, target: EditionState, acknowledged: bool, now: dt.datetime | None = None
 ) -> EditionView:
@@ -219,7 +174,9 @@ async def take(
             raise NotAcknowledged()
         if found.early:
             await Edition.update({Edition.closes_at: now, Edition.updated_at: now}).where(Edition.id == edition_id)
-            mailed = await _mail_early_close(edition, now)
+            mailed = await window_mails.mail_new_deadline(
+                edition_id=edition_id, label=edition.label, moment=now, closed=True
+            )
             await audit.record(
                 "edition.closed_early",
                 actor_id=actor_id,

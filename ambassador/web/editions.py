@@ -182,7 +182,9 @@ def form_page(
     values: dict[str, Any],
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    warning: str = "",
 ) -> Template:
+    """The edition's settings; ``warning`` (translated) asks for the acknowledgement box."""
     return Template(
         template_name="editions/form.html",
         context={
@@ -193,6 +195,7 @@ def form_page(
             "labels": labels,
             "approving_bodies": labels.options(vocabulary.APPROVING_BODIES),
             "limits": {"name": editions.MAX_EDITION_NAME, "intro": editions.MAX_INTRO},
+            "warning": warning,
         },
         status_code=status_code,
     )
@@ -295,18 +298,24 @@ class EditionController(Controller):
     async def update(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
         edition = await edition_or_404(edition_id)
         known = {c.id for c in edition.criteria if c.id is not None}
-        data, values, problems = read_edition(await read_form(request), known)
+        form = await read_form(request)
+        data, values, problems = read_edition(form, known)
         # A time shown to the minute and sent back unchanged keeps its stored value.
         unchanged = {
             k: getattr(edition, k) for k in ("opens_at", "closes_at") if values[k] == local_input(getattr(edition, k))
         }
         data = dataclasses.replace(data, **unchanged)
+        form_acknowledged = form.flag("acknowledged")
         try:
             if problems:
                 raise InvalidInput(_problems(data, problems))
-            await editions.update_edition(actor_id=request.user.id, edition_id=edition.id, data=data)
+            await editions.update_edition(
+                actor_id=request.user.id, edition_id=edition.id, data=data, acknowledged=form_acknowledged
+            )
         except InvalidInput as exc:
             return form_page(edition=edition, values=values, errors=exc.errors, status_code=HTTP_400_BAD_REQUEST)
+        except editions.WindowShortened as exc:
+            return form_page(edition=edition, values=values, warning=message_of(exc), status_code=HTTP_400_BAD_REQUEST)
         except DomainError as exc:
             return await detail_page(await edition_or_404(edition_id), message_of(exc), HTTP_409_CONFLICT)
         flash(request, i18n.gettext(N_("Saved.")), "success")
