@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from ambassador.domain import approval, archive, deliberation, editions, publication
+from ambassador.domain import approval, archive, deliberation, editions, laureates, publication
 from ambassador.domain.approval import DecisionData, Outcome
 from ambassador.domain.nominations import Upload
 from ambassador.enums import ApprovingBody, Distinction, EditionState, NominationState
-from ambassador.errors import InvalidInput, NotAllowed
+from ambassador.errors import InvalidInput, NotAcknowledged, NotAllowed
 from ambassador.tables import AuditEntry, Decision, DecisionItem, Laureate, Nomination, OutboxMail
 from tests.deliberation_factories import deliberated, scored_edition
 from tests.factories import PDF
@@ -115,7 +115,11 @@ async def test_publication_waits_for_its_moment_everywhere() -> None:
     gala = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
 
     published = await publication.publish(
-        actor_id=setup.clerk.id, edition_id=setup.edition.id, published_at=gala, base_url="http://testserver.local"
+        actor_id=setup.clerk.id,
+        edition_id=setup.edition.id,
+        published_at=gala,
+        base_url="http://testserver.local",
+        acknowledged=True,
     )
 
     assert published.state == EditionState.PUBLISHED
@@ -162,7 +166,11 @@ async def test_every_nominator_hears_the_result_at_the_publication_moment_as_the
     gala = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
 
     await publication.publish(
-        actor_id=setup.clerk.id, edition_id=setup.edition.id, published_at=gala, base_url="http://testserver.local"
+        actor_id=setup.clerk.id,
+        edition_id=setup.edition.id,
+        published_at=gala,
+        base_url="http://testserver.local",
+        acknowledged=True,
     )
 
     mails = await OutboxMail.select(OutboxMail.to_address, OutboxMail.subject, OutboxMail.next_attempt_at).where(
@@ -179,3 +187,27 @@ async def test_every_nominator_hears_the_result_at_the_publication_moment_as_the
         ("zofia@example.org", "Olena Kovalenko – лауреат звання Краківський амбасадор мультикультурності"),
     ]
     assert all(m["next_attempt_at"] >= gala - dt.timedelta(seconds=1) for m in mails)
+
+
+async def test_publishing_shows_missing_citations_and_unconfirmed_entries_and_waits_for_the_tick() -> None:
+    setup, olena, bohdan = await _recommended()
+    decided = _data({olena: Outcome(Distinction.TITLE), bohdan: Outcome(Distinction.MENTION)})
+    await approval.record_decision(actor_id=setup.clerk.id, edition_id=setup.edition.id, data=decided)
+    ids = {r["name"]: r["id"] for r in await Laureate.select(Laureate.id, Laureate.name)}
+    full = laureates.RecordData(
+        name="Olena Kovalenko", citation_pl="Za mosty.", citation_en="For bridges.", citation_uk="За мости."
+    )
+    await laureates.edit(actor_id=setup.clerk.id, laureate_id=ids["Olena Kovalenko"], data=full)
+    await laureates.mark_confirmed(actor_id=setup.clerk.id, laureate_id=ids["Olena Kovalenko"], note="By phone")
+
+    found = await publication.warnings(setup.edition.id)
+
+    assert [(str(m), m.params) for m in found] == [
+        ("A citation is missing in some language for: %(names)s.", {"names": "Bohdan Melnyk"}),
+        ("These laureates have not confirmed their entry: %(names)s.", {"names": "Bohdan Melnyk"}),
+    ]
+    with pytest.raises(NotAcknowledged):
+        await publication.publish(
+            actor_id=setup.clerk.id, edition_id=setup.edition.id, published_at=dt.datetime.now(dt.UTC), base_url="x"
+        )
+    assert (await editions.get_edition(setup.edition.id)).state == EditionState.APPROVED

@@ -54,7 +54,7 @@ async def approved_edition() -> tuple[Scoring, int, int]:
 
 async def publish_now(setup: Scoring) -> None:
     await publication.publish(
-        actor_id=setup.clerk.id, edition_id=setup.edition.id, published_at=utcnow(), base_url=BASE
+        actor_id=setup.clerk.id, edition_id=setup.edition.id, published_at=utcnow(), base_url=BASE, acknowledged=True
     )
 
 

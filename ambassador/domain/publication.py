@@ -16,17 +16,41 @@ from ambassador.domain import audit, editions
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.outbox import queue_mail
 from ambassador.enums import Distinction, EditionState, NominationState
-from ambassador.errors import N_, InvalidInput, NotAllowed
+from ambassador.errors import N_, InvalidInput, Message, NotAcknowledged, NotAllowed
 from ambassador.i18n import translate
 from ambassador.tables import Edition, Laureate, Nomination
 
 MAX_AHEAD = dt.timedelta(days=366)
 
 
+async def warnings(edition_id: int) -> tuple[Message, ...]:
+    """What the clerk should see before publishing: citations missing, entries not confirmed."""
+    rows = await Laureate.select(
+        Laureate.name, Laureate.citation_pl, Laureate.citation_en, Laureate.citation_uk, Laureate.confirmed_at
+    ).where((Laureate.edition == edition_id) & Laureate.withdrawn_at.is_null())
+    found: list[Message] = []
+    missing = [str(r["name"]) for r in rows if not (r["citation_pl"] and r["citation_en"] and r["citation_uk"])]
+    if missing:
+        found.append(Message(N_("A citation is missing in some language for: %(names)s."), names=", ".join(missing)))
+    unconfirmed = [str(r["name"]) for r in rows if r["confirmed_at"] is None]
+    if unconfirmed:
+        found.append(
+            Message(N_("These laureates have not confirmed their entry: %(names)s."), names=", ".join(unconfirmed))
+        )
+    return tuple(found)
+
+
 async def publish(
-    *, actor_id: int, edition_id: int, published_at: dt.datetime, base_url: str, now: dt.datetime | None = None
+    *,
+    actor_id: int,
+    edition_id: int,
+    published_at: dt.datetime,
+    base_url: str,
+    acknowledged: bool = False,
+    now: dt.datetime | None = None,
 ) -> EditionView:
-    """Publish an approved edition's laureates at ``published_at`` (now or later)."""
+    """Publish an approved edition's laureates at ``published_at`` (now or later); the
+    :func:`warnings`, if any, must have been acknowledged."""
     now = now or utcnow()
     if published_at.tzinfo is None:
         raise InvalidInput({"published_at": N_("Give the date and time of publication.")})
@@ -37,6 +61,8 @@ async def publish(
         edition = await get_edition(edition_id)
         if edition.state != EditionState.APPROVED:
             raise NotAllowed(N_("Only an approved edition can be published."))
+        if not acknowledged and await warnings(edition_id):
+            raise NotAcknowledged()
         approved = await Laureate.select(Laureate.nomination, Laureate.name, Laureate.distinction).where(
             Laureate.edition == edition_id
         )

@@ -21,15 +21,11 @@ from ambassador.domain.editions import EditionView, TransitionRefused, get_editi
 from ambassador.domain.jury import members, rules_of
 from ambassador.domain.window_mails import editable_nominations, when
 from ambassador.enums import EditionState, NominationState
-from ambassador.errors import N_, DomainError, Message
+from ambassador.errors import N_, Message, NotAcknowledged
 from ambassador.tables import ConflictDeclaration, Edition, Nomination
 
 # The steps a clerk takes from the edition's page through this confirmation.
 CLERK_STEPS = frozenset({EditionState.OPEN, EditionState.FORMAL_CHECK, EditionState.JURY_SCORING})
-
-
-class NotAcknowledged(DomainError):
-    message = N_("Read the warnings and tick the box to confirm that you have.")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from ambassador.domain import categories, editions, steps, todo
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import CriterionData, EditionData, EditionView
 from ambassador.enums import LANGUAGES, ApprovingBody, EditionState, Role
-from ambassador.errors import N_, DomainError, InvalidInput, Message
+from ambassador.errors import N_, DomainError, InvalidInput, Message, NotAcknowledged
 from ambassador.web import labels
 from ambassador.web.downloads import NO_STORE
 from ambassador.web.forms import NOT_A_NUMBER, Form, read_form, require_row_id, translated_errors, whole_number
@@ -350,7 +350,7 @@ class EditionController(Controller):
                 )
             else:
                 await editions.advance(actor_id=request.user.id, edition_id=edition.id, target=EditionState(target))
-        except steps.NotAcknowledged as exc:
+        except NotAcknowledged as exc:
             return await step_page(edition, EditionState(target), message_of(exc), HTTP_400_BAD_REQUEST)
         except DomainError as exc:
             return await detail_page(await edition_or_404(edition_id), message_of(exc), HTTP_409_CONFLICT)
