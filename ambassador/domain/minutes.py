@@ -232,6 +232,15 @@ def stability_notes(s: Standings, category: str, language: str) -> list[str]:
     top = s.top(category)
     if top <= 0:
         return []
+    ranking = s.computed.rankings.get(category)
+    if ranking is None or not ranking.ranked:
+        # Nothing ranked, nothing to check: "stable" would claim places that do not exist.
+        return [
+            translate(
+                language,
+                N_("Leave-one-out check: not made; no nomination in this category has enough scores to be ranked."),
+            )
+        ]
     effects = [e for e in s.stability.effects if e.category == category]
     changing = [s.jurors.get(e.juror_id, str(e.juror_id)) for e in effects if e.set_changed]
     reordering = [s.jurors.get(e.juror_id, str(e.juror_id)) for e in effects if e.order_changed and not e.set_changed]
