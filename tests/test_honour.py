@@ -17,7 +17,7 @@ from litestar.testing import AsyncTestClient
 
 from ambassador import deploycheck, honour
 from ambassador.domain import editions, minutes, outbox, submission
-from ambassador.honour import CategoryDefault, Honour, HonourError
+from ambassador.honour import Accessibility, CategoryDefault, Honour, HonourError, SignLanguage
 from ambassador.resources import SHIPPED_HONOUR
 from ambassador.settings import ConfigurationError, Settings, load_settings, read_settings
 from ambassador.tables import Edition, OutboxMail
@@ -109,6 +109,75 @@ def lakeside_expected() -> Honour:
                 mentions=1,
                 fields=(),
             ),
+        ),
+        accessibility=Accessibility(
+            entity={"pl": "Ratusz Lakeside", "en": "Lakeside Town Hall", "uk": "Ратуша Lakeside"},
+            address={
+                "pl": "ul. Nadbrzeżna 1, 00-001 Lakeside",
+                "en": "1 Shore Road, Lakeside",
+                "uk": "вул. Набережна 1, Lakeside",
+            },
+            site_url="https://medal.lakeside.example",
+            published=dt.date(2021, 3, 15),
+            updated=dt.date(2025, 9, 1),
+            prepared=dt.date(2021, 3, 20),
+            reviewed=dt.date(2026, 3, 30),
+            status="none",
+            non_compliant=(
+                {
+                    "pl": "Nagrania z gali nie mają napisów.",
+                    "en": "The gala recordings have no captions.",
+                    "uk": "Записи гали не мають субтитрів.",
+                },
+                {
+                    "pl": "Mapa dojazdu jest obrazkiem bez opisu.",
+                    "en": "The map to the town hall is a picture without a description.",
+                    "uk": "Мапа до ратуші — це зображення без опису.",
+                },
+            ),
+            exclusions=(),
+            assessment="external",
+            assessor="Lakeside Accessibility Lab",
+            contact_person={
+                "pl": "Anna Brzeg, sekretariat ratusza",
+                "en": "Anna Brzeg, town hall office",
+                "uk": "Анна Бжег, секретаріат ратуші",
+            },
+            email="access@lakeside.example",
+            phone="+48 12 345 67 89",
+            complaints_to={
+                "pl": "Burmistrz Lakeside, ul. Nadbrzeżna 1, 00-001 Lakeside",
+                "en": "the Mayor of Lakeside, 1 Shore Road, Lakeside",
+                "uk": "Мер Lakeside, вул. Набережна 1, Lakeside",
+            },
+            architecture={
+                "pl": "Ratusz ma wejście bez schodów od strony jeziora.",
+                "en": "The town hall has a step-free entrance on the lake side.",
+                "uk": "Ратуша має вхід без сходів з боку озера.",
+            },
+            mobile_apps={
+                "pl": "Aplikacja Lakeside Medal na Androida jest częściowo zgodna z ustawą.",
+                "en": "The Lakeside Medal app for Android partially complies with the act.",
+                "uk": "Застосунок Lakeside Medal для Android частково відповідає закону.",
+            },
+            additional={
+                "pl": "Ratusz ma pętlę indukcyjną w sali obrad.",
+                "en": "The town hall has an induction loop in the council room.",
+                "uk": "У залі засідань ратуші є індукційна петля.",
+            },
+        ),
+        easy_read={
+            "pl": "Lakeside to miasteczko nad jeziorem.\n\n"
+            "Niektórzy sąsiedzi pomagają innym sąsiadom.\nMogą za to dostać medal.",
+            "en": "Lakeside is a small town by a lake.\n\nSome neighbours help other neighbours.\n"
+            "They can get a medal for this.",
+            "uk": "Lakeside — це містечко біля озера.\n\n"
+            "Деякі сусіди допомагають іншим сусідам.\nЗа це вони можуть отримати медаль.",
+        },
+        sign_language=SignLanguage(
+            video_url="https://video.lakeside.example/medal-pjm.webm",
+            video_file=None,
+            transcript_url="https://video.lakeside.example/medal-pjm.txt",
         ),
     )
 
