@@ -145,6 +145,7 @@ async def test_the_statement_carries_the_shipped_honours_values(client: Client, 
     assert [part for part in ('id="a11y-email"', 'id="a11y-telefon"', "mailto:", "tel:") if part in page] == []
     assert "Do budynków urzędu można wejść z psem asystującym i psem przewodnikiem." in page
     assert "<p>Do tej strony nie ma aplikacji mobilnej.</p>" in page
+    assert '<a href="https://www.rpo.gov.pl/">Rzecznika Praw Obywatelskich</a>' in page
 
 
 @pytest.fixture

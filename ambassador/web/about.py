@@ -27,6 +27,9 @@ from ambassador.web.middleware import CONTENT_SECURITY_POLICY
 from ambassador.web.public import ONE_YEAR
 
 VIDEO_PATH = "/about/sign-language-video"
+# Where a complaint goes after the procedure: the Commissioner for Human Rights (Rzecznik Praw
+# Obywatelskich), the same for every public body in Poland.
+OMBUDSMAN_URL = "https://www.rpo.gov.pl/"
 
 
 def paragraphs(text: str) -> list[list[str]]:
@@ -70,7 +73,7 @@ class AboutController(Controller):
                 "statement": statement,
                 "text": lambda texts: texts[language],
                 "site_url": statement.site_url or settings.base_url,
-                "paragraphs": paragraphs,
+                "ombudsman_url": OMBUDSMAN_URL,
             },
         )
 
