@@ -119,7 +119,7 @@ def footer_links(page: str) -> list[str]:
 async def test_the_statement_has_every_section_of_the_template_in_each_language(client: Client, language: str) -> None:
     page = await get(client, "/accessibility", language)
 
-    assert page.status_code == 200
+    assert (page.status_code, page.headers["content-type"]) == (200, "text/html; charset=utf-8")
     assert f'<html lang="{language}">' in page.text
     assert [element for element in SECTIONS if f'id="{element}"' not in page.text] == []
     assert headings(page.text) == HEADINGS[language]
@@ -253,7 +253,7 @@ async def test_the_easy_to_read_text_is_one_sentence_a_line(
 ) -> None:
     page = await get(client, "/about/easy-read", language)
 
-    assert page.status_code == 200
+    assert (page.status_code, page.headers["content-type"]) == (200, "text/html; charset=utf-8")
     assert f"<p>{first}</p>" in page.text
     assert f"<p>{process}</p>" in page.text
     article = re.search(r'<article class="easy-read">(.*)</article>', page.text, re.S)

@@ -9,7 +9,7 @@
 - ``/about/easy-read``: the same in easy-to-read text (tekst łatwy do czytania).
 
 The act of 19 July 2019 (art. 6 point 3 c) asks for the last two. The long texts live in one
-template per language (``templates/about/*.{pl,en,uk}.html``), the short ones in the catalogs.
+template per language (``templates/about/*_{pl,en,uk}.html``), the short ones in the catalogs.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def paragraphs(text: str) -> list[list[str]]:
 
 
 def _localized(template: str) -> str:
-    return f"about/{template}.{i18n.current_language.get()}.html"
+    return f"about/{template}_{i18n.current_language.get()}.html"
 
 
 def sign_language_video() -> tuple[str, str]:
