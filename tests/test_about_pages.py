@@ -15,7 +15,9 @@ from litestar.testing import AsyncTestClient
 from ambassador import honour
 from ambassador.enums import Role
 from ambassador.settings import Settings
+from ambassador.web import about
 from ambassador.web.app import create_app
+from ambassador.web.middleware import CONTENT_SECURITY_POLICY
 from tests.archive_factories import add_laureate, archive_edition
 from tests.conftest import Client
 from tests.factories import make_edition, make_user
@@ -315,3 +317,13 @@ async def test_every_kind_of_page_links_to_the_statement_in_its_footer(client: C
     for language, name in names.items():
         page = await get(client, "/laureates", language)
         assert f">{name}</a>" in footer(page.text)
+
+
+def test_only_a_plain_host_widens_the_policy_for_the_recording() -> None:
+    widened = about.media_policy("https://video.example:8443/pjm.mp4?x=1")
+
+    assert widened == {
+        "content-security-policy": f"{CONTENT_SECURITY_POLICY}; media-src 'self' https://video.example:8443"
+    }
+    assert about.media_policy("https://video.example;script-src */pjm.mp4") == {}
+    assert about.media_policy(about.VIDEO_PATH) == {}

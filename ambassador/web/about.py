@@ -14,9 +14,10 @@ template per language (``templates/about/*_{pl,en,uk}.html``), the short ones in
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
-from litestar import Controller, Response, get
+from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.response import File, Template
@@ -30,6 +31,8 @@ VIDEO_PATH = "/about/sign-language-video"
 # Where a complaint goes after the procedure: the Commissioner for Human Rights (Rzecznik Praw
 # Obywatelskich), the same for every public body in Poland.
 OMBUDSMAN_URL = "https://www.rpo.gov.pl/"
+# A host (and port) as a Content-Security-Policy source may name it: nothing that could end the directive.
+HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?")
 
 
 def paragraphs(text: str) -> list[list[str]]:
@@ -50,11 +53,11 @@ def sign_language_video() -> tuple[str, str]:
     return (chosen.video_url or VIDEO_PATH), chosen.media_type
 
 
-def _policy_with_media(url: str) -> dict[str, str]:
+def media_policy(url: str) -> dict[str, str]:
     """The site's policy, letting a <video> load from the recording's own site."""
     parts = urlsplit(url)
-    if not parts.scheme or not parts.netloc:
-        return {}
+    if parts.scheme not in ("http", "https") or not HOST.fullmatch(parts.netloc):
+        return {}  # a file served here, or an address no policy can name safely
     return {"content-security-policy": f"{CONTENT_SECURITY_POLICY}; media-src 'self' {parts.scheme}://{parts.netloc}"}
 
 
@@ -90,7 +93,7 @@ class AboutController(Controller):
                 "video": video,
                 "video_type": media_type,
             },
-            headers=_policy_with_media(video),
+            headers=media_policy(video),
         )
 
     @get("/about/easy-read", name="about_easy_read")
@@ -109,7 +112,7 @@ class AboutController(Controller):
         )
 
     @get(VIDEO_PATH, name="about_sign_language_video", skip_session=True)
-    async def video(self) -> Response[bytes] | File:
+    async def video(self) -> File:
         """The PJM recording, when the honour file names a file (served here, no CDN)."""
         chosen = honour.active().sign_language
         if chosen is None or chosen.video_file is None:
