@@ -99,6 +99,12 @@ MATRIX: Final[Mapping[str, Row]] = {
     "GET /readyz": PUBLIC,
     # The shipped honour has no logo; a configured one is everyone's (tests/test_honour.py).
     "GET /honour/logo": NOBODY,
+    # What Polish law asks of the site: the accessibility statement, the title told plainly.
+    "GET /accessibility": PUBLIC,
+    "GET /about": PUBLIC,
+    "GET /about/easy-read": PUBLIC,
+    # The shipped honour has no recording file; a configured one is everyone's (tests/test_about_pages.py).
+    "GET /about/sign-language-video": NOBODY,
     # Metrics answer only direct (un-proxied) peers in AMBASSADOR_METRICS_ALLOW, whoever signed
     # in: to every visitor of the site they are an unknown address (tests/test_metrics.py).
     "GET /metrics": (404,) * EVERYONE,

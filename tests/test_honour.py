@@ -17,7 +17,7 @@ from litestar.testing import AsyncTestClient
 
 from ambassador import deploycheck, honour
 from ambassador.domain import editions, minutes, outbox, submission
-from ambassador.honour import CategoryDefault, Honour, HonourError
+from ambassador.honour import Accessibility, CategoryDefault, Honour, HonourError, SignLanguage
 from ambassador.resources import SHIPPED_HONOUR
 from ambassador.settings import ConfigurationError, Settings, load_settings, read_settings
 from ambassador.tables import Edition, OutboxMail
@@ -109,6 +109,75 @@ def lakeside_expected() -> Honour:
                 mentions=1,
                 fields=(),
             ),
+        ),
+        accessibility=Accessibility(
+            entity={"pl": "Ratusz Lakeside", "en": "Lakeside Town Hall", "uk": "Ратуша Lakeside"},
+            address={
+                "pl": "ul. Nadbrzeżna 1, 00-001 Lakeside",
+                "en": "1 Shore Road, Lakeside",
+                "uk": "вул. Набережна 1, Lakeside",
+            },
+            site_url="https://medal.lakeside.example",
+            published=dt.date(2021, 3, 15),
+            updated=dt.date(2025, 9, 1),
+            prepared=dt.date(2021, 3, 20),
+            reviewed=dt.date(2026, 3, 30),
+            status="none",
+            non_compliant=(
+                {
+                    "pl": "Nagrania z gali nie mają napisów.",
+                    "en": "The gala recordings have no captions.",
+                    "uk": "Записи гали не мають субтитрів.",
+                },
+                {
+                    "pl": "Mapa dojazdu jest obrazkiem bez opisu.",
+                    "en": "The map to the town hall is a picture without a description.",
+                    "uk": "Мапа до ратуші — це зображення без опису.",
+                },
+            ),
+            exclusions=(),
+            assessment="external",
+            assessor="Lakeside Accessibility Lab",
+            contact_person={
+                "pl": "Anna Brzeg, sekretariat ratusza",
+                "en": "Anna Brzeg, town hall office",
+                "uk": "Анна Бжег, секретаріат ратуші",
+            },
+            email="access@lakeside.example",
+            phone="+48 12 345 67 89",
+            complaints_to={
+                "pl": "Burmistrz Lakeside, ul. Nadbrzeżna 1, 00-001 Lakeside",
+                "en": "the Mayor of Lakeside, 1 Shore Road, Lakeside",
+                "uk": "Мер Lakeside, вул. Набережна 1, Lakeside",
+            },
+            architecture={
+                "pl": "Ratusz ma wejście bez schodów od strony jeziora.",
+                "en": "The town hall has a step-free entrance on the lake side.",
+                "uk": "Ратуша має вхід без сходів з боку озера.",
+            },
+            mobile_apps={
+                "pl": "Aplikacja Lakeside Medal na Androida jest częściowo zgodna z ustawą.",
+                "en": "The Lakeside Medal app for Android partially complies with the act.",
+                "uk": "Застосунок Lakeside Medal для Android частково відповідає закону.",
+            },
+            additional={
+                "pl": "Ratusz ma pętlę indukcyjną w sali obrad.",
+                "en": "The town hall has an induction loop in the council room.",
+                "uk": "У залі засідань ратуші є індукційна петля.",
+            },
+        ),
+        easy_read={
+            "pl": "Lakeside to miasteczko nad jeziorem.\n\n"
+            "Niektórzy sąsiedzi pomagają innym sąsiadom.\nMogą za to dostać medal.",
+            "en": "Lakeside is a small town by a lake.\n\nSome neighbours help other neighbours.\n"
+            "They can get a medal for this.",
+            "uk": "Lakeside — це містечко біля озера.\n\n"
+            "Деякі сусіди допомагають іншим сусідам.\nЗа це вони можуть отримати медаль.",
+        },
+        sign_language=SignLanguage(
+            video_url="https://video.lakeside.example/medal-pjm.webm",
+            video_file=None,
+            transcript_url="https://video.lakeside.example/medal-pjm.txt",
         ),
     )
 
@@ -215,6 +284,44 @@ BAD_FILES = [
     pytest.param(lambda t: t.replace('fields = []', 'fields = []\nlogo = "x.svg"', 1),
                  "categories[2].logo: unknown key (the keys are code, name, nominee_kind, titles, mentions, fields)",
                  id="unknown-category-key"),
+    # The accessibility statement's variable parts (docs/honour.md).
+    pytest.param(lambda t: t[: t.index("[accessibility]")],
+                 "accessibility: must be a table (the accessibility statement's variable parts, docs/honour.md)",
+                 id="no-statement"),
+    pytest.param(lambda t: t.replace('status = "partial"', 'status = "partial"\nfax = "12 000 00 00"', 1),
+                 "accessibility.fax: unknown key (the keys are " + ", ".join(honour.ACCESSIBILITY_KEYS) + ")",
+                 id="statement-unknown-key"),
+    pytest.param(lambda t: t.replace(', uk = "Управління міста Кракова" }', " }", 1),
+                 "accessibility.entity.uk: the text is missing or empty", id="statement-missing-language"),
+    pytest.param(lambda t: t.replace("published = 2026-12-05", 'published = "2026-12-05"', 1),
+                 "accessibility.published: must be a date written YYYY-MM-DD (without quotes)", id="date-as-text"),
+    pytest.param(lambda t: t.replace("updated = 2026-12-05", "updated = 2026-12-01", 1),
+                 "accessibility.updated: must not be before accessibility.published", id="updated-before-published"),
+    pytest.param(lambda t: t.replace("# reviewed = 2027-03-31", "reviewed = 2026-01-31", 1),
+                 "accessibility.reviewed: must not be before accessibility.prepared", id="reviewed-before-prepared"),
+    pytest.param(lambda t: t.replace('status = "partial"', 'status = "mostly"', 1),
+                 "accessibility.status: must be one of full, partial, none", id="bad-status"),
+    pytest.param(lambda t: re.sub(r"non_compliant = \[\n(.+\n)+?\]\n", "", t, count=1),
+                 "accessibility.non_compliant: must list what does not comply when the status is partial",
+                 id="partial-without-list"),
+    pytest.param(lambda t: t.replace('status = "partial"', 'status = "full"', 1),
+                 "accessibility.non_compliant: must be empty when the status is full", id="full-with-list"),
+    pytest.param(lambda t: t.replace('assessment = "self"', 'assessment = "external"', 1),
+                 "accessibility.assessor: names the body that assessed the site, given only when assessment is "
+                 "external", id="external-without-assessor"),
+    pytest.param(lambda t: t.replace('# email = "…"', 'email = "coordinator at um.krakow.pl"', 1),
+                 "accessibility.email: must be an e-mail address", id="bad-email"),
+    pytest.param(lambda t: t.replace('# phone = "…"', 'phone = "call the office"', 1),
+                 "accessibility.phone: must be a phone number (digits, spaces, +, -, brackets)", id="bad-phone"),
+    pytest.param(lambda t: t.replace('# site_url = "https://…"', 'site_url = "ambasador.krakow.pl"', 1),
+                 "accessibility.site_url: must be an http:// or https:// address", id="bad-site-url"),
+    pytest.param(lambda t: t.replace("# [sign_language]", '[sign_language]\nvideo = "pjm.avi"', 1),
+                 "sign_language.video: must be a .mp4, .webm file or an address, not pjm.avi", id="bad-video"),
+    pytest.param(lambda t: t.replace("# [sign_language]", '[sign_language]\nvideo = "https://x.example/pjm.mp4"\n'
+                                     'subtitles = "pl"', 1),
+                 "sign_language.subtitles: unknown key (the keys are video, transcript)", id="sign-language-key"),
+    pytest.param(lambda t: t.replace("[easy_read]", "[easy_read]\nde = 'Leicht lesen'", 1),
+                 "easy_read: unknown language 'de' (the languages are pl, en and uk)", id="easy-read-language"),
 ]  # fmt: skip
 
 
@@ -341,7 +448,8 @@ async def test_a_command_runs_with_the_honour_of_the_setting(tmp_path: Path, dat
     assert (refused.returncode, refused.stdout, refused.stderr) == (1, "", f"{message}\n")
     assert done.returncode == 0, done.stderr
     names = await Edition.select(Edition.name_pl, Edition.name_en)
-    assert names == [{"name_pl": f"{LAKESIDE_PL} A.D. 2019", "name_en": f"{LAKESIDE} A.D. 2019"}]
+    # The name only: the pages add the label "A.D. 2019" themselves (editions.edition_label).
+    assert names == [{"name_pl": LAKESIDE_PL, "name_en": LAKESIDE}]
 
 
 # --- an app running the fictional honour --------------------------------------------------

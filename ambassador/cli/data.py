@@ -42,9 +42,12 @@ def _progress_bar(done: int, total: int) -> None:
 def _print_import(report: Any) -> None:
     for line, problem in report.errors:
         sys.stderr.write(f"line {line}: {problem}\n")
+    # Said only when it happened: a database that imported an older file, brought up to date.
+    updated = f", {report.updated} given the citations they lacked" if report.updated else ""
+    renamed = f", {report.editions_renamed} editions renamed without their label" if report.editions_renamed else ""
     say(
-        f"{report.created} laureates imported, {report.unchanged} already present, "
-        f"{report.editions_created} editions created, {len(report.errors)} lines with errors"
+        f"{report.created} laureates imported, {report.unchanged} already present{updated}, "
+        f"{report.editions_created} editions created{renamed}, {len(report.errors)} lines with errors"
     )
 
 

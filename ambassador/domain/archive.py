@@ -19,6 +19,7 @@ from piccolo.query.functions.aggregate import Count, Max
 from ambassador.db import utcnow
 from ambassador.domain import categories
 from ambassador.domain.categories import CategoryRow
+from ambassador.domain.editions import edition_label, without_label
 from ambassador.enums import EditionState
 from ambassador.i18n import current_language
 from ambassador.tables import Category, Decision, Edition, Laureate, LaureateRevision
@@ -43,7 +44,18 @@ class PublicEdition:
 
     @property
     def label(self) -> str:
-        return f"A.D. {self.activity_year}"
+        return edition_label(self.activity_year)
+
+    def name(self, language: str) -> str:
+        """The name in ``language`` (else Polish, else the label), without a trailing label."""
+        text = str(getattr(self, f"name_{language}", "") or self.name_pl or "")
+        return without_label(text, self.activity_year) if text else self.label
+
+    @property
+    def publication_date(self) -> dt.datetime | None:
+        """When the edition was published here; None for editions imported from earlier years
+        (their ``published_at`` is the moment of the import, which no page may show as theirs)."""
+        return None if self.historical else self.published_at
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,10 @@ class PublicLaureate:
     edition_id: int = 0
     # The edition's category of this code (None only if the edition has no such category).
     category_row: CategoryRow | None = None
+
+    @property
+    def edition_label(self) -> str:
+        return edition_label(self.activity_year)
 
     def category_label(self, language: str | None = None) -> str:
         """The category as its edition names it ("A: organisation"), or its code."""

@@ -83,6 +83,24 @@ def localized(row: dict[str, Any] | Any, prefix: str, language: str | None = Non
     return str(get(f"{prefix}_{lang}") or get(f"{prefix}_pl") or "")
 
 
+def edition_label(year: int) -> str:
+    """An edition's label, "A.D. 2024": the one place that writes it (pages, feeds, open data)."""
+    return f"A.D. {year}"
+
+
+def without_label(name: str, year: int) -> str:
+    """An edition's name without a trailing label of its year, which the pages add themselves.
+
+    Editions imported before the label had one place were named "… A.D. 2022" and shown as
+    "… A.D. 2022 A.D. 2022"; a clerk may type the year into the name the same way.
+    """
+    label = edition_label(year)
+    stripped = name.rstrip()
+    if stripped.endswith(label) and stripped[: -len(label)].strip():
+        return stripped[: -len(label)].rstrip(" –-,")
+    return name
+
+
 @dataclass(frozen=True)
 class CriterionData:
     name_pl: str
@@ -139,10 +157,11 @@ class EditionView:
 
     @property
     def label(self) -> str:
-        return f"A.D. {self.activity_year}"
+        return edition_label(self.activity_year)
 
     def name(self, language: str | None = None) -> str:
-        return localized(self.__dict__, "name", language)
+        """The name to show beside the label (never "… A.D. 2024 A.D. 2024")."""
+        return without_label(localized(self.__dict__, "name", language), self.activity_year)
 
     def intro(self, language: str | None = None) -> str:
         return localized(self.__dict__, "intro", language)

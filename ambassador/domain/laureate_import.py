@@ -2,9 +2,18 @@
 ``ambassador/data/laureates-2018-2024.csv``).
 
 Each row creates (once) a published historical edition for its activity year and a
-laureate with its source address. The import is idempotent: a row already present (same
-year, category, distinction and name) changes nothing. Bad rows are reported by line and
+laureate with its source address and its citation in English (``citation``) and, where the
+file has them, in Polish and Ukrainian (``citation_pl``, ``citation_uk``). The import is
+idempotent: a row already present (same year, category, distinction and name) is not added
+again; it only receives the citations it lacks (a database that imported an older file gets
+the Polish and Ukrainian citations by running the import again; a citation already stored,
+perhaps corrected by the clerk, is never replaced). Bad rows are reported by line and
 skipped; the others are imported. Nothing is invented: only what the file says is stored.
+
+An imported edition is named as the honour, without its label (the pages add "A.D. 2022");
+editions imported by earlier versions, named "… A.D. 2022", are renamed by the next import.
+Its ``published_at`` is the moment of the import (it makes the edition public); the pages
+do not show it as a publication date (``PublicEdition.publication_date``).
 """
 
 from __future__ import annotations
@@ -23,14 +32,16 @@ from ambassador import honour
 from ambassador.db import is_unique_violation, utcnow, write_transaction
 from ambassador.domain import audit, categories
 from ambassador.domain.categories import CategoryInput
-from ambassador.domain.editions import default_criteria
+from ambassador.domain.editions import default_criteria, without_label
 from ambassador.enums import ApprovingBody, EditionState, NomineeField, NomineeKind
 from ambassador.resources import SHIPPED_LAUREATES
 from ambassador.tables import Criterion, Edition, Laureate
 from ambassador.text import clean_line, clean_text, fold
 
 SHIPPED = SHIPPED_LAUREATES
-HEADER = ["edition", "category", "distinction", "name", "citation", "source"]
+HEADER = ["edition", "category", "distinction", "name", "citation", "citation_pl", "citation_uk", "source"]
+# The first format, with the English citation only (still read).
+HEADER_V1 = ["edition", "category", "distinction", "name", "citation", "source"]
 DISTINCTIONS = {"title": "title", "honourable_mention": "mention", "mention": "mention"}
 URL_RE = re.compile(r"^https?://\S{3,490}$")
 MAX_NAME = 300
@@ -42,6 +53,9 @@ class ImportReport:
     created: int = 0
     unchanged: int = 0
     editions_created: int = 0
+    # Laureates already present that received citations they lacked; editions renamed.
+    updated: int = 0
+    editions_renamed: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
@@ -52,35 +66,60 @@ class Row:
     category: str
     distinction: str
     name: str
-    citation: str
+    citation: str  # English
     source: str
+    citation_pl: str = ""
+    citation_uk: str = ""
+
+    def citations(self) -> dict[str, str]:
+        return {"citation_en": self.citation, "citation_pl": self.citation_pl, "citation_uk": self.citation_uk}
 
 
 def parse(text: str, report: ImportReport) -> list[Row]:
     """Rows of the file; unquoted commas in the last column (addresses) belong to it."""
     rows: list[Row] = []
     reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None or [h.strip().lower() for h in header[: len(HEADER)]] != HEADER:
+    header = [h.strip().lower() for h in next(reader, None) or []]
+    if header[: len(HEADER)] == HEADER:
+        columns = len(HEADER)
+    elif header[: len(HEADER_V1)] == HEADER_V1:
+        columns = len(HEADER_V1)
+    else:
         report.errors.append((1, f"the header must be: {','.join(HEADER)}"))
         return rows
     for values in reader:
         line = reader.line_num
         if not any(v.strip() for v in values):
             continue
-        if len(values) < len(HEADER):
-            report.errors.append((line, f"expected {len(HEADER)} columns, found {len(values)}"))
+        if len(values) < columns:
+            report.errors.append((line, f"expected {columns} columns, found {len(values)}"))
             continue
-        first = tuple(v.strip() for v in values[:5])
-        year_raw, category, distinction, name, citation = first
-        source = ",".join(values[5:]).strip()
-        problem = _problem(first, source)
+        first = tuple(v.strip() for v in values[: columns - 1])
+        year_raw, category, distinction, name, citation = first[:5]
+        translated = first[5:] if columns == len(HEADER) else ("", "")
+        source = ",".join(values[columns - 1 :]).strip()
+        problem = _problem(first[:5], source) or next(
+            (
+                f"{column} is longer than {MAX_CITATION} characters"
+                for column, text in zip(("citation_pl", "citation_uk"), translated, strict=True)
+                if len(text) > MAX_CITATION
+            ),
+            "",
+        )
         if problem:
             report.errors.append((line, problem))
             continue
         rows.append(
             Row(
-                line, int(year_raw), category, DISTINCTIONS[distinction], clean_line(name), clean_text(citation), source
+                line,
+                int(year_raw),
+                category,
+                DISTINCTIONS[distinction],
+                clean_line(name),
+                clean_text(citation),
+                source,
+                citation_pl=clean_text(translated[0]),
+                citation_uk=clean_text(translated[1]),
             )
         )
     return rows
@@ -128,22 +167,28 @@ def slug_for(year: int, name: str) -> str:
 
 
 async def _historical_edition(year: int, report: ImportReport, now: dt.datetime) -> int:
-    row = await Edition.select(Edition.id).where(Edition.activity_year == year).first()
+    row = (
+        await Edition.select(Edition.id, Edition.name_pl, Edition.name_en, Edition.name_uk, Edition.historical)
+        .where(Edition.activity_year == year)
+        .first()
+    )
     if row is not None:
+        await _without_label(row, year, report)
         return int(row["id"])
-    label = f"A.D. {year}"
     chosen = honour.active()  # the past editions of this installation's honour
     edition = Edition(
         activity_year=year,
         state=EditionState.PUBLISHED.value,
-        name_pl=f"{chosen.text('name', 'pl')} {label}",
-        name_en=f"{chosen.text('name', 'en')} {label}",
-        name_uk=f"{chosen.text('name', 'uk')} {label}",
+        # The name only: every page adds the label ("A.D. 2022") itself (editions.edition_label).
+        name_pl=chosen.text("name", "pl"),
+        name_en=chosen.text("name", "en"),
+        name_uk=chosen.text("name", "uk"),
         # The activity year: the call itself did not run on this platform.
         opens_at=dt.datetime(year, 1, 1, tzinfo=dt.UTC),
         closes_at=dt.datetime(year, 12, 31, 23, 59, tzinfo=dt.UTC),
         approving_body=ApprovingBody.COUNCIL_RESOLUTION.value,
         historical=True,
+        # Makes the edition public now; no page shows it as the edition's publication date.
         published_at=now,
     )
     await edition.save()
@@ -161,6 +206,29 @@ async def _historical_edition(year: int, report: ImportReport, now: dt.datetime)
     return int(edition.id)
 
 
+async def _without_label(row: dict[str, object], year: int, report: ImportReport) -> None:
+    """An imported edition named "… A.D. 2022" by an earlier version loses the label from its name."""
+    if not row["historical"]:
+        return
+    names = {key: without_label(str(row[key]), year) for key in ("name_pl", "name_en", "name_uk")}
+    if all(names[key] == row[key] for key in names):
+        return
+    await Edition.update({getattr(Edition, key): value for key, value in names.items()}).where(Edition.id == row["id"])
+    report.editions_renamed += 1
+
+
+async def _add_missing_citations(row: Row, laureate: dict[str, object], report: ImportReport) -> None:
+    """The citations the stored laureate lacks, from the file; a stored one is never replaced."""
+    missing = {key: text for key, text in row.citations().items() if text and not laureate[key]}
+    if not missing:
+        report.unchanged += 1
+        return
+    await Laureate.update({getattr(Laureate, key): text for key, text in missing.items()}).where(
+        Laureate.id == laureate["id"]
+    )
+    report.updated += 1
+
+
 async def import_rows(
     rows: list[Row], report: ImportReport, progress: Callable[[int, int], None] | None = None
 ) -> ImportReport:
@@ -169,14 +237,18 @@ async def import_rows(
         try:
             async with write_transaction():
                 edition_id = await _historical_edition(row.year, report, now)
-                exists = await Laureate.exists().where(
-                    (Laureate.edition == edition_id)
-                    & (Laureate.category == row.category)
-                    & (Laureate.distinction == row.distinction)
-                    & (Laureate.name_key == fold(row.name))
+                stored = (
+                    await Laureate.select(Laureate.id, Laureate.citation_pl, Laureate.citation_en, Laureate.citation_uk)
+                    .where(
+                        (Laureate.edition == edition_id)
+                        & (Laureate.category == row.category)
+                        & (Laureate.distinction == row.distinction)
+                        & (Laureate.name_key == fold(row.name))
+                    )
+                    .first()
                 )
-                if exists:
-                    report.unchanged += 1
+                if stored is not None:
+                    await _add_missing_citations(row, stored, report)
                 else:
                     await Laureate(
                         edition=edition_id,
@@ -185,7 +257,9 @@ async def import_rows(
                         name_key=fold(row.name),
                         category=row.category,
                         distinction=row.distinction,
+                        citation_pl=row.citation_pl,
                         citation_en=row.citation,
+                        citation_uk=row.citation_uk,
                         source_url=row.source,
                         created_at=now,
                     ).save()
@@ -196,13 +270,18 @@ async def import_rows(
             report.errors.append((row.line, "conflicts with a laureate already stored"))
         if progress is not None:
             progress(index, len(rows))
-    if report.created or report.editions_created:
+    if report.created or report.editions_created or report.updated or report.editions_renamed:
         await audit.record(
             "laureates.imported",
             actor_id=None,
             object_type="laureate",
             object_id="*",
-            data={"created": report.created, "editions_created": report.editions_created},
+            data={
+                "created": report.created,
+                "editions_created": report.editions_created,
+                "citations_added": report.updated,
+                "editions_renamed": report.editions_renamed,
+            },
         )
     return report
 

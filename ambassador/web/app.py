@@ -33,6 +33,7 @@ from ambassador.passwords import Passwords
 from ambassador.resources import STATIC_DIR
 from ambassador.settings import Settings, load_settings
 from ambassador.web import (
+    about,
     account,
     admin,
     approval,
@@ -246,6 +247,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             public.PublicController,
+            about.AboutController,
             archive.ArchiveController,
             opendata.OpenDataController,
             auth.AuthController,

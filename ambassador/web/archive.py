@@ -203,8 +203,7 @@ def query_string(filters: Filters, page: int | None = None) -> str:
 
 
 def edition_name(edition: PublicEdition) -> str:
-    language = i18n.current_language.get()
-    return str(getattr(edition, f"name_{language}", "") or edition.name_pl or edition.label)
+    return edition.name(i18n.current_language.get())
 
 
 def laureate_url(laureate: PublicLaureate) -> str:
@@ -240,7 +239,7 @@ def edition_data(edition: PublicEdition) -> Edition:
     return Edition(
         year=edition.activity_year,
         label=edition.label,
-        name=Texts(pl=edition.name_pl, en=edition.name_en, uk=edition.name_uk),
+        name=Texts(pl=edition.name("pl"), en=edition.name("en"), uk=edition.name("uk")),
         laureates=edition.laureates,
         url=f"/editions/{edition.activity_year}",
         categories=[category_data(row) for row in edition.categories],

@@ -154,8 +154,8 @@ def build_feed(
         _text(entry, "id", url)
         _text(entry, "title", i18n.gettext(N_("Laureates of %(edition)s"), edition=edition.label))
         _text(entry, "updated", timestamp(changed))
-        if edition.published_at is not None:
-            _text(entry, "published", timestamp(edition.published_at))
+        if edition.publication_date is not None:  # none for editions imported from earlier years
+            _text(entry, "published", timestamp(edition.publication_date))
         ET.SubElement(entry, "link", {"rel": "alternate", "type": "text/html", "href": url})
         _text(entry, "summary", _summary(edition, items), type="text")
     return _document(feed)
@@ -182,7 +182,7 @@ def build_sitemap(editions: Sequence[PublicEdition], laureates: Iterable[PublicL
 
 def award(laureate: PublicLaureate) -> str:
     """The distinction's name in the current language, e.g. "… A.D. 2024 – honourable mention"."""
-    title = f"{honour_text('name')} A.D. {laureate.activity_year}"
+    title = f"{honour_text('name')} {laureate.edition_label}"
     if laureate.distinction == Distinction.MENTION:
         return f"{title} – {labels.distinction(laureate.distinction)}"
     return title
