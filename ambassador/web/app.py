@@ -48,6 +48,7 @@ from ambassador.web import (
     nominate,
     nomination_links,
     opendata,
+    portraits,
     public,
     results,
     staff,
@@ -247,6 +248,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             public.PublicController,
             archive.ArchiveController,
+            portraits.PortraitController,
             opendata.OpenDataController,
             auth.AuthController,
             account.AccountController,
