@@ -58,8 +58,8 @@ def described(**changes: object) -> PictureData:
     return PictureData(**values)  # type: ignore[arg-type]
 
 
-async def clerk(email: str = "clerk@example.org") -> Account:
-    return await make_user(email, (Role.CLERK,), name="Celina Clerk")
+async def clerk(email: str = "clerk@example.org", name: str = "Celina Clerk") -> Account:
+    return await make_user(email, (Role.CLERK,), name=name)
 
 
 async def laureate(

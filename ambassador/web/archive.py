@@ -27,8 +27,8 @@ from ambassador.errors import N_
 from ambassador.settings import Settings
 from ambassador.vocabulary import DISTINCTIONS
 from ambassador.web import labels, opendata
-from ambassador.web.portraits import public_base
 from ambassador.web.downloads import PUBLIC_CACHE, csv_download
+from ambassador.web.portraits import public_base
 
 # Shown when the citation is not in the reader's language.
 CITATION_IN: dict[str, str] = {
@@ -280,7 +280,8 @@ def page_numbers(current: int, pages: int, around: int = 2) -> list[int | None]:
     numbers: list[int | None] = []
     for number in shown:
         if numbers and number - (numbers[-1] or 0) > 1:
-            numbers.append(None if number - (numbers[-1] or 0) > 2 else number - 1)  # noqa: PLR2004 - one page: no gap
+            # One page left out is linked itself; more become a gap.
+            numbers.append(None if number - (numbers[-1] or 0) > 2 else number - 1)
         numbers.append(number)
     return numbers
 
