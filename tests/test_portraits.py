@@ -12,10 +12,13 @@ from PIL import Image
 
 from ambassador import i18n
 from ambassador.db import utcnow
-from ambassador.domain import archive, portraits
+from ambassador.antivirus import Clamd
+from ambassador.domain import archive, portraits, uploads
 from ambassador.domain.nominations import Upload
+from ambassador.domain.uploads import UploadRules
 from ambassador.errors import InvalidInput, Message, NotAllowed
 from ambassador.tables import AuditEntry, Laureate, Portrait, PortraitImage
+from tests.clamav import EICAR
 from tests.factories import PDF
 from tests.portrait_factories import CAMERA, clerk, described, jpeg, laureate, png_logo
 
@@ -128,6 +131,23 @@ async def test_a_bad_file_is_refused_with_a_translated_message_and_nothing_chang
     assert await Portrait.count() == 0
     assert await PortraitImage.count() == 0
     assert await audit_actions() == []
+
+
+async def test_the_picture_is_scanned_for_malware_before_anything_is_stored(clamd: str) -> None:
+    actor = await clerk()
+    laureate_id, _ = await laureate()
+    infected = jpeg() + EICAR  # a valid photo carrying the test signature after its end
+    with pytest.raises(InvalidInput) as refused:
+        await portraits.save(
+            actor_id=actor.id,
+            laureate_id=laureate_id,
+            data=described(),
+            upload=Upload("olena.jpg", infected),
+            rules=UploadRules(scanner=Clamd(clamd)),
+        )
+    assert refused.value.errors == {"picture": uploads.MALWARE}
+    assert refused.value.errors["picture"].params == {"name": "olena.jpg"}  # type: ignore[attr-defined]
+    assert (await Portrait.count(), await PortraitImage.count(), await audit_actions()) == (0, 0, [])
 
 
 async def test_consent_descriptions_and_licence_are_required_with_a_new_picture() -> None:
