@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from ambassador import i18n
-from ambassador.db import utcnow
 from ambassador.antivirus import Clamd
+from ambassador.db import utcnow
 from ambassador.domain import archive, portraits, uploads
 from ambassador.domain.nominations import Upload
 from ambassador.domain.uploads import UploadRules
