@@ -95,6 +95,18 @@ async def test_a_small_logo_is_never_enlarged_and_keeps_its_transparency() -> No
     assert image.getpixel((0, 0))[3] == 0  # type: ignore[index]
 
 
+def test_a_16_bit_greyscale_scan_keeps_its_greys() -> None:
+    image = Image.new("I;16", (400, 300), 30000)  # 30000 of 65535: a mid grey
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    made = portraits.resize(out.getvalue())
+    assert [(c.width, c.height) for c in made] == [(320, 240), (400, 300)]
+    # 30000 / 256 = 117, give or take WebP's rounding (white would be 255: clipped, not scaled).
+    grey = decoded(made[0].content).getpixel((10, 10))
+    assert isinstance(grey, tuple)
+    assert [abs(level - 117) <= 2 for level in grey] == [True, True, True]
+
+
 def truncated_jpeg() -> bytes:
     whole = jpeg(800, 600)
     return whole[: len(whole) // 3]

@@ -59,6 +59,7 @@ CONSENT = N_("Tick the box to record that the laureate agreed to the publication
 ALT_REQUIRED = N_("Describe the picture for people who cannot see it.")
 LICENCE_REQUIRED = N_("Give the licence or permission under which the picture is published.")
 KIND_REQUIRED = N_("Choose whether this is a portrait or a logo.")
+WITHDRAWN = N_("A withdrawn entry gets no new picture.")
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,9 @@ def _upright(data: bytes) -> Image.Image:
                 opened.draft("RGB", (WIDTHS[-1] * 2, WIDTHS[-1] * 2))
             opened.load()
             image = ImageOps.exif_transpose(opened)
+    if image.mode.startswith("I"):
+        # 16-bit greyscale (a scan): scaled to 8 bits, not clipped to white.
+        image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
     converted = image.convert("RGBA" if has_alpha else "RGB")
     # A new image holds pixels only: no EXIF, XMP, ICC profile or comments come along.
@@ -385,7 +389,7 @@ async def save(
     """
     now = now or utcnow()
     data = _cleaned(data)
-    await _laureate(laureate_id)
+    record = await _laureate(laureate_id)
     current = (
         await Portrait.select(Portrait.id, Portrait.has_image, Portrait.version)
         .where(Portrait.laureate == laureate_id)
@@ -404,9 +408,8 @@ async def save(
         raise InvalidInput(errors)
     copies: list[Copy] = []
     if upload is not None:
-        record = await _laureate(laureate_id)
         if record["withdrawn_at"] is not None:
-            raise NotAllowed(N_("A withdrawn entry gets no new picture."))
+            raise NotAllowed(WITHDRAWN)
         problem = await upload_rules.scan(
             [(files.safe_filename(upload.filename, files.sniff(upload.data) or files.JPEG), upload.data)],
             rules or upload_rules.DEVELOPMENT,
@@ -418,7 +421,11 @@ async def save(
         except Exception as exc:
             raise InvalidInput({"picture": UNREADABLE}) from exc
     async with write_transaction():
-        await _laureate(laureate_id)
+        # Checked again in the transaction: the entry may have been withdrawn, or the picture
+        # removed by a colleague, while this one was being scanned and resized.
+        record = await _laureate(laureate_id)
+        if copies and record["withdrawn_at"] is not None:
+            raise NotAllowed(WITHDRAWN)
         return await _write(actor_id, laureate_id, data, copies, now)
 
 
@@ -434,6 +441,8 @@ async def _write(
         await portrait.save()
         row = {"id": portrait.id, "version": 0, "has_image": False, **dict.fromkeys(texts, "")}
     old = {key: row[key] for key in texts}
+    if not copies and not row["has_image"]:
+        raise InvalidInput({"picture": CHOOSE})
     if copies:
         version = row["version"] + 1
         largest = copies[-1]
