@@ -8,8 +8,10 @@ same rules as the guides' screenshots: rewritten only when the page visibly chan
 
 from __future__ import annotations
 
-from playwright.async_api import FilePayload, Page, expect
+from playwright.async_api import FilePayload, Page, ViewportSize, expect
 
+from ambassador.domain import laureates
+from ambassador.domain.laureates import RecordData
 from ambassador.enums import Role
 from ambassador.tables import Laureate, PortraitImage
 from tests.archive_factories import add_laureate, archive_edition
@@ -20,6 +22,8 @@ from tests.factories import make_user
 from tests.portrait_factories import jpeg, png_logo
 
 pytestmark = LOOP
+
+TABLET: ViewportSize = {"width": 560, "height": 900}
 
 # A word of the page split over two lines: a Range over it has more than one line box.
 _SPLIT_WORDS = """(selector) => {
@@ -79,6 +83,18 @@ async def test_an_uploaded_portrait_shows_on_the_archive_cards_on_a_phone(browsi
         await add_laureate(edition, f"Zofia Numer {number:02d}")
     ids = {r["slug"]: r["id"] for r in await Laureate.select(Laureate.slug, Laureate.id)}
     clerk = await make_user("celina.clerk@example.org", (Role.CLERK,), name="Celina Clerk")
+    # A correction: the clerk's page gets the table of earlier versions.
+    corrected = RecordData(
+        name="Olena Kovalenko",
+        citation_en="Runs a bilingual reading club for children and their parents in Nowa Huta.",
+        citation_uk="Веде двомовний читацький клуб для дітей та їхніх батьків у Новій Гуті.",
+    )
+    await laureates.edit(
+        actor_id=clerk.id,
+        laureate_id=ids[olena],
+        data=corrected,
+        reason="Uzupełniono nazwę dzielnicy na prośbę laureatki; poprzednia wersja była niepełna.",
+    )
 
     page = await browsing.new_page()
     await log_in(page, clerk.email)
@@ -86,6 +102,12 @@ async def test_an_uploaded_portrait_shows_on_the_archive_cards_on_a_phone(browsi
     await upload_picture(page, ids[foundation], png_logo(), "logo.png", kind="logo")
     assert await PortraitImage.count() == 5
     await assert_accessible(page)  # the clerk's page with a picture and its form
+    # The facts and tables wrap between words at any width (here a phone and a small tablet).
+    for size in (PHONE, TABLET):
+        await page.set_viewport_size(size)
+        for laureate_id in (ids[foundation], ids[olena]):
+            await page.goto(f"/staff/laureates/{laureate_id}")
+            assert await split_words(page, ".facts, td, th, main p") == [], (size, laureate_id)
 
     for lang, query in (("en", ""), ("pl", "")):
         reader = await browsing.new_page()
