@@ -28,17 +28,21 @@ from ambassador.db import utcnow
 from ambassador.domain import (
     conflict_declarations,
     deliberation,
+    portraits,
     scoring_round,
     second_factor,
 )
 from ambassador.domain.accounts import Account
 from ambassador.domain.jury import JuryRules
+from ambassador.domain.nominations import Upload
+from ambassador.domain.portraits import PictureData
 from ambassador.enums import ConflictKind, Distinction, Role, VoteChoice
 from ambassador.tables import Attachment, DetectedConflict, Laureate, OutboxMail, User
 from tests.archive_factories import add_laureate, archive_edition
 from tests.clerk_factories import BASE, PNG
 from tests.factories import make_user, set_quota
 from tests.jury_factories import Scoring, declare_none, scoring_edition, submit_scores
+from tests.portrait_factories import png_logo
 
 # The nominations of 2025, in order: Olena, Bohdan (the conflicted one), Iryna.
 NOMINEES_2025: tuple[dict[str, object], ...] = (
@@ -85,6 +89,8 @@ JUROR_2024 = ("olga.inna@jury-2024.example.net", "Olga Inna")
 OTHER_FILE = "SECRET-FILE-2024"
 PUBLIC_LAUREATE = "Lena Publiczna"
 SCHEDULED_LAUREATE = ("Wiktor Zaplanowany", "SECRET-CITATION-SCHEDULED for a festival.")
+# The scheduled laureate's portrait: its description is the clerk's until the publication.
+SCHEDULED_PICTURE = "SECRET-PORTRAIT-SCHEDULED"
 
 
 NUMBERS = ("ONE", "TWO", "THREE")
@@ -190,6 +196,12 @@ async def build_world() -> World:
     slug = await add_laureate(scheduled, SCHEDULED_LAUREATE[0], citation_en=SCHEDULED_LAUREATE[1])
     laureate = await Laureate.select(Laureate.id).where(Laureate.slug == slug).first()
     assert laureate is not None
+    picture = PictureData(
+        alt_pl=SCHEDULED_PICTURE, alt_en=SCHEDULED_PICTURE, alt_uk=SCHEDULED_PICTURE, licence="CC BY 4.0", consent=True
+    )
+    await portraits.save(
+        actor_id=admin.id, laureate_id=laureate["id"], data=picture, upload=Upload("portrait.png", png_logo())
+    )
 
     other = await scoring_edition(year=2024, jurors=(JUROR_2024,), nominees=(NOMINEE_2024,))
     await _mark_file(other.nominations[0], PNG + OTHER_FILE.encode())
@@ -260,7 +272,7 @@ async def build_world() -> World:
         results=("7.67", "7.33"),
         other_contacts=_contacts(NOMINEE_2024),
         other_texts=(str(NOMINEE_2024["nominee_name"]), *_texts(NOMINEE_2024), OTHER_FILE),
-        scheduled=(SCHEDULED_LAUREATE[0], SCHEDULED_LAUREATE[1].split()[0]),
+        scheduled=(SCHEDULED_LAUREATE[0], SCHEDULED_LAUREATE[1].split()[0], SCHEDULED_PICTURE),
     )
     # Clerks must use a second factor: the clerk has one, a new colleague has yet to set it up.
     totp_secret = second_factor.new_totp_secret()

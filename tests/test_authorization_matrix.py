@@ -116,6 +116,7 @@ MATRIX: Final[Mapping[str, Row]] = {
     "GET /laureates.json": PUBLIC,
     "GET /laureates/{slug:str}": NOBODY,  # the laureate published only next week
     "GET /editions/{year:int}": NOBODY,  # published only next week
+    "GET /portraits/{slug:str}/{version:int}/{name:str}": NOBODY,  # the scheduled laureate's picture
     "GET /feed.atom": PUBLIC,
     "GET /sitemap.xml": PUBLIC,
     "GET /robots.txt": PUBLIC,
@@ -243,6 +244,10 @@ MATRIX: Final[Mapping[str, Row]] = {
     "POST /staff/laureates/{laureate_id:int}": CLERK_ACTION,
     "POST /staff/laureates/{laureate_id:int}/confirm": CLERK_ACTION,
     "POST /staff/laureates/{laureate_id:int}/withdraw": CLERK_ACTION,
+    "POST /staff/laureates/{laureate_id:int}/portrait": CLERK_ACTION,
+    "GET /staff/laureates/{laureate_id:int}/portrait/remove": clerk_page(),
+    "POST /staff/laureates/{laureate_id:int}/portrait/remove": CLERK_ACTION,
+    "GET /staff/laureates/{laureate_id:int}/portrait/{version:int}/{name:str}": clerk_page(),
     # --- the jury ---------------------------------------------------------------------------------
     "GET /jury": JURY_HOME,
     "GET /jury/editions/{edition_id:int}": MEMBER_PAGE,
@@ -302,6 +307,8 @@ def url_of(path: str, role: str, world: World) -> str:
         "file_path": "css/app.css",
         "path": "swagger",
         "public_id": "0" * 32,
+        "version": 1,  # the scheduled laureate's picture
+        "name": "320.webp",
     }
 
     def value(match: re.Match[str]) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count, Max
 
 from ambassador.db import utcnow
-from ambassador.domain import categories
+from ambassador.domain import categories, portraits
 from ambassador.domain.categories import CategoryRow
 from ambassador.domain.editions import edition_label, without_label
 from ambassador.enums import EditionState
@@ -306,11 +306,12 @@ class Stamp:
     next_moment: dt.datetime | None
     public_editions: int
     public_laureates: int
+    public_pictures: int = 0
 
     @functools.cached_property
     def token(self) -> str:
         moment = self.last_modified.isoformat() if self.last_modified else "-"
-        return f"{moment}|{self.public_editions}|{self.public_laureates}"
+        return f"{moment}|{self.public_editions}|{self.public_laureates}|{self.public_pictures}"
 
 
 def _moment(value: Any) -> dt.datetime | None:
@@ -323,7 +324,7 @@ def _moment(value: Any) -> dt.datetime | None:
 
 
 async def stamp(now: dt.datetime | None = None) -> Stamp:
-    """The archive's current stamp, in two queries (it is read about once a second)."""
+    """The archive's current stamp, in three queries (it is read about once a second)."""
     now = now or utcnow()
     published = await Edition.select(Edition.id, Edition.published_at, Edition.updated_at).where(
         (Edition.state == EditionState.PUBLISHED.value) & Edition.published_at.is_not_null()
@@ -340,14 +341,18 @@ async def stamp(now: dt.datetime | None = None) -> Stamp:
         .where(Laureate.edition.is_in(ids))
         .first()
     ) or {}
+    # Pictures (ambassador.domain.portraits): a new, replaced, re-described or removed one.
+    pictures_changed, pictures = await portraits.latest_change([row["id"] for row in shown])
     changes = [row["published_at"] for row in shown] + [row["updated_at"] for row in shown]
     changes += [_moment(latest.get(name)) for name in ("created", "corrected", "withdrawn")]
+    changes.append(_moment(pictures_changed))
     upcoming = [row["published_at"] for row in published if row["published_at"] > now]
     return Stamp(
         last_modified=max((c for c in changes if c is not None), default=None),
         next_moment=min(upcoming, default=None),
         public_editions=len(shown),
         public_laureates=int(latest.get("laureates") or 0),
+        public_pictures=pictures,
     )
 
 

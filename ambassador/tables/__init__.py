@@ -31,6 +31,7 @@ from ambassador.tables.jury import (
     Vote,
 )
 from ambassador.tables.laureates import Decision, DecisionItem, Laureate, LaureateRevision
+from ambassador.tables.portraits import Portrait, PortraitImage
 from ambassador.tables.records import AuditEntry, KeyValue, OutboxMail
 
 __all__ = [
@@ -53,6 +54,8 @@ __all__ = [
     "NominationToken",
     "OutboxMail",
     "PasswordResetRequest",
+    "Portrait",
+    "PortraitImage",
     "Proposal",
     "RolePolicy",
     "Score",
@@ -72,4 +75,5 @@ MODULES = (
     "ambassador.tables.categories",
     "ambassador.tables.jury",
     "ambassador.tables.laureates",
+    "ambassador.tables.portraits",
 )

@@ -19,7 +19,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
 from ambassador import i18n
-from ambassador.domain import archive
+from ambassador.domain import archive, portraits
 from ambassador.domain.archive import Filters, PublicEdition, PublicLaureate
 from ambassador.domain.categories import CODE, CategoryRow
 from ambassador.domain.formal_check import spreadsheet_cell
@@ -28,6 +28,7 @@ from ambassador.settings import Settings
 from ambassador.vocabulary import DISTINCTIONS
 from ambassador.web import labels, opendata
 from ambassador.web.downloads import PUBLIC_CACHE, csv_download
+from ambassador.web.portraits import public_base
 
 # Shown when the citation is not in the reader's language.
 CITATION_IN: dict[str, str] = {
@@ -271,6 +272,19 @@ def groups(
     return [group for group in found if group[3]]
 
 
+def page_numbers(current: int, pages: int, around: int = 2) -> list[int | None]:
+    """The page links of the navigation bar: the first, the last and ``around`` each side of the
+    current page; None where pages are left out (shown as a gap)."""
+    shown = sorted({1, pages, *range(max(1, current - around), min(pages, current + around) + 1)})
+    numbers: list[int | None] = []
+    for number in shown:
+        if numbers and number - (numbers[-1] or 0) > 1:
+            # One page left out is linked itself; more become a gap.
+            numbers.append(None if number - (numbers[-1] or 0) > 2 else number - 1)
+        numbers.append(number)
+    return numbers
+
+
 class ArchiveController(Controller):
     opt = {"exclude_from_auth": True}
 
@@ -296,7 +310,10 @@ class ArchiveController(Controller):
                 "categories": category_options(public),
                 "distinctions": labels.options(DISTINCTIONS),
                 "page_url": lambda number: "/laureates" + query_string(filters, number),
+                "page_numbers": page_numbers,
                 "labels": labels,
+                "portraits": await portraits.public_for(item.slug for item in found.items),
+                "portrait_base": public_base,
             },
         )
 
@@ -315,6 +332,8 @@ class ArchiveController(Controller):
                 "decision": await archive.decision(year),
                 "groups": groups(found, items),
                 "labels": labels,
+                "portraits": await portraits.public_for(item.slug for item in items),
+                "portrait_base": public_base,
             },
         )
 
@@ -338,6 +357,8 @@ class ArchiveController(Controller):
                 else "",
                 "corrections": await archive.corrections(slug),
                 "labels": labels,
+                "portrait": (await portraits.public_for([found.slug])).get(found.slug),
+                "portrait_base": public_base,
                 "jsonld": opendata.laureate_jsonld(found, settings.base_url, language),
             },
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
@@ -26,14 +26,16 @@ from litestar.status_codes import (
 
 from ambassador import i18n
 from ambassador.db import utcnow
-from ambassador.domain import laureates
+from ambassador.domain import laureates, portraits
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.laureates import LaureateRecord, RecordData
+from ambassador.domain.uploads import UploadRules
 from ambassador.enums import EditionState, Role
 from ambassador.errors import N_, DomainError, InvalidInput, InvalidToken, NotFound
 from ambassador.settings import Settings
 from ambassador.web import labels
+from ambassador.web import portraits as pictures
 from ambassador.web.downloads import NO_STORE, PRIVATE
 from ambassador.web.editions import edition_or_404, message_of
 from ambassador.web.errors import refuse_or_redirect
@@ -48,6 +50,13 @@ MAX_TOKEN = 100
 CHECK_HEADERS = {**PRIVATE, "x-robots-tag": "noindex, nofollow"}
 CONFIRMING_STATES = frozenset({EditionState.APPROVED, EditionState.PUBLISHED})
 LIMITS = {"name": laureates.MAX_NAME, "citation": laureates.MAX_CITATION, "reason": laureates.MAX_REASON}
+PICTURE_LIMITS = {
+    "alt": portraits.MAX_ALT,
+    "credit": portraits.MAX_CREDIT,
+    "licence": portraits.MAX_LICENCE,
+    "megabytes": portraits.MAX_MEGABYTES,
+    "min_side": portraits.MIN_SIDE,
+}
 
 
 def _cap(limit: int) -> int:
@@ -111,6 +120,15 @@ def read_record(form: Form) -> tuple[RecordData, dict[str, str]]:
     return data, values
 
 
+def picture_values(portrait: portraits.PortraitView | None) -> dict[str, str]:
+    """The picture form's values: the current picture's texts, or empty ones."""
+    if portrait is None:
+        return {"kind": "portrait", "credit": "", "licence": "", **{f"alt_{c}": "" for c in portraits.LANGUAGES}}
+    values = {"kind": portrait.kind, "credit": portrait.credit, "licence": portrait.licence}
+    values.update({f"alt_{code}": getattr(portrait, f"alt_{code}") for code in portraits.LANGUAGES})
+    return values
+
+
 async def record_page(
     record: LaureateRecord,
     *,
@@ -118,8 +136,12 @@ async def record_page(
     errors: dict[str, str] | None = None,
     problem: str = "",
     status_code: int = 200,
+    picture: dict[str, str] | None = None,
+    picture_errors: dict[str, str] | None = None,
+    picture_problem: str = "",
 ) -> Template:
     edition = await get_edition(record.edition_id)
+    portrait = await portraits.for_laureate(record.id)
     return Template(
         template_name="laureates/record.html",
         context={
@@ -136,6 +158,12 @@ async def record_page(
             "languages": LANGUAGES,
             "limits": LIMITS,
             "labels": labels,
+            "portrait": portrait,
+            "portrait_base": pictures.staff_base(record.id),
+            "picture": {**picture_values(portrait), **(picture or {})},
+            "picture_errors": translated_errors(picture_errors or {}),
+            "picture_problem": picture_problem,
+            "picture_limits": PICTURE_LIMITS,
         },
         status_code=status_code,
         headers=NO_STORE,
@@ -227,6 +255,84 @@ class LaureateController(Controller):
         except DomainError as exc:
             return await self._refused(record.id, exc, values)
         return self._saved(request, record.id, N_("The distinction is withdrawn."))
+
+    # --- the picture (portrait or logo) ---------------------------------------------------
+
+    @post(
+        "/laureates/{laureate_id:int}/portrait",
+        name="laureate_portrait",
+        request_max_body_size=pictures.PICTURE_MAX_BODY,
+    )
+    async def picture(
+        self, request: AnyRequest, laureate_id: FromPath[int], upload_rules: NamedDependency[UploadRules]
+    ) -> Template | Redirect:
+        """Set, replace or re-describe the picture; a refusal shows the form again, nothing changed."""
+        record = await record_or_404(laureate_id)
+        form = await read_form(request)
+        data, values = pictures.read_picture(form)
+        found = await form.files("picture", portraits.MAX_BYTES)
+        try:
+            await portraits.save(
+                actor_id=request.user.id,
+                laureate_id=record.id,
+                data=data,
+                upload=found[0] if found else None,
+                rules=upload_rules,
+            )
+        except NotFound:
+            raise
+        except InvalidInput as exc:
+            return await record_page(
+                record, picture=values, picture_errors=exc.errors, status_code=HTTP_400_BAD_REQUEST
+            )
+        except DomainError as exc:
+            return await record_page(
+                record, picture=values, picture_problem=message_of(exc), status_code=HTTP_409_CONFLICT
+            )
+        flash(request, i18n.gettext(N_("The picture is saved.")), "success")
+        return Redirect(f"/staff/laureates/{record.id}#picture", status_code=HTTP_303_SEE_OTHER)
+
+    @get("/laureates/{laureate_id:int}/portrait/remove", name="laureate_portrait_remove_ask")
+    async def ask_remove(self, laureate_id: FromPath[int]) -> Template | Redirect:
+        """Ask before removing: the picture and one button."""
+        record = await record_or_404(laureate_id)
+        portrait = await portraits.for_laureate(record.id)
+        if portrait is None:
+            return Redirect(f"/staff/laureates/{record.id}", status_code=HTTP_303_SEE_OTHER)
+        return Template(
+            template_name="laureates/portrait_remove.html",
+            context={
+                "record": record,
+                "portrait": portrait,
+                "portrait_base": pictures.staff_base(record.id),
+            },
+            headers=NO_STORE,
+        )
+
+    @post("/laureates/{laureate_id:int}/portrait/remove", name="laureate_portrait_remove")
+    async def remove(self, request: AnyRequest, laureate_id: FromPath[int]) -> Template | Redirect:
+        record = await record_or_404(laureate_id)
+        try:
+            await portraits.remove(actor_id=request.user.id, laureate_id=record.id)
+        except NotFound:
+            raise
+        except DomainError as exc:
+            return await record_page(record, picture_problem=message_of(exc), status_code=HTTP_409_CONFLICT)
+        flash(request, i18n.gettext(N_("The picture is removed.")), "success")
+        return Redirect(f"/staff/laureates/{record.id}#picture", status_code=HTTP_303_SEE_OTHER)
+
+    @get(
+        "/laureates/{laureate_id:int}/portrait/{version:int}/{name:str}",
+        name="laureate_portrait_copy",
+        response_headers=pictures.STAFF_HEADERS,
+    )
+    async def picture_copy(
+        self, request: AnyRequest, laureate_id: FromPath[int], version: FromPath[int], name: FromPath[str]
+    ) -> Response[bytes]:
+        """A copy for the clerk's pages, before publication too (never cached)."""
+        width = pictures.copy_width(version, name)
+        stored = await portraits.staff_copy(require_row_id(laureate_id), version, width)
+        return pictures.image_response(request, stored, dict(pictures.STAFF_HEADERS))
 
 
 # --- the laureate's check ---------------------------------------------------------------
