@@ -40,7 +40,7 @@ async def _sitemap(client: Client) -> dict[str, str | None]:
 
 
 async def _jsonld(client: Client, slug: str) -> dict[str, Any]:
-    response = await client.get(f"/laureates/{slug}")
+    response = await client.get(f"/laureates/{slug}", follow_redirects=True)
     assert response.status_code == 200
     found = JSONLD.findall(response.text)
     assert len(found) == 1
@@ -158,7 +158,7 @@ async def test_nothing_of_an_embargoed_edition_shows_until_its_moment(client: Cl
         f"{BASE}/laureates",
         f"{BASE}/laureates/anna-public",
     ]
-    assert (await client.get("/laureates/zenobia-embargoed")).status_code == 404
+    assert (await client.get("/laureates/zenobia-embargoed", follow_redirects=True)).status_code == 404
     assert (await client.get("/api/v1/laureates", params={"q": "Zenobia"})).json()["total"] == 0
 
     moment = utcnow() - dt.timedelta(seconds=1)
@@ -252,7 +252,7 @@ async def test_jsonld_on_laureate_pages(client: Client) -> None:
     await add_laureate(edition, "Jan Kowalski", category="B", distinction="mention", citation_pl="Za dialog.")
     await add_laureate(edition, "Ewa Withdrawn", category="B", withdrawn_at=utcnow())
 
-    body = (await client.get("/laureates/fundacja")).text
+    body = (await client.get("/laureates/fundacja", follow_redirects=True)).text
     assert body.count("</script>") == 1
     assert "\\u003c/script\\u003e\\u003cb\\u003e" in body and "\\u0026 more." in body
     assert await _jsonld(client, "fundacja") == {
@@ -281,4 +281,7 @@ async def test_jsonld_on_laureate_pages(client: Client) -> None:
 
 
 async def test_pages_link_to_the_feed(client: Client) -> None:
-    assert '<link rel="alternate" type="application/atom+xml" href="/feed.atom"' in (await client.get("/")).text
+    assert (
+        '<link rel="alternate" type="application/atom+xml" href="/feed.atom"'
+        in (await client.get("/", follow_redirects=True)).text
+    )

@@ -27,6 +27,7 @@ from ambassador.errors import N_
 from ambassador.settings import Settings
 from ambassador.vocabulary import DISTINCTIONS
 from ambassador.web import labels, opendata
+from ambassador.web.addresses import url
 from ambassador.web.downloads import PUBLIC_CACHE, csv_download
 
 # Shown when the citation is not in the reader's language.
@@ -296,7 +297,9 @@ class ArchiveController(Controller):
                 "editions": public,
                 "categories": category_options(public),
                 "distinctions": labels.options(DISTINCTIONS),
-                "page_url": lambda number: "/laureates" + query_string(filters, number),
+                # ``page_url`` is the page in another language (ambassador.web.addresses).
+                "pagination_url": lambda number: url("/laureates") + query_string(filters, number),
+                "canonical_query": query_string(filters, found.page),
                 "labels": labels,
             },
         )
@@ -315,6 +318,7 @@ class ArchiveController(Controller):
                 "name": edition_name(found),
                 "decision": await archive.decision(year),
                 "groups": groups(found, items),
+                "laureate_names": ", ".join(item.name for item in items if item.withdrawn_at is None),
                 "labels": labels,
             },
         )
@@ -339,6 +343,8 @@ class ArchiveController(Controller):
                 else "",
                 "corrections": await archive.corrections(slug),
                 "labels": labels,
+                # The card of a shared link names the title, its year and (in the description) the category.
+                "award": opendata.award(found),
                 "jsonld": opendata.laureate_jsonld(found, settings.base_url, language),
             },
         )
