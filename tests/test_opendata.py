@@ -268,7 +268,7 @@ async def test_jsonld_on_laureate_pages(client: Client) -> None:
         "@context": "https://schema.org",
         "@type": "Person",
         "name": "Jan Kowalski",
-        "url": f"{BASE}/laureates/jan-kowalski",
+        "url": f"{BASE}/en/laureates/jan-kowalski",
         "award": "Krakow Ambassador of Multiculturalism A.D. 2024 – honourable mention",
         "description": "Za dialog.",
     }
@@ -277,7 +277,7 @@ async def test_jsonld_on_laureate_pages(client: Client) -> None:
         "@context": "https://schema.org",
         "@type": "Person",
         "name": "Ewa Withdrawn",
-        "url": f"{BASE}/laureates/ewa-withdrawn",
+        "url": f"{BASE}/en/laureates/ewa-withdrawn",
     }
 
 
