@@ -9,7 +9,19 @@ import pytest
 from tests.archive_factories import add_laureate, archive_edition
 from tests.conftest import Client
 
-PAGES = ["/", "/nominate", "/laureates", "/laureates.csv", "/api/laureates", "/feed.atom", "/healthz", "/nowhere"]
+PAGES = [
+    "/",
+    "/nominate",
+    "/laureates",
+    "/pl/",
+    "/uk/nominate",
+    "/en/laureates",
+    "/laureates.csv",
+    "/api/laureates",
+    "/feed.atom",
+    "/healthz",
+    "/nowhere",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
