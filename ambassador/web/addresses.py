@@ -52,9 +52,10 @@ PUBLIC_PAGES: tuple[str, ...] = (
     "laureates",
     r"laureates/[A-Za-z0-9-]{1,220}",
     r"editions/\d{1,4}",
-    # The pages about the title and the accessibility statement (web.about).
+    # The pages about the title and the accessibility statement (web.about); not the PJM
+    # recording's file (/about/sign-language-video), which is the same in every language.
     "about",
-    r"about/[a-z0-9-]{1,60}",
+    "about/easy-read",
     "accessibility",
 )
 _PUBLIC = re.compile("/(?:" + "|".join(PUBLIC_PAGES) + ")")
