@@ -68,7 +68,9 @@ def test_public_pages_and_prefixes() -> None:
     assert [is_public_page(p) for p in ("/", "/nominate", "/laureates", "/laureates/anna-nowak", "/editions/2024")] == [
         True
     ] * 5
+    assert [is_public_page(p) for p in ("/about", "/about/easy-read", "/accessibility")] == [True] * 3
     not_public = (
+        "/about/sign-language-video",
         "/staff",
         "/login",
         "/laureates.csv",
