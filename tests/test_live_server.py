@@ -243,5 +243,5 @@ async def test_without_a_base_url_the_links_follow_the_served_port(database_url:
     text = plain.get_content()
     [link] = re.findall(r"https?://\S+/n/confirm/\S+", text)
     assert link.startswith(f"http://127.0.0.1:{port}/n/confirm/")
-    assert f"<loc>http://127.0.0.1:{port}/</loc>" in sitemap.text
+    assert f"<loc>http://127.0.0.1:{port}/pl/</loc>" in sitemap.text
     assert f'href="http://127.0.0.1:{port}/feed.atom"' in feed.text
