@@ -86,7 +86,8 @@ async def _notify(item: dict[str, object], edition: EditionView, moment: dt.date
                         edition=edition.label,
                         name=name,
                     ),
-                    f"{base_url}/editions/{edition.activity_year}",
+                    # The edition's page in the mail's language (docs/features.md, addresses per language).
+                    f"{base_url}/{language}/editions/{edition.activity_year}",
                 ]
             ),
             language=language,
