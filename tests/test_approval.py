@@ -127,8 +127,12 @@ async def test_publication_waits_for_its_moment_everywhere() -> None:
     assert (await archive.laureates(archive.Filters())).items == ()
     slug = (await Laureate.select(Laureate.slug).first() or {}).get("slug", "")
     assert await archive.laureate(slug) is None
-    held = await OutboxMail.select(OutboxMail.next_attempt_at).where(OutboxMail.subject.like("%laureate%"))
+    held = await OutboxMail.select(OutboxMail.next_attempt_at, OutboxMail.body_text, OutboxMail.language).where(
+        OutboxMail.subject.like("%laureate%")
+    )
     assert held and all(m["next_attempt_at"] >= gala - dt.timedelta(seconds=1) for m in held)
+    # The edition's page at its address in the mail's language.
+    assert all(f"http://testserver.local/{m['language']}/editions/2025" in m["body_text"] for m in held)
     after = gala + dt.timedelta(minutes=1)
     assert [e.activity_year for e in await archive.editions(after)] == [2025]
     assert await archive.decision(2025) is None

@@ -17,7 +17,7 @@ PUBLIC_URLS = ("/laureates", "/api/v1/editions", "/api/v1/laureates", "/laureate
 async def _bodies(client: Client, *extra: str) -> dict[str, tuple[int, str]]:
     found = {}
     for url in (*PUBLIC_URLS, *extra):
-        response = await client.get(url)
+        response = await client.get(url, follow_redirects=True)
         found[url] = (response.status_code, response.text)
     return found
 
@@ -36,8 +36,8 @@ async def test_embargo_hides_everything_until_published_at(client: Client) -> No
         assert "Zenobia" not in body and "Ksawery" not in body, url
         assert "2024" not in body and "2022" not in body, url
     for url in ("/laureates/zenobia-embargoed", "/laureates/ksawery-approved", "/editions/2024", "/editions/2022"):
-        assert (await client.get(url)).status_code == 404, url
-    assert (await client.get("/editions/2023")).status_code == 200
+        assert (await client.get(url, follow_redirects=True)).status_code == 404, url
+    assert (await client.get("/editions/2023", follow_redirects=True)).status_code == 200
 
     await Edition.update({Edition.published_at: utcnow() - dt.timedelta(seconds=1)}).where(Edition.id == future)
     for url, (status, body) in (await _bodies(client, "/editions/2024", "/laureates/zenobia-embargoed")).items():
@@ -50,7 +50,7 @@ async def test_search_folds_case_and_diacritics(client: Client) -> None:
     edition = await archive_edition(2023)
     await add_laureate(edition, "Jan Słowiński")
     await add_laureate(edition, "Maria Nowak")
-    body = (await client.get("/laureates", params={"q": "Slowinski"})).text
+    body = (await client.get("/laureates", follow_redirects=True, params={"q": "Slowinski"})).text
     assert "Jan Słowiński" in body and "Maria Nowak" not in body
     data = (await client.get("/api/v1/laureates", params={"q": "SŁOWIŃSKI"})).json()
     assert [item["name"] for item in data["items"]] == ["Jan Słowiński"]
@@ -75,9 +75,11 @@ async def test_filters_give_exactly_the_expected_names(client: Client) -> None:
     assert await names(year="2023", category="A", distinction="title") == {"Org Title"}
     # Invalid values are ignored, never an error.
     assert len(await names(year="abc", category="Z", distinction="x", page="-1")) == 4
-    response = await client.get("/laureates", params={"year": "x" * 50, "page": "9" * 30, "category": "<b>"})
+    response = await client.get(
+        "/laureates", follow_redirects=True, params={"year": "x" * 50, "page": "9" * 30, "category": "<b>"}
+    )
     assert response.status_code == 200
-    body = (await client.get("/laureates", params={"category": "B"})).text
+    body = (await client.get("/laureates", follow_redirects=True, params={"category": "B"})).text
     assert "Person Title" in body and "Org Title" not in body
 
 
@@ -86,12 +88,12 @@ async def test_pagination_keeps_the_filters(client: Client) -> None:
     edition = await archive_edition(2023)
     for number in range(25):
         await add_laureate(edition, f"Laureate {number:02d}", category="B")
-    first = (await client.get("/laureates", params={"category": "B"})).text
-    assert 'href="/laureates?category=B&amp;page=2"' in first
+    first = (await client.get("/laureates", follow_redirects=True, params={"category": "B"})).text
+    assert 'href="/en/laureates?category=B&amp;page=2"' in first
     assert 'aria-current="page"' in first
-    assert first.count('href="/laureates/laureate-') == 20
-    second = (await client.get("/laureates?category=B&page=2")).text
-    assert second.count('href="/laureates/laureate-') == 5
+    assert first.count('href="/en/laureates/laureate-') == 20
+    second = (await client.get("/laureates?category=B&page=2", follow_redirects=True)).text
+    assert second.count('href="/en/laureates/laureate-') == 5
     data = (await client.get("/api/v1/laureates", params={"page": "2"})).json()
     assert (data["total"], data["page"], data["pages"], len(data["items"])) == (25, 2, 2, 5)
     assert len((await client.get("/laureates.json")).json()) == 25
@@ -110,14 +112,14 @@ async def test_citation_fallback_withdrawn_and_corrected(client: Client) -> None
         corrected_at=utcnow(),
     )
     await add_laureate(edition, "Eve English", citation_en="For dialogue.", citation_pl="Za dialog.")
-    body = (await client.get("/laureates/olga-polska")).text
+    body = (await client.get("/laureates/olga-polska", follow_redirects=True)).text
     assert "Za dialog międzykulturowy." in body
     assert "Citation available in Polish" in body
     assert "withdrawn" in body and "Obtained by fraud." in body
     assert "Corrected on" in body
     assert 'href="https://www.krakow.pl/" rel="noopener noreferrer">Source<' in body
-    assert 'href="/editions/2023"' in body
-    other = (await client.get("/laureates/eve-english")).text
+    assert 'href="/en/editions/2023"' in body
+    other = (await client.get("/laureates/eve-english", follow_redirects=True)).text
     assert "For dialogue." in other and "Citation available" not in other and "Za dialog." not in other
 
 
@@ -137,8 +139,8 @@ async def test_csv_has_bom_header_and_neutralised_formulas(client: Client) -> No
 
 async def test_home_and_nav_link_to_the_archive(client: Client) -> None:
     english(client)
-    body = (await client.get("/")).text
-    assert 'href="/laureates"' in body and "Laureates of earlier editions" in body
+    body = (await client.get("/", follow_redirects=True)).text
+    assert 'href="/en/laureates"' in body and "Laureates of earlier editions" in body
 
 
 async def test_an_address_with_a_nul_byte_is_not_found(client: Client) -> None:
@@ -146,4 +148,4 @@ async def test_an_address_with_a_nul_byte_is_not_found(client: Client) -> None:
     await add_laureate(await archive_edition(2023), "Anna Public", slug="anna-public")
     for url in ("/laureates/anna%00public", "/laureates/%00", "/laureates/anna-public%0A"):
         assert (await client.get(url)).status_code == 404, url
-    assert (await client.get("/laureates/anna-public")).status_code == 200
+    assert (await client.get("/laureates/anna-public", follow_redirects=True)).status_code == 200

@@ -42,7 +42,7 @@ async def test_an_unexpected_error_gives_a_generic_page_and_json_without_interna
 ) -> None:
     """ASVS 16.5.1: an unhandled error answers a generic, localised 500 page (and generic
     JSON on the API): no stack trace, file, query, table name or secret reaches the client."""
-    page = await client.get("/nominate", headers={"accept-language": "en"})
+    page = await client.get("/nominate", follow_redirects=True, headers={"accept-language": "en"})
     api = await client.get("/api/v1/editions", headers={"accept-language": "en"})
 
     assert page.status_code == 500
@@ -63,11 +63,11 @@ async def test_the_last_resort_handler_logs_the_error_and_the_app_keeps_serving(
     """ASVS 16.5.4, 16.3.4: the catch-all handler writes the unhandled error with its
     traceback to the log (not to the client), and the process goes on serving requests."""
     capfd.readouterr()
-    assert (await client.get("/nominate")).status_code == 500
+    assert (await client.get("/pl/nominate")).status_code == 500
 
     errors = [e for e in json_lines(capfd.readouterr().err) if e["level"] == "error"]
     assert [(e["logger"], e["message"], e["route"]) for e in errors] == [
-        ("ambassador.errors", "unhandled error", "GET /nominate")
+        ("ambassador.errors", "unhandled error", "GET /pl/nominate")
     ]
     assert "Traceback" in str(errors[0]["exception"])
     assert (await client.get("/healthz")).status_code == 200
@@ -78,12 +78,12 @@ async def test_log_lines_are_json_with_utc_timestamps(client: Client, capfd: pyt
     """ASVS 16.2.2, 16.2.4: every log line is one JSON object (a common format any log
     processor reads) and its time is ISO 8601 in UTC with an explicit +00:00 offset."""
     capfd.readouterr()
-    await client.get("/")
-    await client.get("/laureates?q=%0a%7B%22level%22")
+    await client.get("/pl/")
+    await client.get("/pl/laureates?q=%0a%7B%22level%22")
 
     lines = [line for line in capfd.readouterr().err.splitlines() if line.strip()]
     entries = [json.loads(line) for line in lines]
-    assert [e["path"] for e in entries if e["logger"] == "ambassador.request"] == ["/", "/laureates"]
+    assert [e["path"] for e in entries if e["logger"] == "ambassador.request"] == ["/pl/", "/pl/laureates"]
     times = [dt.datetime.fromisoformat(str(e["time"])) for e in entries]
     assert {t.utcoffset() for t in times} == {dt.timedelta(0)}
     assert all(str(e["time"]).endswith("+00:00") for e in entries)

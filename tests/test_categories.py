@@ -235,7 +235,7 @@ async def test_the_nomination_form_shows_each_category_and_the_fields_it_asks_fo
     await editions.advance(actor_id=clerk, edition_id=edition.id, target=EditionState.OPEN)
     english(client)
 
-    page = (await client.get("/nominate")).text
+    page = (await client.get("/nominate", follow_redirects=True)).text
 
     radios = re.findall(r'<input type="radio" id="([\w-]+)" name="category" value="(\w+)"', page)
     assert radios == [("f-category", "N"), ("f-category-o", "O"), ("f-category-y", "Y")]
@@ -249,6 +249,6 @@ async def test_the_nomination_form_shows_each_category_and_the_fields_it_asks_fo
     assert "Only for the categories: N, Y" in page
 
     # The home page lists the open edition's categories, not the installation's defaults (A, B).
-    home = (await client.get("/")).text
+    home = (await client.get("/", follow_redirects=True)).text
     listed = re.findall(r"<li>\s*([A-Z0-9]+: [^<]+?)\s*</li>", home)
     assert listed == ["N: Neighbours", "O: Organisations", "Y: Youth projects"]

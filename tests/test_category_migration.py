@@ -96,13 +96,13 @@ async def test_an_edition_of_before_gets_its_categories_a_and_b(client: Client) 
     assert "titles_a" not in (await Edition.select().first() or {})
     # The archive reads as before: the groups' headings and the schema.org types.
     client.cookies.set("lang", "en")
-    page = (await client.get("/editions/2024")).text
+    page = (await client.get("/editions/2024", follow_redirects=True)).text
     assert "A: organisation: title" in page
     assert "B: individual: honourable mention" in page
-    assert '"@type":"Organization"' in (await client.get("/laureates/org")).text
-    assert '"@type":"Person"' in (await client.get("/laureates/person")).text
+    assert '"@type":"Organization"' in (await client.get("/laureates/org", follow_redirects=True)).text
+    assert '"@type":"Person"' in (await client.get("/laureates/person", follow_redirects=True)).text
     client.cookies.set("lang", "pl")
-    assert "A: organizacja: tytuł" in (await client.get("/editions/2024")).text
+    assert "A: organizacja: tytuł" in (await client.get("/editions/2024", follow_redirects=True)).text
 
 
 async def test_results_are_the_same_after_the_migrations_back_and_forth() -> None:

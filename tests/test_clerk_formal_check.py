@@ -142,7 +142,7 @@ async def test_the_dossier_shows_texts_escaped_with_localised_criteria(client: C
 
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store"
-    assert '<p class="prose">&lt;script&gt;alert(1)&lt;/script&gt;\nSecond line &amp; more</p>' in page.text
+    assert '<p class="prose" lang="en">&lt;script&gt;alert(1)&lt;/script&gt;\nSecond line &amp; more</p>' in page.text
     assert "&#34;quoted&#34; text" in page.text
     assert "<script>" not in page.text
     assert "<img src=x" not in page.text

@@ -84,7 +84,7 @@ async def test_a_postgresql_restart_mid_request_answers_503(
 
     monkeypatch.setattr(nominate, "open_edition_now", restarting)
 
-    response = await client.get("/nominate", headers={"accept-language": "en"})
+    response = await client.get("/nominate", follow_redirects=True, headers={"accept-language": "en"})
 
     assert response.status_code == 503
     assert response.headers["retry-after"] == "60"
@@ -96,7 +96,7 @@ async def test_misusing_a_live_connection_is_still_a_500(client: Client, monkeyp
 
     monkeypatch.setattr(nominate, "open_edition_now", misused)
 
-    assert (await client.get("/nominate")).status_code == 500
+    assert (await client.get("/nominate", follow_redirects=True)).status_code == 500
 
 
 async def test_a_failed_rollback_leaves_no_transaction_behind(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -341,7 +341,7 @@ def _jsonld(text: str) -> dict[str, Any]:
 async def _public_pages(client: Client) -> None:
     """The archive, the laureate pages, the API and the feed show the fictional categories only."""
     client.cookies.set("lang", "en")
-    page = await client.get("/editions/2025")
+    page = await client.get("/editions/2025", follow_redirects=True)
     assert page.status_code == 200
     headings = re.findall(r'<h2 id="g-[^"]+">([^<]+)</h2>', page.text)
     assert headings == [
@@ -356,14 +356,14 @@ async def _public_pages(client: Client) -> None:
     slugs = {r["name"]: r["slug"] for r in await Laureate.select(Laureate.name, Laureate.slug)}
     expected_types = {"N1": "Person", "O1": "Organization", "Y1": "Thing"}
     for label, schema_type in expected_types.items():
-        laureate_page = await client.get(f"/laureates/{slugs[NAMES[label]]}")
+        laureate_page = await client.get(f"/laureates/{slugs[NAMES[label]]}", follow_redirects=True)
         assert laureate_page.status_code == 200
         assert _jsonld(laureate_page.text)["@type"] == schema_type
-    youth = await client.get(f"/laureates/{slugs[NAMES['Y1']]}")
+    youth = await client.get(f"/laureates/{slugs[NAMES['Y1']]}", follow_redirects=True)
     assert "<dd>Y: Youth projects</dd>" in youth.text
-    listing = await client.get("/laureates?category=Y")
+    listing = await client.get("/laureates?category=Y", follow_redirects=True)
     # The archive's order: category, distinction ("mention" before "title"), name.
-    assert re.findall(r'<a href="/laureates/[^"]+">([^<]+)</a>', listing.text) == [
+    assert re.findall(r'<a href="/en/laureates/[^"]+">([^<]+)</a>', listing.text) == [
         NAMES["Y3"],
         NAMES["Y2"],
         NAMES["Y1"],

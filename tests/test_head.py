@@ -9,7 +9,19 @@ import pytest
 from tests.archive_factories import add_laureate, archive_edition
 from tests.conftest import Client
 
-PAGES = ["/", "/nominate", "/laureates", "/laureates.csv", "/api/laureates", "/feed.atom", "/healthz", "/nowhere"]
+PAGES = [
+    "/",
+    "/nominate",
+    "/laureates",
+    "/pl/",
+    "/uk/nominate",
+    "/en/laureates",
+    "/laureates.csv",
+    "/api/laureates",
+    "/feed.atom",
+    "/healthz",
+    "/nowhere",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -27,7 +39,7 @@ async def test_head_on_a_published_laureate_and_on_a_post_only_address(client: C
     edition = await archive_edition(2024)
     slug = await add_laureate(edition, name="Olena Kovalenko")
 
-    page = await client.head(f"/laureates/{slug}")
+    page = await client.head(f"/laureates/{slug}", follow_redirects=True)
     post_only = await client.head("/logout")
 
     assert (page.status_code, page.content, int(page.headers["content-length"]) > 0) == (200, b"", True)
@@ -36,6 +48,6 @@ async def test_head_on_a_published_laureate_and_on_a_post_only_address(client: C
 
 async def test_the_request_log_still_says_head(client: Client, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="ambassador.request"):
-        await client.head("/")
+        await client.head("/pl/")
     methods = [getattr(record, "method", None) for record in caplog.records if record.name == "ambassador.request"]
     assert methods == ["HEAD"]

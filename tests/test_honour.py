@@ -477,9 +477,9 @@ async def test_the_app_activates_the_honour_its_settings_name(lakeside: Settings
 
 
 async def test_the_home_page_carries_the_honour(lakeside_client: Client) -> None:
-    page = await lakeside_client.get("/")
+    page = await lakeside_client.get("/", follow_redirects=True)
     lakeside_client.cookies.set("lang", "pl", domain="testserver.local")
-    polish = await lakeside_client.get("/")
+    polish = await lakeside_client.get("/", follow_redirects=True)
 
     assert page.status_code == 200
     assert f"<title>{LAKESIDE}</title>" in page.text
@@ -498,7 +498,7 @@ async def test_the_home_page_carries_the_honour(lakeside_client: Client) -> None
 
 
 async def test_the_logo_is_served_by_the_app(lakeside_client: Client) -> None:
-    page = await lakeside_client.get("/")
+    page = await lakeside_client.get("/", follow_redirects=True)
     address = page.text.split('<img src="', 1)[1].split('"', 1)[0]
 
     logo = await lakeside_client.get(address)
@@ -511,17 +511,17 @@ async def test_the_logo_is_served_by_the_app(lakeside_client: Client) -> None:
 
 
 async def test_without_a_logo_there_is_none_to_serve(client: Client) -> None:
-    page = await client.get("/")
+    page = await client.get("/", follow_redirects=True)
 
     assert (await client.get("/honour/logo")).status_code == 404
     assert "<img" not in page.text
-    assert '<a class="brand" href="/">Krakowski Ambasador Wielokulturowości</a>' in page.text
+    assert '<a class="brand" href="/pl/">Krakowski Ambasador Wielokulturowości</a>' in page.text
 
 
 async def test_the_nomination_form_and_its_privacy_notice_carry_the_honour(lakeside_client: Client) -> None:
     await make_edition()
 
-    page = await lakeside_client.get("/nominate")
+    page = await lakeside_client.get("/nominate", follow_redirects=True)
 
     assert page.status_code == 200
     assert f'<p class="lead">{LAKESIDE}: ' in page.text

@@ -532,7 +532,7 @@ async def test_the_dossier_shows_texts_escaped_without_contact_data_and_merged_f
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store"
     assert f'href="/jury/editions/{setup.edition.id}/conflicts#n-{nomination}"' in page.text
-    assert '<p class="prose">&lt;script&gt;alert(1)&lt;/script&gt;\nSecond line &amp; more</p>' in page.text
+    assert '<p class="prose" lang="en">&lt;script&gt;alert(1)&lt;/script&gt;\nSecond line &amp; more</p>' in page.text
     assert "<script>" not in page.text
     assert (
         '<a href="https://example.org/club" rel="noopener noreferrer nofollow">https://example.org/club</a>'
@@ -542,9 +542,9 @@ async def test_the_dossier_shows_texts_escaped_without_contact_data_and_merged_f
     for private in ("olena@example.org", "anna@example.org", "piotr@example.org", "+48 600 100 200", "Fundacja Most"):
         assert private not in page.text
     assert "<dd>Anna Nowak</dd>" in page.text
-    assert "<dd>Neighbour</dd>" in page.text
+    assert '<dd lang="en">Neighbour</dd>' in page.text
     assert "nominated by Piotr Zieliński" in page.text
-    assert '<p class="prose">Piotr&#39;s own &lt;text&gt;.</p>' in page.text
+    assert '<p class="prose" lang="en">Piotr&#39;s own &lt;text&gt;.</p>' in page.text
     assert (
         f'<label id="l-score_{first_criterion}" for="f-score_{first_criterion}">'
         'How long the candidate has worked for intercultural dialogue in Kraków <span class="weight">(weight 1)</span>'

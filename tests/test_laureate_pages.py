@@ -201,7 +201,7 @@ async def test_a_correction_after_publication_needs_a_reason_and_keeps_the_old_v
     assert '<tr data-version="1">' in history.text
     assert OLENA_EN in history.text
     slug = (await laureates.get_record(olena)).slug
-    public = await client.get(f"/laureates/{slug}")
+    public = await client.get(f"/laureates/{slug}", follow_redirects=True)
     assert public.status_code == 200
     assert corrected in public.text
 
@@ -241,7 +241,7 @@ async def test_a_withdrawal_needs_the_box_and_a_reason_and_shows_publicly(client
     assert withdrawn.status_code == 303
     assert (await stored(olena))["withdrawn_at"] is not None
     slug = (await laureates.get_record(olena)).slug
-    public = await client.get(f"/laureates/{slug}")
+    public = await client.get(f"/laureates/{slug}", follow_redirects=True)
     assert public.status_code == 200
     assert reason.replace("'", "&#39;") in public.text
     again = await post_form(client, f"/staff/laureates/{olena}", texts(reason="Late."))

@@ -161,7 +161,7 @@ async def test_a_public_request_completes_while_a_login_is_hashing(database_url:
 
             hashing = await eventually(hashing_thread_runs, within=20, every=0.005)
             async with httpx.AsyncClient(base_url=base) as visitor:
-                home = await visitor.get("/")
+                home = await visitor.get("/", follow_redirects=True)
                 finished_first = not login.done()
             assert hashing, "no login was seen hashing within 20 s"
             assert home.status_code == 200
@@ -208,7 +208,7 @@ async def test_sessions_live_in_redis_when_configured(settings: Settings) -> Non
 
 async def nominate(client: httpx.AsyncClient) -> httpx.Response:
     """The public form as a browser sends it (multipart, CSRF token from the cookie)."""
-    page = await client.get("/nominate")
+    page = await client.get("/nominate", follow_redirects=True)
     assert page.status_code == 200
     fields = {**FormPage(page.text).fields(), "_csrf_token": client.cookies["csrftoken"]}
     return await client.post("/nominate", data=fields, files=[("attachments", ("", b"", "application/octet-stream"))])
@@ -243,5 +243,5 @@ async def test_without_a_base_url_the_links_follow_the_served_port(database_url:
     text = plain.get_content()
     [link] = re.findall(r"https?://\S+/n/confirm/\S+", text)
     assert link.startswith(f"http://127.0.0.1:{port}/n/confirm/")
-    assert f"<loc>http://127.0.0.1:{port}/</loc>" in sitemap.text
+    assert f"<loc>http://127.0.0.1:{port}/pl/</loc>" in sitemap.text
     assert f'href="http://127.0.0.1:{port}/feed.atom"' in feed.text

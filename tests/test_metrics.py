@@ -205,7 +205,7 @@ async def test_database_errors_are_counted_and_the_scrape_still_answers(app_clie
     working = DB.path  # type: ignore[attr-defined]
     DB.path = str(tmp_path / "missing-dir" / "db.sqlite3")  # type: ignore[attr-defined]
     try:
-        assert (await app_client.get("/laureates")).status_code == 503
+        assert (await app_client.get("/laureates", follow_redirects=True)).status_code == 503
         during = await scrape(app_client)
     finally:
         DB.path = working  # type: ignore[attr-defined]

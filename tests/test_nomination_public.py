@@ -105,7 +105,7 @@ class FormPage:
 
 
 async def open_form(client: Client) -> FormPage:
-    page = await client.get("/nominate")
+    page = await client.get("/nominate", follow_redirects=True)
     assert page.status_code == 200
     return FormPage(page.text)
 
@@ -189,12 +189,12 @@ async def test_a_citizen_nominates_confirms_and_opens_the_private_link(
     use_language(client, language)
     edition = await make_edition()
 
-    home = await client.get("/")
+    home = await client.get("/", follow_redirects=True)
     assert home.status_code == 200
     assert edition.name(language) in home.text
-    assert 'href="/nominate"' in home.text
+    assert f'href="/{language}/nominate"' in home.text
 
-    page = await client.get("/nominate")
+    page = await client.get("/nominate", follow_redirects=True)
     assert page.status_code == 200
     assert f'<html lang="{language}">' in page.text
     assert edition.criteria[0].name(language) in page.text
@@ -203,8 +203,8 @@ async def test_a_citizen_nominates_confirms_and_opens_the_private_link(
     form = FormPage(page.text)
 
     sent = await send_form(client, "/nominate", form.fields(), pdf_file("List polecający.pdf"))
-    assert (sent.status_code, sent.headers["location"]) == (303, "/nominate/sent")
-    assert (await client.get("/nominate/sent")).status_code == 200
+    assert (sent.status_code, sent.headers["location"]) == (303, f"/{language}/nominate/sent")
+    assert (await client.get("/nominate/sent", follow_redirects=True)).status_code == 200
     rows = await Nomination.select(Nomination.state, Nomination.language, Nomination.reference)
     assert rows == [{"state": "unconfirmed", "language": language, "reference": "2025/0001"}]
 
@@ -243,17 +243,17 @@ async def test_a_citizen_nominates_confirms_and_opens_the_private_link(
 
 async def test_the_home_page_says_when_nominations_open_or_that_none_are_open(client: Client) -> None:
     use_language(client, "en")
-    assert "No edition is open for nominations at the moment." in (await client.get("/")).text
-    nothing = await client.get("/nominate")
+    assert "No edition is open for nominations at the moment." in (await client.get("/", follow_redirects=True)).text
+    nothing = await client.get("/nominate", follow_redirects=True)
     assert nothing.status_code == 200
     assert "No edition is open for nominations at the moment." in nothing.text
 
     now = utcnow()
     await make_edition(opens_at=now + dt.timedelta(days=2), closes_at=now + dt.timedelta(days=30))
-    home = await client.get("/")
+    home = await client.get("/", follow_redirects=True)
     assert "Nominations open on" in home.text
-    assert 'href="/nominate"' not in home.text
-    later = await client.get("/nominate")
+    assert 'href="/en/nominate"' not in home.text
+    later = await client.get("/nominate", follow_redirects=True)
     assert "Nominations for Ambassador 2025 (A.D. 2025) open on" in later.text
     assert 'name="submission_key"' not in later.text
 
@@ -290,7 +290,7 @@ async def test_a_remembered_open_edition_never_lets_a_late_nomination_in(setting
         edition = await make_edition()
         form = await open_form(client)
         await Edition.update({Edition.closes_at: utcnow() - dt.timedelta(seconds=1)}).where(Edition.id == edition.id)
-        remembered = await client.get("/nominate")  # the page still shows the remembered window
+        remembered = await client.get("/nominate", follow_redirects=True)  # the page still shows the remembered window
         late = await send_form(client, "/nominate", form.fields(), pdf_file())
 
     assert (remembered.status_code, 'name="submission_key"' in remembered.text) == (200, True)
@@ -369,7 +369,7 @@ async def test_the_honeypot_answers_like_success_and_keeps_nothing(client: Clien
 
     bot = await send_form(client, "/nominate", form.fields(website="https://spam.example"), pdf_file())
 
-    assert (bot.status_code, bot.headers["location"]) == (303, "/nominate/sent")
+    assert (bot.status_code, bot.headers["location"]) == (303, "/pl/nominate/sent")
     assert await counts() == (0, 0, 0)
 
 
@@ -381,7 +381,7 @@ async def test_the_form_posts_are_rate_limited_per_address(settings: Settings) -
         form = await open_form(client)
         statuses = [(await send_form(client, "/nominate", form.fields())).status_code for _ in range(3)]
         # Other pages are not counted.
-        assert (await client.get("/nominate")).status_code == 200
+        assert (await client.get("/nominate", follow_redirects=True)).status_code == 200
 
     assert statuses == [303, 303, 429]
 

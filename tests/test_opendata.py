@@ -32,6 +32,11 @@ async def _feed(client: Client) -> ET.Element:
     return _xml(response.content)
 
 
+def _everywhere(pages: dict[str, str | None]) -> dict[str, str | None]:
+    """The sitemap's entries for these pages: one per language (``/pl/…``, ``/en/…``, ``/uk/…``)."""
+    return {f"{BASE}/{code}{path}": moment for path, moment in pages.items() for code in ("pl", "en", "uk")}
+
+
 async def _sitemap(client: Client) -> dict[str, str | None]:
     """loc -> lastmod (None when there is none)."""
     response = await client.get("/sitemap.xml")
@@ -40,7 +45,7 @@ async def _sitemap(client: Client) -> dict[str, str | None]:
 
 
 async def _jsonld(client: Client, slug: str) -> dict[str, Any]:
-    response = await client.get(f"/laureates/{slug}")
+    response = await client.get(f"/laureates/{slug}", follow_redirects=True)
     assert response.status_code == 200
     found = JSONLD.findall(response.text)
     assert len(found) == 1
@@ -152,26 +157,19 @@ async def test_nothing_of_an_embargoed_edition_shows_until_its_moment(client: Cl
         assert [word for word in hidden if word in body] == [], url
         assert "Ksawery" not in body and "A.D. 2022" not in body, url
     assert _titles(await _feed(client)) == ["Laureates of A.D. 2023"]
-    assert sorted(await _sitemap(client)) == [
-        f"{BASE}/",
-        f"{BASE}/editions/2023",
-        f"{BASE}/laureates",
-        f"{BASE}/laureates/anna-public",
-    ]
-    assert (await client.get("/laureates/zenobia-embargoed")).status_code == 404
+    assert sorted(await _sitemap(client)) == sorted(
+        _everywhere(dict.fromkeys(["/", "/nominate", "/editions/2023", "/laureates", "/laureates/anna-public"]))
+    )
+    assert (await client.get("/laureates/zenobia-embargoed", follow_redirects=True)).status_code == 404
     assert (await client.get("/api/v1/laureates", params={"q": "Zenobia"})).json()["total"] == 0
 
     moment = utcnow() - dt.timedelta(seconds=1)
     await Edition.update({Edition.published_at: moment}).where(Edition.id == future)
     assert _titles(await _feed(client)) == ["Laureates of A.D. 2024", "Laureates of A.D. 2023"]
-    assert sorted(await _sitemap(client)) == [
-        f"{BASE}/",
-        f"{BASE}/editions/2023",
-        f"{BASE}/editions/2024",
-        f"{BASE}/laureates",
-        f"{BASE}/laureates/anna-public",
-        f"{BASE}/laureates/zenobia-embargoed",
-    ]
+    pages = ["/", "/nominate", "/editions/2023", "/editions/2024", "/laureates", "/laureates/anna-public"]
+    assert sorted(await _sitemap(client)) == sorted(
+        _everywhere(dict.fromkeys([*pages, "/laureates/zenobia-embargoed"]))
+    )
     names = {item["name"] for item in (await client.get("/api/v1/laureates", params={"q": "Zenobia"})).json()["items"]}
     assert names == {"Zenobia Embargoed"}
     assert [e["year"] for e in (await client.get("/api/v1/editions")).json()] == [2024, 2023]
@@ -212,7 +210,7 @@ async def test_feed_escapes_names_and_dates_each_edition_by_its_latest_change(cl
             "Laureates of A.D. 2023",
             "2024-05-11T15:00:00Z",
             "2024-05-01T12:00:00Z",
-            [f"{BASE}/editions/2023"],
+            [f"{BASE}/en/editions/2023"],
             'A: organisation: title: Ala <b>&" Co\n'
             "B: individual: title: Piotr Withdrawn (withdrawn)\n"
             "B: individual: honourable mention: Maria Mention",
@@ -222,24 +220,27 @@ async def test_feed_escapes_names_and_dates_each_edition_by_its_latest_change(cl
             "Laureates of A.D. 2022",
             "2023-05-02T12:00:00Z",
             "2023-05-02T12:00:00Z",
-            [f"{BASE}/editions/2022"],
+            [f"{BASE}/en/editions/2022"],
             "B: individual: title: Old One",
         ),
     ]
 
 
 async def test_sitemap_lastmod_and_robots(client: Client) -> None:
-    assert await _sitemap(client) == {f"{BASE}/": None, f"{BASE}/laureates": None}
+    assert await _sitemap(client) == _everywhere({"/": None, "/nominate": None, "/laureates": None})
     edition = await archive_edition(2023, published_at=PUBLISHED)
     await add_laureate(edition, "Anna Public")
     await add_laureate(edition, "Bob Corrected", corrected_at=PUBLISHED + dt.timedelta(days=30))
-    assert await _sitemap(client) == {
-        f"{BASE}/": None,
-        f"{BASE}/laureates": "2024-05-31T12:00:00Z",
-        f"{BASE}/editions/2023": "2024-05-31T12:00:00Z",
-        f"{BASE}/laureates/anna-public": "2024-05-01T12:00:00Z",
-        f"{BASE}/laureates/bob-corrected": "2024-05-31T12:00:00Z",
-    }
+    assert await _sitemap(client) == _everywhere(
+        {
+            "/": None,
+            "/nominate": None,
+            "/laureates": "2024-05-31T12:00:00Z",
+            "/editions/2023": "2024-05-31T12:00:00Z",
+            "/laureates/anna-public": "2024-05-01T12:00:00Z",
+            "/laureates/bob-corrected": "2024-05-31T12:00:00Z",
+        }
+    )
     response = await client.get("/robots.txt")
     assert (response.status_code, response.headers["content-type"]) == (200, "text/plain; charset=utf-8")
     assert response.text == f"User-agent: *\nDisallow:\n\nSitemap: {BASE}/sitemap.xml\n"
@@ -252,14 +253,14 @@ async def test_jsonld_on_laureate_pages(client: Client) -> None:
     await add_laureate(edition, "Jan Kowalski", category="B", distinction="mention", citation_pl="Za dialog.")
     await add_laureate(edition, "Ewa Withdrawn", category="B", withdrawn_at=utcnow())
 
-    body = (await client.get("/laureates/fundacja")).text
+    body = (await client.get("/laureates/fundacja", follow_redirects=True)).text
     assert body.count("</script>") == 1
     assert "\\u003c/script\\u003e\\u003cb\\u003e" in body and "\\u0026 more." in body
     assert await _jsonld(client, "fundacja") == {
         "@context": "https://schema.org",
         "@type": "Organization",
         "name": "Fundacja </script><b>",
-        "url": f"{BASE}/laureates/fundacja",
+        "url": f"{BASE}/en/laureates/fundacja",
         "award": "Krakow Ambassador of Multiculturalism A.D. 2024",
         "description": "For <all> & more.",
     }
@@ -267,7 +268,7 @@ async def test_jsonld_on_laureate_pages(client: Client) -> None:
         "@context": "https://schema.org",
         "@type": "Person",
         "name": "Jan Kowalski",
-        "url": f"{BASE}/laureates/jan-kowalski",
+        "url": f"{BASE}/en/laureates/jan-kowalski",
         "award": "Krakow Ambassador of Multiculturalism A.D. 2024 – honourable mention",
         "description": "Za dialog.",
     }
@@ -276,9 +277,12 @@ async def test_jsonld_on_laureate_pages(client: Client) -> None:
         "@context": "https://schema.org",
         "@type": "Person",
         "name": "Ewa Withdrawn",
-        "url": f"{BASE}/laureates/ewa-withdrawn",
+        "url": f"{BASE}/en/laureates/ewa-withdrawn",
     }
 
 
 async def test_pages_link_to_the_feed(client: Client) -> None:
-    assert '<link rel="alternate" type="application/atom+xml" href="/feed.atom"' in (await client.get("/")).text
+    assert (
+        '<link rel="alternate" type="application/atom+xml" href="/feed.atom"'
+        in (await client.get("/", follow_redirects=True)).text
+    )

@@ -215,9 +215,9 @@ async def test_the_honeypot_and_the_nomination_rate_limit_are_security_events(
         client.follow_redirects = False
         capsys.readouterr()
         log = StderrLog(capsys)
-        form = FormPage((await client.get("/nominate")).text)
+        form = FormPage((await client.get("/nominate", follow_redirects=True)).text)
         bot = await send_form(client, "/nominate", form.fields(website="https://spam.example"), pdf_file())
-        assert (bot.status_code, bot.headers["location"]) == (303, "/nominate/sent")
+        assert (bot.status_code, bot.headers["location"]) == (303, "/pl/nominate/sent")
         again = await send_form(client, "/nominate", form.fields(), pdf_file())
         assert again.status_code == 429
 
@@ -491,7 +491,7 @@ async def test_no_password_token_email_phone_or_name_reaches_any_log(
     assert (await login(client, "known.person@example.org", new_password)).status_code == 302
 
     await make_edition()
-    form = FormPage((await client.get("/nominate")).text)
+    form = FormPage((await client.get("/pl/nominate")).text)
     assert (await send_form(client, "/nominate", form.fields(), pdf_file())).status_code == 303
     await deliver(smtp_url, tmp_path)
     confirm = mailed_path(handler.messages, "anna@example.org", r"/n/confirm/[\w-]+")
@@ -535,7 +535,7 @@ async def test_no_password_token_email_phone_or_name_reaches_any_log(
         ("GET", "/password/reset", 200),
         ("POST", "/password/reset", 302),
         ("POST", "/login", 302),
-        ("GET", "/nominate", 200),
+        ("GET", "/pl/nominate", 200),
         ("POST", "/nominate", 303),
         ("GET", "/n/confirm/<token>", 200),
         ("POST", "/n/confirm/<token>", 200),

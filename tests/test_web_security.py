@@ -84,7 +84,8 @@ def directives(policy: str) -> dict[str, str]:
 
 
 EVERY_KIND = {
-    "page": "/",
+    "page": "/pl/",
+    "language redirect": "/",
     "error": "/no-such-page",
     "static": "/static/css/app.css",
     "api": "/api/v1/editions",
@@ -98,7 +99,15 @@ async def test_every_response_carries_the_global_policy_and_the_headers(client: 
     answers = {kind: await client.get(path) for kind, path in EVERY_KIND.items()}
     answers["csrf refusal"] = await client.post("/login", data={"email": "x@example.org"})
     statuses = {kind: response.status_code for kind, response in answers.items()}
-    assert statuses == {"page": 200, "error": 404, "static": 200, "api": 200, "feed": 200, "csrf refusal": 403}
+    assert statuses == {
+        "page": 200,
+        "language redirect": 302,
+        "error": 404,
+        "static": 200,
+        "api": 200,
+        "feed": 200,
+        "csrf refusal": 403,
+    }
     for response in answers.values():
         policy = directives(response.headers["content-security-policy"])
         assert (policy["base-uri"], policy["frame-ancestors"], policy["object-src"]) == ("'none'", "'none'", "'none'")
@@ -486,20 +495,20 @@ async def test_production_language_cookie_is_host_only_and_secure(prod_client: C
     """ASVS 3.3.1, 3.3.2, 3.3.3, 3.3.4 (F10): __Host-lang with Secure, SameSite=Lax and HttpOnly."""
     response = await prod_client.get("/language/en?next=/laureates")
 
-    assert (response.status_code, response.headers["location"]) == (302, "/laureates")
+    assert (response.status_code, response.headers["location"]) == (302, "/en/laureates")
     assert language_cookies(response) == [
         "__Host-lang=en; HttpOnly; Max-Age=31536000; Path=/; SameSite=lax; Secure",
         'lang=""; HttpOnly; Max-Age=0; Path=/; SameSite=lax',
     ]
-    assert '<html lang="en">' in (await prod_client.get("/")).text
+    assert '<html lang="en">' in (await prod_client.get("/", follow_redirects=True)).text
 
 
 async def test_the_old_language_cookie_is_still_read_and_the_new_one_wins(prod_client: Client) -> None:
     """ASVS 3.3.3: browsers that chose a language before the prefix keep it."""
     prod_client.cookies.set("lang", "uk", domain="testserver.local")
-    assert '<html lang="uk">' in (await prod_client.get("/")).text
+    assert '<html lang="uk">' in (await prod_client.get("/", follow_redirects=True)).text
     prod_client.cookies.set("__Host-lang", "en", domain="testserver.local")
-    assert '<html lang="en">' in (await prod_client.get("/")).text
+    assert '<html lang="en">' in (await prod_client.get("/", follow_redirects=True)).text
 
 
 async def test_development_keeps_the_plain_language_cookie(client: Client) -> None:

@@ -112,12 +112,13 @@ async def _notify(approved: list[dict[str, object]], edition: EditionView, momen
         & Nomination.state.is_in([s.value for s in (*_BEFORE_THE_JURY, NominationState.MERGED)])
     )
     states = {int(r["id"]): str(r["state"]) for r in rows}
-    link = f"{base_url}/editions/{edition.activity_year}"
     for row in sorted(rows, key=lambda r: int(r["id"])):
         dossier = int(row["merged_into"] or row["id"])
         if states.get(dossier) not in {s.value for s in _BEFORE_THE_JURY}:
             continue  # merged into a nomination that never reached the jury
         language = str(row["language"])
+        # The edition's page in the mail's language (docs/features.md, addresses per language).
+        link = f"{base_url}/{language}/editions/{edition.activity_year}"
         laureate = laureates.get(dossier)
         if laureate is None:
             mail = _result(language, edition, str(row["nominee_name"]), None)

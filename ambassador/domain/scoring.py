@@ -60,6 +60,8 @@ class JuryDossier:
     nominator_relation: str
     attachments: tuple[AttachmentInfo, ...]
     merged: tuple[JuryDossier, ...] = ()
+    # The language of the form the nominator wrote in (the texts' ``lang`` on the page).
+    language: str = "pl"
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ def _jury_view(
         nominator_relation=n.nominator_relation,
         attachments=files,
         merged=merged,
+        language=n.language,
     )
 
 

@@ -54,8 +54,10 @@ from ambassador.web import (
     results,
     staff,
 )
+from ambassador.web.addresses import language_addresses
 from ambassador.web.cache import ArchiveCache, ArchiveCacheMiddleware
 from ambassador.web.client import ForwardedMiddleware
+from ambassador.web.compression import compressed
 from ambassador.web.csp_report import CspReportController, ReportBudget
 from ambassador.web.csrf import CsrfMiddleware, csrf_config
 from ambassador.web.errors import http_exception_handler, internal_error_handler, not_found_handler
@@ -172,6 +174,22 @@ async def _background(settings: Settings, stores: StoreRegistry) -> None:
         if sender is not None:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(sender, SENDER_STOP_SECONDS)
+
+
+def outer_handler(app: Litestar, settings: Settings, session_cookie: str) -> Any:
+    """Litestar's router with what comes before its routing.
+
+    Around the router rather than per route, so that requests to unknown addresses are logged
+    too: the client's address is settled first (ambassador.web.client), then every request gets
+    its id and its log line; the public pages' addresses per language are resolved
+    (ambassador.web.addresses), before the HEAD handling, so that a HEAD of an old address is
+    redirected as its GET is; a HEAD is then served as a GET without its body
+    (ambassador.web.head); compression (ambassador.web.compression) is inside that, so a HEAD
+    has the GET's headers, and outside the archive cache, which keeps the pages as rendered.
+    """
+    security_headers = make_security_headers_hook(settings.production, hsts_preload=settings.hsts_preload)
+    routed = language_addresses(head_as_get(compressed(app.asgi_handler, session_cookie)), before_send=security_headers)
+    return ForwardedMiddleware(request_log(routed), trusted_proxies=settings.trusted_proxies)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -314,13 +332,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.request_max_body_size,
         debug=False,
     )
-    # Around Litestar's router rather than per route, so that requests to unknown addresses
-    # are logged too: the client's address is settled first (ambassador.web.client), then
-    # every request gets its id and its log line; a HEAD is then served as a GET without its
-    # body (ambassador.web.head).
-    app.asgi_handler = ForwardedMiddleware(
-        request_log(head_as_get(app.asgi_handler)), trusted_proxies=settings.trusted_proxies
-    )
+    app.asgi_handler = outer_handler(app, settings, sessions.key)
     app.state.settings = settings
     app.state.archive_cache = archive_cache
     app.state.sessions = rotation

@@ -27,6 +27,7 @@ from ambassador.errors import N_
 from ambassador.settings import Settings
 from ambassador.vocabulary import DISTINCTIONS
 from ambassador.web import labels, opendata
+from ambassador.web.addresses import url
 from ambassador.web.downloads import PUBLIC_CACHE, csv_download
 from ambassador.web.portraits import public_base
 
@@ -309,7 +310,9 @@ class ArchiveController(Controller):
                 "editions": public,
                 "categories": category_options(public),
                 "distinctions": labels.options(DISTINCTIONS),
-                "page_url": lambda number: "/laureates" + query_string(filters, number),
+                # ``page_url`` is the page in another language (ambassador.web.addresses).
+                "pagination_url": lambda number: url("/laureates") + query_string(filters, number),
+                "canonical_query": query_string(filters, found.page),
                 "page_numbers": page_numbers,
                 "labels": labels,
                 "portraits": await portraits.public_for(item.slug for item in found.items),
@@ -331,6 +334,7 @@ class ArchiveController(Controller):
                 "name": edition_name(found),
                 "decision": await archive.decision(year),
                 "groups": groups(found, items),
+                "laureate_names": ", ".join(item.name for item in items if item.withdrawn_at is None),
                 "labels": labels,
                 "portraits": await portraits.public_for(item.slug for item in items),
                 "portrait_base": public_base,
@@ -359,6 +363,8 @@ class ArchiveController(Controller):
                 "labels": labels,
                 "portrait": (await portraits.public_for([found.slug])).get(found.slug),
                 "portrait_base": public_base,
+                # The card of a shared link names the title, its year and (in the description) the category.
+                "award": opendata.award(found),
                 "jsonld": opendata.laureate_jsonld(found, settings.base_url, language),
             },
         )

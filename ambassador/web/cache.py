@@ -46,6 +46,7 @@ from ambassador import __version__, i18n
 from ambassador.db import utcnow
 from ambassador.domain import archive
 from ambassador.domain.archive import Stamp
+from ambassador.web.addresses import prefix_language
 from ambassador.web.language import chosen_language
 
 log = logging.getLogger("ambassador.cache")
@@ -63,7 +64,9 @@ MAX_ENTRIES = 2000
 # Shared caches may keep archive pages, but must ask before each use: a publication must show
 # at its moment, a withdrawal at once.
 CACHE_CONTROL = b"public, no-cache"
-VARY = b"accept-language, cookie"
+# The language comes from the address's prefix on the public pages, from these on the open data;
+# the encoding is chosen outside the cache (ambassador.web.compression).
+VARY = b"accept-language, cookie, accept-encoding"
 
 Key = tuple[str, str, str]
 
@@ -235,7 +238,9 @@ class ArchiveCacheMiddleware(ASGIMiddleware):
             # Staff see their own menu on these pages: rendered fresh, never shared.
             await next_app(scope, receive, send)
             return
-        language = i18n.negotiate(chosen_language(cookies), headers.get(b"accept-language", b"").decode("latin-1"))
+        language = prefix_language(scope) or i18n.negotiate(
+            chosen_language(cookies), headers.get(b"accept-language", b"").decode("latin-1")
+        )
         key: Key = (scope["path"], scope.get("query_string", b"").decode("latin-1"), language)
         stamp = await self.cache.stamp()
         entry = self.cache.get(key, stamp.token)

@@ -1,4 +1,4 @@
-"""The user's language: the cookie they chose, else their browser's Accept-Language."""
+"""The user's language: the address's prefix, else the cookie they chose, else their browser's Accept-Language."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Request
 
 from ambassador import i18n
+from ambassador.web.addresses import prefix_language
 
 # The language choice: ``__Host-lang`` (Secure, host-only) in production, ``lang`` in
 # development (plain http); ``lang`` is still read in production, from before the prefix.
@@ -21,6 +22,10 @@ def chosen_language(cookies: Mapping[str, str]) -> str | None:
 
 
 def language_for(request: Request[Any, Any, Any]) -> str:
+    """A public page's address names its language (``/uk/laureates``, ambassador.web.addresses)."""
+    prefixed = prefix_language(request.scope)
+    if prefixed is not None:
+        return prefixed
     return i18n.negotiate(chosen_language(request.cookies), request.headers.get("accept-language"))
 
 

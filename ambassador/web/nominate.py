@@ -46,6 +46,7 @@ from ambassador.enums import EditionState
 from ambassador.errors import N_, InvalidInput, NotFound
 from ambassador.settings import Settings
 from ambassador.web import labels
+from ambassador.web.addresses import url
 from ambassador.web.client import client_address
 from ambassador.web.downloads import NO_STORE
 from ambassador.web.forms import MAX_ROW_ID, Form, read_form, translated_errors
@@ -325,7 +326,7 @@ class NominationController(Controller):
             mode="new",
             edition=edition,
             data=NominationData(language=i18n.current_language.get()),
-            action=NOMINATE_PATH,
+            action=url(NOMINATE_PATH),
             submission_key=secrets.token_urlsafe(24),
         )
 
@@ -337,7 +338,7 @@ class NominationController(Controller):
         if form.text("website", 500).strip():
             # A bot filled the hidden field: answer as for a real nomination, keep nothing.
             security_log.event("nomination.honeypot", "blocked")
-            return Redirect(SENT_PATH, status_code=HTTP_303_SEE_OTHER)
+            return Redirect(url(SENT_PATH), status_code=HTTP_303_SEE_OTHER)
         edition = await _posted_edition(form, settings.edition_cache_seconds)
         if edition is None:
             return _not_open(None, status=HTTP_409_CONFLICT)
@@ -350,7 +351,7 @@ class NominationController(Controller):
             mode="new",
             edition=edition,
             data=data,
-            action=NOMINATE_PATH,
+            action=url(NOMINATE_PATH),
             submission_key=_submission_key(posted_key),
         )
         try:
@@ -368,7 +369,7 @@ class NominationController(Controller):
             return again(status=HTTP_409_CONFLICT, closed=i18n.gettext(exc.message))
         except NotFound:
             return _not_open(None, status=HTTP_409_CONFLICT)
-        return Redirect(SENT_PATH, status_code=HTTP_303_SEE_OTHER)
+        return Redirect(url(SENT_PATH), status_code=HTTP_303_SEE_OTHER)
 
     @get(SENT_PATH, name="nominate_sent")
     async def sent(self) -> Template:

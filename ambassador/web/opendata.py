@@ -23,15 +23,17 @@ from ambassador import honour, i18n
 from ambassador.db import utcnow
 from ambassador.domain import archive
 from ambassador.domain.archive import PublicEdition, PublicLaureate
-from ambassador.enums import Distinction, NomineeKind
+from ambassador.enums import LANGUAGES, Distinction, NomineeKind
 from ambassador.errors import N_
 from ambassador.settings import Settings
 from ambassador.web import labels
+from ambassador.web.addresses import localized
 from ambassador.web.downloads import PUBLIC_CACHE
 from ambassador.web.templating import honour_text
 
 ATOM = "http://www.w3.org/2005/Atom"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
+XHTML = "http://www.w3.org/1999/xhtml"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 XML_TYPE = "application/xml; charset=utf-8"
@@ -145,10 +147,13 @@ def build_feed(
     ET.SubElement(
         feed, "link", {"rel": "self", "type": "application/atom+xml", "href": absolute(base_url, "/feed.atom")}
     )
-    ET.SubElement(feed, "link", {"rel": "alternate", "type": "text/html", "href": absolute(base_url, "/laureates")})
+    archive_page = absolute(base_url, localized("/laureates", language))
+    ET.SubElement(feed, "link", {"rel": "alternate", "type": "text/html", "href": archive_page})
     author = ET.SubElement(feed, "author")
     _text(author, "name", honour_text("publisher"))
     for (edition, items), changed in zip(entries, changes, strict=True):
+        # The entry's id stays the language-neutral address (an Atom id never changes); its
+        # link is the page in the feed's language.
         url = absolute(base_url, f"/editions/{edition.activity_year}")
         entry = ET.SubElement(feed, "entry")
         _text(entry, "id", url)
@@ -156,27 +161,37 @@ def build_feed(
         _text(entry, "updated", timestamp(changed))
         if edition.publication_date is not None:  # none for editions imported from earlier years
             _text(entry, "published", timestamp(edition.publication_date))
-        ET.SubElement(entry, "link", {"rel": "alternate", "type": "text/html", "href": url})
+        page = absolute(base_url, localized(f"/editions/{edition.activity_year}", language))
+        ET.SubElement(entry, "link", {"rel": "alternate", "type": "text/html", "href": page})
         _text(entry, "summary", _summary(edition, items), type="text")
     return _document(feed)
 
 
 def build_sitemap(editions: Sequence[PublicEdition], laureates: Iterable[PublicLaureate], base_url: str) -> bytes:
-    """The public pages: home, the archive, every public edition and laureate, with lastmod."""
+    """The public pages: home, the form, the archive, every public edition and laureate, with lastmod.
+
+    Each page is listed at its address in each language, each naming the others and the
+    ``x-default`` (the old address, which sends a visitor to their language) as alternates.
+    """
     grouped = by_year(laureates)
     pages: list[tuple[str, dt.datetime | None]] = []
     for edition in editions:
         items = grouped.get(edition.activity_year, [])
         pages.append((f"/editions/{edition.activity_year}", edition_changed(edition, items)))
         pages.extend((f"/laureates/{item.slug}", laureate_changed(edition, item)) for item in items)
-    # The home page shows more than the archive: no lastmod is claimed for it.
-    pages = [("/", None), ("/laureates", _latest(moment for _, moment in pages)), *pages]
-    urlset = ET.Element("urlset", {"xmlns": SITEMAP})
+    # The home page and the form show more than the archive: no lastmod is claimed for them.
+    pages = [("/", None), ("/nominate", None), ("/laureates", _latest(moment for _, moment in pages)), *pages]
+    urlset = ET.Element("urlset", {"xmlns": SITEMAP, "xmlns:xhtml": XHTML})
     for path, moment in pages:
-        url = ET.SubElement(urlset, "url")
-        _text(url, "loc", absolute(base_url, path))
-        if moment is not None:
-            _text(url, "lastmod", timestamp(moment))
+        alternates = [(code, absolute(base_url, localized(path, code))) for code in LANGUAGES]
+        alternates.append(("x-default", absolute(base_url, path)))
+        for _, href in alternates[:-1]:
+            url = ET.SubElement(urlset, "url")
+            _text(url, "loc", href)
+            if moment is not None:
+                _text(url, "lastmod", timestamp(moment))
+            for code, other in alternates:
+                ET.SubElement(url, "xhtml:link", {"rel": "alternate", "hreflang": code, "href": other})
     return _document(urlset)
 
 
@@ -200,7 +215,7 @@ def laureate_jsonld(laureate: PublicLaureate, base_url: str, language: str) -> s
         "@context": "https://schema.org",
         "@type": SCHEMA_TYPES[laureate.category_row.nominee_kind] if laureate.category_row else "Thing",
         "name": laureate.name,
-        "url": absolute(base_url, f"/laureates/{laureate.slug}"),
+        "url": absolute(base_url, localized(f"/laureates/{laureate.slug}", language)),
     }
     if laureate.withdrawn_at is None:
         data["award"] = award(laureate)

@@ -14,6 +14,7 @@ from ambassador import db, honour, i18n
 from ambassador.domain.editions import open_edition_now
 from ambassador.errors import NotFound
 from ambassador.settings import Settings
+from ambassador.web import addresses
 from ambassador.web.forms import safe_next
 from ambassador.web.language import HOST_LANGUAGE_COOKIE, LANGUAGE_COOKIE
 from ambassador.web.middleware import ATTACHMENT_CONTENT_SECURITY_POLICY
@@ -62,6 +63,7 @@ class PublicController(Controller):
         language = i18n.supported(code)
         if language is None:
             return Redirect(target)
+        target = addresses.in_language(target, language)
         if not settings.production:
             return Redirect(target, cookies=[language_cookie(LANGUAGE_COOKIE, language, secure=False)])
         return Redirect(

@@ -15,7 +15,7 @@ from ambassador import honour, i18n
 from ambassador.enums import LANGUAGES, Role
 from ambassador.errors import N_
 from ambassador.resources import STATIC_DIR, TEMPLATE_DIR
-from ambassador.web import labels
+from ambassador.web import addresses, labels
 
 
 @cache
@@ -106,6 +106,7 @@ def build_environment() -> Environment:
         honour_text=honour_text,
         honour_logo_url=honour_logo_url,
     )
+    addresses.install(env)  # url(), page_url(), hreflang alternates, canonical address
     return env
 
 

@@ -59,11 +59,11 @@ async def test_public_pages_and_their_forms(browsing: Browsing) -> None:
     await log.visit(page, "/account/activate?token=no-such-token", status=400)
 
     # The nomination form with an error beside nearly every field.
-    await page.goto("/nominate")
+    await page.goto("/en/nominate")
     await page.get_by_label("A: organisation").check()
     await log.errors(
         page,
-        "/nominate",
+        "/en/nominate",
         {
             "nominee_email": "not an address",
             "organisation_website": "http://insecure.example.org",

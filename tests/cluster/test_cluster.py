@@ -127,7 +127,7 @@ class Browser:
 
 async def nominate_once(browser: Browser, base: str, number: str, headers: dict[str, str] | None = None) -> int:
     """GET the form, POST it filled in; the POST's status (303 when acknowledged)."""
-    page = await browser.get(f"{base}/nominate", headers=headers or {})
+    page = await browser.get(f"{base}/pl/nominate", headers=headers or {})
     assert page.status_code == 200, page.status_code
     key, edition = SUBMISSION_KEY.search(page.text), EDITION_ID.search(page.text)
     description = DESCRIPTION.search(page.text)
@@ -182,10 +182,16 @@ async def test_deploy_files_are_what_runs(cluster: Cluster) -> None:
 
     base = cluster.proxy.base
     async with Browser(cluster.tls()) as browser:
-        page = await browser.get(f"{base}/laureates", headers={**ENGLISH, "accept-encoding": "zstd, gzip"})
-        assert (page.status_code, page.headers.get("content-encoding")) == (200, "zstd")
+        # The app compresses the public pages itself (gzip or brotli, ambassador.web.compression);
+        # Caddy passes an encoded answer through and compresses (zstd, gzip) what the app did not.
+        page = await browser.get(f"{base}/en/laureates", headers={**ENGLISH, "accept-encoding": "zstd, gzip"})
+        assert (page.status_code, page.headers.get("content-encoding") in ("zstd", "gzip")) == (200, True)
         assert page.headers["strict-transport-security"].startswith("max-age=")
-        gzipped = await browser.get(f"{base}/laureates", headers={**ENGLISH, "accept-encoding": "gzip"})
+        old_address = await browser.get(f"{base}/laureates", headers=ENGLISH)
+        assert (old_address.status_code, old_address.headers["location"]) == (302, "/en/laureates")
+        brotli = await browser.get(f"{base}/en/laureates", headers={**ENGLISH, "accept-encoding": "br"})
+        assert (brotli.status_code, brotli.headers.get("content-encoding")) == (200, "br")
+        gzipped = await browser.get(f"{base}/en/laureates", headers={**ENGLISH, "accept-encoding": "gzip"})
         assert (gzipped.status_code, gzipped.headers.get("content-encoding")) == (200, "gzip")
         static = STATIC.search(gzipped.text)  # httpx decodes gzip (zstd only with an extra package)
         assert static is not None
@@ -195,7 +201,7 @@ async def test_deploy_files_are_what_runs(cluster: Cluster) -> None:
         assert metrics.status_code == 404
         # Caddy takes /metrics away from the public; the instance itself still serves it to
         # 127.0.0.1 (AMBASSADOR_METRICS_ALLOW), which is how Prometheus scrapes it.
-        assert (await browser.get(f"{cluster.direct('A')}/laureates")).status_code == 200
+        assert (await browser.get(f"{cluster.direct('A')}/en/laureates")).status_code == 200
         direct = await browser.get(f"{cluster.direct('A')}/metrics")
         assert direct.status_code == 200
         assert 'ambassador_requests_total{method="GET",path="/laureates",status_code="200"}' in direct.text
@@ -290,8 +296,8 @@ async def test_a_correction_through_a_shows_on_bs_cached_archive(cluster: Cluste
     laureate, slug = cluster.data["laureate_id"], cluster.data["slug"]
     cache_seconds = float(cluster.env["AMBASSADOR_ARCHIVE_CACHE_SECONDS"])
     async with Browser(cluster.tls()) as visitor, Browser(cluster.tls()) as clerk:
-        first = await visitor.get(f"{b}/laureates/{slug}", headers=ENGLISH)
-        cached = await visitor.get(f"{b}/laureates/{slug}", headers=ENGLISH)
+        first = await visitor.get(f"{b}/en/laureates/{slug}", headers=ENGLISH)
+        cached = await visitor.get(f"{b}/en/laureates/{slug}", headers=ENGLISH)
         assert (first.status_code, cached.headers["etag"]) == (200, first.headers["etag"])
         assert "Anna Pubic" in cached.text
         await clerk.post_form(
@@ -310,7 +316,7 @@ async def test_a_correction_through_a_shows_on_bs_cached_archive(cluster: Cluste
         shown_after = None
         deadline = corrected_at + cache_seconds + 2.0  # the cache's period, plus the stamp's read
         while time.monotonic() < deadline:
-            page = await visitor.get(f"{b}/laureates/{slug}", headers=ENGLISH)
+            page = await visitor.get(f"{b}/en/laureates/{slug}", headers=ENGLISH)
             if "Anna Public" in page.text:
                 shown_after = time.monotonic() - corrected_at
                 break
@@ -359,7 +365,7 @@ async def _nominator(index: int, proxy: str, tls: ssl.SSLContext, run: Failover)
             while time.monotonic() < run.stop_at + GRACE_SECONDS and not acknowledged:
                 try:
                     if fields is None:
-                        page = await browser.get(f"{proxy}/nominate")
+                        page = await browser.get(f"{proxy}/pl/nominate")
                         if page.status_code != 200:
                             run.fail(f"GET /nominate {page.status_code}", page.text[:80])
                             await asyncio.sleep(0.2)
@@ -520,7 +526,7 @@ def nomination_spec(cluster: Cluster, csrf: str) -> dict[str, Any]:
         "template": body + f"--{boundary}--\r\n",
         "content_type": f"multipart/form-data; boundary={boundary}",
         "headers": {"Cookie": f"{CSRF}={csrf}"},
-        "expect_location": "/nominate/sent",
+        "expect_location": "/pl/nominate/sent",
     }
 
 
@@ -552,7 +558,7 @@ async def test_throughput_through_caddy_with_one_and_two_instances(cluster: Clus
         wait_for(service.name, lambda p=port: httpx.get(f"http://127.0.0.1:{p}/readyz", timeout=2).status_code == 200)
         bare.append(f"127.0.0.1:{port}")
     async with Browser(cluster.tls()) as browser:
-        await browser.get(f"{cluster.proxy.base}/nominate")
+        await browser.get(f"{cluster.proxy.base}/pl/nominate")
         csrf = browser.cookies[CSRF]
     spec = nomination_spec(cluster, csrf)
     app = [f"127.0.0.1:{cluster.port('A')}", f"127.0.0.1:{cluster.port('B')}"]
@@ -561,7 +567,7 @@ async def test_throughput_through_caddy_with_one_and_two_instances(cluster: Clus
         bare_caddy = cluster.start_caddy(bare[:count])
         app_caddy = cluster.start_caddy(app[:count])
         plain = loadgen(cluster, f"{bare_caddy.base}/plaintext", None, 64)
-        archive = loadgen(cluster, f"{app_caddy.base}/laureates", None, 64)
+        archive = loadgen(cluster, f"{app_caddy.base}/en/laureates", None, 64)
         nominate = loadgen(cluster, app_caddy.base, spec, 64)
         cluster.stop_caddy(bare_caddy)
         cluster.stop_caddy(app_caddy)
