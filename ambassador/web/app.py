@@ -61,6 +61,7 @@ from ambassador.web.head import head_as_get
 from ambassador.web.language import set_language
 from ambassador.web.middleware import make_security_headers_hook, request_log
 from ambassador.web.sessions import RotatingSessionConfig, SessionRotation, session_policy
+from ambassador.web.static import serve_static
 from ambassador.web.stepup import StepUpRequired, step_up_redirect
 from ambassador.web.stores import DatabaseStore
 from ambassador.web.templating import template_config
@@ -313,9 +314,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Around Litestar's router rather than per route, so that requests to unknown addresses
     # are logged too: the client's address is settled first (ambassador.web.client), then
     # every request gets its id and its log line; a HEAD is then served as a GET without its
-    # body (ambassador.web.head).
+    # body (ambassador.web.head); a static file is then answered from memory.
     app.asgi_handler = ForwardedMiddleware(
-        request_log(head_as_get(app.asgi_handler)), trusted_proxies=settings.trusted_proxies
+        request_log(head_as_get(serve_static(app.asgi_handler, settings))),
+        trusted_proxies=settings.trusted_proxies,
     )
     app.state.settings = settings
     app.state.archive_cache = archive_cache
