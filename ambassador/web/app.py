@@ -60,6 +60,7 @@ from ambassador.web.errors import http_exception_handler, internal_error_handler
 from ambassador.web.head import head_as_get
 from ambassador.web.language import set_language
 from ambassador.web.middleware import make_security_headers_hook, request_log
+from ambassador.web.page_cache import PageCache, PageCacheMiddleware
 from ambassador.web.sessions import RotatingSessionConfig, SessionRotation, session_policy
 from ambassador.web.static import serve_static
 from ambassador.web.stepup import StepUpRequired, step_up_redirect
@@ -192,6 +193,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     csrf = csrf_config(settings)
     rotation = SessionRotation(sessions, settings)
     archive_cache = ArchiveCache(settings.archive_cache_seconds)
+    page_cache = PageCache(settings.edition_cache_seconds)
     # Here, not at the top: prometheus_client must be imported after ambassador.metrics's
     # multiprocess set-up (``ambassador serve`` runs it before importing this app).
     from ambassador.web.metrics import MetricsController, prometheus_config
@@ -290,7 +292,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # Outside the session and authentication middleware (which put themselves first):
             # the metrics first (they count what the others answer themselves, and judge who may
             # read them by the TCP peer), and a cached archive page costs no session lookup.
-            outermost(metrics_config.middleware, ArchiveCacheMiddleware(archive_cache, sessions.key)),
+            # The home page and the form are kept the same way, filled in per visitor (web/page_cache.py).
+            outermost(
+                metrics_config.middleware,
+                ArchiveCacheMiddleware(archive_cache, sessions.key),
+                PageCacheMiddleware(page_cache, sessions.key, csrf),
+            ),
         ],
         csrf_config=csrf,
         stores=stores,
@@ -319,8 +326,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_log(head_as_get(serve_static(app.asgi_handler, settings))),
         trusted_proxies=settings.trusted_proxies,
     )
-    app.state.settings = settings
-    app.state.archive_cache = archive_cache
-    app.state.sessions = rotation
-    app.state.metrics_config = metrics_config
+    app.state.update(
+        settings=settings,
+        archive_cache=archive_cache,
+        page_cache=page_cache,
+        sessions=rotation,
+        metrics_config=metrics_config,
+    )
     return app
