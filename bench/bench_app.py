@@ -18,7 +18,8 @@ dropped after it) and each number of uvicorn workers (1 and 2):
    when wrk is missing;
 4. the scenarios, in this order: bare route and archive index alternately (3 pairs, medians;
    the index's ratio is the median of the pairs' ratios), a laureate page, the JSON API, the
-   nomination form, the chair's results page (the results computed from every submitted sheet
+   home page, the nomination form, the stylesheet under its hashed name (brotli), the chair's
+   results page (the results computed from every submitted sheet
    and rendered), the archive index idle and then during a storm of logins, score saves by 50
    logged-in jurors, nomination POSTs (CSRF cookie and token, a unique submission each), and
    the confirmation of every nomination just made through the link in its mail.
@@ -27,8 +28,10 @@ After each run the workers' peak RSS (VmHWM) is read. Prints one markdown table 
 p50, p99, errors, peak RSS per worker, each with its ratio to the bare route of the same
 setup, and whether a target is met) with the machine. Exit status: 0 even when a target is
 missed (this is a report), 1 when any request failed, 2 when a database or a server could
-not be prepared, 130 when interrupted. Servers, temporary files and the PostgreSQL database
-are removed in every case, Ctrl-C included.
+not be prepared, 130 when interrupted. A complete run (every scenario, both databases, 1 and 2
+workers, default durations) also writes its report into docs/benchmarks.md, between the
+markers of its published run (``--publish``/``--no-publish`` decide otherwise). Servers,
+temporary files and the PostgreSQL database are removed in every case, Ctrl-C included.
 """
 
 from __future__ import annotations
@@ -1014,24 +1017,66 @@ def benchmark(args: argparse.Namespace, load: LoadSettings, harness: Harness) ->
                     harness.stop(bare)
                 rows.extend(setup.rows)
                 notes.extend(setup.notes)
-    _write()
-    _write(f"Application benchmark, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
-    _write(f"Machine: {machine(load, pg_version, loads)}")
-    _write()
-    for line in table(rows):
-        _write(line)
-    _write()
+    report = [
+        f"Application benchmark, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}",
+        "",
+        f"Machine: {machine(load, pg_version, loads)}",
+        "",
+        *table(rows),
+        "",
+    ]
     if 2 in workers and "sqlite" in dbs:
-        _write(
+        report.append(
             "SQLite with 2 workers: two processes share one database file and SQLite admits one writer at a "
             "time (IMMEDIATE transactions wait up to the 30 s busy timeout), so writes do not scale with workers."
         )
-    for note in notes:
-        _write(f"- {note}")
+        report.append("")
+    report.extend(f"- {note}" for note in notes)
     failed = [(row, r) for row in rows for r in row.runs if r.errors]
-    for row, result in failed:
-        _write(f"FAILED requests on {row.setup} / {row.label}: {result.errors} ({result.detail})")
+    report.extend(f"- FAILED requests on {row.setup} / {row.label}: {r.errors} ({r.detail})" for row, r in failed)
+    _write()
+    for line in report:
+        _write(line)
+    if publishing(args):
+        publish(args.publish_to, report)
+        _write(f"\nPublished in {args.publish_to}")
     return 1 if failed else 0
+
+
+# --- the published table ----------------------------------------------------------------------
+
+BEGIN = "<!-- bench_app.py: the latest published run, written by the benchmark; do not edit -->"
+END = "<!-- bench_app.py: end of the latest published run -->"
+
+
+def commit() -> str:
+    """The checked-out commit and its subject (what was measured), or "unknown"."""
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        git = ["git", "-C", str(ROOT)]
+        out = subprocess.run([*git, "log", "-1", "--format=%h (%s)"], capture_output=True, text=True, check=True)  # noqa: S603
+        dirty = subprocess.run(  # noqa: S603 - fixed commands, no shell
+            [*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, check=True
+        )
+        return out.stdout.strip() + (" with uncommitted changes" if dirty.stdout.strip() else "")
+    return "unknown"
+
+
+def publishing(args: argparse.Namespace) -> bool:
+    """``--publish``/``--no-publish``; by default only a complete run replaces the published one."""
+    if args.publish is not None:
+        return bool(args.publish)
+    complete = not args.quick and not args.only and args.db == "all" and args.workers == "1,2"
+    return complete and args.duration == 10 and args.warmup == 2 and args.repeat == 3
+
+
+def publish(path: Path, report: Sequence[str]) -> None:
+    """Replace the block between the markers of ``path`` (docs/benchmarks.md) by ``report``."""
+    text = path.read_text(encoding="utf-8")
+    if BEGIN not in text or END not in text:
+        raise SetupError(f"{path} has no block between {BEGIN!r} and {END!r} to replace")
+    before, rest = text.split(BEGIN, 1)
+    after = rest.split(END, 1)[1]
+    path.write_text(before + BEGIN + "\n\n" + "\n".join(report).strip() + "\n\n" + END + after, encoding="utf-8")
 
 
 def _load_settings(args: argparse.Namespace) -> LoadSettings:
@@ -1082,6 +1127,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--load-jurors", type=int, default=50, help="concurrent jurors saving scores (default 50)")
     parser.add_argument("--pin", action="store_true", help="1-worker servers on cpu0, load on cpu1 (taskset)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (databases, logs)")
+    parser.add_argument(
+        "--publish",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="write the table into --publish-to (default: only after a complete run with the default options)",
+    )
+    parser.add_argument("--publish-to", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args(argv)
     defaults = (3, 1, 1) if args.quick else (10, 2, 3)
     for name, default in zip(("duration", "warmup", "repeat"), defaults, strict=True):
