@@ -20,7 +20,7 @@ from tests.conftest import Client
 from tests.factories import make_edition
 from tests.helpers import eventually, post_form
 
-ENGLISH = {"accept-language": "en"}
+ENGLISH = {"accept-language": "en", "accept-encoding": "identity"}
 TOKEN = re.compile(r'name="_csrf_token" value="([^"]*)"')
 KEY = re.compile(r'name="submission_key" value="([^"]*)"')
 
@@ -192,6 +192,26 @@ async def test_a_query_string_or_head_goes_the_usual_way_or_drops_the_body(clien
     head = await client.head("/nominate", headers=ENGLISH)
     assert (head.status_code, head.content) == (200, b"")
     assert int(head.headers["content-length"]) > 1000
+
+
+async def test_compressed_answers_decode_to_the_same_page(client: Client) -> None:
+    await make_edition(year=2026)
+    plain = await client.get("/", headers={**ENGLISH, "accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    for encoding in ("br", "gzip"):
+        home = await client.get("/", headers={**ENGLISH, "accept-encoding": f"{encoding}, deflate"})
+        assert (home.headers["content-encoding"], home.text) == (encoding, plain.text)
+        assert int(home.headers["content-length"]) < len(plain.content)
+        assert "accept-encoding" in home.headers["vary"]
+    form = await client.get("/nominate", headers={**ENGLISH, "accept-encoding": "identity"})
+    for accept in ("gzip", "gzip, deflate, br"):
+        packed = await client.get("/nominate", headers={**ENGLISH, "accept-encoding": accept})
+        assert packed.headers["content-encoding"] == "gzip"
+        assert int(packed.headers["content-length"]) < len(form.content) // 3
+        # The same page (same visitor, so the same token) but its own submission key.
+        assert found(TOKEN, packed.text) == found(TOKEN, form.text) == client.cookies["csrftoken"]
+        assert found(KEY, packed.text) != found(KEY, form.text)
+        assert KEY.sub("", packed.text) == KEY.sub("", form.text)
 
 
 def test_the_phase_follows_the_window() -> None:

@@ -10,6 +10,12 @@ kept in this process; what differs per visitor is filled in on every request:
   valid signed token, else a fresh token, sent in a new cookie as Litestar would;
 - the form's submission key (a fresh random key per page view, as before).
 
+Compressed answers: a page without per-visitor values (the home page) is compressed once
+(brotli and gzip); the form is sent as gzip built per request from its parts deflated once and
+the two values as stored deflate blocks, so no visitor's answer is compressed from scratch. Each
+carries ``Content-Encoding`` (compression around the app must leave such answers alone) and
+``Vary: Accept-Encoding``.
+
 The page is rendered through the app itself (an internal request without cookies but the
 language and a placeholder CSRF cookie; the handlers put :data:`KEY_SLOT` for the submission
 key), and the placeholders are replaced by the visitor's values. Nothing personal is cached:
@@ -34,15 +40,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gzip
 import hashlib
 import hmac
 import logging
 import secrets
+import struct
 import time
+import zlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
+import brotli
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import Cookie
 from litestar.enums import ScopeType
@@ -55,6 +65,7 @@ from ambassador import __version__, i18n
 from ambassador.db import utcnow
 from ambassador.domain.editions import EditionView, open_edition_now
 from ambassador.web.language import LANGUAGE_COOKIE, chosen_language
+from ambassador.web.static import accepted_encodings
 
 log = logging.getLogger("ambassador.page_cache")
 
@@ -95,13 +106,63 @@ class Page:
     headers: tuple[tuple[bytes, bytes], ...]  # without content-length and set-cookie
     parts: tuple[bytes, ...]  # the body split at the placeholders
     slots: tuple[str, ...]  # between parts: "csrf" or "key"
+    # A page without placeholders, compressed once: {"br": ..., "gzip": ...}.
+    encoded: dict[str, bytes] = field(default_factory=dict)
+    # A page with placeholders: each part as raw deflate data ending byte-aligned, for gzip.
+    deflated: tuple[bytes, ...] = ()
 
-    def body(self, csrf: str, key: str) -> bytes:
-        values = {"csrf": csrf.encode(), "key": key.encode()}
+    @classmethod
+    def of(cls, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> Page:
+        parts, slots = split(body)
+        if not any(n.lower() == b"vary" and b"accept-encoding" in v.lower() for n, v in headers):
+            headers = [*headers, (b"vary", b"accept-encoding")]
+        if not slots:
+            encoded = {"br": brotli.compress(body, quality=9), "gzip": gzip.compress(body, 6, mtime=0)}
+            return cls(status, tuple(headers), parts, slots, encoded=encoded)
+        return cls(status, tuple(headers), parts, slots, deflated=tuple(_deflate(p) for p in parts))
+
+    def values(self, csrf: str, key: str) -> list[bytes]:
+        """The parts and the filled-in values, in order."""
+        given = {"csrf": csrf.encode(), "key": key.encode()}
         out = [self.parts[0]]
         for slot, part in zip(self.slots, self.parts[1:], strict=True):
-            out += (values[slot], part)
+            out += (given[slot], part)
+        return out
+
+    def body(self, csrf: str, key: str) -> bytes:
+        return b"".join(self.values(csrf, key))
+
+    def gzipped(self, csrf: str, key: str) -> bytes:
+        """The filled-in page as gzip: the parts compressed once, the values as stored blocks."""
+        pieces = self.values(csrf, key)
+        crc = 0
+        size = 0
+        for piece in pieces:
+            crc = zlib.crc32(piece, crc)
+            size += len(piece)
+        given = iter(pieces[1::2])
+        out = [GZIP_HEADER, self.deflated[0]]
+        for deflated in self.deflated[1:]:
+            out += (_stored(next(given)), deflated)
+        out += (FINAL_BLOCK, struct.pack("<II", crc, size & 0xFFFFFFFF))
         return b"".join(out)
+
+
+# gzip (RFC 1952) around raw deflate data (RFC 1951): no name, no time, unknown OS.
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+FINAL_BLOCK = zlib.compressobj(6, zlib.DEFLATED, -15).flush(zlib.Z_FINISH)  # an empty last block
+
+
+def _deflate(part: bytes) -> bytes:
+    """``part`` as deflate blocks on their own (no reference outside it), ending byte-aligned
+    and not final (a sync flush), so that other blocks may follow."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return compressor.compress(part) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+def _stored(value: bytes) -> bytes:
+    """``value`` (a token, under 64 KiB) as one stored deflate block, not final."""
+    return b"\x00" + struct.pack("<HH", len(value), len(value) ^ 0xFFFF) + value
 
 
 def split(body: bytes) -> tuple[tuple[bytes, ...], tuple[str, ...]]:
@@ -264,13 +325,14 @@ class PageCacheMiddleware(ASGIMiddleware):
                 send = self._after_change(send)
             await next_app(scope, receive, send)
             return
-        cookie_header = b""
-        accept_language = b""
+        cookie_header = accept_language = accept_encoding = b""
         for name, value in scope["headers"]:
             if name == b"cookie":
                 cookie_header = value
             elif name == b"accept-language":
                 accept_language = value
+            elif name == b"accept-encoding":
+                accept_encoding = value
         cookies = _cookies(cookie_header) if cookie_header else {}
         if self.session_cookie in cookies:
             await next_app(scope, receive, send)  # a session: its own menu and messages, never shared
@@ -285,15 +347,26 @@ class PageCacheMiddleware(ASGIMiddleware):
         if page is None:
             await next_app(scope, receive, send)
             return
-        await self._respond(send, page, cookies.get(self.csrf.cookie_name))
+        await self._respond(send, page, cookies.get(self.csrf.cookie_name), accept_encoding)
 
-    async def _respond(self, send: Send, page: Page, cookie_token: str | None) -> None:
+    async def _respond(self, send: Send, page: Page, cookie_token: str | None, accept_encoding: bytes) -> None:
         headers = list(page.headers)
         token = cookie_token if cookie_token and self._valid(cookie_token) else None
         if "csrf" in page.slots and token is None:
             token = generate_csrf_token(secret=self.csrf.secret)
             headers.append((b"set-cookie", f"{self._cookie_before}{token}{self._cookie_after}".encode("latin-1")))
-        body = page.body(token or "", secrets.token_urlsafe(24)) if page.slots else page.parts[0]
+        accepted = accepted_encodings(accept_encoding) if accept_encoding else frozenset()
+        encoding = ""
+        if not page.slots:
+            encoding = next((e for e in ("br", "gzip") if e in accepted or "*" in accepted), "")
+            body = page.encoded[encoding] if encoding else page.parts[0]
+        elif "gzip" in accepted or "*" in accepted:
+            encoding = "gzip"
+            body = page.gzipped(token or "", secrets.token_urlsafe(24))
+        else:
+            body = page.body(token or "", secrets.token_urlsafe(24))
+        if encoding:
+            headers.append((b"content-encoding", encoding.encode()))
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": page.status, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})
@@ -350,8 +423,7 @@ class PageCacheMiddleware(ASGIMiddleware):
         if status != 200 or f'<html lang="{language}"'.encode() not in body[:200]:
             log.warning("page %s not kept: status %s, or not in %s", scope["path"], status, language)
             return None
-        parts, slots = split(body)
-        return Page(status, tuple(kept), parts, slots)
+        return Page.of(status, kept, body)
 
     def _after_change(self, send: Send) -> Send:
         async def wrapped(message: Message) -> None:
