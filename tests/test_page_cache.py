@@ -5,16 +5,18 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from typing import Any, cast
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from litestar.types import Scope
 
 from ambassador.db import utcnow
 from ambassador.domain.editions import EditionView
 from ambassador.settings import Settings
 from ambassador.tables import Category, Edition, Nomination
 from ambassador.web.app import create_app
-from ambassador.web.page_cache import CSRF_SLOT, KEY_SLOT, PageCache, phase, split
+from ambassador.web.page_cache import CSRF_SLOT, KEY_SLOT, PageCache, phase, request_language, split
 from tests.clerk_factories import clerk_logged_in
 from tests.conftest import Client
 from tests.factories import make_edition
@@ -230,3 +232,14 @@ def test_the_body_is_cut_at_every_placeholder() -> None:
     body = f"a{CSRF_SLOT}b{KEY_SLOT}c{CSRF_SLOT}".encode()
     assert split(body) == ((b"a", b"b", b"c", b""), ("csrf", "key", "csrf"))
     assert split(b"plain") == ((b"plain",), ())
+
+
+def test_the_language_is_the_address_s_then_the_cookie_s_then_the_browser_s() -> None:
+    def scope(**extra: Any) -> Scope:
+        return cast("Scope", {"type": "http", "state": {}, **extra})
+
+    assert request_language(scope(), {}, "uk,en;q=0.5") == "uk"
+    assert request_language(scope(), {"lang": "en"}, "uk") == "en"
+    assert request_language(scope(language="pl"), {"lang": "en"}, "uk") == "pl"
+    assert request_language(scope(state={"language": "uk"}), {"lang": "en"}, "pl") == "uk"
+    assert request_language(scope(language="xx"), {"lang": "en"}, "uk") == "en"

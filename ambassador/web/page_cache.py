@@ -44,6 +44,7 @@ import gzip
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 import struct
 import time
@@ -420,7 +421,7 @@ class PageCacheMiddleware(ASGIMiddleware):
 
         await next_app(internal, _no_body, capture)
         body = b"".join(chunks)
-        if status != 200 or f'<html lang="{language}"'.encode() not in body[:200]:
+        if status != 200 or not re.search(rf'<html[^>]*\slang="{language}"'.encode(), body[:1000]):
             log.warning("page %s not kept: status %s, or not in %s", scope["path"], status, language)
             return None
         return Page.of(status, kept, body)
