@@ -328,8 +328,8 @@ class PageCacheMiddleware(ASGIMiddleware):
             return
         cookie_header = accept_language = accept_encoding = b""
         for name, value in scope["headers"]:
-            if name == b"cookie":
-                cookie_header = value
+            if name == b"cookie":  # several Cookie headers (HTTP/2) are one list
+                cookie_header = cookie_header + b";" + value if cookie_header else value
             elif name == b"accept-language":
                 accept_language = value
             elif name == b"accept-encoding":
