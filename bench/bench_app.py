@@ -18,7 +18,8 @@ dropped after it) and each number of uvicorn workers (1 and 2):
    when wrk is missing;
 4. the scenarios, in this order: bare route and archive index alternately (3 pairs, medians;
    the index's ratio is the median of the pairs' ratios), a laureate page, the JSON API, the
-   nomination form, the chair's results page (the results computed from every submitted sheet
+   home page, the nomination form, the stylesheet under its hashed name (brotli), the chair's
+   results page (the results computed from every submitted sheet
    and rendered), the archive index idle and then during a storm of logins, score saves by 50
    logged-in jurors, nomination POSTs (CSRF cookie and token, a unique submission each), and
    the confirmation of every nomination just made through the link in its mail.
@@ -27,8 +28,10 @@ After each run the workers' peak RSS (VmHWM) is read. Prints one markdown table 
 p50, p99, errors, peak RSS per worker, each with its ratio to the bare route of the same
 setup, and whether a target is met) with the machine. Exit status: 0 even when a target is
 missed (this is a report), 1 when any request failed, 2 when a database or a server could
-not be prepared, 130 when interrupted. Servers, temporary files and the PostgreSQL database
-are removed in every case, Ctrl-C included.
+not be prepared, 130 when interrupted. A complete run (every scenario, both databases, 1 and 2
+workers, default durations) also writes its report into docs/benchmarks.md, between the
+markers of its published run (``--publish``/``--no-publish`` decide otherwise). Servers,
+temporary files and the PostgreSQL database are removed in every case, Ctrl-C included.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import http.client
 import json
@@ -71,10 +75,17 @@ BARE = "bare_app:create_app"
 START_TIMEOUT = 30.0
 REQUEST_TIMEOUT = 10  # seconds; a slower answer counts as an error (wrk's and loadgen's)
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432"
-SCENARIOS = ("archive", "laureate", "api", "form", "results", "storm", "score", "nominate")
+SCENARIOS = ("archive", "laureate", "api", "home", "form", "static", "results", "storm", "score", "nominate")
 
 # Targets (the issue; PERF-SECURITY.md P2-P5).
 INDEX_RATIO = 0.5
+# The home page and the form (issue 14): from the page cache, filled in per visitor.
+PAGE_RATIO = 0.3
+PAGE_P99_MS = 50.0
+# A static file under its hashed name, as a browser asks for it (brotli accepted).
+STATIC_RATIO = 0.5
+BROWSER_ENCODINGS = {"Accept-Encoding": "gzip, deflate, br"}
+TARGETED = frozenset({"home", "form", "static"})  # rows with a ratio target, each paired with a bare run
 NOMINATE_RPS = 300.0
 SCORE_P99_MS = 100.0
 # A juror at work: a save every 2 s on average (one per dossier read would be minutes apart).
@@ -109,6 +120,7 @@ class Result:
     errors: int
     requests: int = 0
     detail: str = ""
+    cpu_us: float = 0.0  # the server's CPU time per request in the measured run (0: not measured)
 
 
 @dataclass
@@ -136,6 +148,11 @@ class Row:
     @property
     def errors(self) -> int:
         return sum(r.errors for r in self.runs)
+
+    @property
+    def cpu_us(self) -> float:
+        measured = [r.cpu_us for r in self.runs if r.cpu_us]
+        return statistics.median(measured) if measured else 0.0
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
@@ -609,6 +626,7 @@ class Setup:
     notes: list[str] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
     spec_count: int = 0
+    stylesheet: str = "/static/css/app.css"  # its content-hashed address, read from the home page
 
     @property
     def name(self) -> str:
@@ -648,12 +666,18 @@ class Setup:
 
     def measure(self, row: Row, commands: list[list[str]], server: Server | None = None) -> Result:
         output = ""
+        serving = server or self.app
+        cpu = 0.0
         for command in commands:
-            self.settle(server or self.app)
+            self.settle(serving)
+            cpu = serving.cpu_seconds()
             output = self.harness.run(
                 command, f"load on {row.label}", timeout=self.load.warmup + self.load.duration + 120
             )
+        cpu = serving.cpu_seconds() - cpu  # of the last (measured) run
         result = self.parse(commands, output)
+        if result.requests:
+            result = dataclasses.replace(result, cpu_us=cpu / result.requests * 1e6)
         self.record(row, result, server or self.app)
         return result
 
@@ -662,7 +686,7 @@ class Setup:
         row.rss_mb = server.peak_rss_mb()
         _write(
             f"  {row.label}: {result.rps:,.1f} requests/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, "
-            f"{result.errors} errors, peak RSS {row.rss_mb:.0f} MB"
+            f"{result.errors} errors, {result.cpu_us:,.0f} µs CPU per request, peak RSS {row.rss_mb:.0f} MB"
         )
         if result.errors:
             _write(f"    FAILED requests: {result.detail}")
@@ -684,10 +708,18 @@ class Setup:
             (self.app, "/nominate", {}),
             (self.app, f"/jury/editions/{self.data['scoring']['id']}/results", {"Cookie": chair["cookie"]}),
         ]
+        home = http_request(self.app.port, "GET", "/")
+        stylesheet = re.search(rb'href="(/static/css/app\.[0-9a-f]{12}\.css)"', home.body)
+        if home.status != 200 or stylesheet is None:
+            raise SetupError(f"GET / answered {home.status} without a content-hashed stylesheet")
+        self.stylesheet = stylesheet.group(1).decode()
+        checks.append((self.app, self.stylesheet, BROWSER_ENCODINGS))
         for server, path, headers in checks:
             answer = http_request(server.port, "GET", path, headers=headers)
             if answer.status != 200:
                 raise SetupError(f"GET {path} answered {answer.status} before the load started")
+            if path == self.stylesheet and answer.header("content-encoding") != "br":
+                raise SetupError(f"GET {path} with brotli accepted came without brotli")
             if path == "/nominate" and b'name="submission_key"' not in answer.body:
                 raise SetupError("GET /nominate shows no form: no edition open for nominations")
         total = json.loads(http_request(self.app.port, "GET", "/api/v1/laureates").body)["total"]
@@ -725,14 +757,16 @@ class Setup:
         if index:
             index.ratio = statistics.median(a.rps / b.rps for a, b in zip(index.runs, bare.runs, strict=True))
             index.target = target(f"≥ {INDEX_RATIO:g}× bare", index.ratio >= INDEX_RATIO)
-        gets = [
-            ("laureate", "laureate page `GET /laureates/{slug}`", f"/laureates/{self.data['slug']}"),
-            ("api", "JSON API `GET /api/v1/laureates`", "/api/v1/laureates"),
-            ("form", "nomination form `GET /nominate`", "/nominate"),
+        gets: list[tuple[str, str, str, dict[str, str]]] = [
+            ("laureate", "laureate page `GET /laureates/{slug}`", f"/laureates/{self.data['slug']}", {}),
+            ("api", "JSON API `GET /api/v1/laureates`", "/api/v1/laureates", {}),
+            ("home", "home page `GET /`", "/", {}),
+            ("form", "nomination form `GET /nominate`", "/nominate", {}),
+            ("static", "static file `GET /static/css/app.<hash>.css` (brotli)", self.stylesheet, BROWSER_ENCODINGS),
         ]
-        for key, label, path in gets:
+        for key, label, path, headers in gets:
             if key in self.only:
-                self.measure(self.row(label, CLIENTS["get"]), self.commands_get(self.app, path, CLIENTS["get"]))
+                self.get_row(key, label, path, headers, bare)
         if "results" in self.only:
             path = f"/jury/editions/{self.data['scoring']['id']}/results"
             row = self.row("results: chair's page `GET /jury/editions/{id}/results`", CLIENTS["results"])
@@ -746,6 +780,28 @@ class Setup:
         rss = self.row("every worker over the whole run", 0)
         rss.rss_mb = self.app.peak_rss_mb()
         rss.target = target(f"RSS ≤ {RSS_MB:g} MB", rss.rss_mb <= RSS_MB)
+
+    def get_row(self, key: str, label: str, path: str, headers: dict[str, str], bare: Row) -> None:
+        row = self.row(label, CLIENTS["get"])
+        paired = None
+        if key in TARGETED:
+            # The bare route again just before: on a shared machine the load of the neighbours
+            # changes within minutes; the ratio is that pair's.
+            paired = self.measure(bare, self.commands_get(self.bare, "/plaintext", CLIENTS["get"]), self.bare)
+        result = self.measure(row, self.commands_get(self.app, path, CLIENTS["get"], headers or None))
+        if paired is not None:
+            row.ratio = result.rps / paired.rps if paired.rps else 0.0
+            self.judge(key, row)
+
+    def judge(self, key: str, row: Row) -> None:
+        """The targets of the home page, the form (each visitor's first view: no cookie, so a
+        fresh CSRF cookie on every answer) and a static file, by the ratio to the bare run paired with it."""
+        ratio = row.ratio or 0.0
+        if key in ("home", "form"):
+            met = ratio >= PAGE_RATIO and row.p99_ms < PAGE_P99_MS and row.errors == 0
+            row.target = target(f"≥ {PAGE_RATIO:g}× bare, p99 < {PAGE_P99_MS:g} ms", met)
+        elif key == "static":
+            row.target = target(f"≥ {STATIC_RATIO:g}× bare", ratio >= STATIC_RATIO and row.errors == 0)
 
     def storm(self) -> None:
         clients = CLIENTS["storm"]
@@ -887,8 +943,8 @@ def _ratio(value: float, reference: float) -> str:
 def table(rows: Sequence[Row]) -> list[str]:
     lines = [
         "| setup | endpoint | clients | requests/s (× bare) | p50 ms (× bare) | p99 ms (× bare) | errors "
-        "| peak RSS MB per worker (× bare) | target |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+        "| server CPU µs per request (× bare) | peak RSS MB per worker (× bare) | target |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     bare: Row | None = None
     for row in rows:
@@ -898,7 +954,7 @@ def table(rows: Sequence[Row]) -> list[str]:
         runs = f" (median of {len(row.runs)})" if len(row.runs) > 1 else ""
         rss = f"{row.rss_mb:.0f} ({_ratio(row.rss_mb, bare.rss_mb or 0)})" if row.rss_mb else "—"
         if not row.runs:
-            cells = ["—", "—", "—", "—", "—"]
+            cells = ["—", "—", "—", "—", "—", "—"]
         else:
             ratio = row.ratio if row.ratio is not None else row.rps / bare.rps
             cells = [
@@ -907,6 +963,7 @@ def table(rows: Sequence[Row]) -> list[str]:
                 f"{row.p50_ms:.1f} ({_ratio(row.p50_ms, bare.p50_ms)})",
                 f"{row.p99_ms:.1f} ({_ratio(row.p99_ms, bare.p99_ms)})",
                 str(row.errors),
+                f"{row.cpu_us:,.0f} ({_ratio(row.cpu_us, bare.cpu_us)})" if row.cpu_us else "—",
             ]
         lines.append(f"| {row.setup} | {row.label}{runs} | {' | '.join(cells)} | {rss} | {row.target} |")
     return lines
@@ -985,24 +1042,66 @@ def benchmark(args: argparse.Namespace, load: LoadSettings, harness: Harness) ->
                     harness.stop(bare)
                 rows.extend(setup.rows)
                 notes.extend(setup.notes)
-    _write()
-    _write(f"Application benchmark, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
-    _write(f"Machine: {machine(load, pg_version, loads)}")
-    _write()
-    for line in table(rows):
-        _write(line)
-    _write()
+    report = [
+        f"Application benchmark, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}",
+        "",
+        f"Machine: {machine(load, pg_version, loads)}",
+        "",
+        *table(rows),
+        "",
+    ]
     if 2 in workers and "sqlite" in dbs:
-        _write(
+        report.append(
             "SQLite with 2 workers: two processes share one database file and SQLite admits one writer at a "
             "time (IMMEDIATE transactions wait up to the 30 s busy timeout), so writes do not scale with workers."
         )
-    for note in notes:
-        _write(f"- {note}")
+        report.append("")
+    report.extend(f"- {note}" for note in notes)
     failed = [(row, r) for row in rows for r in row.runs if r.errors]
-    for row, result in failed:
-        _write(f"FAILED requests on {row.setup} / {row.label}: {result.errors} ({result.detail})")
+    report.extend(f"- FAILED requests on {row.setup} / {row.label}: {r.errors} ({r.detail})" for row, r in failed)
+    _write()
+    for line in report:
+        _write(line)
+    if publishing(args):
+        publish(args.publish_to, report)
+        _write(f"\nPublished in {args.publish_to}")
     return 1 if failed else 0
+
+
+# --- the published table ----------------------------------------------------------------------
+
+BEGIN = "<!-- bench_app.py: the latest published run, written by the benchmark; do not edit -->"
+END = "<!-- bench_app.py: end of the latest published run -->"
+
+
+def commit() -> str:
+    """The checked-out commit and its subject (what was measured), or "unknown"."""
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        git = ["git", "-C", str(ROOT)]
+        out = subprocess.run([*git, "log", "-1", "--format=%h (%s)"], capture_output=True, text=True, check=True)  # noqa: S603
+        dirty = subprocess.run(  # noqa: S603 - fixed commands, no shell
+            [*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, check=True
+        )
+        return out.stdout.strip() + (" with uncommitted changes" if dirty.stdout.strip() else "")
+    return "unknown"
+
+
+def publishing(args: argparse.Namespace) -> bool:
+    """``--publish``/``--no-publish``; by default only a complete run replaces the published one."""
+    if args.publish is not None:
+        return bool(args.publish)
+    complete = not args.quick and not args.only and args.db == "all" and args.workers == "1,2"
+    return complete and args.duration == 10 and args.warmup == 2 and args.repeat == 3
+
+
+def publish(path: Path, report: Sequence[str]) -> None:
+    """Replace the block between the markers of ``path`` (docs/benchmarks.md) by ``report``."""
+    text = path.read_text(encoding="utf-8")
+    if BEGIN not in text or END not in text:
+        raise SetupError(f"{path} has no block between {BEGIN!r} and {END!r} to replace")
+    before, rest = text.split(BEGIN, 1)
+    after = rest.split(END, 1)[1]
+    path.write_text(before + BEGIN + "\n\n" + "\n".join(report).strip() + "\n\n" + END + after, encoding="utf-8")
 
 
 def _load_settings(args: argparse.Namespace) -> LoadSettings:
@@ -1053,6 +1152,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--load-jurors", type=int, default=50, help="concurrent jurors saving scores (default 50)")
     parser.add_argument("--pin", action="store_true", help="1-worker servers on cpu0, load on cpu1 (taskset)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (databases, logs)")
+    parser.add_argument(
+        "--publish",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="write the table into --publish-to (default: only after a complete run with the default options)",
+    )
+    parser.add_argument("--publish-to", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args(argv)
     defaults = (3, 1, 1) if args.quick else (10, 2, 3)
     for name, default in zip(("duration", "warmup", "repeat"), defaults, strict=True):

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import random
@@ -46,7 +47,8 @@ from typing import Any
 
 from ambassador import db
 from ambassador.db import utcnow, write_transaction
-from ambassador.domain import accounts, editions, jury, scoring
+from ambassador.domain import accounts, categories, editions, jury, scoring_round
+from ambassador.domain.categories import CategoryInput
 from ambassador.domain.editions import CriterionData, EditionData, default_criteria
 from ambassador.domain.jury import JuryRules
 from ambassador.domain.laureate_import import free_slug
@@ -270,6 +272,14 @@ async def _sheets(
 # --- editions -------------------------------------------------------------------------------
 
 
+def _categories(quotas: dict[str, tuple[int, int]]) -> list[CategoryInput]:
+    """The installation's categories (Kraków's A and B) with the given (titles, mentions)."""
+    return [
+        dataclasses.replace(c, titles=quotas[c.code][0], mentions=quotas[c.code][1]) if c.code in quotas else c
+        for c in categories.installation_defaults()
+    ]
+
+
 async def _published(
     rng: random.Random, shape: Shape, year: int, *, nominations: int, laureates: int, juror_ids: Sequence[int]
 ) -> tuple[int, str]:
@@ -284,16 +294,14 @@ async def _published(
             name_en=f"Test edition {label}",
             name_uk=f"Тестове видання {label}",
             intro_en="A fictional edition generated for the benchmark.",
-            titles_a=2,
-            mentions_a=max(0, laureates // 2 - 2),
-            titles_b=2,
-            mentions_b=max(0, laureates - laureates // 2 - 2),
             opens_at=dt.datetime(year, 3, 1, tzinfo=dt.UTC),
             closes_at=dt.datetime(year, 4, 30, 23, 59, tzinfo=dt.UTC),
             approving_body=ApprovingBody.COUNCIL_RESOLUTION.value,
             published_at=now - dt.timedelta(days=1),
         )
         await edition.save()
+        quotas = {"A": (2, max(0, laureates // 2 - 2)), "B": (2, max(0, laureates - laureates // 2 - 2))}
+        await categories.insert_all(edition.id, _categories(quotas))
         criteria: list[int] = []
         for position, c in enumerate(_criteria(shape.criteria), start=1):
             row = Criterion(
@@ -365,12 +373,9 @@ async def _current(
             intro_en="A fictional edition generated for the benchmark.",
             opens_at=opens,
             closes_at=closes,
-            titles_a=2,
-            mentions_a=2,
-            titles_b=2,
-            mentions_b=4,
             criteria=_criteria(shape.criteria),
         ),
+        categories=_categories({"A": (2, 2), "B": (2, 4)}),
     )
     at = opens + dt.timedelta(hours=1)
     edition = await editions.advance(actor_id=clerk_id, edition_id=edition.id, target=EditionState.OPEN, now=at)
@@ -402,7 +407,7 @@ async def _scoring(
         edition_id=edition_id,
         rules=JuryRules(appointment_document="Test order 1/2026", normalise=True, min_scores=3),
     )
-    await scoring.open_scoring(actor_id=clerk_id, edition_id=edition_id)
+    await scoring_round.open_scoring(actor_id=clerk_id, edition_id=edition_id)
     async with write_transaction():
         await _declarations(edition_id, appointed, ids)
         sheets = await _sheets(rng, edition_id, appointed[: shape.jurors], ids, criteria)

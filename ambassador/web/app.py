@@ -64,7 +64,9 @@ from ambassador.web.errors import http_exception_handler, internal_error_handler
 from ambassador.web.head import head_as_get
 from ambassador.web.language import set_language
 from ambassador.web.middleware import make_security_headers_hook, request_log
+from ambassador.web.page_cache import PageCache, PageCacheMiddleware
 from ambassador.web.sessions import RotatingSessionConfig, SessionRotation, session_policy
+from ambassador.web.static import serve_static
 from ambassador.web.stepup import StepUpRequired, step_up_redirect
 from ambassador.web.stores import DatabaseStore
 from ambassador.web.templating import template_config
@@ -184,11 +186,15 @@ def outer_handler(app: Litestar, settings: Settings, session_cookie: str) -> Any
     its id and its log line; the public pages' addresses per language are resolved
     (ambassador.web.addresses), before the HEAD handling, so that a HEAD of an old address is
     redirected as its GET is; a HEAD is then served as a GET without its body
-    (ambassador.web.head); compression (ambassador.web.compression) is inside that, so a HEAD
+    (ambassador.web.head); static files are answered from memory (ambassador.web.static);
+    compression (ambassador.web.compression) is inside that, so a HEAD
     has the GET's headers, and outside the archive cache, which keeps the pages as rendered.
     """
     security_headers = make_security_headers_hook(settings.production, hsts_preload=settings.hsts_preload)
-    routed = language_addresses(head_as_get(compressed(app.asgi_handler, session_cookie)), before_send=security_headers)
+    # Static files come from memory, already compressed (ambassador.web.static): inside the HEAD
+    # handling, outside the compression of the rendered responses.
+    served = serve_static(compressed(app.asgi_handler, session_cookie), settings)
+    routed = language_addresses(head_as_get(served), before_send=security_headers)
     return ForwardedMiddleware(request_log(routed), trusted_proxies=settings.trusted_proxies)
 
 
@@ -211,6 +217,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     csrf = csrf_config(settings)
     rotation = SessionRotation(sessions, settings)
     archive_cache = ArchiveCache(settings.archive_cache_seconds)
+    page_cache = PageCache(settings.edition_cache_seconds)
     # Here, not at the top: prometheus_client must be imported after ambassador.metrics's
     # multiprocess set-up (``ambassador serve`` runs it before importing this app).
     from ambassador.web.metrics import MetricsController, prometheus_config
@@ -311,7 +318,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # Outside the session and authentication middleware (which put themselves first):
             # the metrics first (they count what the others answer themselves, and judge who may
             # read them by the TCP peer), and a cached archive page costs no session lookup.
-            outermost(metrics_config.middleware, ArchiveCacheMiddleware(archive_cache, sessions.key)),
+            # The home page and the form are kept the same way, filled in per visitor (web/page_cache.py).
+            outermost(
+                metrics_config.middleware,
+                ArchiveCacheMiddleware(archive_cache, sessions.key),
+                PageCacheMiddleware(page_cache, sessions.key, csrf),
+            ),
         ],
         csrf_config=csrf,
         stores=stores,
@@ -333,8 +345,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     app.asgi_handler = outer_handler(app, settings, sessions.key)
-    app.state.settings = settings
-    app.state.archive_cache = archive_cache
-    app.state.sessions = rotation
-    app.state.metrics_config = metrics_config
+    app.state.update(
+        settings=settings,
+        archive_cache=archive_cache,
+        page_cache=page_cache,
+        sessions=rotation,
+        metrics_config=metrics_config,
+    )
     return app

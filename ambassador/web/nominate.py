@@ -50,6 +50,7 @@ from ambassador.web.addresses import url
 from ambassador.web.client import client_address
 from ambassador.web.downloads import NO_STORE
 from ambassador.web.forms import MAX_ROW_ID, Form, read_form, translated_errors
+from ambassador.web.page_cache import rendering, submission_key
 
 NOMINATE_PATH = "/nominate"
 RATE_LIMIT_STORE = "rate_limit"
@@ -318,16 +319,20 @@ class NominationController(Controller):
     include_in_schema = False
 
     @get(NOMINATE_PATH, name="nominate", response_headers=NO_STORE)
-    async def nominate_form(self, settings: NamedDependency[Settings]) -> Template:
-        edition = await RECENT.open_now(settings.edition_cache_seconds)
-        if edition is None or not edition.accepts_nominations(utcnow()):
+    async def nominate_form(self, request: AnyRequest, settings: NamedDependency[Settings]) -> Template:
+        # Anonymous visitors get this page from the page cache (ambassador.web.page_cache),
+        # which renders it here with its edition and moment, and fills in the CSRF token and
+        # a fresh submission key (here its placeholder) for each visitor.
+        render = rendering(request.scope)
+        edition = render.edition if render else await RECENT.open_now(settings.edition_cache_seconds)
+        if edition is None or not edition.accepts_nominations(render.now if render else utcnow()):
             return _not_open(edition)
         return form_page(
             mode="new",
             edition=edition,
             data=NominationData(language=i18n.current_language.get()),
             action=url(NOMINATE_PATH),
-            submission_key=secrets.token_urlsafe(24),
+            submission_key=submission_key(request.scope),
         )
 
     @post(NOMINATE_PATH, name="nominate_post", request_max_body_size=MAX_BODY, response_headers=NO_STORE)

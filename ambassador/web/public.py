@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import anyio
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
@@ -18,6 +20,7 @@ from ambassador.web import addresses
 from ambassador.web.forms import safe_next
 from ambassador.web.language import HOST_LANGUAGE_COOKIE, LANGUAGE_COOKIE
 from ambassador.web.middleware import ATTACHMENT_CONTENT_SECURITY_POLICY
+from ambassador.web.page_cache import rendering
 
 ONE_YEAR = 365 * 24 * 3600
 # The logo's address carries its content hash (templating.honour_logo_url): kept for a year.
@@ -37,10 +40,15 @@ class PublicController(Controller):
     include_in_schema = False
 
     @get("/", name="home")
-    async def home(self) -> Template:
-        """The title, and the edition open for nominations (if any) with its window."""
-        edition = await open_edition_now()
-        now = db.utcnow()
+    async def home(self, request: Request[Any, Any, Any]) -> Template:
+        """The title, and the edition open for nominations (if any) with its window.
+
+        Anonymous visitors get it from the page cache (ambassador.web.page_cache), which
+        renders it through here with the edition and moment it read.
+        """
+        render = rendering(request.scope)
+        edition = render.edition if render else await open_edition_now()
+        now = render.now if render else db.utcnow()
         return Template(
             template_name="home.html",
             context={

@@ -14,15 +14,15 @@ from litestar.template.config import TemplateConfig
 from ambassador import honour, i18n
 from ambassador.enums import LANGUAGES, Role
 from ambassador.errors import N_
-from ambassador.resources import STATIC_DIR, TEMPLATE_DIR
+from ambassador.resources import TEMPLATE_DIR
 from ambassador.web import addresses, labels
+from ambassador.web.static import hashed_path
 
 
-@cache
 def static_url(path: str) -> str:
-    """A static file's URL with a content hash, so it can be cached for a long time."""
-    digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:12]
-    return f"/static/{path}?v={digest}"
+    """A static file's address under its content-hashed name (``/static/css/app.<hash>.css``),
+    cached by browsers for a year (ambassador.web.static)."""
+    return hashed_path(path)
 
 
 class ActiveHonour:

@@ -46,7 +46,7 @@ CSRF = "__Host-csrftoken"
 SUBMISSION_KEY = re.compile(r'name="submission_key" value="([A-Za-z0-9_-]+)"')
 EDITION_ID = re.compile(r'name="edition_id" value="(\d+)"')
 DESCRIPTION = re.compile(r'<textarea id="f-(description_\d+)"')
-STATIC = re.compile(r'(/static/[^"?]+\?v=[0-9a-f]+)')
+STATIC = re.compile(r'(/static/[^"?]+\.[0-9a-f]{12}\.[a-z]+)"')
 ENGLISH = {"accept-language": "en"}
 LIMIT_NOMINATIONS = 20  # deploy/ambassador.env.example's AMBASSADOR_NOMINATION_POSTS_PER_HOUR
 LIMIT_LOGINS = 30  # failed logins per address in 15 minutes (the app's fixed limit)
