@@ -20,6 +20,7 @@ from ambassador.tables.accounts import (
 )
 from ambassador.tables.categories import Category
 from ambassador.tables.editions import Attachment, Criterion, Edition, Nomination, NominationToken
+from ambassador.tables.held_files import HeldFile
 from ambassador.tables.jury import (
     ConflictDeclaration,
     DetectedConflict,
@@ -44,6 +45,7 @@ __all__ = [
     "DecisionItem",
     "DetectedConflict",
     "Edition",
+    "HeldFile",
     "JuryMember",
     "JurySettings",
     "KeyValue",
@@ -72,4 +74,5 @@ MODULES = (
     "ambassador.tables.categories",
     "ambassador.tables.jury",
     "ambassador.tables.laureates",
+    "ambassador.tables.held_files",
 )
