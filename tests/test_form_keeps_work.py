@@ -13,7 +13,9 @@ from pathlib import Path
 
 from ambassador.db import utcnow
 from ambassador.domain import held_files
+from ambassador.settings import Settings
 from ambassador.tables import Attachment, Edition, HeldFile, Nomination
+from ambassador.web.nominate import language_cookies
 from tests.conftest import Client
 from tests.factories import PDF, make_edition
 from tests.smtp import smtp_server
@@ -221,3 +223,16 @@ async def test_on_the_edit_form_a_self_nomination_is_shown_at_the_fixed_email(cl
     assert [anchor for anchor, _ in links] == ["f-nominee_email", "f-nominator_email"]
     assert all(f'id="{anchor}"' in refused.text for anchor, _ in links)
     assert 'id="f-nominator_email-error">You cannot nominate yourself.' in refused.text
+
+
+def test_the_language_buttons_remember_the_choice_as_the_language_links_do(settings: Settings) -> None:
+    """Development: ``lang``; production: ``__Host-lang`` (Secure) and the old ``lang`` dropped."""
+    development = language_cookies("uk", settings)
+    production = language_cookies("uk", settings.with_changes(env="production"))
+
+    assert [(c.key, c.value, c.secure, c.max_age) for c in development] == [("lang", "uk", False, 365 * 24 * 3600)]
+    assert [(c.key, c.value, c.secure, c.max_age) for c in production] == [
+        ("__Host-lang", "uk", True, 365 * 24 * 3600),
+        ("lang", "", False, 0),
+    ]
+    assert {(c.path, c.httponly, c.samesite) for c in development + production} == {("/", True, "lax")}
