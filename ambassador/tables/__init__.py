@@ -19,6 +19,7 @@ from ambassador.tables.accounts import (
     UserRole,
 )
 from ambassador.tables.categories import Category
+from ambassador.tables.drafts import NominationDraft
 from ambassador.tables.editions import Attachment, Criterion, Edition, Nomination, NominationToken
 from ambassador.tables.jury import (
     ConflictDeclaration,
@@ -50,6 +51,7 @@ __all__ = [
     "Laureate",
     "LaureateRevision",
     "Nomination",
+    "NominationDraft",
     "NominationToken",
     "OutboxMail",
     "PasswordResetRequest",
@@ -72,4 +74,5 @@ MODULES = (
     "ambassador.tables.categories",
     "ambassador.tables.jury",
     "ambassador.tables.laureates",
+    "ambassador.tables.drafts",
 )
