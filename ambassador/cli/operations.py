@@ -65,6 +65,7 @@ async def retention_run(args: argparse.Namespace) -> int:
         say("no edition has personal data past its retention period")
     erased = "would erase" if report.dry_run else "erased"
     say(f"{erased} {report.unconfirmed_erased} unconfirmed nominations older than 72 hours")
+    say(f"{erased} {report.held_files_erased} expired held files of forms never sent")
     return 0
 
 

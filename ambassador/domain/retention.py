@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ambassador.db import utcnow, write_transaction
-from ambassador.domain import audit
+from ambassador.domain import audit, held_files
 from ambassador.domain.editions import EditionView, list_editions
 from ambassador.domain.nominations import erase_expired_unconfirmed, expired_unconfirmed
 from ambassador.enums import EditionState, NominationState
@@ -35,6 +35,8 @@ class RetentionReport:
     editions: tuple[EditionRetention, ...]
     unconfirmed_erased: int
     dry_run: bool
+    # Attachments of forms never sent, held past their expiry (domain/held_files.py).
+    held_files_erased: int = 0
 
 
 def add_months(moment: dt.datetime, months: int) -> dt.datetime:
@@ -98,7 +100,8 @@ async def _anonymise(edition: EditionView, ids: list[int], now: dt.datetime) -> 
 
 
 async def run(*, now: dt.datetime | None = None, dry_run: bool = False) -> RetentionReport:
-    """Anonymise what is due and erase expired unconfirmed nominations; say what was done."""
+    """Anonymise what is due, erase expired unconfirmed nominations and expired held files;
+    say what was done."""
     now = now or utcnow()
     done: list[EditionRetention] = []
     for edition in await list_editions():
@@ -111,4 +114,5 @@ async def run(*, now: dt.datetime | None = None, dry_run: bool = False) -> Reten
             await _anonymise(edition, ids, now)
         done.append(EditionRetention(edition.label, due_at(edition), len(ids)))
     erased = len(await expired_unconfirmed(now)) if dry_run else await erase_expired_unconfirmed(now)
-    return RetentionReport(tuple(done), erased, dry_run)
+    held = await held_files.expired_count(now) if dry_run else await held_files.erase_expired(now)
+    return RetentionReport(tuple(done), erased, dry_run, held_files_erased=held)

@@ -17,7 +17,7 @@ from ambassador import metrics, security_log
 from ambassador.antivirus import Clamd, ScanUnavailable
 from ambassador.errors import N_, Message
 from ambassador.settings import DEFAULT_UPLOAD_QUOTA_BYTES, Settings
-from ambassador.tables import Attachment
+from ambassador.tables import Attachment, HeldFile
 
 log = logging.getLogger("ambassador.uploads")
 
@@ -70,9 +70,12 @@ async def scan(named: list[tuple[str, bytes]], rules: UploadRules) -> str | None
 
 
 async def stored_bytes() -> int:
-    """The size of every stored attachment together (one aggregate query)."""
-    row = await Attachment.select(Sum(Attachment.size)).first()
-    return int((row or {}).get("sum") or 0)
+    """The size of every stored attachment and every held file (``held_files``) together."""
+    total = 0
+    for table in (Attachment, HeldFile):
+        row = await table.select(Sum(table.size)).first()
+        total += int((row or {}).get("sum") or 0)
+    return total
 
 
 async def quota_problem(adding: int, rules: UploadRules) -> str | None:

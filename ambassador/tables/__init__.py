@@ -21,6 +21,7 @@ from ambassador.tables.accounts import (
 from ambassador.tables.categories import Category
 from ambassador.tables.drafts import NominationDraft
 from ambassador.tables.editions import Attachment, Criterion, Edition, Nomination, NominationToken
+from ambassador.tables.held_files import HeldFile
 from ambassador.tables.jury import (
     ConflictDeclaration,
     DetectedConflict,
@@ -45,6 +46,7 @@ __all__ = [
     "DecisionItem",
     "DetectedConflict",
     "Edition",
+    "HeldFile",
     "JuryMember",
     "JurySettings",
     "KeyValue",
@@ -74,5 +76,6 @@ MODULES = (
     "ambassador.tables.categories",
     "ambassador.tables.jury",
     "ambassador.tables.laureates",
+    "ambassador.tables.held_files",
     "ambassador.tables.drafts",
 )
