@@ -131,7 +131,11 @@ async def test_saving_again_updates_the_same_draft_and_a_new_email_gets_a_new_li
     [first_token] = await mailed_tokens("anna@example.org")
 
     again = await drafts.save(
-        edition=edition, data=partial_data(nominee_phone="+48 12 345 67 89"), uploads=[], submission_key=KEY, base_url=BASE
+        edition=edition,
+        data=partial_data(nominee_phone="+48 12 345 67 89"),
+        uploads=[],
+        submission_key=KEY,
+        base_url=BASE,
     )
     assert (again.created, again.mailed_to) == (False, "")
     assert await OutboxMail.count() == 1

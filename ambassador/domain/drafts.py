@@ -17,6 +17,7 @@ retention job erases it (:func:`erase_expired`).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -106,7 +107,13 @@ def to_json(data: NominationData) -> dict[str, Any]:
 
 
 def from_json(raw: Any) -> NominationData:
-    """The values stored by :func:`to_json`; unknown keys ignored, wrong types as empty."""
+    """The values stored by :func:`to_json` (a dict, or its JSON text as the database gives it
+    back); unknown keys ignored, values of the wrong type left empty."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raw = {}
     stored: dict[str, Any] = raw if isinstance(raw, dict) else {}
     values: dict[str, Any] = {}
     for f in fields(NominationData):
@@ -205,7 +212,8 @@ async def save(
 
     The first save of a form creates the draft and mails the private link; saving the same
     form again (the key) updates it, and mails a new link only when the email changed (the
-    old link stops working). New files are checked and held like the form's; a refused file
+    old link stops working). New files are checked and held like the form's (also when a
+    text is refused: InvalidInput then, and the form shows them as kept); a refused file
     does not stop the texts from being saved (``file_problem`` says why it was not kept).
     """
     now = now or utcnow()
@@ -213,16 +221,28 @@ async def save(
         raise InvalidInput({"form": INCOMPLETE})
     if not edition.accepts_nominations(now):
         raise WindowClosed()
-    data = draft_values(edition, data)
     if await Nomination.exists().where(Nomination.submission_key == submission_key):
         raise InvalidInput({"form": ALREADY_SENT})
-    # The files' checks (the antivirus scan among them) run before the write lock.
+    # The files' checks (the antivirus scan among them) run before the write lock. Files that
+    # pass are held even when a text is refused, so the form shown again keeps them.
     result = await held_files.hold(submission_key, uploads, closes_at=edition.closes_at, rules=rules, now=now)
+    try:
+        data = draft_values(edition, data)
+    except InvalidInput as exc:
+        raise InvalidInput({**exc.errors, "attachments": result.problem} if result.problem else exc.errors) from None
     token = new_token()
     subject, body = _mail(data, edition, token, base_url)
     for attempt in (1, 2):
         try:
-            draft_id, created, mailed = await _write(edition, data, submission_key, token, subject, body, now)
+            draft_id, created, mailed = await _write(
+                edition=edition,
+                data=data,
+                submission_key=submission_key,
+                token=token,
+                subject=subject,
+                body=body,
+                now=now,
+            )
         except Exception as exc:
             # Two first saves of one form at once: the second finds the first's row.
             if attempt == 1 and is_unique_violation(exc):
@@ -241,6 +261,7 @@ async def save(
 
 
 async def _write(
+    *,
     edition: EditionView,
     data: NominationData,
     submission_key: str,
@@ -252,9 +273,7 @@ async def _write(
     """Insert or update the draft, queue its mail, audit; (id, created, mailed)."""
     async with write_transaction():
         existing = (
-            await NominationDraft.select(
-                NominationDraft.id, NominationDraft.edition, NominationDraft.nominator_email
-            )
+            await NominationDraft.select(NominationDraft.id, NominationDraft.edition, NominationDraft.nominator_email)
             .where(NominationDraft.submission_key == submission_key)
             .first()
         )
@@ -265,12 +284,12 @@ async def _write(
         values: dict[Any, Any] = {
             NominationDraft.nominator_email: data.nominator_email,
             NominationDraft.language: data.language,
-            NominationDraft.form_values: to_json(data),
+            NominationDraft.form_values: json.dumps(to_json(data), ensure_ascii=False),
             NominationDraft.updated_at: now,
         }
         if mailed:
             values[NominationDraft.token_hash] = token_hash(token)
-        if created:
+        if existing is None:
             row = NominationDraft(
                 edition=edition.id,
                 submission_key=submission_key,
@@ -284,9 +303,7 @@ async def _write(
             await NominationDraft.update(values).where(NominationDraft.id == draft_id)
         if mailed:
             await queue_mail(to=data.nominator_email, subject=subject, body=body, language=data.language)
-        files = await HeldFile.count().where(
-            (HeldFile.submission_key == submission_key) & (HeldFile.expires_at > now)
-        )
+        files = await HeldFile.count().where((HeldFile.submission_key == submission_key) & (HeldFile.expires_at > now))
         await audit.record(
             "draft.saved",
             actor_id=None,

@@ -109,8 +109,7 @@ class DraftController(Controller):
             )
         else:
             note = N_(
-                "Your draft is updated. Continue later with the link we emailed to %(email)s; "
-                "the link stays the same."
+                "Your draft is updated. Continue later with the link we emailed to %(email)s; the link stays the same."
             )
         page.context["draft_saved"] = i18n.gettext(note, email=saved.nominator_email)
         return page
