@@ -56,7 +56,11 @@ async def test_a_draft_needs_only_the_email_and_mails_a_private_link_in_the_form
     edition = await make_edition()
     first = edition.criteria[0].id
     assert first is not None
-    data = partial_data(descriptions={first: "Runs a reading club  in Podgórze."}, organisation_kind="ngo")
+    data = partial_data(
+        nominee_name=" Olena  Kovalenko ",
+        descriptions={first: "Runs a reading club in Podgórze."},
+        organisation_kind="ngo",
+    )
 
     saved = await drafts.save(edition=edition, data=data, uploads=[], submission_key=KEY, base_url=BASE)
 
