@@ -4,6 +4,10 @@ The period (``Edition.retention_months``) runs from the close of nominations and
 once the edition's outcome is final (approved or published). What stays is what statistics
 need: reference, edition, category, state and dates. Laureates (and nominations the
 approving body approved) are kept, because their record is public by design.
+
+Each run also erases what was only ever kept for a while: unconfirmed nominations whose link
+expired, drafts of the form whose edition's window has closed (``drafts``, with their held
+files) and held files past their expiry (``held_files``).
 """
 
 from __future__ import annotations
