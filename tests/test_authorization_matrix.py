@@ -177,6 +177,7 @@ MATRIX: Final[Mapping[str, Row]] = {
     # A draft (web/drafts.py) is saved by anyone from the form; no manage link opens one.
     "POST /nominate/draft": PUBLIC_ACTION,
     "GET /n/draft/{token:str}": NOBODY,
+    "POST /n/draft/{token:str}/delete": NOBODY,
     "GET /consent/{token:str}": NOBODY,  # a manage link is no consent link
     "POST /consent/{token:str}": NOBODY,
     "GET /laureate-check/{token:str}": NOBODY,

@@ -272,3 +272,21 @@ def test_the_stored_values_survive_only_as_the_form_fields() -> None:
         NominationData(descriptions={3: "z"}, language="pl")
     )
     assert drafts.from_json("not a dict") == NominationData()
+
+
+async def test_the_citizen_may_delete_the_draft_by_its_link_even_after_the_close() -> None:
+    edition = await make_edition()
+    await drafts.save(
+        edition=edition, data=partial_data(), uploads=[Upload("a.pdf", PDF)], submission_key=KEY, base_url=BASE
+    )
+    [token] = await mailed_tokens("anna@example.org")
+    await Edition.update({Edition.state: "formal_check", Edition.open_slot: None}).where(Edition.id == edition.id)
+
+    with pytest.raises(InvalidToken):
+        await drafts.discard(token[:-1])
+    await drafts.discard(token)
+
+    assert (await NominationDraft.count(), await HeldFile.count()) == (0, 0)
+    with pytest.raises(InvalidToken):
+        await drafts.discard(token)
+    assert await draft_actions() == ["draft.saved", "draft.deleted"]

@@ -16,6 +16,7 @@ from ambassador.web.app import create_app
 from tests.clerk_factories import clerk_logged_in
 from tests.conftest import Client
 from tests.factories import PDF, make_edition
+from tests.helpers import post_form
 from tests.smtp import RecordingHandler, smtp_server
 from tests.test_nomination_public import (
     FormPage,
@@ -94,7 +95,13 @@ async def test_a_draft_is_saved_mailed_resumed_elsewhere_and_sent(
         resumed = await other.get(link)
         assert resumed.status_code == 200
         assert private(resumed)
-        assert "This is your draft, last saved on" in resumed.text
+        # In the language the draft was written in, remembered for what follows.
+        assert f'<html lang="{language}">' in resumed.text
+        assert other.cookies.get("lang") == language
+        saved_on = i18n.translate(
+            language, "This is your draft, last saved on %(saved)s (Warsaw time). Send it when it is complete."
+        )
+        assert saved_on.split("%(saved)s")[0] in resumed.text
         assert ">Runs a reading club in Podgórze.</textarea>" in resumed.text
         assert 'value="Olena Kovalenko"' in resumed.text
         assert 'value="anna@example.org"' in resumed.text
@@ -105,15 +112,28 @@ async def test_a_draft_is_saved_mailed_resumed_elsewhere_and_sent(
         # Saving again from there updates the same draft; no second mail.
         updated = await send_form(other, DRAFT, only_email(again, nominee_phone="+48 12 345 67 89"))
         assert updated.status_code == 200
-        assert "Your draft is updated." in updated.text
+        assert (
+            i18n.translate(
+                language,
+                "Your draft is updated. Continue later with the link we emailed to %(email)s; the link stays the same.",
+                email="anna@example.org",
+            )
+            in updated.text
+        )
         assert await NominationDraft.count() == 1
         assert await OutboxMail.count() == 1
 
         sent = await send_form(other, "/nominate", again.fields(nominee_phone="+48 12 345 67 89"))
         assert (sent.status_code, sent.headers["location"]) == (303, "/nominate/sent")
 
-    [nomination] = await Nomination.select(Nomination.id, Nomination.state, Nomination.nominee_phone)
-    assert (nomination["state"], nomination["nominee_phone"]) == ("unconfirmed", "+48 12 345 67 89")
+    [nomination] = await Nomination.select(
+        Nomination.id, Nomination.state, Nomination.nominee_phone, Nomination.language
+    )
+    assert (nomination["state"], nomination["nominee_phone"], nomination["language"]) == (
+        "unconfirmed",
+        "+48 12 345 67 89",
+        language,
+    )
     assert await Attachment.select(Attachment.nomination, Attachment.filename, Attachment.size) == [
         {"nomination": nomination["id"], "filename": "List polecający.pdf", "size": len(PDF)}
     ]
@@ -213,3 +233,32 @@ async def test_drafts_are_not_nominations_the_clerk_sees_none(client: Client) ->
     [entry] = await AuditEntry.select(AuditEntry.action, AuditEntry.data).where(AuditEntry.action == "draft.saved")
     assert "anna@example.org" not in str(entry["data"])
     assert "Olena" not in str(entry["data"])
+
+
+async def test_the_citizen_deletes_a_draft_with_its_files_by_its_link(client: Client) -> None:
+    use_language(client, "en")
+    await make_edition()
+    form = await open_form(client)
+    assert (
+        await send_form(client, DRAFT, only_email(form, nominator_email="olga@example.org"), pdf_file())
+    ).status_code == 200
+    [mail] = await OutboxMail.select(OutboxMail.body_text)
+    found = re.search(rf"http://testserver\.local({LINK})", mail["body_text"])
+    assert found is not None
+    link = found.group(1)
+    resumed = await client.get(link)
+    assert f'action="{link}/delete"' in resumed.text
+
+    forged = await post_form(client, "/n/draft/" + "x" * 43 + "/delete", {})
+    assert forged.status_code == 404
+    assert (await NominationDraft.count(), await HeldFile.count()) == (1, 1)
+
+    deleted = await post_form(client, f"{link}/delete", {})
+
+    assert deleted.status_code == 200
+    assert private(deleted)
+    assert "Your draft is deleted" in deleted.text
+    assert (await NominationDraft.count(), await HeldFile.count()) == (0, 0)
+    assert (await client.get(link)).status_code == 404
+    actions = [r["action"] for r in await AuditEntry.select(AuditEntry.action).order_by(AuditEntry.id)]
+    assert actions[-2:] == ["draft.saved", "draft.deleted"]

@@ -342,6 +342,22 @@ async def resume(token: str, now: dt.datetime | None = None) -> Draft:
     )
 
 
+async def discard(token: str) -> None:
+    """The citizen deletes their draft by its link, with its held files (InvalidToken when
+    the link opens nothing). Allowed whatever the window: erasing one's data always is."""
+    async with write_transaction():
+        row = (
+            await NominationDraft.select(NominationDraft.id, NominationDraft.submission_key)
+            .where(NominationDraft.token_hash == token_hash(token))
+            .first()
+        )
+        if row is None:
+            raise InvalidToken()
+        await HeldFile.delete().where(HeldFile.submission_key == row["submission_key"])
+        await NominationDraft.delete().where(NominationDraft.id == row["id"])
+        await audit.record("draft.deleted", actor_id=None, object_type="nomination_draft", object_id=row["id"], data={})
+
+
 async def sent(submission_key: str, *, nomination_id: int) -> bool:
     """The form with this key became a nomination: its draft, if any, is deleted (call it
     inside the sending transaction). Whether there was one."""

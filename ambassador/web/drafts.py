@@ -13,6 +13,7 @@ from __future__ import annotations
 from functools import partial
 
 from litestar import Controller, get, post
+from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -26,6 +27,7 @@ from ambassador.errors import N_, InvalidInput, InvalidToken, NotFound
 from ambassador.settings import Settings
 from ambassador.web.downloads import NO_STORE, PRIVATE
 from ambassador.web.forms import read_form
+from ambassador.web.language import HOST_LANGUAGE_COOKIE, LANGUAGE_COOKIE
 from ambassador.web.nominate import (
     DRAFT_PATH,
     MAX_BODY,
@@ -37,6 +39,7 @@ from ambassador.web.nominate import (
     form_page,
     read_nomination,
 )
+from ambassador.web.public import language_cookie
 
 RESUME_PATH = drafts.RESUME_PATH + "{token:str}"
 MAX_TOKEN = 100
@@ -57,6 +60,16 @@ def _expired_link() -> Template:
         },
         status_code=HTTP_404_NOT_FOUND,
     )
+
+
+def _language_cookies(language: str, settings: Settings) -> list[Cookie]:
+    """The cookies ``/language/<code>`` sets for an explicit choice (web.public)."""
+    if not settings.production:
+        return [language_cookie(LANGUAGE_COOKIE, language, secure=False)]
+    return [
+        language_cookie(HOST_LANGUAGE_COOKIE, language, secure=True),
+        language_cookie(LANGUAGE_COOKIE, "", secure=False, max_age=0),
+    ]
 
 
 class DraftController(Controller):
@@ -115,11 +128,19 @@ class DraftController(Controller):
         return page
 
     @get(RESUME_PATH, name="draft_resume", response_headers=PRIVATE)
-    async def resume(self, token: FromPath[str]) -> Template:
+    async def resume(self, token: FromPath[str], settings: NamedDependency[Settings]) -> Template:
+        token = token[:MAX_TOKEN]
         try:
-            draft = await drafts.resume(token[:MAX_TOKEN])
+            draft = await drafts.resume(token)
         except InvalidToken:
             return _expired_link()
+        # The form comes back in the language it was filled in (the mail's), remembered as the
+        # visitor's choice so that sending it answers in that language too; the page's
+        # language links switch it, keeping everything.
+        cookies: list[Cookie] = []
+        if draft.data.language != i18n.current_language.get():
+            i18n.current_language.set(draft.data.language)
+            cookies = _language_cookies(draft.data.language, settings)
         page = form_page(
             mode="new",
             edition=draft.edition,
@@ -131,4 +152,14 @@ class DraftController(Controller):
             N_("This is your draft, last saved on %(saved)s (Warsaw time). Send it when it is complete."),
             saved=i18n.format_datetime(draft.updated_at),
         )
+        page.context["draft_token"] = token
+        page.cookies.extend(cookies)
         return page
+
+    @post(RESUME_PATH + "/delete", name="draft_delete", response_headers=PRIVATE)
+    async def delete(self, token: FromPath[str]) -> Template:
+        try:
+            await drafts.discard(token[:MAX_TOKEN])
+        except InvalidToken:
+            return _expired_link()
+        return Template(template_name="nominate/draft_deleted.html")
