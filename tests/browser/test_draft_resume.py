@@ -11,7 +11,7 @@ from ambassador.domain import outbox
 from ambassador.mail import transport_for
 from ambassador.tables import Attachment, Nomination, NominationDraft
 from tests.browser.conftest import LOOP, Browsing
-from tests.browser.helpers import assert_accessible
+from tests.browser.helpers import assert_accessible, mailed_path
 from tests.clerk_factories import PNG
 from tests.factories import make_edition
 from tests.smtp import smtp_server
@@ -87,3 +87,18 @@ async def test_a_draft_is_saved_resumed_from_its_mail_in_another_browser_and_sen
     gone = await elsewhere.goto(found.group(1))
     assert gone is not None
     assert gone.status == 404
+
+
+async def test_a_draft_opened_by_its_link_can_be_deleted(page: Page, browsing: Browsing) -> None:
+    await make_edition(year=2025)
+    await page.goto("/nominate")
+    await page.get_by_label("Your email").fill(NOMINATOR)
+    await page.get_by_role("button", name="Save as draft").click()
+    await expect(page.locator("#draft-status")).to_contain_text("Your draft is saved.")
+
+    await page.goto(await mailed_path(NOMINATOR, r"/n/draft/[A-Za-z0-9_-]+"))
+    await page.get_by_role("button", name="Delete this draft").click()
+
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Your draft is deleted")
+    await assert_accessible(page)
+    assert await NominationDraft.count() == 0
