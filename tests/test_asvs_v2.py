@@ -113,7 +113,7 @@ async def test_a_minor_may_share_the_guardians_email_but_an_adult_may_not_nomina
         nomination_rules.prepare(edition, adult, [])
     accepted, _ = nomination_rules.prepare(edition, child, [])
 
-    assert list(refused.value.errors) == ["nominee_name"]
+    assert list(refused.value.errors) == ["nominee_email", "nominator_email"]
     assert (accepted.nominee_is_minor, accepted.nominee_email) == (True, "anna@example.org")
 
 

@@ -228,7 +228,8 @@ async def test_the_categories_own_rules_hold_on_nominations(lakeside: None) -> N
     assert await refused(category="O", organisation_kind="ngo", registry_number="123") == {
         "registry_number": "A KRS number has 10 digits."
     }
-    self_nomination = {"nominee_name": "You cannot nominate yourself. Someone else must nominate you."}
+    refusal = "You cannot nominate yourself. Someone else must nominate you."
+    self_nomination = {"nominee_name": refusal, "nominator_name": refusal}
     for code in ("N", "Y"):
         assert await refused(category=code, nominee_name="Anna Nowak", nominee_email="") == self_nomination
     # Only organisations in O: the same name as the nominator's is no self-nomination there.

@@ -302,15 +302,17 @@ async def test_the_nominator_cannot_be_the_nominee(client: Client) -> None:
     use_language(client, "en")
     await make_edition()
     form = await open_form(client)
+    # The problem is reported on the fields that show it: the two emails, or the two names.
     cases = [
-        {"nominee_email": "ANNA@example.org "},
-        {"nominee_email": "", "nominee_name": "JAN  KOWALSKÍ", "nominator_name": "Jan Kowalski"},
+        ({"nominee_email": "ANNA@example.org "}, "email"),
+        ({"nominee_email": "", "nominee_name": "JAN  KOWALSKÍ", "nominator_name": "Jan Kowalski"}, "name"),
     ]
-    for case in cases:
+    for case, fields in cases:
         refused = await send_form(client, "/nominate", form.fields(**case))
         assert refused.status_code == 400
-        assert "You cannot nominate yourself. Someone else must nominate you." in refused.text
-        assert 'id="f-nominee_name-error"' in refused.text
+        assert refused.text.count("You cannot nominate yourself. Someone else must nominate you.") == 4
+        marked = re.findall(r'id="f-(\w+)-error"', refused.text)
+        assert marked == [f"nominee_{fields}", f"nominator_{fields}"]
     assert await counts() == (0, 0, 0)
 
 
@@ -324,7 +326,8 @@ async def test_a_forged_pdf_is_refused_next_to_the_file_field(client: Client) ->
     assert refused.status_code == 400
     assert 'id="f-attachments-error"' in refused.text
     assert "Attach only PDF, JPEG or PNG files." in refused.text
-    assert "Please choose them again." in refused.text
+    # Only a file that passed its checks is kept; this one is not, and the page lists none.
+    assert ("Please choose them again." in refused.text, "kept-files" in refused.text) == (False, False)
     assert 'value="Olena Kovalenko"' in refused.text
     assert f'value="{form.submission_key}"' in refused.text
     assert await counts() == (0, 0, 0)

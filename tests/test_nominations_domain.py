@@ -83,11 +83,12 @@ async def test_submit_saves_unconfirmed_and_mails_the_confirmation_link() -> Non
 
 async def test_nominator_may_not_be_the_nominee() -> None:
     edition = await make_edition()
+    refusal = "You cannot nominate yourself. Someone else must nominate you."
     cases = [
-        {"nominee_email": "anna@example.org"},
-        {"nominee_name": "ANNA  NOWÁK", "nominee_email": ""},
+        ({"nominee_email": "anna@example.org"}, {"nominee_email": refusal, "nominator_email": refusal}),
+        ({"nominee_name": "ANNA  NOWÁK", "nominee_email": ""}, {"nominee_name": refusal, "nominator_name": refusal}),
     ]
-    for index, change in enumerate(cases):
+    for index, (change, expected) in enumerate(cases):
         with pytest.raises(InvalidInput) as refused:
             await submission.submit(
                 edition=edition,
@@ -96,7 +97,7 @@ async def test_nominator_may_not_be_the_nominee() -> None:
                 submission_key=f"self-nomination-{index:04d}",
                 base_url=BASE,
             )
-        assert refused.value.errors == {"nominee_name": "You cannot nominate yourself. Someone else must nominate you."}
+        assert refused.value.errors == expected
     assert await Nomination.count() == 0
 
 

@@ -27,11 +27,13 @@ from ambassador.db import utcnow, write_transaction
 from ambassador.domain import audit
 from ambassador.domain.nomination_rules import check_uploads, screen
 from ambassador.domain.nominations import MAX_ATTACHMENTS, Upload
-from ambassador.domain.uploads import UploadRules
+from ambassador.domain.uploads import QUOTA_FULL, SCAN_UNAVAILABLE, UploadRules
 from ambassador.errors import N_, InvalidInput, Message
 from ambassador.tables import HeldFile
 
 HOLD_HOURS = 24
+# Refusals that are not about one file: the scanner is down or the storage is full.
+STOPPING = (SCAN_UNAVAILABLE, QUOTA_FULL)
 # The submission key's shape (``submission.SUBMISSION_KEY_RE``; repeated here to keep the
 # import one way: submission uses this module).
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
@@ -120,6 +122,8 @@ async def hold(
                 refused = exc.errors["attachments"]
         if refused:
             problem = problem or refused
+            if refused in STOPPING:
+                break  # the same for every other file: not checked (nor logged) again
             continue
         seen.add(digest)
         count += 1

@@ -140,19 +140,32 @@ def validate(
     if not data.privacy_ack:
         errors["privacy_ack"] = N_("Please confirm that you have read the privacy notice.")
     takes_persons = category is None or category.takes_persons
-    if "nominee_name" not in errors and "nominator_name" not in errors and _self_nomination(data, takes_persons):
-        errors["nominee_name"] = N_("You cannot nominate yourself. Someone else must nominate you.")
+    errors.update(dict.fromkeys(_self_nomination(data, takes_persons, errors), SELF_NOMINATION))
     return errors
 
 
-def _self_nomination(data: NominationData, takes_persons: bool) -> bool:
-    """The nominator is the nominee: same email, or (where persons are nominated) the same name, folded.
+SELF_NOMINATION = N_("You cannot nominate yourself. Someone else must nominate you.")
+
+
+def _self_nomination(data: NominationData, takes_persons: bool, errors: dict[str, str]) -> tuple[str, ...]:
+    """The fields that show the nominator is the nominee, to report the problem on: both
+    emails when they are the same, else (where persons are nominated) both names when they
+    are the same, folded; none otherwise. Fields with a problem of their own are not compared.
 
     A minor's email is the guardian's, so a parent may nominate their child with their own.
     """
-    if data.nominee_email and data.nominee_email == data.nominator_email and not data.nominee_is_minor:
-        return True
-    return takes_persons and fold(data.nominee_name) == fold(data.nominator_name)
+    emails = ("nominee_email", "nominator_email")
+    if (
+        not errors.keys() & set(emails)
+        and data.nominee_email
+        and data.nominee_email == data.nominator_email
+        and not data.nominee_is_minor
+    ):
+        return emails
+    names = ("nominee_name", "nominator_name")
+    if takes_persons and not errors.keys() & set(names) and fold(data.nominee_name) == fold(data.nominator_name):
+        return names
+    return ()
 
 
 def check_uploads(uploads: list[Upload], existing: int = 0) -> tuple[list[tuple[Upload, str]], str | None]:
@@ -176,14 +189,21 @@ def check_uploads(uploads: list[Upload], existing: int = 0) -> tuple[list[tuple[
     return accepted, None
 
 
+def checked(
+    edition: EditionView, data: NominationData, *, by_clerk: bool = False
+) -> tuple[NominationData, dict[str, str]]:
+    """The data cleaned (descriptions of the edition's criteria only) and its fields' problems."""
+    data = cleaned(data, edition.categories)
+    criteria_ids = [c.id for c in edition.criteria if c.id is not None]
+    data = replace(data, descriptions={k: v for k, v in data.descriptions.items() if k in criteria_ids})
+    return data, validate(data, criteria_ids, edition.categories, by_clerk=by_clerk)
+
+
 def prepare(
     edition: EditionView, data: NominationData, uploads: list[Upload], *, by_clerk: bool = False, existing: int = 0
 ) -> tuple[NominationData, list[tuple[Upload, str]]]:
     """Clean and validate; raise InvalidInput with every field problem at once."""
-    data = cleaned(data, edition.categories)
-    criteria_ids = [c.id for c in edition.criteria if c.id is not None]
-    data = replace(data, descriptions={k: v for k, v in data.descriptions.items() if k in criteria_ids})
-    errors = validate(data, criteria_ids, edition.categories, by_clerk=by_clerk)
+    data, errors = checked(edition, data, by_clerk=by_clerk)
     accepted, problem = check_uploads(uploads, existing)
     if problem:
         errors["attachments"] = problem

@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass, replace
 
 from ambassador.db import is_unique_violation, utcnow, write_transaction
-from ambassador.domain import audit, drafts
+from ambassador.domain import audit, drafts, held_files
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.nomination_mails import mail_body, mail_submitted
-from ambassador.domain.nomination_rules import prepare, screen
+from ambassador.domain.nomination_rules import check_uploads, checked, screen
 from ambassador.domain.nominations import (
     CONFIRM_HOURS,
     NominationData,
@@ -51,6 +51,37 @@ async def _existing_submission(submission_key: str) -> Submitted | None:
     return Submitted(row["id"], row["reference"], repeated=True) if row else None
 
 
+async def _checked_or_held(
+    edition: EditionView,
+    data: NominationData,
+    uploads: list[Upload],
+    *,
+    submission_key: str,
+    now: dt.datetime,
+    rules: UploadRules | None,
+) -> tuple[NominationData, list[tuple[Upload, str]]]:
+    """The cleaned data and the new files, checked, when the form can be saved.
+
+    Otherwise InvalidInput with every problem, after holding each new file that passed its
+    checks under the submission key (``held_files``), so the form shown again lists it as kept
+    and the next attempt uses it. Files already held count toward the limit of files.
+    """
+    kept = await held_files.held(submission_key, now)
+    data, errors = checked(edition, data)
+    accepted, problem = check_uploads(uploads, existing=len(kept))
+    if not errors and problem is None:
+        # Scanned once, together; a refusal here (malware, no scanner, a full quota) keeps
+        # none of the new files: "nothing was saved", as the message says.
+        await screen(accepted, rules)
+        return data, accepted
+    if uploads:
+        result = await held_files.hold(submission_key, uploads, closes_at=edition.closes_at, rules=rules, now=now)
+        # The first problem of a file not kept; else the one found for the files together
+        # (six copies of one file: one is held, "at most five" still stands).
+        problem = result.problem or problem
+    raise InvalidInput({**errors, "attachments": problem} if problem else errors)
+
+
 async def submit(
     *,
     edition: EditionView,
@@ -65,7 +96,9 @@ async def submit(
 
     ``edition`` is the one the form was read for; its window is checked again inside the
     write transaction, at the moment of saving. The same ``submission_key`` (one per rendered
-    form) submitted twice gives the first nomination.
+    form) submitted twice gives the first nomination. The files held under the key (kept
+    from an earlier attempt, ``held_files``) are attached with the new ones; when the form has
+    a problem, the new files that passed their checks are held for the next attempt.
     """
     if not SUBMISSION_KEY_RE.match(submission_key):
         raise InvalidInput({"form": N_("The form is incomplete. Please reload the page and try again.")})
@@ -76,8 +109,9 @@ async def submit(
         now = now or utcnow()
         if not edition.accepts_nominations(now):
             raise WindowClosed()  # before the field checks: a late form cannot be corrected into time
-        data, accepted = prepare(edition, data, uploads)
-        await screen(accepted, rules)
+        data, accepted = await _checked_or_held(
+            edition, data, uploads, submission_key=submission_key, now=now, rules=rules
+        )
         # Everything that needs no lock is made before the write, which other writers wait for.
         token = new_token()
         language = data.language
@@ -98,6 +132,8 @@ async def submit(
             ),
         )
         async with write_transaction():
+            # The files kept from earlier attempts of this form come first, as they were chosen.
+            accepted = await held_files.take(submission_key, now) + accepted
             saved = await insert_nomination(
                 edition=edition,
                 data=data,

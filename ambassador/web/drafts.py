@@ -20,14 +20,13 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST, HTTP_404_NOT_FOUND, HTTP_409_CONFLICT
 
 from ambassador import i18n, security_log
-from ambassador.domain import drafts
+from ambassador.domain import drafts, held_files
 from ambassador.domain.nominations import MAX_ATTACHMENT_BYTES, WindowClosed
 from ambassador.domain.uploads import UploadRules
 from ambassador.errors import N_, InvalidInput, InvalidToken, NotFound
 from ambassador.settings import Settings
 from ambassador.web.downloads import NO_STORE, PRIVATE
 from ambassador.web.forms import read_form
-from ambassador.web.language import HOST_LANGUAGE_COOKIE, LANGUAGE_COOKIE
 from ambassador.web.nominate import (
     DRAFT_PATH,
     MAX_BODY,
@@ -37,9 +36,9 @@ from ambassador.web.nominate import (
     _posted_edition,
     _submission_key,
     form_page,
+    language_cookies,
     read_nomination,
 )
-from ambassador.web.public import language_cookie
 
 RESUME_PATH = drafts.RESUME_PATH + "{token:str}"
 MAX_TOKEN = 100
@@ -60,16 +59,6 @@ def _expired_link() -> Template:
         },
         status_code=HTTP_404_NOT_FOUND,
     )
-
-
-def _language_cookies(language: str, settings: Settings) -> list[Cookie]:
-    """The cookies ``/language/<code>`` sets for an explicit choice (web.public)."""
-    if not settings.production:
-        return [language_cookie(LANGUAGE_COOKIE, language, secure=False)]
-    return [
-        language_cookie(HOST_LANGUAGE_COOKIE, language, secure=True),
-        language_cookie(LANGUAGE_COOKIE, "", secure=False, max_age=0),
-    ]
 
 
 class DraftController(Controller):
@@ -109,12 +98,18 @@ class DraftController(Controller):
                 rules=upload_rules,
             )
         except InvalidInput as exc:
-            return again(errors=exc.errors, status=HTTP_400_BAD_REQUEST, files_again=bool(uploads))
+            return again(
+                errors=exc.errors,
+                status=HTTP_400_BAD_REQUEST,
+                kept=await held_files.held(posted_key),
+                # Files are kept unless the form itself could not be read (no valid key).
+                files_again=bool(uploads) and "form" in exc.errors,
+            )
         except WindowClosed as exc:
             return again(status=HTTP_409_CONFLICT, closed=i18n.gettext(exc.message))
         except NotFound:
             return _not_open(None, status=HTTP_409_CONFLICT)
-        page = again(errors={"attachments": saved.file_problem} if saved.file_problem else None)
+        page = again(errors={"attachments": saved.file_problem} if saved.file_problem else None, kept=saved.held)
         if saved.mailed_to:
             note = N_(
                 "Your draft is saved. We have emailed a private link to %(email)s: open it to continue, "
@@ -140,13 +135,14 @@ class DraftController(Controller):
         cookies: list[Cookie] = []
         if draft.data.language != i18n.current_language.get():
             i18n.current_language.set(draft.data.language)
-            cookies = _language_cookies(draft.data.language, settings)
+            cookies = language_cookies(draft.data.language, settings)
         page = form_page(
             mode="new",
             edition=draft.edition,
             data=draft.data,
             action=NOMINATE_PATH,
             submission_key=draft.submission_key,
+            kept=await held_files.held(draft.submission_key),
         )
         page.context["draft_resumed"] = i18n.gettext(
             N_("This is your draft, last saved on %(saved)s (Warsaw time). Send it when it is complete."),

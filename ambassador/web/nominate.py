@@ -10,10 +10,11 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from functools import partial
+from dataclasses import replace
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.response import Redirect, Template
@@ -25,8 +26,9 @@ from litestar.status_codes import (
 
 from ambassador import i18n, security_log, vocabulary
 from ambassador.db import utcnow
-from ambassador.domain import nominations, submission
+from ambassador.domain import held_files, nominations, submission
 from ambassador.domain.editions import EditionView, get_edition, open_edition_now
+from ambassador.domain.held_files import Held
 from ambassador.domain.nominations import (
     MAX_ATTACHMENT_BYTES,
     MAX_ATTACHMENTS,
@@ -39,6 +41,7 @@ from ambassador.domain.nominations import (
     MAX_URL,
     NominationData,
     NominationView,
+    Upload,
     WindowClosed,
 )
 from ambassador.domain.uploads import UploadRules
@@ -49,6 +52,8 @@ from ambassador.web import labels
 from ambassador.web.client import client_address
 from ambassador.web.downloads import NO_STORE
 from ambassador.web.forms import MAX_ROW_ID, Form, read_form, translated_errors
+from ambassador.web.language import HOST_LANGUAGE_COOKIE, LANGUAGE_COOKIE
+from ambassador.web.public import language_cookie
 
 NOMINATE_PATH = "/nominate"
 RATE_LIMIT_STORE = "rate_limit"
@@ -235,10 +240,16 @@ def error_list(errors: dict[str, str], edition: EditionView) -> list[tuple[str, 
             order.append(name)
     order.extend(sorted(name for name in errors if name not in order))
     return [
-        ("nomination-form" if name == "form" else f"f-{name}", names.get(name, ""), errors[name])
+        ("nomination-form" if name == "form" else f"f-{name}", summary_label(names.get(name, "")), errors[name])
         for name in order
         if name in errors
     ]
+
+
+def summary_label(label: str) -> str:
+    """A field's label as the summary writes it before ": message", without its own closing
+    full stop or colon (a checkbox's label is a sentence: "…personal data.: Please…")."""
+    return label.rstrip().rstrip(".:").rstrip()
 
 
 def form_page(
@@ -254,6 +265,7 @@ def form_page(
     removed: list[int] | None = None,
     files_again: bool = False,
     closed: str = "",
+    kept: list[Held] | None = None,
 ) -> Template:
     shown = translated_errors(errors or {})
     return Template(
@@ -271,6 +283,7 @@ def form_page(
             "removed": removed or [],
             "files_again": files_again,
             "closed": closed,
+            "kept": kept or [],
             "labels": field_labels(edition),
             "organisation_kinds": labels.options(vocabulary.ORGANISATION_KINDS),
             "category_label": labels.category(data.category, edition.categories),
@@ -311,6 +324,109 @@ def _not_open(edition: EditionView | None, status: int = 200) -> Template:
     )
 
 
+def language_cookies(language: str, settings: Settings) -> list[Cookie]:
+    """The cookies ``/language/<code>`` sets for an explicit choice (web.public)."""
+    if not settings.production:
+        return [language_cookie(LANGUAGE_COOKIE, language, secure=False)]
+    return [
+        language_cookie(HOST_LANGUAGE_COOKIE, language, secure=True),
+        language_cookie(LANGUAGE_COOKIE, "", secure=False, max_age=0),
+    ]
+
+
+async def _kept_page(
+    edition: EditionView,
+    data: NominationData,
+    uploads: list[Upload],
+    *,
+    key: str,
+    language: str | None,
+    remove: int | None,
+    settings: Settings,
+    rules: UploadRules,
+) -> Template:
+    """The form again, nothing sent and no field checked: in ``language`` (remembered as the
+    user's choice) or without the held file ``remove``. New files that pass their checks are
+    held; a refused one is the only problem shown. After the window's close, says so."""
+    if language is not None:
+        i18n.current_language.set(language)
+        data = replace(data, language=language)
+    now = utcnow()
+    errors: dict[str, str] = {}
+    closed = ""
+    if not edition.accepts_nominations(now):
+        closed = i18n.gettext(WindowClosed.message)
+    else:
+        if remove is not None and 0 < remove <= MAX_ROW_ID:
+            await held_files.remove(key, remove)
+        if uploads:
+            held = await held_files.hold(key, uploads, closes_at=edition.closes_at, rules=rules, now=now)
+            if held.problem is not None:
+                errors["attachments"] = held.problem
+    page = form_page(
+        mode="new",
+        edition=edition,
+        data=data,
+        action=NOMINATE_PATH,
+        submission_key=key,
+        errors=errors,
+        status=HTTP_409_CONFLICT if closed else 200,
+        kept=[] if closed else await held_files.held(key, now),
+        closed=closed,
+    )
+    if language is not None:
+        page.cookies.extend(language_cookies(language, settings))
+    return page
+
+
+async def _send(
+    edition: EditionView,
+    data: NominationData,
+    uploads: list[Upload],
+    *,
+    posted_key: str,
+    key: str,
+    settings: Settings,
+    rules: UploadRules,
+) -> Template | Redirect:
+    """Submit; the form again with its problems (and the files kept) when it cannot be saved."""
+    try:
+        await submission.submit(
+            edition=edition,
+            data=data,
+            uploads=uploads,
+            submission_key=posted_key,
+            base_url=settings.base_url,
+            rules=rules,
+        )
+    except InvalidInput as exc:
+        return form_page(
+            mode="new",
+            edition=edition,
+            data=data,
+            action=NOMINATE_PATH,
+            submission_key=key,
+            errors=exc.errors,
+            status=HTTP_400_BAD_REQUEST,
+            kept=await held_files.held(key),
+            # Files are kept unless the form itself could not be read (no valid key).
+            files_again=bool(uploads) and "form" in exc.errors,
+        )
+    except WindowClosed as exc:
+        return form_page(
+            mode="new",
+            edition=edition,
+            data=data,
+            action=NOMINATE_PATH,
+            submission_key=key,
+            status=HTTP_409_CONFLICT,
+            closed=i18n.gettext(exc.message),
+        )
+    except NotFound:
+        return _not_open(None, status=HTTP_409_CONFLICT)
+    return Redirect(SENT_PATH, status_code=HTTP_303_SEE_OTHER)
+
+
 # --- the pages --------------------------------------------------------------------------
 
 
@@ -335,6 +451,8 @@ class NominationController(Controller):
     async def nominate(
         self, request: AnyRequest, settings: NamedDependency[Settings], upload_rules: NamedDependency[UploadRules]
     ) -> Template | Redirect:
+        """Send the form; or, for its language buttons and its kept files' "remove" buttons,
+        show it again with everything typed and every file kept, nothing sent."""
         form = await read_form(request)
         if form.text("website", 500).strip():
             # A bot filled the hidden field: answer as for a real nomination, keep nothing.
@@ -346,31 +464,23 @@ class NominationController(Controller):
         data = read_nomination(form, edition)
         uploads = await form.files("attachments", MAX_ATTACHMENT_BYTES)
         posted_key = form.text("submission_key", 64)
-        # The form again after a refusal: the same edition, texts and submission key.
-        again = partial(
-            form_page,
-            mode="new",
-            edition=edition,
-            data=data,
-            action=NOMINATE_PATH,
-            submission_key=_submission_key(posted_key),
-        )
-        try:
-            await submission.submit(
-                edition=edition,
-                data=data,
-                uploads=uploads,
-                submission_key=posted_key,
-                base_url=settings.base_url,
+        key = _submission_key(posted_key)
+        switch = form.text("switch_language", 8)
+        remove = form.integer("remove_held")
+        if switch or remove is not None:
+            return await _kept_page(
+                edition,
+                data,
+                uploads,
+                key=key,
+                language=i18n.supported(switch),
+                remove=remove,
+                settings=settings,
                 rules=upload_rules,
             )
-        except InvalidInput as exc:
-            return again(errors=exc.errors, status=HTTP_400_BAD_REQUEST, files_again=bool(uploads))
-        except WindowClosed as exc:
-            return again(status=HTTP_409_CONFLICT, closed=i18n.gettext(exc.message))
-        except NotFound:
-            return _not_open(None, status=HTTP_409_CONFLICT)
-        return Redirect(SENT_PATH, status_code=HTTP_303_SEE_OTHER)
+        return await _send(
+            edition, data, uploads, posted_key=posted_key, key=key, settings=settings, rules=upload_rules
+        )
 
     @get(SENT_PATH, name="nominate_sent")
     async def sent(self) -> Template:
