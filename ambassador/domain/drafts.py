@@ -26,7 +26,6 @@ from ambassador.db import is_unique_violation, utcnow, write_transaction
 from ambassador.domain import audit, held_files
 from ambassador.domain.accounts import email_error
 from ambassador.domain.editions import EditionView, get_edition
-from ambassador.domain.nomination_mails import mail_body
 from ambassador.domain.nomination_rules import cleaned
 from ambassador.domain.nominations import (
     MAX_DESCRIPTION,
@@ -166,13 +165,20 @@ def draft_values(edition: EditionView, data: NominationData) -> NominationData:
 # --- saving -----------------------------------------------------------------------------
 
 
+def _body(language: str, name: str, *paragraphs: str) -> str:
+    """Greeting, paragraphs and disclaimer, as the nominations' mails write them."""
+    parts = [translate(language, N_("Hello %(name)s,"), name=name), *paragraphs]
+    parts.append(translate(language, N_("If you did not expect this message, ignore it.")))
+    return "\n\n".join(parts)
+
+
 def _mail(data: NominationData, edition: EditionView, token: str, base_url: str) -> tuple[str, str]:
     """The resume mail's subject and body, in the language of the form."""
     language = data.language
     title = honour.active().text("name", language)
     closes = edition.closes_at.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M")
     subject = translate(language, N_("Your draft nomination is saved"))
-    body = mail_body(
+    body = _body(
         language,
         data.nominator_name or data.nominator_email,
         translate(
