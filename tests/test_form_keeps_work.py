@@ -9,13 +9,25 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from pathlib import Path
 
 from ambassador.db import utcnow
 from ambassador.domain import held_files
+from ambassador.settings import Settings
 from ambassador.tables import Attachment, Edition, HeldFile, Nomination
+from ambassador.web.nominate import language_cookies
 from tests.conftest import Client
 from tests.factories import PDF, make_edition
-from tests.test_nomination_public import FormPage, counts, open_form, pdf_file, send_form, use_language
+from tests.smtp import smtp_server
+from tests.test_nomination_public import (
+    FormPage,
+    confirmed_nomination,
+    counts,
+    open_form,
+    pdf_file,
+    send_form,
+    use_language,
+)
 
 SUMMARY_LINK = re.compile(r'<li><a href="#([\w-]+)">([^<]*)</a></li>')
 
@@ -195,3 +207,32 @@ async def test_a_form_sent_after_the_deadline_says_the_window_closed(client: Cli
         assert 'value="Olena Kovalenko"' in late.text
         assert 'type="submit"' not in late.text  # neither a send button nor language buttons
     assert (await HeldFile.count(), await counts()) == (0, (0, 0, 0))
+
+
+async def test_on_the_edit_form_a_self_nomination_is_shown_at_the_fixed_email(client: Client, tmp_path: Path) -> None:
+    use_language(client, "en")
+    await make_edition()
+    with smtp_server() as (handler, smtp_url):
+        manage = await confirmed_nomination(client, smtp_url, tmp_path, handler)
+    form = FormPage((await client.get(f"{manage}/edit")).text)
+
+    refused = await send_form(client, f"{manage}/edit", form.fields(nominee_email="anna@example.org"))
+
+    assert refused.status_code == 400
+    links = SUMMARY_LINK.findall(refused.text)
+    assert [anchor for anchor, _ in links] == ["f-nominee_email", "f-nominator_email"]
+    assert all(f'id="{anchor}"' in refused.text for anchor, _ in links)
+    assert 'id="f-nominator_email-error">You cannot nominate yourself.' in refused.text
+
+
+def test_the_language_buttons_remember_the_choice_as_the_language_links_do(settings: Settings) -> None:
+    """Development: ``lang``; production: ``__Host-lang`` (Secure) and the old ``lang`` dropped."""
+    development = language_cookies("uk", settings)
+    production = language_cookies("uk", settings.with_changes(env="production"))
+
+    assert [(c.key, c.value, c.secure, c.max_age) for c in development] == [("lang", "uk", False, 365 * 24 * 3600)]
+    assert [(c.key, c.value, c.secure, c.max_age) for c in production] == [
+        ("__Host-lang", "uk", True, 365 * 24 * 3600),
+        ("lang", "", False, 0),
+    ]
+    assert {(c.path, c.httponly, c.samesite) for c in development + production} == {("/", True, "lax")}

@@ -62,7 +62,7 @@ async def test_the_minutes_of_a_signed_recommendation() -> None:
     conflicts = section(document, "Conflicts of interest")
     assert conflicts.tables[0].header == ("Nomination", "Juror", "Source", "Kind or evidence", "Status")
     assert conflicts.tables[0].rows == (
-        (f"{bohdan} Bohdan Melnyk", "Tomasz Dudek", "declared", "family", "not pinned"),
+        (f"{bohdan} Bohdan Melnyk", "Tomasz Dudek", "declared", "family", "not confirmed"),
     )
 
     method = section(document, "Method")

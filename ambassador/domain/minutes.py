@@ -19,6 +19,7 @@ from babel.numbers import format_decimal
 from ambassador import honour, pdf
 from ambassador.db import utcnow
 from ambassador.domain import conflicts, deliberation, results
+from ambassador.domain.conflict_evidence import describe
 from ambassador.domain.conflicts import Matrix
 from ambassador.domain.deliberation import Tally
 from ambassador.domain.editions import EditionView, get_edition
@@ -136,7 +137,7 @@ def _conflicts_section(matrix: Matrix, references: dict[int, str], language: str
                         juror.display_name,
                         translate(language, N_("declared")),
                         _label(language, CONFLICT_KINDS, cell.declared_kind),
-                        translate(language, N_("pinned") if cell.pinned else N_("not pinned")),
+                        translate(language, N_("confirmed") if cell.pinned else N_("not confirmed")),
                     )
                 )
             if cell.detection_id is not None:
@@ -145,7 +146,7 @@ def _conflicts_section(matrix: Matrix, references: dict[int, str], language: str
                         nomination,
                         juror.display_name,
                         translate(language, N_("detected")),
-                        cell.evidence,
+                        " ".join(describe(found, language) for found in cell.evidence),
                         _label(language, DETECTION_STATUSES, cell.detection_status),
                     )
                 )

@@ -13,7 +13,7 @@ from playwright.async_api import FilePayload, Page, expect
 
 from ambassador.tables import Attachment, HeldFile, Nomination
 from tests.browser.conftest import LOOP
-from tests.browser.helpers import assert_accessible
+from tests.browser.helpers import NARROW, assert_accessible
 from tests.clerk_factories import PNG
 from tests.factories import PDF, make_edition
 
@@ -99,6 +99,8 @@ async def test_a_validation_error_keeps_the_files_and_focuses_the_summary(page: 
             re.compile(rf"^kept: poster\.png, {len(PNG)} B\s+remove poster\.png$"),
         ]
     )
+    await assert_accessible(page)
+    await page.set_viewport_size(NARROW)  # the header's buttons and the kept files reflow
     await assert_accessible(page)
 
     await page.get_by_role("button", name="remove letter.pdf").click()
