@@ -181,6 +181,10 @@ MATRIX: Final[Mapping[str, Row]] = {
     "POST /n/{token:str}/edit": LINK_ACTION,
     "POST /n/{token:str}/withdraw": LINK_ACTION,
     "GET /n/{token:str}/attachments/{attachment_id:int}": LINK_PAGE,
+    # A draft (web/drafts.py) is saved by anyone from the form; no manage link opens one.
+    "POST /nominate/draft": PUBLIC_ACTION,
+    "GET /n/draft/{token:str}": NOBODY,
+    "POST /n/draft/{token:str}/delete": NOBODY,
     "GET /consent/{token:str}": NOBODY,  # a manage link is no consent link
     "POST /consent/{token:str}": NOBODY,
     "GET /laureate-check/{token:str}": NOBODY,

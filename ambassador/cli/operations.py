@@ -66,6 +66,7 @@ async def retention_run(args: argparse.Namespace) -> int:
     erased = "would erase" if report.dry_run else "erased"
     say(f"{erased} {report.unconfirmed_erased} unconfirmed nominations older than 72 hours")
     say(f"{erased} {report.held_files_erased} expired held files of forms never sent")
+    say(f"{erased} {report.drafts_erased} drafts of forms whose nomination window has closed")
     return 0
 
 

@@ -4,6 +4,10 @@ The period (``Edition.retention_months``) runs from the close of nominations and
 once the edition's outcome is final (approved or published). What stays is what statistics
 need: reference, edition, category, state and dates. Laureates (and nominations the
 approving body approved) are kept, because their record is public by design.
+
+Each run also erases what was only ever kept for a while: unconfirmed nominations whose link
+expired, drafts of the form whose edition's window has closed (``drafts``, with their held
+files) and held files past their expiry (``held_files``).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ambassador.db import utcnow, write_transaction
-from ambassador.domain import audit, held_files
+from ambassador.domain import audit, drafts, held_files
 from ambassador.domain.editions import EditionView, list_editions
 from ambassador.domain.nominations import erase_expired_unconfirmed, expired_unconfirmed
 from ambassador.enums import EditionState, NominationState
@@ -37,6 +41,8 @@ class RetentionReport:
     dry_run: bool
     # Attachments of forms never sent, held past their expiry (domain/held_files.py).
     held_files_erased: int = 0
+    # Drafts of the form whose edition's window has closed (domain/drafts.py), with their files.
+    drafts_erased: int = 0
 
 
 def add_months(moment: dt.datetime, months: int) -> dt.datetime:
@@ -114,5 +120,7 @@ async def run(*, now: dt.datetime | None = None, dry_run: bool = False) -> Reten
             await _anonymise(edition, ids, now)
         done.append(EditionRetention(edition.label, due_at(edition), len(ids)))
     erased = len(await expired_unconfirmed(now)) if dry_run else await erase_expired_unconfirmed(now)
+    # Drafts first: they take their held files with them, whatever those files' expiry.
+    gone_drafts = len(await drafts.expired(now)) if dry_run else await drafts.erase_expired(now)
     held = await held_files.expired_count(now) if dry_run else await held_files.erase_expired(now)
-    return RetentionReport(tuple(done), erased, dry_run, held_files_erased=held)
+    return RetentionReport(tuple(done), erased, dry_run, held_files_erased=held, drafts_erased=gone_drafts)

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, replace
 
 from ambassador.db import is_unique_violation, utcnow, write_transaction
-from ambassador.domain import audit, held_files
+from ambassador.domain import audit, drafts, held_files
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.nomination_mails import mail_submitted
 from ambassador.domain.nomination_rules import check_uploads, checked, screen
@@ -155,6 +155,8 @@ async def submit(
                 object_id=saved.id,
                 data={"reference": saved.reference, "attachments": len(accepted)},
             )
+            # A draft saved from this form (web/drafts.py) is now this nomination: it goes.
+            await drafts.sent(submission_key, nomination_id=saved.id)
     except Exception as exc:
         repeatable = isinstance(exc, InvalidInput | WindowClosed) or is_unique_violation(exc)
         if repeatable and (earlier := await _existing_submission(submission_key)) is not None:

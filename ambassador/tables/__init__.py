@@ -19,6 +19,7 @@ from ambassador.tables.accounts import (
     UserRole,
 )
 from ambassador.tables.categories import Category
+from ambassador.tables.drafts import NominationDraft
 from ambassador.tables.editions import Attachment, Criterion, Edition, Nomination, NominationToken
 from ambassador.tables.held_files import HeldFile
 from ambassador.tables.jury import (
@@ -53,6 +54,7 @@ __all__ = [
     "Laureate",
     "LaureateRevision",
     "Nomination",
+    "NominationDraft",
     "NominationToken",
     "OutboxMail",
     "PasswordResetRequest",
@@ -79,4 +81,5 @@ MODULES = (
     "ambassador.tables.laureates",
     "ambassador.tables.portraits",
     "ambassador.tables.held_files",
+    "ambassador.tables.drafts",
 )

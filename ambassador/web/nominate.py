@@ -60,6 +60,8 @@ from ambassador.web.page_cache import rendering, submission_key
 NOMINATE_PATH = "/nominate"
 RATE_LIMIT_STORE = "rate_limit"
 SENT_PATH = "/nominate/sent"
+# "Save as draft" (web.drafts): the same form, so the same body limit and rate limit.
+DRAFT_PATH = "/nominate/draft"
 
 # The only routes that take files: five 10 MB attachments plus the texts. The decorator is
 # evaluated at import, so this is the settings' default, not a per-app value.
@@ -116,10 +118,10 @@ AnyRequest = Request[Any, Any, Any]
 
 
 def rate_limit(settings: Settings) -> RateLimitConfig:
-    """Per client address, only the form's submissions count (stored in the shared store)."""
+    """Per client address, only the form's submissions and saved drafts count (stored in the shared store)."""
 
     def throttled(request: AnyRequest) -> bool:
-        return request.method == "POST" and request.url.path == NOMINATE_PATH
+        return request.method == "POST" and request.url.path in (NOMINATE_PATH, DRAFT_PATH)
 
     return RateLimitConfig(
         rate_limit=("hour", settings.nomination_posts_per_hour),
