@@ -54,8 +54,8 @@ from ambassador.web.client import client_address
 from ambassador.web.downloads import NO_STORE
 from ambassador.web.forms import MAX_ROW_ID, Form, read_form, translated_errors
 from ambassador.web.language import HOST_LANGUAGE_COOKIE, LANGUAGE_COOKIE
-from ambassador.web.public import language_cookie
 from ambassador.web.page_cache import rendering, submission_key
+from ambassador.web.public import language_cookie
 
 NOMINATE_PATH = "/nominate"
 RATE_LIMIT_STORE = "rate_limit"
