@@ -71,6 +71,7 @@ async def test_the_clerk_uploads_a_portrait_and_the_public_sees_it_with_srcset(c
         assert 'sizes="(max-width: 40rem) calc(100vw - 2rem), 20rem"' in html
     laureate_page = (await client.get(f"/laureates/{slug}")).text
     assert "Photo: Jan Kowalski · Licence: CC BY 4.0" in laureate_page
+    assert f'"image":"http://testserver.local{public}/960.webp"' in laureate_page  # schema.org
     polish = (await client.get(f"/laureates/{slug}", headers={"accept-language": "pl"})).text
     assert 'alt="Olena Kowalenko uśmiecha się przed biblioteką."' in polish
 
