@@ -71,6 +71,7 @@ async def test_the_clerk_uploads_a_portrait_and_the_public_sees_it_with_srcset(c
         assert 'sizes="(max-width: 40rem) calc(100vw - 2rem), 20rem"' in html
     laureate_page = (await client.get(f"/laureates/{slug}")).text
     assert "Photo: Jan Kowalski · Licence: CC BY 4.0" in laureate_page
+    assert f'"image":"http://testserver.local{public}/960.webp"' in laureate_page  # schema.org
     polish = (await client.get(f"/laureates/{slug}", headers={"accept-language": "pl"})).text
     assert 'alt="Olena Kowalenko uśmiecha się przed biblioteką."' in polish
 
@@ -80,6 +81,8 @@ async def test_the_clerk_uploads_a_portrait_and_the_public_sees_it_with_srcset(c
     assert served.headers["content-type"] == "image/webp"
     assert served.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert served.content == staff_copy.content
+    head = await client.head(f"{public}/640.webp")
+    assert (head.status_code, head.headers["content-type"], head.content) == (200, "image/webp", b"")
     again = await client.get(f"{public}/640.webp", headers={"if-none-match": served.headers["etag"]})
     assert (again.status_code, again.content) == (304, b"")
     for missing in (

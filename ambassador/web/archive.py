@@ -349,6 +349,8 @@ class ArchiveController(Controller):
             raise NotFoundException()
         language = i18n.current_language.get()
         citation, citation_language = found.citation(language)
+        portrait = (await portraits.public_for([found.slug])).get(found.slug)
+        image = portrait.src(public_base(found.slug), portraits.WIDTHS[-1]) if portrait else ""
         return Template(
             template_name="archive/laureate.html",
             context={
@@ -361,11 +363,11 @@ class ArchiveController(Controller):
                 else "",
                 "corrections": await archive.corrections(slug),
                 "labels": labels,
-                "portrait": (await portraits.public_for([found.slug])).get(found.slug),
+                "portrait": portrait,
                 "portrait_base": public_base,
                 # The card of a shared link names the title, its year and (in the description) the category.
                 "award": opendata.award(found),
-                "jsonld": opendata.laureate_jsonld(found, settings.base_url, language),
+                "jsonld": opendata.laureate_jsonld(found, settings.base_url, language, image),
             },
         )
 

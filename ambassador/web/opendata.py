@@ -209,8 +209,11 @@ def script_json(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def laureate_jsonld(laureate: PublicLaureate, base_url: str, language: str) -> str:
-    """schema.org data of a laureate's page; a withdrawn distinction is no longer claimed."""
+def laureate_jsonld(laureate: PublicLaureate, base_url: str, language: str, image: str = "") -> str:
+    """schema.org data of a laureate's page; a withdrawn distinction is no longer claimed.
+
+    ``image``: the path of the laureate's public picture (its largest copy), if there is one.
+    """
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": SCHEMA_TYPES[laureate.category_row.nominee_kind] if laureate.category_row else "Thing",
@@ -222,6 +225,8 @@ def laureate_jsonld(laureate: PublicLaureate, base_url: str, language: str) -> s
     citation, _ = laureate.citation(language)
     if citation:
         data["description"] = citation
+    if image:
+        data["image"] = absolute(base_url, image)
     return script_json(data)
 
 
