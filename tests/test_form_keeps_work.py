@@ -236,3 +236,34 @@ def test_the_language_buttons_remember_the_choice_as_the_language_links_do(setti
         ("lang", "", False, 0),
     ]
     assert {(c.path, c.httponly, c.samesite) for c in development + production} == {("/", True, "lax")}
+
+
+async def test_the_edit_form_switches_language_with_the_changes_typed_and_saves_nothing(
+    client: Client, tmp_path: Path
+) -> None:
+    use_language(client, "en")
+    await make_edition()
+    with smtp_server() as (handler, smtp_url):
+        manage = await confirmed_nomination(client, smtp_url, tmp_path, handler)
+    editing = (await client.get(f"{manage}/edit")).text
+    assert 'name="switch_language" value="uk"' in editing
+    form = FormPage(editing)
+
+    switched = await send_form(
+        client,
+        f"{manage}/edit",
+        {**form.fields(nominee_name="Olena Kovalenko-Nowicka", nominator_name=""), "switch_language": "uk"},
+        pdf_file("new.pdf"),
+    )
+
+    assert switched.status_code == 200
+    assert '<html lang="uk">' in switched.text
+    assert "<h1>Змінити кандидатуру</h1>" in switched.text
+    assert 'value="Olena Kovalenko-Nowicka"' in switched.text
+    assert 'id="error-summary"' not in switched.text
+    assert "Вибрані файли не збережено під час зміни мови." in switched.text
+    assert client.cookies.get("lang") == "uk"
+    assert await Nomination.select(Nomination.nominee_name, Nomination.nominator_name) == [
+        {"nominee_name": "Olena Kovalenko", "nominator_name": "Anna Nowak"}
+    ]
+    assert [r["filename"] for r in await Attachment.select(Attachment.filename)] == ["letter.pdf"]

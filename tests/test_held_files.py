@@ -8,13 +8,14 @@ import json
 import pytest
 
 from ambassador.db import utcnow
-from ambassador.domain import held_files, retention, uploads
+from ambassador.domain import held_files, retention, submission, uploads
 from ambassador.domain.nominations import MAX_ATTACHMENTS, Upload
 from ambassador.domain.uploads import UploadRules
 from ambassador.errors import InvalidInput
-from ambassador.tables import AuditEntry, HeldFile
-from tests.factories import PDF
+from ambassador.tables import Attachment, AuditEntry, HeldFile
+from tests.factories import PDF, make_edition, nomination_data
 
+BASE = "http://testserver.local"
 KEY = "held-key-0123456789"
 OTHER = "other-key-0123456789"
 
@@ -128,3 +129,49 @@ async def test_retention_erases_expired_held_files_and_says_so() -> None:
     entry = await AuditEntry.select(AuditEntry.data).where(AuditEntry.action == "held_files.expired_erased").first()
     assert entry is not None
     assert json.loads(entry["data"]) == {"count": 1}
+
+
+async def test_a_form_sent_after_its_files_expired_is_sent_without_them() -> None:
+    edition = await make_edition()
+    now = utcnow()
+    await held_files.hold(KEY, [Upload("a.pdf", _pdf("a"))], closes_at=edition.closes_at, now=now)
+    later = now + dt.timedelta(hours=held_files.HOLD_HOURS, seconds=1)
+
+    sent = await submission.submit(
+        edition=edition, data=nomination_data(edition), uploads=[], submission_key=KEY, base_url=BASE, now=later
+    )
+
+    assert (await Attachment.count().where(Attachment.nomination == sent.nomination_id), await HeldFile.count()) == (
+        0,
+        0,
+    )
+
+
+async def test_a_refused_form_holds_its_good_files_and_the_next_send_attaches_them_first() -> None:
+    edition = await make_edition()
+    with pytest.raises(InvalidInput) as refused:
+        await submission.submit(
+            edition=edition,
+            data=nomination_data(edition, nominator_name=""),
+            uploads=[Upload("first.pdf", _pdf("1")), Upload("bad.pdf", b"not a file")],
+            submission_key=KEY,
+            base_url=BASE,
+        )
+    assert refused.value.errors == {
+        "nominator_name": "This field is required.",
+        "attachments": "Attach only PDF, JPEG or PNG files. A file's content did not match these types.",
+    }
+    sent = await submission.submit(
+        edition=edition,
+        data=nomination_data(edition),
+        uploads=[Upload("second.pdf", _pdf("2"))],
+        submission_key=KEY,
+        base_url=BASE,
+    )
+    rows = (
+        await Attachment.select(Attachment.filename)
+        .where(Attachment.nomination == sent.nomination_id)
+        .order_by(Attachment.id)
+    )
+    assert [r["filename"] for r in rows] == ["first.pdf", "second.pdf"]
+    assert await HeldFile.count() == 0

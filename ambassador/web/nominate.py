@@ -266,6 +266,7 @@ def form_page(
     files_again: bool = False,
     closed: str = "",
     kept: list[Held] | None = None,
+    switched: bool = False,
 ) -> Template:
     shown = translated_errors(errors or {})
     return Template(
@@ -284,6 +285,7 @@ def form_page(
             "files_again": files_again,
             "closed": closed,
             "kept": kept or [],
+            "switched": switched,
             "labels": field_labels(edition),
             "organisation_kinds": labels.options(vocabulary.ORGANISATION_KINDS),
             "category_label": labels.category(data.category, edition.categories),

@@ -38,7 +38,7 @@ from ambassador.settings import Settings
 from ambassador.web import labels
 from ambassador.web.downloads import PRIVATE, attachment_response
 from ambassador.web.forms import read_form, translated_errors
-from ambassador.web.nominate import MAX_BODY, AnyRequest, field_labels, form_page, read_nomination
+from ambassador.web.nominate import MAX_BODY, AnyRequest, field_labels, form_page, language_cookies, read_nomination
 
 MAX_TOKEN = 100
 
@@ -158,16 +158,37 @@ class NominationLinkController(Controller):
 
     @post("/n/{token:str}/edit", name="nomination_edit_post", request_max_body_size=MAX_BODY, response_headers=PRIVATE)
     async def edit(
-        self, request: AnyRequest, token: FromPath[str], upload_rules: NamedDependency[UploadRules]
+        self,
+        request: AnyRequest,
+        token: FromPath[str],
+        upload_rules: NamedDependency[UploadRules],
+        settings: NamedDependency[Settings],
     ) -> Template | Redirect:
         token = token[:MAX_TOKEN]
         if (nomination := await _managed(token)) is None:
             return _invalid_link()
         edition = await get_edition(nomination.edition_id)
         form = await read_form(request)
-        data = read_nomination(form, edition, fixed=nomination)
         uploads = await form.files("attachments", MAX_ATTACHMENT_BYTES)
         removed = _ids(form.values("remove_attachments"))
+        if (language := i18n.supported(form.text("switch_language", 8))) is not None:
+            # A language button: the form again in that language with the changes typed,
+            # nothing saved or checked. New files are not kept here (they would be stored
+            # at once on this form); the page asks to choose them again.
+            i18n.current_language.set(language)
+            page = form_page(
+                mode="edit",
+                edition=edition,
+                data=read_nomination(form, edition, fixed=nomination),
+                action=f"/n/{token}/edit",
+                nomination=nomination,
+                removed=removed,
+                files_again=bool(uploads),
+                switched=True,
+            )
+            page.cookies.extend(language_cookies(language, settings))
+            return page
+        data = read_nomination(form, edition, fixed=nomination)
         try:
             await nominator_link.update_by_nominator(
                 token=token, data=data, uploads=uploads, remove_attachments=removed, rules=upload_rules
