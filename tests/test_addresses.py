@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 from html.parser import HTMLParser
+from pathlib import Path
 
 import brotli
 import pytest
@@ -16,10 +17,11 @@ from ambassador.web.addresses import describe, in_language, is_public_page, loca
 from ambassador.web.app import create_app
 from ambassador.web.compression import MIN_SIZE, Compressed, accepted, compress
 from tests.archive_factories import add_laureate, archive_edition
-from tests.clerk_factories import citizen_nomination, clerk_logged_in, open_edition
+from tests.clerk_factories import PNG, citizen_nomination, clerk_logged_in, open_edition
 from tests.conftest import Client
 from tests.factories import make_edition
 from tests.helpers import csrf_token
+from tests.honours import FICTIONAL, honour_active
 
 BASE = "http://testserver.local"
 
@@ -350,3 +352,20 @@ def test_compress_round_trips() -> None:
     body = "Zażółć gęślą jaźń. ".encode() * 100
     assert brotli.decompress(compress(body, "br")) == body
     assert gzip.decompress(compress(body, "gzip")) == body
+
+
+async def test_a_raster_logo_is_the_cards_image_an_svg_one_is_not(settings: Settings, tmp_path: Path) -> None:
+    """Social sites show PNG, JPEG or WebP cards, not SVG: the fictional honour's SVG logo gives none."""
+    text = FICTIONAL.read_text(encoding="utf-8")
+    (tmp_path / "logo.png").write_bytes(PNG)
+    raster = tmp_path / "honour.toml"
+    raster.write_text(text.replace("lakeside-logo.svg", "logo.png"), encoding="utf-8")
+    cards = {}
+    for name, path in (("svg", FICTIONAL), ("png", raster)):
+        with honour_active(None):
+            async with AsyncTestClient(app=create_app(settings.with_changes(honour_file=path))) as client:
+                cards[name] = Head((await client.get("/en/")).text).meta
+
+    assert "og:image" not in cards["svg"]
+    assert cards["png"]["og:image"].startswith(f"{BASE}/honour/logo?v=")
+    assert cards["png"]["og:image:alt"] == cards["png"]["og:site_name"]
