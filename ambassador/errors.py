@@ -19,6 +19,12 @@ class DomainError(Exception):
         self.params = params
 
 
+class NotAcknowledged(DomainError):
+    """An irreversible step with warnings the user has not ticked as read."""
+
+    message = N_("Read the warnings and tick the box to confirm that you have.")
+
+
 class NotFound(DomainError):
     message = N_("Not found.")
 

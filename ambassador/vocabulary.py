@@ -155,3 +155,30 @@ SCORE_RULES: dict[str, str] = {
     ScoreVisibility.NEVER: N_("Other jurors' scores are not shown to you during scoring."),
     ScoreVisibility.ALWAYS: N_("Other jurors' submitted scores are shown to you at any time."),
 }
+
+# Why automatic detection suspects a conflict (``conflict_evidence.Evidence.key``): one whole
+# sentence per clue and field, so that each language can say it in its own grammar.
+EVIDENCE: dict[str, str] = {
+    "same_address:nominee_email": N_("The juror's email address is the nominee's."),
+    "same_address:nominator_email": N_("The juror's email address is the nominator's."),
+    "same_domain:nominee_email": N_("The juror's mail domain %(value)s is the nominee's."),
+    "same_domain:nominator_email": N_("The juror's mail domain %(value)s is the nominator's."),
+    "name:nominee": N_("The juror's name appears in the nominee's name."),
+    "name:nominator": N_("The juror's name appears in the nominator's name."),
+    "name:nominator_organisation": N_("The juror's name appears in the nominator's organisation."),
+    "surname:nominee": N_("The juror's surname appears in the nominee's name."),
+    "surname:nominator": N_("The juror's surname appears in the nominator's name."),
+    "surname:nominator_organisation": N_("The juror's surname appears in the nominator's organisation."),
+    "organisation:nominee": N_("The juror's organisation “%(value)s” appears in the nominee's name."),
+    "organisation:nominator": N_("The juror's organisation “%(value)s” appears in the nominator's name."),
+    "organisation:nominator_organisation": N_(
+        "The juror's organisation “%(value)s” appears in the nominator's organisation."
+    ),
+}
+
+# Why two nominations may be the same nominee (``formal_check.Match``).
+DUPLICATE_MATCHES: dict[str, str] = {
+    "name": N_("same nominee name in the same category"),
+    "registry_number": N_("same KRS number"),
+    "email": N_("same nominee email"),
+}

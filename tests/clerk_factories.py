@@ -108,3 +108,43 @@ async def citizen_nomination(edition: EditionView, key: str, *, confirm: bool = 
         assert found is not None
         await submission.confirm(token=found.group(1), base_url=BASE)
     return submitted.nomination_id
+
+
+Form = dict[str, str | list[str]]
+
+
+def edition_form(**changes: str) -> Form:
+    """A valid edition as the form posts it: two criteria, an empty row, then a new one."""
+    form: Form = {
+        "activity_year": "2025",
+        "name_pl": "Krakowski Ambasador Wielokulturowości A.D. 2025",
+        "name_en": "Krakow Ambassador of Multiculturalism A.D. 2025",
+        "name_uk": "Краківський амбасадор мультикультурності A.D. 2025",
+        "intro_pl": "Zgłoś osobę lub organizację.\nDruga linia.",
+        "intro_en": "Nominate a person or an organisation.",
+        "intro_uk": "",
+        "opens_at": "2026-03-01T09:00",
+        "closes_at": "2026-04-30T23:59",
+        "score_min": "0",
+        "score_max": "10",
+        "approving_body": "mayor_order",
+        "retention_months": "36",
+    }
+    rows = [
+        ("Okres działalności", "Length of activity", "Тривалість діяльності", "2"),
+        ("Efekty działań", "Effects of the activities", "Результати діяльності", "1"),
+        ("", "", "", "1"),
+        ("Różnorodność", "Diversity", "Різноманітність", "3"),
+    ]
+    for index, (pl, en, uk, weight) in enumerate(rows):
+        form.update(
+            {
+                f"criterion_{index}_id": "",
+                f"criterion_{index}_name_pl": pl,
+                f"criterion_{index}_name_en": en,
+                f"criterion_{index}_name_uk": uk,
+                f"criterion_{index}_weight": weight,
+            }
+        )
+    form.update(changes)
+    return form

@@ -42,13 +42,17 @@ SCORES: tuple[tuple[int | None, ...], ...] = ((8, 6, 7), (7, 7, 8), (9, None, 7)
 APPOINTMENT = "Zarządzenie nr 123/2025 Prezydenta Miasta Krakowa"
 
 
-async def scored_edition(*, close: bool = True, year: int = 2025, normalise: bool = False) -> Scoring:
+async def scored_edition(
+    *, close: bool = True, year: int = 2025, normalise: bool = False, duplicate: dict[str, object] | None = None
+) -> Scoring:
     """Scored as in the table above; in deliberation when ``close``, else still scoring.
 
     The edition allows one honourable mention in category B besides its two titles.
+    ``duplicate``: a second nomination of Olena, merged into hers before the jury.
     """
     setup = await scoring_edition(
         year=year,
+        duplicate=duplicate,
         nominees=(*NOMINEES, THIRD),
         rules=JuryRules(appointment_document=APPOINTMENT, normalise=normalise),
     )

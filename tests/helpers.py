@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -78,3 +79,20 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float, every:
         if time.monotonic() > end:
             return False
         await asyncio.sleep(every)
+
+
+def text_of(fragment: str) -> str:
+    """What a reader sees of an HTML fragment: tags dropped, spaces collapsed."""
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
+
+
+def row_of(page: str, attribute: str, value: int | str) -> str:
+    """The inside of the table row ``<tr attribute="value">``."""
+    found = re.search(rf'<tr {attribute}="{value}">(.*?)</tr>', page, re.S)
+    assert found is not None, f"no row {attribute}={value}"
+    return found.group(1)
+
+
+def cells_of(row: str) -> list[str]:
+    """The text of each ``td`` of a row, as a reader sees it."""
+    return [text_of(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]

@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from ambassador.domain import approval, archive, deliberation, editions, publication
+from ambassador.domain import approval, archive, deliberation, editions, laureates, publication
 from ambassador.domain.approval import DecisionData, Outcome
 from ambassador.domain.nominations import Upload
 from ambassador.enums import ApprovingBody, Distinction, EditionState, NominationState
-from ambassador.errors import InvalidInput, NotAllowed
+from ambassador.errors import InvalidInput, NotAcknowledged, NotAllowed
 from ambassador.tables import AuditEntry, Decision, DecisionItem, Laureate, Nomination, OutboxMail
 from tests.deliberation_factories import deliberated, scored_edition
 from tests.factories import PDF
@@ -19,9 +19,9 @@ from tests.jury_factories import Scoring
 TODAY = dt.datetime.now(dt.UTC).date()
 
 
-async def _recommended() -> tuple[Scoring, int, int]:
+async def _recommended(duplicate: dict[str, object] | None = None) -> tuple[Scoring, int, int]:
     """Olena recommended for a title, Bohdan for an honourable mention (category B)."""
-    setup = await scored_edition()
+    setup = await scored_edition(duplicate=duplicate)
     await deliberated(setup)
     await deliberation.recommend(chair_id=setup.chair.id, edition_id=setup.edition.id)
     listed = {r.nominee_name.split()[0]: r for r in await approval.recommended(setup.edition.id)}
@@ -115,7 +115,11 @@ async def test_publication_waits_for_its_moment_everywhere() -> None:
     gala = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
 
     published = await publication.publish(
-        actor_id=setup.clerk.id, edition_id=setup.edition.id, published_at=gala, base_url="http://testserver.local"
+        actor_id=setup.clerk.id,
+        edition_id=setup.edition.id,
+        published_at=gala,
+        base_url="http://testserver.local",
+        acknowledged=True,
     )
 
     assert published.state == EditionState.PUBLISHED
@@ -150,4 +154,64 @@ async def test_publishing_only_through_the_publication_step() -> None:
     with pytest.raises(editions.TransitionRefused) as refused:
         await editions.advance(actor_id=setup.clerk.id, edition_id=setup.edition.id, target=EditionState.PUBLISHED)
     assert refused.value.message == "Set the publication date and time to take this step."
+    assert (await editions.get_edition(setup.edition.id)).state == EditionState.APPROVED
+
+
+async def test_every_nominator_hears_the_result_at_the_publication_moment_as_the_distinction_has_it() -> None:
+    seconded: dict[str, object] = {
+        "nominator_name": "Zofia Wiśniewska",
+        "nominator_email": "zofia@example.org",
+        "language": "uk",
+    }
+    setup, olena, bohdan = await _recommended(duplicate=seconded)
+    decided = _data({olena: Outcome(Distinction.TITLE), bohdan: Outcome(Distinction.MENTION)})
+    await approval.record_decision(actor_id=setup.clerk.id, edition_id=setup.edition.id, data=decided)
+    before = await OutboxMail.count()
+    gala = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
+
+    await publication.publish(
+        actor_id=setup.clerk.id,
+        edition_id=setup.edition.id,
+        published_at=gala,
+        base_url="http://testserver.local",
+        acknowledged=True,
+    )
+
+    mails = await OutboxMail.select(OutboxMail.to_address, OutboxMail.subject, OutboxMail.next_attempt_at).where(
+        OutboxMail.id > before
+    )
+    title = "Krakow Ambassador of Multiculturalism"
+    assert sorted((m["to_address"], m["subject"]) for m in mails) == [
+        ("adam@example.org", "The results of A.D. 2025 are published"),
+        ("anna@example.org", f"Olena Kovalenko is a laureate of the title {title}"),
+        ("bohdan@example.org", f"Bohdan Melnyk receives an honourable mention: {title}"),
+        ("olena@example.org", f"Olena Kovalenko is a laureate of the title {title}"),
+        ("piotr@example.org", f"Bohdan Melnyk receives an honourable mention: {title}"),
+        # Her second nomination was merged into Olena's dossier; she wrote it in Ukrainian.
+        ("zofia@example.org", "Olena Kovalenko – лауреат звання Краківський амбасадор мультикультурності"),
+    ]
+    assert all(m["next_attempt_at"] >= gala - dt.timedelta(seconds=1) for m in mails)
+
+
+async def test_publishing_shows_missing_citations_and_unconfirmed_entries_and_waits_for_the_tick() -> None:
+    setup, olena, bohdan = await _recommended()
+    decided = _data({olena: Outcome(Distinction.TITLE), bohdan: Outcome(Distinction.MENTION)})
+    await approval.record_decision(actor_id=setup.clerk.id, edition_id=setup.edition.id, data=decided)
+    ids = {r["name"]: r["id"] for r in await Laureate.select(Laureate.id, Laureate.name)}
+    full = laureates.RecordData(
+        name="Olena Kovalenko", citation_pl="Za mosty.", citation_en="For bridges.", citation_uk="За мости."
+    )
+    await laureates.edit(actor_id=setup.clerk.id, laureate_id=ids["Olena Kovalenko"], data=full)
+    await laureates.mark_confirmed(actor_id=setup.clerk.id, laureate_id=ids["Olena Kovalenko"], note="By phone")
+
+    found = await publication.warnings(setup.edition.id)
+
+    assert [(str(m), m.params) for m in found] == [
+        ("A citation is missing in some language for: %(names)s.", {"names": "Bohdan Melnyk"}),
+        ("These laureates have not confirmed their entry: %(names)s.", {"names": "Bohdan Melnyk"}),
+    ]
+    with pytest.raises(NotAcknowledged):
+        await publication.publish(
+            actor_id=setup.clerk.id, edition_id=setup.edition.id, published_at=dt.datetime.now(dt.UTC), base_url="x"
+        )
     assert (await editions.get_edition(setup.edition.id)).state == EditionState.APPROVED

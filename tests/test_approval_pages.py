@@ -220,6 +220,7 @@ async def test_a_publication_in_the_future_hides_the_laureates_until_then(client
         data={
             "published_on": gala.date().isoformat(),
             "published_time": "18:30",
+            "acknowledged": "1",
             "_csrf_token": await csrf_token(client),
         },
     )
@@ -240,9 +241,17 @@ async def test_a_publication_now_shows_the_laureates_at_once(client: Client) -> 
     setup, _, _ = await decided_edition(client)
     base = f"/staff/editions/{setup.edition.id}"
 
-    response = await client.post(
-        f"{base}/publication", data={"published_on": "", "published_time": "", "_csrf_token": await csrf_token(client)}
-    )
+    form = {"published_on": "", "published_time": "", "_csrf_token": await csrf_token(client)}
+    shown = await client.get(f"{base}/publication")
+    unticked = await client.post(f"{base}/publication", data=form)
+
+    # No citation is written yet and nobody confirmed: the clerk is told, and ticks to go on.
+    assert "A citation is missing in some language for: Olena Kovalenko." in shown.text
+    assert "These laureates have not confirmed their entry: Olena Kovalenko." in shown.text
+    assert unticked.status_code == 409
+    assert "Read the warnings and tick the box to confirm that you have." in unticked.text
+    assert (await editions.get_edition(setup.edition.id)).state == EditionState.APPROVED
+    response = await client.post(f"{base}/publication", data={**form, "acknowledged": "1"})
 
     assert response.status_code == 303
     assert (await editions.get_edition(setup.edition.id)).state == EditionState.PUBLISHED

@@ -47,7 +47,7 @@ async def test_published_open_data_carries_no_contact_data_nominators_or_scores(
     await ScoreSheet.update({ScoreSheet.comment: "SECRET-SHEET-COMMENT"}, force=True)
     published = await client.post(
         f"/staff/editions/{setup.edition.id}/publication",
-        data={"published_on": "", "published_time": "", "_csrf_token": await csrf_token(client)},
+        data={"published_on": "", "published_time": "", "acknowledged": "1", "_csrf_token": await csrf_token(client)},
     )
     assert published.status_code == 303
     await client.post("/logout", data={"_csrf_token": await csrf_token(client)})

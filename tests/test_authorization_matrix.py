@@ -186,6 +186,7 @@ MATRIX: Final[Mapping[str, Row]] = {
     "GET /staff/editions/{edition_id:int}": clerk_page(),
     "GET /staff/editions/{edition_id:int}/edit": clerk_page(REDIRECT),  # no longer editable
     "POST /staff/editions/{edition_id:int}/edit": CLERK_ACTION,
+    "GET /staff/editions/{edition_id:int}/step": clerk_page(),
     "POST /staff/editions/{edition_id:int}/advance": CLERK_ACTION,
     # The categories change only while the edition is a draft: the pages send the clerk back.
     "GET /staff/editions/{edition_id:int}/categories/new": clerk_page(REDIRECT),

@@ -9,49 +9,17 @@ from ambassador import honour
 from ambassador.domain import editions
 from ambassador.enums import EditionState, Role
 from ambassador.tables import AuditEntry, Criterion, Edition
-from tests.clerk_factories import checked_edition, clerk_logged_in, english, juror_logged_in, open_edition
+from tests.clerk_factories import (
+    checked_edition,
+    clerk_logged_in,
+    edition_form,
+    english,
+    juror_logged_in,
+    open_edition,
+)
 from tests.conftest import Client
 from tests.factories import make_edition, make_user
 from tests.helpers import post_form
-
-Form = dict[str, str | list[str]]
-
-
-def edition_form(**changes: str) -> Form:
-    """A valid edition as the form posts it: two criteria, an empty row, then a new one."""
-    form: Form = {
-        "activity_year": "2025",
-        "name_pl": "Krakowski Ambasador Wielokulturowości A.D. 2025",
-        "name_en": "Krakow Ambassador of Multiculturalism A.D. 2025",
-        "name_uk": "Краківський амбасадор мультикультурності A.D. 2025",
-        "intro_pl": "Zgłoś osobę lub organizację.\nDruga linia.",
-        "intro_en": "Nominate a person or an organisation.",
-        "intro_uk": "",
-        "opens_at": "2026-03-01T09:00",
-        "closes_at": "2026-04-30T23:59",
-        "score_min": "0",
-        "score_max": "10",
-        "approving_body": "mayor_order",
-        "retention_months": "36",
-    }
-    rows = [
-        ("Okres działalności", "Length of activity", "Тривалість діяльності", "2"),
-        ("Efekty działań", "Effects of the activities", "Результати діяльності", "1"),
-        ("", "", "", "1"),
-        ("Różnorodność", "Diversity", "Різноманітність", "3"),
-    ]
-    for index, (pl, en, uk, weight) in enumerate(rows):
-        form.update(
-            {
-                f"criterion_{index}_id": "",
-                f"criterion_{index}_name_pl": pl,
-                f"criterion_{index}_name_en": en,
-                f"criterion_{index}_name_uk": uk,
-                f"criterion_{index}_weight": weight,
-            }
-        )
-    form.update(changes)
-    return form
 
 
 async def test_anonymous_is_sent_to_login_and_a_juror_is_refused(client: Client) -> None:
@@ -130,7 +98,8 @@ async def test_creating_an_edition_through_the_form(client: Client) -> None:
     assert "Edition A.D. 2025" in detail.text
     assert "Krakow Ambassador of Multiculturalism A.D. 2025" in detail.text
     assert "Mayor&#39;s order" in detail.text
-    assert '<button type="submit">Open for nominations</button>' in detail.text
+    step = f"/staff/editions/{edition.id}/step?target=open"
+    assert f'<a class="button" href="{step}">Open for nominations</a>' in detail.text
     listing = await client.get("/staff/editions")
     assert f'<a href="/staff/editions/{edition.id}">A.D. 2025</a>' in listing.text
     assert "<td>draft</td>" in listing.text
@@ -284,12 +253,14 @@ async def test_a_lifecycle_step_is_refused_before_its_time(client: Client) -> No
     english(client)
     edition = await open_edition(clerk_id=clerk.id)
     page = await client.get(f"/staff/editions/{edition.id}")
-    assert '<button type="submit">Close nominations and start the formal check</button>' in page.text
+    step = f"/staff/editions/{edition.id}/step?target=formal_check"
+    assert f'<a class="button" href="{step}">Close nominations and start the formal check</a>' in page.text
     assert "open for nominations" in page.text
 
+    # Before the closing time, closing is "close now": a warning to acknowledge first.
     early = await post_form(client, f"/staff/editions/{edition.id}/advance", {"target": "formal_check"})
-    assert early.status_code == 409
-    assert "Nominations can be closed only after the closing time." in early.text
+    assert early.status_code == 400
+    assert "Read the warnings and tick the box to confirm that you have." in early.text
     skipped = await post_form(client, f"/staff/editions/{edition.id}/advance", {"target": "jury_scoring"})
     assert skipped.status_code == 409
     assert "This step is not possible in the edition&#39;s current state." in skipped.text
@@ -303,7 +274,8 @@ async def test_the_formal_check_ends_only_when_every_nomination_is_decided(clien
     english(client)
     edition = await checked_edition(clerk_id=clerk.id)
     page = await client.get(f"/staff/editions/{edition.id}")
-    assert '<button type="submit">Start jury scoring</button>' in page.text
+    step = f"/staff/editions/{edition.id}/step?target=jury_scoring"
+    assert f'<a class="button" href="{step}">Start jury scoring</a>' in page.text
 
     refused = await post_form(client, f"/staff/editions/{edition.id}/advance", {"target": "jury_scoring"})
 

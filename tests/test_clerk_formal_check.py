@@ -26,7 +26,7 @@ from tests.clerk_factories import (
 )
 from tests.conftest import Client
 from tests.factories import make_user
-from tests.helpers import csrf_token, post_form
+from tests.helpers import cells_of, csrf_token, post_form, row_of
 
 ROW = re.compile(r'<tr data-reference="([^"]+)">')
 
@@ -239,6 +239,17 @@ async def test_merge_keeps_both_nominators_texts_and_undo_restores_the_state(cli
     await formal_check.decide(actor_id=clerk.id, nomination_id=duplicate, accept=True, reason="")
     dossier = await client.get(f"/staff/nominations/{target}")
     assert "Merge 2025/0002 into this dossier" in dossier.text
+    assert cells_of(row_of(dossier.text, "data-reference", "2025/0002"))[-2] == "same nominee name in the same category"
+    client.cookies.set("lang", "pl")
+    polish = await client.get(f"/staff/nominations/{target}")
+    assert cells_of(row_of(polish.text, "data-reference", "2025/0002"))[-2] == (
+        "ta sama nazwa kandydata w tej samej kategorii"
+    )
+    listing = await client.get(f"/staff/editions/{edition.id}/nominations")
+    assert cells_of(row_of(listing.text, "data-reference", "2025/0001"))[-1] == (
+        "2025/0002 (ta sama nazwa kandydata w tej samej kategorii)"
+    )
+    client.cookies.delete("lang")
 
     merged = await post_form(client, f"/staff/nominations/{target}/merge", {"duplicate_id": str(duplicate)})
 

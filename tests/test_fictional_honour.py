@@ -326,7 +326,9 @@ async def _decide_and_publish(clerk: int, edition: EditionView) -> None:
         outcomes={r.nomination_id: Outcome(r.distinction) for r in listed},
     )
     await approval.record_decision(actor_id=clerk, edition_id=edition.id, data=decision)
-    await publication.publish(actor_id=clerk, edition_id=edition.id, published_at=utcnow(), base_url=BASE)
+    await publication.publish(
+        actor_id=clerk, edition_id=edition.id, published_at=utcnow(), base_url=BASE, acknowledged=True
+    )
 
 
 def _jsonld(text: str) -> dict[str, Any]:

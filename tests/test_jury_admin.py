@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import csv
-import html
 import io
 import re
 from dataclasses import dataclass
 
 import pytest
+from markupsafe import escape
 
-from ambassador.domain import accounts, conflict_declarations, conflicts, editions, jury
+from ambassador.domain import accounts, conflict_declarations, conflict_evidence, conflicts, editions, jury
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import JuryRules
@@ -20,7 +20,7 @@ from ambassador.tables import User
 from tests.clerk_factories import checked_edition, clerk_logged_in, english, juror_logged_in
 from tests.conftest import Client
 from tests.factories import make_user
-from tests.helpers import post_form
+from tests.helpers import cells_of, post_form, row_of, text_of
 from tests.jury_admin_factories import (
     accepted_nomination,
     appointed_juror,
@@ -44,21 +44,6 @@ RULES_FORM: dict[str, str | list[str]] = {
     "vote_quorum_percent": "60",
     "majority": "absolute",
 }
-
-
-def text_of(fragment: str) -> str:
-    """What a reader sees of an HTML fragment: tags dropped, spaces collapsed."""
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
-
-
-def row_of(page: str, attribute: str, value: int) -> str:
-    found = re.search(rf'<tr {attribute}="{value}">(.*?)</tr>', page, re.S)
-    assert found is not None, f"no row {attribute}={value}"
-    return found.group(1)
-
-
-def cells_of(row: str) -> list[str]:
-    return [text_of(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
 
 
 def matrix_cell(page: str, nomination_id: int, juror_id: int) -> str:
@@ -326,6 +311,11 @@ async def test_scoring_opens_only_with_a_jury_and_a_chair_and_then_fixes_the_jur
     assert (await conflicts.matrix(edition.id)).cell(ewa.id, nomination).detection_id is None
 
     assert (await post_form(client, f"{url}/{ewa.id}/chair", {})).status_code == 302
+    too_small = await post_form(client, advance, {"target": "jury_scoring"})
+    assert too_small.status_code == 409
+    assert "Jury members: 1. A nomination needs at least 3 scores to be ranked" in too_small.text
+    # A jury of one is possible when its rules ask for one score.
+    await jury.set_rules(actor_id=clerk.id, edition_id=edition.id, rules=JuryRules(min_scores=1))
     opened = await post_form(client, advance, {"target": "jury_scoring"})
 
     assert (opened.status_code, opened.headers["location"]) == (302, f"/staff/editions/{edition.id}")
@@ -336,7 +326,7 @@ async def test_scoring_opens_only_with_a_jury_and_a_chair_and_then_fixes_the_jur
     rules = await post_form(client, f"{url}/rules", RULES_FORM)
     assert rules.status_code == 409
     assert "The jury&#39;s rules are fixed once scoring has opened." in rules.text
-    assert await jury.rules_of(edition.id) == JuryRules()
+    assert await jury.rules_of(edition.id) == JuryRules(min_scores=1)
     removed = await post_form(client, f"{url}/{ewa.id}/remove", {})
     assert removed.status_code == 409
     assert "Jurors are removed only before scoring opens." in removed.text
@@ -436,15 +426,26 @@ async def test_detection_finds_exactly_the_expected_conflicts(client: Client) ->
     assert (ran.status_code, ran.headers["location"]) == (302, base)
     assert "Detection found 4 new possible conflicts." in (await client.get(base)).text
     found = await conflicts.matrix(scene.edition.id)
-    detected = {key: cell.evidence for key, cell in found.cells.items() if cell.detection_id is not None}
-    assert detected == {
-        (scene.wrona.id, scene.same_email): "same address as the nominator email",
-        (scene.lis.id, scene.same_domain): "same organisation domain as the nominator email (mosty.org.pl)",
-        (scene.anna.id, scene.same_name): "juror's name in the nominator",
-        (scene.bak.id, scene.organisation): (
-            "juror's organisation 'Stowarzyszenie Dialog' in the nominator's organisation"
-        ),
+    detected = {
+        key: [conflict_evidence.describe(e, "en") for e in cell.evidence]
+        for key, cell in found.cells.items()
+        if cell.detection_id is not None
     }
+    assert detected == {
+        (scene.wrona.id, scene.same_email): ["The juror's email address is the nominator's."],
+        (scene.lis.id, scene.same_domain): ["The juror's mail domain mosty.org.pl is the nominator's."],
+        (scene.anna.id, scene.same_name): ["The juror's name appears in the nominator's name."],
+        (scene.bak.id, scene.organisation): [
+            "The juror's organisation “Stowarzyszenie Dialog” appears in the nominator's organisation."
+        ],
+    }
+    page = (await client.get(base)).text
+    assert escape("The juror's mail domain mosty.org.pl is the nominator's.") in page
+    client.cookies.set("lang", "pl")
+    polish = (await client.get(base)).text
+    assert "Domena pocztowa członka Kapituły mosty.org.pl jest też domeną zgłaszającego." in polish
+    assert escape("The juror's") not in polish
+    client.cookies.delete("lang")
     assert {cell.detection_status for cell in found.cells.values() if cell.detection_id} == {"pending"}
     assert await conflicts.conflicted_ids(scene.edition.id, scene.wrona.id) == {scene.same_email}
     again = await post_form(client, f"{base}/detect", {})
@@ -523,13 +524,13 @@ async def test_the_matrix_shows_declarations_detections_and_pins(client: Client)
     assert '<th scope="row"><a href="/staff/nominations/' in row
     assert cells_of(row)[:2] == ["Yuki Tanaka", "B: individual"]
     assert matrix_cell(page.text, scene.same_email, scene.wrona.id).startswith(
-        "none Detected: awaiting a decision same address as the nominator email Reason (needed to dismiss)"
+        "none Detected: awaiting a decision The juror's email address is the nominator's. Reason (needed to dismiss)"
     )
     assert matrix_cell(page.text, scene.same_domain, scene.lis.id).startswith(
-        "– no answer yet Detected: dismissed same organisation domain as the nominator email (mosty.org.pl) "
+        "– no answer yet Detected: dismissed The juror's mail domain mosty.org.pl is the nominator's. "
         "Change the decision"
     )
-    assert matrix_cell(page.text, scene.webmail, scene.bak.id) == "family Pin : Tomasz Bąk, 2025/0003"
+    assert matrix_cell(page.text, scene.webmail, scene.bak.id) == "family Confirm : Tomasz Bąk, 2025/0003"
     assert matrix_cell(page.text, scene.webmail, scene.wrona.id) == "none"
     assert matrix_cell(page.text, scene.webmail, scene.lis.id) == "– no answer yet"
     assert "Detections awaiting a decision: 3. Answers the jurors have not given yet: 14." in page.text
@@ -538,7 +539,7 @@ async def test_the_matrix_shows_declarations_detections_and_pins(client: Client)
         client, f"{base}/pin", {"juror_id": str(scene.bak.id), "nomination_id": str(scene.webmail)}
     )
     assert (pinned.status_code, pinned.headers["location"]) == (302, base)
-    assert matrix_cell((await client.get(base)).text, scene.webmail, scene.bak.id) == "family (pinned)"
+    assert matrix_cell((await client.get(base)).text, scene.webmail, scene.bak.id) == "family (confirmed)"
     with pytest.raises(NotAllowed):
         await conflict_declarations.declare(
             juror_id=scene.bak.id, edition_id=edition.id, nomination_id=scene.webmail, conflicted=False
@@ -548,7 +549,7 @@ async def test_the_matrix_shows_declarations_detections_and_pins(client: Client)
     for bad in (not_declared, garbage):
         refused = await post_form(client, f"{base}/pin", bad)
         assert refused.status_code == 409
-        assert "There is no declared conflict to pin here." in refused.text
+        assert "There is no declared conflict to confirm here." in refused.text
 
 
 async def test_progress_reminders_and_the_scores_export(client: Client) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from ambassador import vocabulary
 from ambassador.db import utcnow
 from ambassador.domain import (
     conflict_declarations,
@@ -23,7 +24,7 @@ from ambassador.domain import (
     scoring,
     scoring_round,
 )
-from ambassador.domain.conflict_evidence import NomineeFacts
+from ambassador.domain.conflict_evidence import Clue, Evidence, NomineeFacts, Where
 from ambassador.domain.deliberation import Tally
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import Juror, JuryRules
@@ -66,21 +67,71 @@ def _facts(**changes: str) -> NomineeFacts:
 def test_detection_evidence_folds_case_and_diacritics_and_skips_webmail() -> None:
     assert conflict_evidence.evidence(_juror(), _facts()) == []
     assert conflict_evidence.evidence(_juror(), _facts(nominator_name="ANNA JASKOWIAK")) == [
-        "juror's name in the nominator"
+        Evidence(Clue.NAME, Where.NOMINATOR)
     ]
     assert conflict_evidence.evidence(_juror(), _facts(nominee_name="Stowarzyszenie im. Jaśkowiak")) == [
-        "juror's surname in the nominee"
+        Evidence(Clue.SURNAME, Where.NOMINEE)
     ]
     assert conflict_evidence.evidence(_juror(), _facts(nominator_email="ANNA@um.krakow.pl")) == [
-        "same address as the nominator email"
+        Evidence(Clue.SAME_ADDRESS, Where.NOMINATOR_EMAIL)
     ]
     assert conflict_evidence.evidence(_juror(), _facts(nominee_email="biuro@um.krakow.pl")) == [
-        "same organisation domain as the nominee email (um.krakow.pl)"
+        Evidence(Clue.SAME_DOMAIN, Where.NOMINEE_EMAIL, "um.krakow.pl")
     ]
     webmail = _juror("Ewa Zielona", "ewa@gmail.com")
     assert conflict_evidence.evidence(webmail, _facts(nominator_email="other@gmail.com")) == []
     member = _juror("Ewa Zielona", "ewa@x.example", "Fundacja Dialog")
-    assert conflict_evidence.evidence(member, _facts()) == ["juror's organisation 'Fundacja Dialog' in the nominee"]
+    assert conflict_evidence.evidence(member, _facts()) == [
+        Evidence(Clue.ORGANISATION, Where.NOMINEE, "Fundacja Dialog")
+    ]
+
+
+def test_evidence_is_stored_as_codes_and_said_in_each_language() -> None:
+    member = _juror("Anna Jaśkowiak", "anna@um.krakow.pl", "Fundacja Dialog")
+    found = conflict_evidence.evidence(
+        member, _facts(nominee_email="biuro@um.krakow.pl", nominee_name="Fundacja Dialog w Krakowie")
+    )
+    stored = conflict_evidence.encode(found)
+    assert conflict_evidence.decode(stored) == tuple(found)
+    assert [conflict_evidence.describe(e, "en") for e in found] == [
+        "The juror's mail domain um.krakow.pl is the nominee's.",
+        "The juror's organisation “Fundacja Dialog” appears in the nominee's name.",
+    ]
+    assert [conflict_evidence.describe(e, "pl") for e in found] == [
+        "Domena pocztowa członka Kapituły um.krakow.pl jest też domeną kandydata.",
+        "Organizacja członka Kapituły „Fundacja Dialog” występuje w nazwie kandydata.",
+    ]
+    assert [conflict_evidence.describe(e, "uk") for e in found] == [
+        "Поштовий домен члена Капітули um.krakow.pl збігається з доменом кандидата.",
+        "Організація члена Капітули «Fundacja Dialog» згадується в назві кандидата.",
+    ]
+
+
+def test_evidence_stored_as_english_sentences_before_the_codes_is_read_back() -> None:
+    legacy = (
+        "same address as the nominator email; same organisation domain as the nominee email (um.krakow.pl); "
+        "juror's name in the nominator; juror's surname in the nominee; "
+        "juror's organisation 'Fundacja Dialog' in the nominator's organisation; something unknown"
+    )
+    assert conflict_evidence.decode(legacy) == (
+        Evidence(Clue.SAME_ADDRESS, Where.NOMINATOR_EMAIL),
+        Evidence(Clue.SAME_DOMAIN, Where.NOMINEE_EMAIL, "um.krakow.pl"),
+        Evidence(Clue.NAME, Where.NOMINATOR),
+        Evidence(Clue.SURNAME, Where.NOMINEE),
+        Evidence(Clue.ORGANISATION, Where.NOMINATOR_ORGANISATION, "Fundacja Dialog"),
+    )
+    assert conflict_evidence.decode("") == ()
+
+
+def test_every_clue_the_detection_can_give_has_a_sentence() -> None:
+    emails = {Where.NOMINEE_EMAIL, Where.NOMINATOR_EMAIL}
+    possible = {
+        f"{clue}:{where}"
+        for clue in Clue
+        for where in Where
+        if (clue in (Clue.SAME_ADDRESS, Clue.SAME_DOMAIN)) == (where in emails)
+    }
+    assert possible == set(vocabulary.EVIDENCE)
 
 
 def _tally(votes_for: int, against: int, abstain: int, chair: VoteChoice | None, eligible: int = 7) -> Tally:

@@ -284,6 +284,37 @@ async def test_pinned_conflicts_are_fixed_and_detected_ones_block_the_dossier(cl
     assert "There is no nomination for you to score yet." in edition_page.text
 
 
+async def test_a_confirmed_detection_asks_the_juror_for_no_declaration(client: Client) -> None:
+    setup = await scoring_edition(
+        jurors=(
+            ("ewa.pawlak@jury.example.net", "Ewa Pawlak"),
+            # Named as the nominator of the second nomination: detected as scoring opens.
+            ("piotr.zielinski@jury.example.net", "Piotr Zieliński"),
+        ),
+    )
+    juror = setup.jurors[1]
+    first, second = setup.nominations
+    matrix = await conflicts.matrix(setup.edition.id)
+    detection = matrix.cell(juror.id, second).detection_id
+    assert detection is not None
+    await conflict_declarations.decide_detection(
+        actor_id=setup.clerk.id, detection_id=detection, confirm=True, reason=""
+    )
+    await as_juror(client, juror)
+    url = f"/jury/editions/{setup.edition.id}/conflicts"
+
+    page = await client.get(url)
+    saved = await post_form(client, url, {f"answer_{first}": "none"})
+
+    assert "you do not score this nomination and need not declare on it" in fieldset(page.text, second)
+    assert f'name="answer_{second}"' not in page.text
+    assert (saved.status_code, saved.headers["location"]) == (302, f"/jury/editions/{setup.edition.id}")
+    assert await conflicts.has_declared_all(setup.edition.id, juror.id) is True
+    cell = (await conflicts.matrix(setup.edition.id)).cell(juror.id, second)
+    assert (cell.answered, cell.awaits_answer, cell.conflicted) == (False, False, True)
+    assert await conflicts.conflicted_ids(setup.edition.id, juror.id) == {second}
+
+
 async def test_a_conflicted_juror_cannot_tell_the_nomination_from_one_that_does_not_exist(client: Client) -> None:
     setup = await scoring_edition()
     chair, other, conflicted = setup.jurors

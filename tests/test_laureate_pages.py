@@ -54,7 +54,7 @@ async def approved_edition() -> tuple[Scoring, int, int]:
 
 async def publish_now(setup: Scoring) -> None:
     await publication.publish(
-        actor_id=setup.clerk.id, edition_id=setup.edition.id, published_at=utcnow(), base_url=BASE
+        actor_id=setup.clerk.id, edition_id=setup.edition.id, published_at=utcnow(), base_url=BASE, acknowledged=True
     )
 
 
@@ -415,3 +415,16 @@ async def test_jurors_and_visitors_cannot_open_the_clerks_pages(client: Client) 
     row = await stored(olena)
     assert (row["name"], row["confirmed_at"]) == ("Olena Kovalenko", None)
     assert await OutboxMail.count().where(OutboxMail.body_text.like("%/laureate-check/%")) == 0
+
+
+async def test_a_laureate_is_asked_to_check_only_once_their_citation_is_written() -> None:
+    setup, _olena, bohdan = await approved_edition()
+    record = await laureates.get_record(bohdan)
+    await laureates.edit(actor_id=setup.clerk.id, laureate_id=bohdan, data=RecordData(name=record.name))
+    before = await OutboxMail.count()
+
+    sent = await laureates.request_confirmations(actor_id=setup.clerk.id, edition_id=setup.edition.id, base_url=BASE)
+
+    mails = await OutboxMail.select(OutboxMail.to_address).where(OutboxMail.id > before)
+    assert (sent, [m["to_address"] for m in mails]) == (1, ["olena@example.org"])
+    assert (await laureates.get_record(bohdan)).confirmation_sent_at is None

@@ -10,12 +10,14 @@ import pytest
 from pypdf import PdfReader
 
 from ambassador import pdf
-from ambassador.domain import deliberation, minutes, results
+from ambassador.domain import deliberation, minutes, results, scoring_round
+from ambassador.domain.jury import JuryRules
 from ambassador.domain.ranking_types import JurorEffect, LeaveOneOut, RankedNomination
 from ambassador.enums import Distinction, EditionState, Role, VoteChoice
 from ambassador.errors import NotAllowed, NotFound
 from tests.deliberation_factories import APPOINTMENT, deliberated, references, scored_edition, vote
 from tests.factories import make_edition, make_user
+from tests.jury_factories import declare_none, scoring_edition, submit_scores
 
 TODAY = dt.date(2026, 3, 2)
 
@@ -62,7 +64,7 @@ async def test_the_minutes_of_a_signed_recommendation() -> None:
     conflicts = section(document, "Conflicts of interest")
     assert conflicts.tables[0].header == ("Nomination", "Juror", "Source", "Kind or evidence", "Status")
     assert conflicts.tables[0].rows == (
-        (f"{bohdan} Bohdan Melnyk", "Tomasz Dudek", "declared", "family", "not pinned"),
+        (f"{bohdan} Bohdan Melnyk", "Tomasz Dudek", "declared", "family", "not confirmed"),
     )
 
     method = section(document, "Method")
@@ -188,4 +190,22 @@ async def test_normalised_ranking_tie_notes_and_a_decisive_juror() -> None:
     )
     assert minutes.stability_notes(decisive, "B", "en") == [
         "Leave-one-out check: without the scores of one of these jurors the top 2 changes: Marta Krawczyk."
+    ]
+
+
+async def test_nothing_ranked_gets_no_stability_verdict() -> None:
+    # Bug: with fewer jurors than the minimum of scores both rankings were empty, yet the
+    # results said "stable; the top 2 stays the same".
+    setup = await scoring_edition(rules=JuryRules(appointment_document=APPOINTMENT, min_scores=4))
+    for juror in setup.jurors:
+        await declare_none(setup, juror)
+        for nomination_id in setup.nominations:
+            await submit_scores(setup, juror, nomination_id, 7)
+    await scoring_round.close_scoring(chair_id=setup.chair.id, edition_id=setup.edition.id)
+
+    standings = await results.compute(setup.edition.id)
+
+    assert standings.computed.rankings["B"].ranked == ()
+    assert minutes.stability_notes(standings, "B", "en") == [
+        "Leave-one-out check: not made; no nomination in this category has enough scores to be ranked."
     ]

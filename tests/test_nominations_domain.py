@@ -327,8 +327,8 @@ async def test_duplicates_are_found_by_folded_name_registry_or_email() -> None:
     assert edition is not None
     listed = await formal_check.list_nominations(edition.id, formal_check.Filters(duplicates_only=True))
     assert {item.nomination.id: item.duplicates for item in listed} == {
-        first: ("2025/0002",),
-        second: ("2025/0001",),
+        first: (formal_check.Duplicate("2025/0002", (formal_check.Match.NAME,)),),
+        second: (formal_check.Duplicate("2025/0001", (formal_check.Match.NAME,)),),
     }
     assert third not in {item.nomination.id for item in listed}
 

@@ -473,7 +473,11 @@ async def test_publishing_needs_a_fresh_password(client: Client) -> None:
     ).status_code == 303
     clock.advance(STEP_UP + 1)
     moment = (dt.datetime.now(TIMEZONE) + dt.timedelta(days=2)).replace(hour=18, minute=0, second=0, microsecond=0)
-    form: dict[str, str | list[str]] = {"published_on": moment.date().isoformat(), "published_time": "18:00"}
+    form: dict[str, str | list[str]] = {
+        "published_on": moment.date().isoformat(),
+        "published_time": "18:00",
+        "acknowledged": "1",  # the citations are not written yet
+    }
 
     page = await client.get(f"{base}/publication")
     assert page.headers["location"] == f"/account/confirm?next={base}/publication"

@@ -34,6 +34,7 @@ class Listed:
     conflicted: bool
     kind: str
     pinned: bool
+    blocked: bool  # a clerk confirmed a detected conflict here: nothing to declare
 
 
 async def declaration_list(edition_id: int, juror_id: int) -> list[Listed]:
@@ -42,6 +43,14 @@ async def declaration_list(edition_id: int, juror_id: int) -> list[Listed]:
         r["nomination"]: r
         for r in await ConflictDeclaration.select().where(
             (ConflictDeclaration.edition == edition_id) & (ConflictDeclaration.juror == juror_id)
+        )
+    }
+    confirmed = {
+        r["nomination"]
+        for r in await DetectedConflict.select(DetectedConflict.nomination).where(
+            (DetectedConflict.edition == edition_id)
+            & (DetectedConflict.juror == juror_id)
+            & (DetectedConflict.status == DetectionStatus.CONFIRMED.value)
         )
     }
     listed = []
@@ -56,6 +65,7 @@ async def declaration_list(edition_id: int, juror_id: int) -> list[Listed]:
                 conflicted=bool(answer and answer["conflicted"]),
                 kind=str(answer["kind"]) if answer else "",
                 pinned=bool(answer and answer["pinned"]),
+                blocked=row["id"] in confirmed,
             )
         )
     return listed

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ambassador.db import utcnow, write_transaction
 from ambassador.domain import audit
-from ambassador.domain.conflict_evidence import NomineeFacts, evidence
+from ambassador.domain.conflict_evidence import Evidence, NomineeFacts, decode, encode, evidence
 from ambassador.domain.editions import get_edition
 from ambassador.domain.jury import Juror, members, require_member
 from ambassador.enums import DetectionStatus, EditionState, NominationState, SheetStatus
@@ -78,10 +78,16 @@ async def has_declared_all(edition_id: int, juror_id: int) -> bool:
 async def declared_all(edition_id: int, juror_id: int) -> bool:
     """``has_declared_all`` for a juror already known to sit on the jury, in one query.
 
-    True when no nomination before the jury lacks this juror's answer (as ``declaration_list``).
+    True when no nomination before the jury lacks this juror's answer (as ``declaration_list``);
+    a nomination on which a clerk confirmed a detected conflict needs no answer.
     """
     answered = ConflictDeclaration.select(ConflictDeclaration.nomination).where(
         (ConflictDeclaration.edition == edition_id) & (ConflictDeclaration.juror == juror_id)
+    )
+    confirmed = DetectedConflict.select(DetectedConflict.nomination).where(
+        (DetectedConflict.edition == edition_id)
+        & (DetectedConflict.juror == juror_id)
+        & (DetectedConflict.status == DetectionStatus.CONFIRMED.value)
     )
     # select(id).first() rather than exists(): Piccolo's EXISTS lists every column.
     unanswered = (
@@ -90,6 +96,7 @@ async def declared_all(edition_id: int, juror_id: int) -> bool:
             (Nomination.edition == edition_id)
             & Nomination.state.is_in([s.value for s in JURY_VISIBLE])
             & Nomination.id.not_in(answered)
+            & Nomination.id.not_in(confirmed)
         )
         .first()
     )
@@ -182,7 +189,7 @@ async def detect(edition_id: int, now: dt.datetime | None = None) -> int:
                         edition=edition_id,
                         juror=juror.user_id,
                         nomination=fact.nomination_id,
-                        evidence="; ".join(found),
+                        evidence=encode(found),
                         status=DetectionStatus.PENDING.value,
                         detected_at=now,
                     ).save()
@@ -209,11 +216,16 @@ class Cell:
     pinned: bool
     detection_id: int | None
     detection_status: str
-    evidence: str
+    evidence: tuple[Evidence, ...]
 
     @property
     def conflicted(self) -> bool:
         return bool(self.declared_kind) or self.detection_status in _BLOCKING
+
+    @property
+    def awaits_answer(self) -> bool:
+        """The juror still has to declare here (a confirmed detection needs no answer)."""
+        return not self.answered and self.detection_status != DetectionStatus.CONFIRMED.value
 
 
 @dataclass(frozen=True)
@@ -251,7 +263,7 @@ async def matrix(edition_id: int) -> Matrix:
         ).where(DetectedConflict.edition == edition_id)
     }
     # Most cells are alike (answered, no conflict, nothing detected): equal cells are shared.
-    alike: dict[tuple[bool, str, bool, int | None, str, str], Cell] = {}
+    alike: dict[tuple[bool, str, bool, int | None, str, tuple[Evidence, ...]], Cell] = {}
     cells: dict[tuple[int, int], Cell] = {}
     ids = [int(str(row["id"])) for row in rows]
     for juror in jurors:
@@ -264,7 +276,7 @@ async def matrix(edition_id: int) -> Matrix:
                 bool(declared and declared["pinned"]),
                 detected["id"] if detected else None,
                 str(detected["status"]) if detected else "",
-                str(detected["evidence"]) if detected else "",
+                decode(str(detected["evidence"])) if detected else (),
             )
             cell = alike.get(fields)
             if cell is None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ambassador import honour
 from ambassador.db import unique_or, utcnow, write_transaction
-from ambassador.domain import audit
+from ambassador.domain import audit, window_mails
 from ambassador.domain import categories as categories_module
 from ambassador.domain.categories import CategoryInput, CategoryRow
 from ambassador.enums import ApprovingBody, EditionState, NominationState
@@ -60,6 +60,16 @@ REFUSAL: dict[EditionState, str] = {
 
 class OtherEditionOpen(DomainError):
     message = N_("Another edition is open for nominations. Close it first.")
+
+
+class WindowShortened(DomainError):
+    """The closing time moves earlier under nominations that can still be changed: the clerk
+    acknowledges that their nominators will be told the new time by mail."""
+
+    message = N_(
+        "The closing time moves earlier. Nominations that can still be changed: %(count)d; their nominators "
+        "will be told the new time by mail. Tick the box below to confirm."
+    )
 
 
 class TransitionRefused(DomainError):
@@ -326,7 +336,11 @@ async def create_edition(*, actor_id: int, data: EditionData, categories: Sequen
 _EDITABLE = {EditionState.DRAFT, EditionState.OPEN, EditionState.FORMAL_CHECK}
 
 
-async def update_edition(*, actor_id: int, edition_id: int, data: EditionData) -> EditionView:
+async def update_edition(
+    *, actor_id: int, edition_id: int, data: EditionData, acknowledged: bool = False, now: dt.datetime | None = None
+) -> EditionView:
+    """Save the settings; a closing time moved earlier under open nominations mails their nominators."""
+    now = now or utcnow()
     current = await get_edition(edition_id)
     if current.state not in _EDITABLE:
         raise NotAllowed(N_("This edition can no longer be changed."))
@@ -337,6 +351,14 @@ async def update_edition(*, actor_id: int, edition_id: int, data: EditionData) -
         data.activity_year != current.activity_year or data.opens_at != current.opens_at
     ):
         raise InvalidInput({"opens_at": N_("The year and the opening time are fixed once the edition has opened.")})
+    shortened = current.state == EditionState.OPEN and data.closes_at < current.closes_at
+    if shortened and data.closes_at <= now:
+        raise InvalidInput(
+            {"closes_at": N_("To close nominations now, use the step on the edition's page: it tells the nominators.")}
+        )
+    editable = len(await window_mails.editable_nominations(edition_id)) if shortened else 0
+    if editable and not acknowledged:
+        raise WindowShortened(count=editable)
     changed = sorted(k for k in EditionData.__dataclass_fields__ if getattr(data, k) != getattr(current.data(), k))
     async with (
         unique_or(InvalidInput({"activity_year": N_("An edition for this year already exists.")})),
@@ -344,12 +366,17 @@ async def update_edition(*, actor_id: int, edition_id: int, data: EditionData) -
     ):
         await Edition.update({**_columns(data), Edition.updated_at: utcnow()}).where(Edition.id == edition_id)
         await _save_criteria(edition_id, data.criteria)
+        mailed = 0
+        if editable:
+            mailed = await window_mails.mail_new_deadline(
+                edition_id=edition_id, label=current.label, moment=data.closes_at, closed=False
+            )
         await audit.record(
             "edition.updated",
             actor_id=actor_id,
             object_type="edition",
             object_id=edition_id,
-            data={"fields": changed},
+            data={"fields": changed, **({"mailed": mailed} if editable else {})},
         )
     return await get_edition(edition_id)
 
@@ -371,7 +398,7 @@ def _can_open(edition: EditionView, now: dt.datetime) -> None:
         raise TransitionRefused(N_("The closing time has already passed."))
 
 
-async def _precondition(edition: EditionView, target: EditionState, now: dt.datetime) -> None:
+async def check_step(edition: EditionView, target: EditionState, now: dt.datetime) -> None:
     """Raise TransitionRefused unless ``edition`` may move to ``target`` now."""
     if edition.next_state != target:
         raise TransitionRefused(N_("This step is not possible in the edition's current state."))
@@ -417,7 +444,7 @@ async def advance(
     now = now or utcnow()
     async with unique_or(OtherEditionOpen()), write_transaction():
         edition = await get_edition(edition_id)
-        await _precondition(edition, target, now)
+        await check_step(edition, target, now)
         if target == EditionState.OPEN and await Edition.exists().where(Edition.state == EditionState.OPEN.value):
             raise OtherEditionOpen()
         await Edition.update(

@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from ambassador.db import utcnow, write_transaction
 from ambassador.domain import audit
 from ambassador.domain.editions import EditionView, get_edition
-from ambassador.domain.nomination_mails import mail_body, mail_submitted
+from ambassador.domain.nomination_mails import mail_submitted
 from ambassador.domain.nomination_rules import prepare, screen
 from ambassador.domain.nominations import (
     NominationData,
@@ -28,6 +29,7 @@ from ambassador.domain.nominations import (
 from ambassador.domain.outbox import queue_mail
 from ambassador.domain.submission import Submitted
 from ambassador.domain.uploads import UploadRules
+from ambassador.domain.window_mails import mail_body
 from ambassador.enums import ConsentState, EditionState, NominationState
 from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound, too_long
 from ambassador.i18n import TIMEZONE, translate
@@ -55,23 +57,37 @@ class Filters:
     duplicates_only: bool = False
 
 
+class Match(StrEnum):
+    """Why two nominations may be the same nominee (``vocabulary.DUPLICATE_MATCHES``)."""
+
+    NAME = "name"  # the same folded name in the same category
+    REGISTRY_NUMBER = "registry_number"
+    EMAIL = "email"
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    reference: str
+    matches: tuple[Match, ...]
+
+
 @dataclass(frozen=True)
 class ListedNomination:
     nomination: NominationView
-    duplicates: tuple[str, ...]  # references of possible duplicates
+    duplicates: tuple[Duplicate, ...]  # possible duplicates, by reference, with why
 
     @property
     def is_duplicate(self) -> bool:
         return bool(self.duplicates)
 
 
-def duplicate_keys(n: NominationView) -> list[str]:
+def duplicate_keys(n: NominationView) -> list[tuple[Match, str]]:
     """What makes two nominations the same nominee: folded name, KRS number, email."""
-    keys = [f"name:{n.category}:{_key(n)}"]
+    keys = [(Match.NAME, f"{n.category}:{_key(n)}")]
     if n.registry_number:
-        keys.append(f"krs:{n.registry_number}")
+        keys.append((Match.REGISTRY_NUMBER, n.registry_number))
     if n.nominee_email:
-        keys.append(f"email:{n.nominee_email}")
+        keys.append((Match.EMAIL, n.nominee_email))
     return keys
 
 
@@ -79,19 +95,25 @@ def _key(n: NominationView) -> str:
     return fold(n.nominee_name)
 
 
-def find_duplicates(nominations: list[NominationView]) -> dict[int, set[int]]:
-    """Nomination id → ids of the others that share a duplicate key (merged ones excluded)."""
-    groups: dict[str, set[int]] = defaultdict(set)
+def find_duplicates(nominations: list[NominationView]) -> dict[int, dict[int, tuple[Match, ...]]]:
+    """Nomination id → the others that share a duplicate key, each with the keys it shares
+    (merged and withdrawn ones excluded)."""
+    groups: dict[tuple[Match, str], set[int]] = defaultdict(set)
     for n in nominations:
         if n.state in (NominationState.MERGED, NominationState.WITHDRAWN):
             continue
         for key in duplicate_keys(n):
             groups[key].add(n.id)
-    found: dict[int, set[int]] = defaultdict(set)
-    for ids in groups.values():
+    shared: dict[int, dict[int, set[Match]]] = defaultdict(lambda: defaultdict(set))
+    for (match, _value), ids in groups.items():
         for i in ids:
-            found[i] |= ids - {i}
-    return found
+            for other in ids - {i}:
+                shared[i][other].add(match)
+    order = list(Match)
+    return {
+        i: {other: tuple(sorted(matches, key=order.index)) for other, matches in others.items()}
+        for i, others in shared.items()
+    }
 
 
 async def _edition_nominations(edition_id: int) -> list[NominationView]:
@@ -108,7 +130,15 @@ async def list_nominations(edition_id: int, filters: Filters = Filters()) -> lis
     duplicates = find_duplicates(everything)
     by_id = {n.id: n for n in everything}
     listed = [
-        ListedNomination(n, tuple(sorted(by_id[i].reference for i in duplicates.get(n.id, set()))))
+        ListedNomination(
+            n,
+            tuple(
+                sorted(
+                    (Duplicate(by_id[i].reference, matches) for i, matches in duplicates.get(n.id, {}).items()),
+                    key=lambda d: d.reference,
+                )
+            ),
+        )
         for n in everything
         if (filters.state is None or n.state == filters.state)
         and (filters.category is None or n.category == filters.category)
@@ -125,6 +155,7 @@ class Dossier:
     edition: EditionView
     merged: tuple[NominationView, ...]
     duplicates: tuple[NominationView, ...]
+    matches: dict[int, tuple[Match, ...]]  # duplicate's id → why it may be one
 
 
 async def dossier(nomination_id: int) -> Dossier:
@@ -134,12 +165,13 @@ async def dossier(nomination_id: int) -> Dossier:
     merged_rows = await Nomination.select().where(Nomination.merged_into == nomination_id).order_by(Nomination.number)
     files = await attachments_of([r["id"] for r in merged_rows])
     everything = await _edition_nominations(nomination.edition_id)
-    duplicate_ids = find_duplicates(everything).get(nomination_id, set())
+    matches = find_duplicates(everything).get(nomination_id, {})
     return Dossier(
         nomination=nomination,
         edition=await get_edition(nomination.edition_id),
         merged=tuple(view(r, files[r["id"]]) for r in merged_rows),
-        duplicates=tuple(n for n in everything if n.id in duplicate_ids),
+        duplicates=tuple(n for n in everything if n.id in matches),
+        matches=matches,
     )
 
 

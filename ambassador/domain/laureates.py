@@ -296,7 +296,11 @@ async def _editable_edition(edition_id: int, now: dt.datetime) -> None:
 async def request_confirmations(
     *, actor_id: int, edition_id: int, base_url: str, now: dt.datetime | None = None
 ) -> int:
-    """Mail each laureate not yet confirmed a link to check the public name and citation."""
+    """Mail each laureate not yet confirmed a link to check the public name and citation.
+
+    Only laureates whose citation exists in the language they are written to are asked: a
+    check of a citation not written yet would be asked again once it is.
+    """
     now = now or utcnow()
     sent = 0
     async with write_transaction():
@@ -304,12 +308,16 @@ async def request_confirmations(
         rows = await Laureate.select(
             Laureate.id,
             Laureate.name,
+            Laureate.citation_pl,
+            Laureate.citation_en,
+            Laureate.citation_uk,
             Laureate.nomination.nominee_email,
             Laureate.nomination.language,
         ).where((Laureate.edition == edition_id) & Laureate.confirmed_at.is_null())
         for row in rows:
             to = row["nomination.nominee_email"]
-            if not to:
+            language = row["nomination.language"] or "pl"
+            if not to or not row.get(f"citation_{language}"):
                 continue
             token = new_token()
             sent_at: dict[Any, Any] = {
@@ -317,7 +325,6 @@ async def request_confirmations(
                 Laureate.confirmation_sent_at: now,
             }
             await Laureate.update(sent_at).where(Laureate.id == row["id"])
-            language = row["nomination.language"] or "pl"
             await queue_mail(
                 to=to,
                 subject=translate(language, N_("Please check how your distinction will be published")),

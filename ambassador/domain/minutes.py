@@ -19,6 +19,7 @@ from babel.numbers import format_decimal
 from ambassador import honour, pdf
 from ambassador.db import utcnow
 from ambassador.domain import conflicts, deliberation, results
+from ambassador.domain.conflict_evidence import describe
 from ambassador.domain.conflicts import Matrix
 from ambassador.domain.deliberation import Tally
 from ambassador.domain.editions import EditionView, get_edition
@@ -136,7 +137,7 @@ def _conflicts_section(matrix: Matrix, references: dict[int, str], language: str
                         juror.display_name,
                         translate(language, N_("declared")),
                         _label(language, CONFLICT_KINDS, cell.declared_kind),
-                        translate(language, N_("pinned") if cell.pinned else N_("not pinned")),
+                        translate(language, N_("confirmed") if cell.pinned else N_("not confirmed")),
                     )
                 )
             if cell.detection_id is not None:
@@ -145,7 +146,7 @@ def _conflicts_section(matrix: Matrix, references: dict[int, str], language: str
                         nomination,
                         juror.display_name,
                         translate(language, N_("detected")),
-                        cell.evidence,
+                        " ".join(describe(found, language) for found in cell.evidence),
                         _label(language, DETECTION_STATUSES, cell.detection_status),
                     )
                 )
@@ -231,6 +232,15 @@ def stability_notes(s: Standings, category: str, language: str) -> list[str]:
     top = s.top(category)
     if top <= 0:
         return []
+    ranking = s.computed.rankings.get(category)
+    if ranking is None or not ranking.ranked:
+        # Nothing ranked, nothing to check: "stable" would claim places that do not exist.
+        return [
+            translate(
+                language,
+                N_("Leave-one-out check: not made; no nomination in this category has enough scores to be ranked."),
+            )
+        ]
     effects = [e for e in s.stability.effects if e.category == category]
     changing = [s.jurors.get(e.juror_id, str(e.juror_id)) for e in effects if e.set_changed]
     reordering = [s.jurors.get(e.juror_id, str(e.juror_id)) for e in effects if e.order_changed and not e.set_changed]

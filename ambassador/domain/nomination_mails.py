@@ -6,15 +6,10 @@ from ambassador import honour
 from ambassador.domain.editions import EditionView
 from ambassador.domain.nominations import NominationView, issue_token
 from ambassador.domain.outbox import queue_mail
+from ambassador.domain.window_mails import mail_body
 from ambassador.enums import NominationTokenPurpose
 from ambassador.errors import N_
 from ambassador.i18n import TIMEZONE, translate
-
-
-def mail_body(language: str, name: str, *paragraphs: str) -> str:
-    parts = [translate(language, N_("Hello %(name)s,"), name=name), *paragraphs]
-    parts.append(translate(language, N_("If you did not expect this message, ignore it.")))
-    return "\n\n".join(parts)
 
 
 async def mail_receipt(nomination: NominationView, edition: EditionView, base_url: str) -> None:

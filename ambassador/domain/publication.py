@@ -15,18 +15,42 @@ from ambassador.db import utcnow, write_transaction
 from ambassador.domain import audit, editions
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.outbox import queue_mail
-from ambassador.enums import EditionState, NominationState
-from ambassador.errors import N_, InvalidInput, NotAllowed
+from ambassador.enums import Distinction, EditionState, NominationState
+from ambassador.errors import N_, InvalidInput, Message, NotAcknowledged, NotAllowed
 from ambassador.i18n import translate
 from ambassador.tables import Edition, Laureate, Nomination
 
 MAX_AHEAD = dt.timedelta(days=366)
 
 
+async def warnings(edition_id: int) -> tuple[Message, ...]:
+    """What the clerk should see before publishing: citations missing, entries not confirmed."""
+    rows = await Laureate.select(
+        Laureate.name, Laureate.citation_pl, Laureate.citation_en, Laureate.citation_uk, Laureate.confirmed_at
+    ).where((Laureate.edition == edition_id) & Laureate.withdrawn_at.is_null())
+    found: list[Message] = []
+    missing = [str(r["name"]) for r in rows if not (r["citation_pl"] and r["citation_en"] and r["citation_uk"])]
+    if missing:
+        found.append(Message(N_("A citation is missing in some language for: %(names)s."), names=", ".join(missing)))
+    unconfirmed = [str(r["name"]) for r in rows if r["confirmed_at"] is None]
+    if unconfirmed:
+        found.append(
+            Message(N_("These laureates have not confirmed their entry: %(names)s."), names=", ".join(unconfirmed))
+        )
+    return tuple(found)
+
+
 async def publish(
-    *, actor_id: int, edition_id: int, published_at: dt.datetime, base_url: str, now: dt.datetime | None = None
+    *,
+    actor_id: int,
+    edition_id: int,
+    published_at: dt.datetime,
+    base_url: str,
+    acknowledged: bool = False,
+    now: dt.datetime | None = None,
 ) -> EditionView:
-    """Publish an approved edition's laureates at ``published_at`` (now or later)."""
+    """Publish an approved edition's laureates at ``published_at`` (now or later); the
+    :func:`warnings`, if any, must have been acknowledged."""
     now = now or utcnow()
     if published_at.tzinfo is None:
         raise InvalidInput({"published_at": N_("Give the date and time of publication.")})
@@ -37,16 +61,12 @@ async def publish(
         edition = await get_edition(edition_id)
         if edition.state != EditionState.APPROVED:
             raise NotAllowed(N_("Only an approved edition can be published."))
-        approved = await Laureate.select(
-            Laureate.nomination,
-            Laureate.name,
-            Laureate.nomination.nominee_email,
-            Laureate.nomination.nominator_email,
-            Laureate.nomination.nominator_name,
-            Laureate.nomination.language,
-        ).where(Laureate.edition == edition_id)
-        for item in approved:
-            await _notify(item, edition, moment, base_url)
+        if not acknowledged and await warnings(edition_id):
+            raise NotAcknowledged()
+        approved = await Laureate.select(Laureate.nomination, Laureate.name, Laureate.distinction).where(
+            Laureate.edition == edition_id
+        )
+        await _notify(approved, edition, moment, base_url)
         await Nomination.update({Nomination.state: NominationState.LAUREATE.value, Nomination.updated_at: now}).where(
             Nomination.id.is_in([i["nomination"] for i in approved if i["nomination"]] or [0])
         )
@@ -63,33 +83,93 @@ async def publish(
         )
 
 
-async def _notify(item: dict[str, object], edition: EditionView, moment: dt.datetime, base_url: str) -> None:
-    """The laureate's and the nominator's mails, held back until the publication moment."""
-    language = str(item["nomination.language"])
-    name = str(item["name"])
+# Nominations that reached the jury: their nominators hear the result, laureate or not.
+_BEFORE_THE_JURY = (
+    NominationState.ACCEPTED,
+    NominationState.SHORTLISTED,
+    NominationState.RECOMMENDED,
+    NominationState.APPROVED,
+    NominationState.NOT_APPROVED,
+)
+
+
+async def _notify(approved: list[dict[str, object]], edition: EditionView, moment: dt.datetime, base_url: str) -> None:
+    """Every result mail, held back until the publication moment: each laureate, and every
+    nominator whose nomination reached the jury (merged ones through the dossier they joined),
+    laureate or not, each in the nomination's language."""
+    laureates = {int(str(item["nomination"])): item for item in approved if item["nomination"]}
+    rows = await Nomination.select(
+        Nomination.id,
+        Nomination.state,
+        Nomination.merged_into,
+        Nomination.nominee_name,
+        Nomination.nominee_email,
+        Nomination.nominator_name,
+        Nomination.nominator_email,
+        Nomination.language,
+    ).where(
+        (Nomination.edition == edition.id)
+        & Nomination.state.is_in([s.value for s in (*_BEFORE_THE_JURY, NominationState.MERGED)])
+    )
+    states = {int(r["id"]): str(r["state"]) for r in rows}
+    for row in sorted(rows, key=lambda r: int(r["id"])):
+        dossier = int(row["merged_into"] or row["id"])
+        if states.get(dossier) not in {s.value for s in _BEFORE_THE_JURY}:
+            continue  # merged into a nomination that never reached the jury
+        language = str(row["language"])
+        # The edition's page in the mail's language (docs/features.md, addresses per language).
+        link = f"{base_url}/{language}/editions/{edition.activity_year}"
+        laureate = laureates.get(dossier)
+        if laureate is None:
+            mail = _result(language, edition, str(row["nominee_name"]), None)
+        else:
+            mail = _result(language, edition, str(laureate["name"]), Distinction(str(laureate["distinction"])))
+            if row["id"] == dossier and row["nominee_email"]:
+                await _queue(
+                    str(row["nominee_email"]),
+                    str(laureate["name"]),
+                    mail=mail,
+                    link=link,
+                    language=language,
+                    moment=moment,
+                )
+        if row["nominator_email"]:
+            await _queue(
+                str(row["nominator_email"]),
+                str(row["nominator_name"]),
+                mail=mail,
+                link=link,
+                language=language,
+                moment=moment,
+            )
+
+
+def _result(language: str, edition: EditionView, name: str, distinction: Distinction | None) -> tuple[str, str]:
+    """The subject and the news of a result mail, as the distinction has it."""
     title = honour.active().text("name", language)
-    for to, greeting in (
-        (item["nomination.nominee_email"], name),
-        (item["nomination.nominator_email"], item["nomination.nominator_name"]),
-    ):
-        if not to:
-            continue
-        await queue_mail(
-            to=str(to),
-            subject=translate(language, N_("%(name)s is a laureate of the title %(title)s"), name=name, title=title),
-            body="\n\n".join(
-                [
-                    translate(language, N_("Hello %(name)s,"), name=str(greeting)),
-                    translate(
-                        language,
-                        N_("The results of %(edition)s are published: %(name)s is among the laureates."),
-                        edition=edition.label,
-                        name=name,
-                    ),
-                    # The edition's page in the mail's language (docs/features.md, addresses per language).
-                    f"{base_url}/{language}/editions/{edition.activity_year}",
-                ]
-            ),
-            language=language,
-            not_before=moment,
+    if distinction == Distinction.TITLE:
+        subject = translate(language, N_("%(name)s is a laureate of the title %(title)s"), name=name, title=title)
+        news = N_("The results of %(edition)s are published: %(name)s is among the laureates.")
+    elif distinction == Distinction.MENTION:
+        subject = translate(language, N_("%(name)s receives an honourable mention: %(title)s"), name=name, title=title)
+        news = N_("The results of %(edition)s are published: %(name)s receives an honourable mention.")
+    else:
+        subject = translate(language, N_("The results of %(edition)s are published"), edition=edition.label)
+        news = N_(
+            "The results of %(edition)s are published. %(name)s is not among the laureates this time. "
+            "Thank you for the nomination: it helped the jury see what people do for the city."
         )
+    return subject, translate(language, news, edition=edition.label, name=name)
+
+
+async def _queue(
+    to: str, greeting: str, *, mail: tuple[str, str], link: str, language: str, moment: dt.datetime
+) -> None:
+    subject, news = mail
+    await queue_mail(
+        to=to,
+        subject=subject,
+        body="\n\n".join([translate(language, N_("Hello %(name)s,"), name=greeting), news, link]),
+        language=language,
+        not_before=moment,
+    )

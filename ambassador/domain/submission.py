@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from ambassador.db import is_unique_violation, utcnow, write_transaction
 from ambassador.domain import audit
 from ambassador.domain.editions import EditionView, get_edition
-from ambassador.domain.nomination_mails import mail_body, mail_submitted
+from ambassador.domain.nomination_mails import mail_submitted
 from ambassador.domain.nomination_rules import prepare, screen
 from ambassador.domain.nominations import (
     CONFIRM_HOURS,
@@ -24,6 +24,7 @@ from ambassador.domain.nominations import (
 )
 from ambassador.domain.outbox import queue_mail
 from ambassador.domain.uploads import UploadRules
+from ambassador.domain.window_mails import mail_body
 from ambassador.enums import NominationState, NominationTokenPurpose
 from ambassador.errors import N_, InvalidInput, InvalidToken
 from ambassador.i18n import translate

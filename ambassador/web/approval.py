@@ -165,7 +165,7 @@ def decision_page(
     )
 
 
-def publication_page(
+async def publication_page(
     edition: EditionView,
     *,
     decision: RecordedDecision | None,
@@ -175,13 +175,16 @@ def publication_page(
     status_code: int = 200,
 ) -> Template:
     published_at = edition.published_at if edition.state == EditionState.PUBLISHED else None
+    publishing = edition.state == EditionState.APPROVED
+    to_check = await publication.warnings(edition.id) if publishing else ()
     return Template(
         template_name="approval/publication.html",
         context={
             "edition": edition,
             "decision": decision,
             "laureates": [o for o in decision.outcomes if o.distinction] if decision else [],
-            "publishing": edition.state == EditionState.APPROVED,
+            "publishing": publishing,
+            "warnings": [i18n.gettext(m, **m.params) for m in to_check],
             "published_at": published_at,
             "public": published_at is not None and published_at <= utcnow(),
             "values": {"published_on": "", "published_time": "", **(values or {})},
@@ -301,9 +304,9 @@ class ApprovalController(Controller):
     async def _publication_view(self, edition: EditionView, status_code: int = 200) -> Template:
         decision = await approval.recorded(edition.id)
         if edition.state in DECIDED_STATES:
-            return publication_page(edition, decision=decision, status_code=status_code)
+            return await publication_page(edition, decision=decision, status_code=status_code)
         refused = i18n.gettext(N_("Only an approved edition can be published."))
-        return publication_page(edition, decision=decision, problem=refused, status_code=HTTP_409_CONFLICT)
+        return await publication_page(edition, decision=decision, problem=refused, status_code=HTTP_409_CONFLICT)
 
     @get("/publication", name="publication")
     async def publication(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
@@ -323,7 +326,8 @@ class ApprovalController(Controller):
         edition = await edition_or_404(edition_id)
         if edition.state != EditionState.APPROVED:
             return await self._publication_view(edition, HTTP_409_CONFLICT)
-        moment, values, problems = read_moment(await read_form(request))
+        form = await read_form(request)
+        moment, values, problems = read_moment(form)
         try:
             if problems:
                 raise InvalidInput(problems)
@@ -332,10 +336,11 @@ class ApprovalController(Controller):
                 edition_id=edition.id,
                 published_at=moment or utcnow(),
                 base_url=settings.base_url,
+                acknowledged=form.flag("acknowledged"),
             )
         except InvalidInput as exc:
             errors = {("published_on" if k == "published_at" else k): v for k, v in exc.errors.items()}
-            return publication_page(
+            return await publication_page(
                 edition,
                 decision=await approval.recorded(edition.id),
                 values=values,
@@ -344,7 +349,7 @@ class ApprovalController(Controller):
             )
         except DomainError as exc:
             current = await edition_or_404(edition_id)
-            return publication_page(
+            return await publication_page(
                 current,
                 decision=await approval.recorded(current.id),
                 problem=message_of(exc),

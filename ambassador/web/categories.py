@@ -19,27 +19,20 @@ from ambassador.domain import categories, editions
 from ambassador.domain.accounts import Account
 from ambassador.domain.categories import CategoryInput, CategoryRow
 from ambassador.domain.editions import EditionView
-from ambassador.enums import EditionState, NomineeField, NomineeKind, Role
+from ambassador.enums import LANGUAGES, EditionState, NomineeField, NomineeKind, Role
 from ambassador.errors import N_, DomainError, InvalidInput
 from ambassador.web import labels
 from ambassador.web.editions import detail_page, message_of
-from ambassador.web.forms import Form, read_form, require_row_id, translated_errors
+from ambassador.web.forms import Form, read_form, require_row_id, translated_errors, whole_number
 from ambassador.web.guards import requires_role, totp_enrolled
 
 AnyRequest = Request[Any, Account, Any]
-LANGS = ("pl", "en", "uk")
-NOT_A_NUMBER = -1  # out of every range: the domain's message for the field is shown
-
-
-def _number(raw: str) -> int:
-    raw = raw.strip()
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 6 else NOT_A_NUMBER
 
 
 def read_category(form: Form) -> tuple[CategoryInput, dict[str, Any], dict[str, str]]:
     """The posted category, the values to show again, and problems only the form can see."""
     values: dict[str, Any] = {"code": form.text("code", categories.MAX_CODE + 10).strip()}
-    values.update({f"name_{lang}": form.text(f"name_{lang}", categories.MAX_NAME) for lang in LANGS})
+    values.update({f"name_{lang}": form.text(f"name_{lang}", categories.MAX_NAME) for lang in LANGUAGES})
     values.update({name: form.text(name, 20).strip() for name in ("nominee_kind", "titles", "mentions")})
     chosen = form.values("fields")
     values["fields"] = [f for f in chosen if f in set(NomineeField)]
@@ -55,8 +48,8 @@ def read_category(form: Form) -> tuple[CategoryInput, dict[str, Any], dict[str, 
         name_en=values["name_en"],
         name_uk=values["name_uk"],
         nominee_kind=NomineeKind(kind) if kind in set(NomineeKind) else NomineeKind.EITHER,
-        titles=_number(values["titles"]),
-        mentions=_number(values["mentions"]),
+        titles=whole_number(values["titles"]),
+        mentions=whole_number(values["mentions"]),
         fields=tuple(NomineeField(f) for f in values["fields"]),
     )
     return data, values, problems
@@ -64,12 +57,12 @@ def read_category(form: Form) -> tuple[CategoryInput, dict[str, Any], dict[str, 
 
 def values_of(row: CategoryRow | None) -> dict[str, Any]:
     if row is None:
-        blank: dict[str, Any] = {f"name_{lang}": "" for lang in LANGS}
+        blank: dict[str, Any] = {f"name_{lang}": "" for lang in LANGUAGES}
         blank.update(code="", nominee_kind=NomineeKind.EITHER.value, titles="1", mentions="0", fields=[])
         return blank
     return {
         "code": row.code,
-        **{f"name_{lang}": getattr(row, f"name_{lang}") for lang in LANGS},
+        **{f"name_{lang}": getattr(row, f"name_{lang}") for lang in LANGUAGES},
         "nominee_kind": row.nominee_kind.value,
         "titles": str(row.titles),
         "mentions": str(row.mentions),
@@ -126,7 +119,7 @@ def _unless_draft(request: AnyRequest, edition: EditionView) -> Redirect | None:
 
 async def _refused(edition: EditionView, exc: DomainError) -> Template:
     """The edition's page (read again) with the refusal, as 409."""
-    return detail_page(await editions.get_edition(edition.id), message_of(exc), HTTP_409_CONFLICT)
+    return await detail_page(await editions.get_edition(edition.id), message_of(exc), HTTP_409_CONFLICT)
 
 
 async def _save(request: AnyRequest, edition: EditionView, row: CategoryRow | None) -> Template | Redirect:
@@ -198,7 +191,7 @@ class CategoryController(Controller):
         row, edition = await _category(category_id)
         direction = (await read_form(request)).text("direction", 10)
         if direction not in ("up", "down"):
-            return detail_page(edition, i18n.gettext(N_("Choose up or down.")), HTTP_400_BAD_REQUEST)
+            return await detail_page(edition, i18n.gettext(N_("Choose up or down.")), HTTP_400_BAD_REQUEST)
         try:
             await categories.move(actor_id=request.user.id, category_id=row.id, offset=-1 if direction == "up" else 1)
         except DomainError as exc:

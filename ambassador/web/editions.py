@@ -8,26 +8,26 @@ import re
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n, vocabulary
-from ambassador.domain import categories, editions, scoring_round
+from ambassador.domain import categories, editions, steps, todo
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import CriterionData, EditionData, EditionView
-from ambassador.enums import ApprovingBody, EditionState, Role
-from ambassador.errors import N_, DomainError, InvalidInput
+from ambassador.enums import LANGUAGES, ApprovingBody, EditionState, Role
+from ambassador.errors import N_, DomainError, InvalidInput, Message, NotAcknowledged
 from ambassador.web import labels
-from ambassador.web.forms import Form, read_form, require_row_id, translated_errors
+from ambassador.web.downloads import NO_STORE
+from ambassador.web.forms import NOT_A_NUMBER, Form, read_form, require_row_id, translated_errors, whole_number
 from ambassador.web.guards import requires_role, totp_enrolled
 
 AnyRequest = Request[Any, Account, Any]
 
 SPARE_CRITERIA = 3  # empty rows offered for new criteria
 MAX_CRITERION_ROWS = editions.MAX_CRITERIA + SPARE_CRITERIA
-LANGS = ("pl", "en", "uk")
 NUMBER_FIELDS = (
     "score_min",
     "score_max",
@@ -35,8 +35,6 @@ NUMBER_FIELDS = (
 )
 # Once scoring starts the settings are fixed (the domain refuses; the page hides the link).
 EDITABLE_STATES = frozenset({EditionState.DRAFT, EditionState.OPEN, EditionState.FORMAL_CHECK})
-# A number out of every range, so the domain's message for the field is shown.
-NOT_A_NUMBER = -1
 _LOCAL_INPUT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$")
 INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 # Stand-ins when a time cannot be read, chosen so they cause no second error.
@@ -86,8 +84,8 @@ def form_values(data: EditionData | None, criteria: tuple[CriterionData, ...]) -
     if data is None:
         defaults = _defaults()
         values: dict[str, Any] = {name: str(defaults[name]) for name in NUMBER_FIELDS}
-        values.update({f"name_{lang}": "" for lang in LANGS})
-        values.update({f"intro_{lang}": "" for lang in LANGS})
+        values.update({f"name_{lang}": "" for lang in LANGUAGES})
+        values.update({f"intro_{lang}": "" for lang in LANGUAGES})
         values.update(
             activity_year=str(dt.datetime.now(i18n.TIMEZONE).year - 1),
             opens_at="",
@@ -96,8 +94,8 @@ def form_values(data: EditionData | None, criteria: tuple[CriterionData, ...]) -
         )
     else:
         values = {name: str(getattr(data, name)) for name in NUMBER_FIELDS}
-        values.update({f"name_{lang}": getattr(data, f"name_{lang}") for lang in LANGS})
-        values.update({f"intro_{lang}": getattr(data, f"intro_{lang}") for lang in LANGS})
+        values.update({f"name_{lang}": getattr(data, f"name_{lang}") for lang in LANGUAGES})
+        values.update({f"intro_{lang}": getattr(data, f"intro_{lang}") for lang in LANGUAGES})
         values.update(
             activity_year=str(data.activity_year),
             opens_at=local_input(data.opens_at),
@@ -108,14 +106,6 @@ def form_values(data: EditionData | None, criteria: tuple[CriterionData, ...]) -
     return values
 
 
-def _integer(raw: str, default: int) -> int:
-    raw = raw.strip()
-    try:
-        return int(raw) if raw else default
-    except ValueError:
-        return NOT_A_NUMBER
-
-
 def read_criteria(form: Form, known_ids: set[int]) -> tuple[tuple[CriterionData, ...], list[dict[str, str]]]:
     """The criterion rows of a post: blank rows are dropped, unknown ids become new criteria."""
     criteria: list[CriterionData] = []
@@ -123,12 +113,12 @@ def read_criteria(form: Form, known_ids: set[int]) -> tuple[tuple[CriterionData,
     used: set[int] = set()
     for index in range(MAX_CRITERION_ROWS):
         prefix = f"criterion_{index}_"
-        row = {f"name_{lang}": form.text(f"{prefix}name_{lang}", editions.MAX_CRITERION_NAME) for lang in LANGS}
+        row = {f"name_{lang}": form.text(f"{prefix}name_{lang}", editions.MAX_CRITERION_NAME) for lang in LANGUAGES}
         row["weight"] = form.text(f"{prefix}weight", 20).strip()
         row["id"] = form.text(f"{prefix}id", 20).strip()
-        if not any(row[f"name_{lang}"].strip() for lang in LANGS):
+        if not any(row[f"name_{lang}"].strip() for lang in LANGUAGES):
             continue
-        criterion_id = _integer(row["id"], NOT_A_NUMBER)
+        criterion_id = whole_number(row["id"])
         if criterion_id not in known_ids or criterion_id in used:
             row["id"] = ""
             criterion_id = NOT_A_NUMBER
@@ -138,7 +128,7 @@ def read_criteria(form: Form, known_ids: set[int]) -> tuple[tuple[CriterionData,
                 name_pl=row["name_pl"],
                 name_en=row["name_en"],
                 name_uk=row["name_uk"],
-                weight=_integer(row["weight"], 1),
+                weight=whole_number(row["weight"], blank=1),
                 id=None if criterion_id == NOT_A_NUMBER else criterion_id,
             )
         )
@@ -150,8 +140,8 @@ def read_edition(form: Form, known_ids: set[int]) -> tuple[EditionData, dict[str
     """The posted edition, the values to show again, and problems only the form can see."""
     values: dict[str, Any] = {"activity_year": form.text("activity_year", 20).strip()}
     values.update({name: form.text(name, 20).strip() for name in NUMBER_FIELDS})
-    values.update({f"name_{lang}": form.text(f"name_{lang}", editions.MAX_EDITION_NAME) for lang in LANGS})
-    values.update({f"intro_{lang}": form.text(f"intro_{lang}", editions.MAX_INTRO) for lang in LANGS})
+    values.update({f"name_{lang}": form.text(f"name_{lang}", editions.MAX_EDITION_NAME) for lang in LANGUAGES})
+    values.update({f"intro_{lang}": form.text(f"intro_{lang}", editions.MAX_INTRO) for lang in LANGUAGES})
     values.update({name: form.text(name, 30).strip() for name in ("opens_at", "closes_at", "approving_body")})
     problems: dict[str, str] = {}
     opens_at, closes_at = parse_local(values["opens_at"]), parse_local(values["closes_at"])
@@ -164,10 +154,10 @@ def read_edition(form: Form, known_ids: set[int]) -> tuple[EditionData, dict[str
         problems["approving_body"] = N_("Choose the approving body.")
     criteria, rows = read_criteria(form, known_ids)
     values["criteria"] = rows
-    fields: dict[str, Any] = {name: _integer(values[name], NOT_A_NUMBER) for name in NUMBER_FIELDS}
-    fields.update({f"{kind}_{lang}": values[f"{kind}_{lang}"] for kind in ("name", "intro") for lang in LANGS})
+    fields: dict[str, Any] = {name: whole_number(values[name]) for name in NUMBER_FIELDS}
+    fields.update({f"{kind}_{lang}": values[f"{kind}_{lang}"] for kind in ("name", "intro") for lang in LANGUAGES})
     data = EditionData(
-        activity_year=_integer(values["activity_year"], NOT_A_NUMBER),
+        activity_year=whole_number(values["activity_year"]),
         opens_at=opens_at or _EARLIEST,
         closes_at=closes_at or _LATEST,
         approving_body=ApprovingBody(body) if body in set(ApprovingBody) else _defaults()["approving_body"],
@@ -192,7 +182,9 @@ def form_page(
     values: dict[str, Any],
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    warning: str = "",
 ) -> Template:
+    """The edition's settings; ``warning`` (translated) asks for the acknowledgement box."""
     return Template(
         template_name="editions/form.html",
         context={
@@ -203,6 +195,7 @@ def form_page(
             "labels": labels,
             "approving_bodies": labels.options(vocabulary.APPROVING_BODIES),
             "limits": {"name": editions.MAX_EDITION_NAME, "intro": editions.MAX_INTRO},
+            "warning": warning,
         },
         status_code=status_code,
     )
@@ -213,8 +206,8 @@ def message_of(exc: DomainError) -> str:
     return i18n.gettext(exc.message, **exc.params)
 
 
-def detail_page(edition: EditionView, problem: str = "", status_code: int = 200) -> Template:
-    """The edition's page; ``problem`` is an already translated refusal to show on it."""
+async def detail_page(edition: EditionView, problem: str = "", status_code: int = 200) -> Template:
+    """The edition's page with what waits in it; ``problem`` is an already translated refusal."""
     return Template(
         template_name="editions/detail.html",
         context={
@@ -224,7 +217,33 @@ def detail_page(edition: EditionView, problem: str = "", status_code: int = 200)
             "checking": edition.state in {EditionState.OPEN, EditionState.FORMAL_CHECK},
             "problem": problem,
             "draft": edition.state == EditionState.DRAFT,
+            "tasks": await todo.for_edition(edition),
         },
+        headers=NO_STORE,
+        status_code=status_code,
+    )
+
+
+async def step_page(edition: EditionView, target: EditionState, problem: str = "", status_code: int = 200) -> Template:
+    """The step's consequences, translated, and the form that takes it."""
+    found = await steps.consequences(edition, target)
+
+    def said(messages: tuple[Message, ...]) -> list[str]:
+        return [i18n.gettext(m, **m.params) for m in messages]
+
+    return Template(
+        template_name="editions/step.html",
+        context={
+            "edition": edition,
+            "target": target,
+            "labels": labels,
+            "changes": said(found.changes),
+            "blocking": said(found.blocking),
+            "warnings": said(found.warnings),
+            "mailed": found.mailed,
+            "problem": problem,
+        },
+        headers=NO_STORE,
         status_code=status_code,
     )
 
@@ -265,7 +284,7 @@ class EditionController(Controller):
 
     @get("/{edition_id:int}", name="edition")
     async def detail(self, edition_id: FromPath[int]) -> Template:
-        return detail_page(await edition_or_404(edition_id))
+        return await detail_page(await edition_or_404(edition_id))
 
     @get("/{edition_id:int}/edit", name="edition_edit")
     async def edit(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
@@ -279,37 +298,61 @@ class EditionController(Controller):
     async def update(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
         edition = await edition_or_404(edition_id)
         known = {c.id for c in edition.criteria if c.id is not None}
-        data, values, problems = read_edition(await read_form(request), known)
+        form = await read_form(request)
+        data, values, problems = read_edition(form, known)
         # A time shown to the minute and sent back unchanged keeps its stored value.
         unchanged = {
             k: getattr(edition, k) for k in ("opens_at", "closes_at") if values[k] == local_input(getattr(edition, k))
         }
         data = dataclasses.replace(data, **unchanged)
+        form_acknowledged = form.flag("acknowledged")
         try:
             if problems:
                 raise InvalidInput(_problems(data, problems))
-            await editions.update_edition(actor_id=request.user.id, edition_id=edition.id, data=data)
+            await editions.update_edition(
+                actor_id=request.user.id, edition_id=edition.id, data=data, acknowledged=form_acknowledged
+            )
         except InvalidInput as exc:
             return form_page(edition=edition, values=values, errors=exc.errors, status_code=HTTP_400_BAD_REQUEST)
+        except editions.WindowShortened as exc:
+            return form_page(edition=edition, values=values, warning=message_of(exc), status_code=HTTP_400_BAD_REQUEST)
         except DomainError as exc:
-            return detail_page(await edition_or_404(edition_id), message_of(exc), HTTP_409_CONFLICT)
+            return await detail_page(await edition_or_404(edition_id), message_of(exc), HTTP_409_CONFLICT)
         flash(request, i18n.gettext(N_("Saved.")), "success")
         return Redirect(f"/staff/editions/{edition.id}")
+
+    @get("/{edition_id:int}/step", name="edition_step")
+    async def step(self, edition_id: FromPath[int], target: FromQuery[str] = "") -> Template:
+        """What the step will do, what blocks it, what to acknowledge; then the confirmation."""
+        edition = await edition_or_404(edition_id)
+        if not target and edition.next_state is not None:
+            target = edition.next_state.value  # the edition's next step
+        if target not in set(EditionState):
+            refused = i18n.gettext(N_("This step is not possible in the edition's current state."))
+            return await detail_page(edition, refused, HTTP_400_BAD_REQUEST)
+        return await step_page(edition, EditionState(target))
 
     @post("/{edition_id:int}/advance", name="edition_advance")
     async def advance(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
         edition = await edition_or_404(edition_id)
-        target = (await read_form(request)).text("target", 30)
+        form = await read_form(request)
+        target = form.text("target", 30)
         if target not in set(EditionState):
             refused = i18n.gettext(N_("This step is not possible in the edition's current state."))
-            return detail_page(edition, refused, HTTP_400_BAD_REQUEST)
+            return await detail_page(edition, refused, HTTP_400_BAD_REQUEST)
         try:
-            if target == EditionState.JURY_SCORING:
-                # Opening scoring checks the jury and its chair and runs conflict detection.
-                await scoring_round.open_scoring(actor_id=request.user.id, edition_id=edition.id)
+            if EditionState(target) in steps.CLERK_STEPS:
+                await steps.take(
+                    actor_id=request.user.id,
+                    edition_id=edition.id,
+                    target=EditionState(target),
+                    acknowledged=form.flag("acknowledged"),
+                )
             else:
                 await editions.advance(actor_id=request.user.id, edition_id=edition.id, target=EditionState(target))
+        except NotAcknowledged as exc:
+            return await step_page(edition, EditionState(target), message_of(exc), HTTP_400_BAD_REQUEST)
         except DomainError as exc:
-            return detail_page(await edition_or_404(edition_id), message_of(exc), HTTP_409_CONFLICT)
+            return await detail_page(await edition_or_404(edition_id), message_of(exc), HTTP_409_CONFLICT)
         flash(request, i18n.gettext(N_("Saved.")), "success")
         return Redirect(f"/staff/editions/{edition.id}")

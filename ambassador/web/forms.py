@@ -93,3 +93,18 @@ def safe_next(value: str | None, default: str = "/staff") -> str:
 def translated_errors(errors: dict[str, str]) -> dict[str, str]:
     """Each field's message in the current language; a :class:`Message` with its parameters."""
     return {field: i18n.gettext(message, **getattr(message, "params", {})) for field, message in errors.items()}
+
+
+# A number field that is not a whole number: out of every domain range, so the domain's own
+# message for the field is shown.
+NOT_A_NUMBER = -1
+MAX_NUMBER_DIGITS = 6
+
+
+def whole_number(raw: str, blank: int = NOT_A_NUMBER) -> int:
+    """A typed whole number: ASCII digits only (``int()`` would take "١٢" or "1_000"), at most
+    six of them; ``blank`` when nothing was typed, :data:`NOT_A_NUMBER` for anything else."""
+    raw = raw.strip()
+    if not raw:
+        return blank
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= MAX_NUMBER_DIGITS else NOT_A_NUMBER

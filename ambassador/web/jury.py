@@ -136,7 +136,7 @@ async def save_declarations(form: Form, edition_id: int, user_id: int) -> tuple[
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
     for item in await conflict_declarations.declaration_list(edition_id, user_id):
-        if item.pinned:
+        if item.pinned or item.blocked:
             continue
         key = item.nomination_id
         answer = form.text(f"answer_{key}", 20)

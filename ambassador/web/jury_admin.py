@@ -25,25 +25,17 @@ from ambassador.web import labels
 from ambassador.web.downloads import NO_STORE, csv_download
 from ambassador.web.editions import edition_or_404, message_of
 from ambassador.web.errors import refuse_or_redirect
-from ambassador.web.forms import MAX_ROW_ID, Form, read_form, require_row_id, translated_errors
+from ambassador.web.forms import MAX_ROW_ID, Form, read_form, require_row_id, translated_errors, whole_number
 from ambassador.web.guards import requires_role, totp_enrolled
 
 AnyRequest = Request[Any, Account, Any]
 
 TIE_BREAK_SLOTS = len(jury.TIE_BREAKS)
 # A number out of every range, so the domain's message for the field is shown.
-NOT_A_NUMBER = -1
 # The chair may still change while the jury scores; afterwards the chair signs off.
 CHAIR_STATES = jury.SETUP_STATES | {EditionState.JURY_SCORING}
 # Detection voids the sheets it blocks, so it stops once scoring has closed.
 CHOOSE_OPTION = N_("Choose one of the offered options.")
-
-
-def _integer(raw: str) -> int:
-    try:
-        return int(raw.strip())
-    except ValueError:
-        return NOT_A_NUMBER
 
 
 def _row_id(raw: int | None) -> int | None:
@@ -105,10 +97,10 @@ def read_rules(form: Form) -> tuple[JuryRules, dict[str, Any], dict[str, str]]:
         score_visibility=ScoreVisibility(visibility)
         if visibility in set(ScoreVisibility)
         else JuryRules.score_visibility,
-        min_scores=_integer(values["min_scores"]),
+        min_scores=whole_number(values["min_scores"]),
         normalise=values["normalise"],
         tie_break=chain,
-        vote_quorum_percent=_integer(values["vote_quorum_percent"]),
+        vote_quorum_percent=whole_number(values["vote_quorum_percent"]),
         majority=Majority(majority) if majority in set(Majority) else JuryRules.majority,
     )
     return rules, values, problems
@@ -200,7 +192,7 @@ async def conflicts_page(
             "matrix": found,
             "references": {item.nomination.id: item.nomination.reference for item in listed},
             "pending": sum(1 for c in cells if c.detection_status == DetectionStatus.PENDING),
-            "unanswered": sum(1 for c in cells if not c.answered),
+            "unanswered": sum(1 for c in cells if c.awaits_answer),
             "can_detect": edition.state in conflicts.DETECTION_STATES,
             "failed": failed,
             "errors": {failed: translated_errors(errors or {})},
@@ -434,11 +426,16 @@ class JuryAdminController(Controller):
                 actor_id=request.user.id, edition_id=edition.id, juror_id=juror_id, nomination_id=nomination_id
             )
         except NotFound:
-            refused = i18n.gettext(N_("There is no declared conflict to pin here."))
+            refused = i18n.gettext(N_("There is no declared conflict to confirm here."))
             return await conflicts_page(edition, problem=refused, status_code=HTTP_409_CONFLICT)
         except DomainError as exc:
             return await conflicts_page(edition, problem=message_of(exc), status_code=HTTP_409_CONFLICT)
-        return self._back(request, edition.id, "conflicts", i18n.gettext(N_("The conflict is pinned.")))
+        return self._back(
+            request,
+            edition.id,
+            "conflicts",
+            i18n.gettext(N_("The conflict is confirmed; the juror cannot withdraw it.")),
+        )
 
     # --- scoring --------------------------------------------------------------------------
 

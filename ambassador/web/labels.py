@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from ambassador import i18n
 from ambassador.domain.categories import CategoryRow
+from ambassador.domain.conflict_evidence import Evidence, describe
 from ambassador.errors import N_
 from ambassador.vocabulary import (
     APPROVING_BODIES,
@@ -18,6 +19,7 @@ from ambassador.vocabulary import (
     CONSENTS,
     DETECTION_STATUSES,
     DISTINCTIONS,
+    DUPLICATE_MATCHES,
     EDITION_STATES,
     MAJORITIES,
     NOMINATION_STATES,
@@ -87,6 +89,16 @@ def sheet_status(value: object) -> str:
 
 def detection_status(value: object) -> str:
     return _label(DETECTION_STATUSES, value)
+
+
+def evidence(found: Evidence) -> str:
+    """Why a conflict was detected, in the request's language."""
+    return describe(found, i18n.current_language.get())
+
+
+def duplicate_matches(values: Iterable[object]) -> str:
+    """Why two nominations may be the same nominee, as one phrase ("same KRS number, …")."""
+    return ", ".join(_label(DUPLICATE_MATCHES, value) for value in values)
 
 
 def score_visibility(value: object) -> str:

@@ -1,4 +1,4 @@
-"""The staff dashboard: what each role can do from here."""
+"""The staff dashboard: what waits for whom, and what each role can do from here."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.response import Template
 
-from ambassador.domain import editions
+from ambassador.domain import editions, todo
 from ambassador.domain.accounts import Account
 from ambassador.enums import Role
+from ambassador.web import labels
+from ambassador.web.downloads import NO_STORE
 from ambassador.web.guards import requires_staff, totp_enrolled
 
 
@@ -23,5 +25,10 @@ class StaffController(Controller):
         clerk = request.user.has_role(Role.CLERK, Role.ADMIN)
         return Template(
             template_name="staff/dashboard.html",
-            context={"open_edition": await editions.open_edition_now() if clerk else None},
+            context={
+                "open_edition": await editions.open_edition_now() if clerk else None,
+                "todo": await todo.for_clerk() if clerk else [],
+                "labels": labels,
+            },
+            headers=NO_STORE,
         )

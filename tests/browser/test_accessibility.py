@@ -224,7 +224,9 @@ async def the_approval_and_publication(people: People) -> None:
     await log.errors(clerk, publishing, {"published_time": "12:00"}, at=publishing)
 
     published_at = utcnow() - dt.timedelta(minutes=1)
-    await publication.publish(actor_id=setup.clerk.id, edition_id=edition, published_at=published_at, base_url=BASE)
+    await publication.publish(
+        actor_id=setup.clerk.id, edition_id=edition, published_at=published_at, base_url=BASE, acknowledged=True
+    )
     await log.visit(clerk, publishing)
     await log.visit(clerk, f"/staff/editions/{edition}/laureates")
     await log.visit(clerk, record)
