@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, cast
 
 import brotli
 import pytest
@@ -14,12 +16,13 @@ from ambassador.settings import Settings
 from ambassador.tables import Edition
 from ambassador.web.addresses import describe, in_language, is_public_page, localized, split_prefix
 from ambassador.web.app import create_app
-from ambassador.web.compression import MIN_SIZE, Compressed, accepted, compress
+from ambassador.web.compression import MIN_SIZE, Compressed, accepted, compress, compressed
 from tests.archive_factories import add_laureate, archive_edition
-from tests.clerk_factories import citizen_nomination, clerk_logged_in, open_edition
+from tests.clerk_factories import PNG, citizen_nomination, clerk_logged_in, open_edition
 from tests.conftest import Client
 from tests.factories import make_edition
 from tests.helpers import csrf_token
+from tests.honours import FICTIONAL, honour_active
 
 BASE = "http://testserver.local"
 
@@ -350,3 +353,55 @@ def test_compress_round_trips() -> None:
     body = "Zażółć gęślą jaźń. ".encode() * 100
     assert brotli.decompress(compress(body, "br")) == body
     assert gzip.decompress(compress(body, "gzip")) == body
+
+
+async def test_a_raster_logo_is_the_cards_image_an_svg_one_is_not(settings: Settings, tmp_path: Path) -> None:
+    """Social sites show PNG, JPEG or WebP cards, not SVG: the fictional honour's SVG logo gives none."""
+    text = FICTIONAL.read_text(encoding="utf-8")
+    (tmp_path / "logo.png").write_bytes(PNG)
+    raster = tmp_path / "honour.toml"
+    raster.write_text(text.replace("lakeside-logo.svg", "logo.png"), encoding="utf-8")
+    cards = {}
+    for name, path in (("svg", FICTIONAL), ("png", raster)):
+        with honour_active(None):
+            async with AsyncTestClient(app=create_app(settings.with_changes(honour_file=path))) as client:
+                cards[name] = Head((await client.get("/en/")).text).meta
+
+    assert "og:image" not in cards["svg"]
+    assert cards["png"]["og:image"].startswith(f"{BASE}/honour/logo?v=")
+    assert cards["png"]["og:image:alt"] == cards["png"]["og:site_name"]
+
+
+async def _through(messages: list[Any], path: str = "/laureates") -> list[Any]:
+    """What ``compressed`` sends for an app sending ``messages``, to a client accepting brotli."""
+    sent: list[Any] = []
+
+    async def app(scope: object, receive: object, send: Any) -> None:
+        for message in messages:
+            await send(dict(message))
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    async def receive() -> Any:
+        return {"type": "http.disconnect"}
+
+    scope = {"type": "http", "method": "GET", "path": path, "headers": [(b"accept-encoding", b"br")]}
+    await compressed(cast("Any", app), "session")(cast("Any", scope), receive, send)
+    return sent
+
+
+async def test_streamed_and_already_encoded_bodies_pass_as_they_are() -> None:
+    start = {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]}
+    big = b"x" * (MIN_SIZE * 4)
+    streamed = [start, {"type": "http.response.body", "body": big, "more_body": True}, {"type": "http.response.body"}]
+    encoded_start = {**start, "headers": [(b"content-type", b"text/html"), (b"content-encoding", b"gzip")]}
+    encoded = [encoded_start, {"type": "http.response.body", "body": big}]
+    image = [{**start, "headers": [(b"content-type", b"image/png")]}, {"type": "http.response.body", "body": big}]
+
+    assert await _through(streamed) == streamed
+    assert await _through(encoded) == encoded
+    assert await _through(image) == image
+    whole = await _through([start, {"type": "http.response.body", "body": big}])
+    assert dict(cast("Any", whole[0])["headers"])[b"content-encoding"] == b"br"
+    assert brotli.decompress(cast("Any", whole[1])["body"]) == big

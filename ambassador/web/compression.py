@@ -185,6 +185,9 @@ def compressed(app: ASGIApp, session_cookie: str, memory: Compressed | None = No
                 start = message  # held until the body shows whether to compress
                 return
             if message["type"] != "http.response.body" or start is None:
+                if start is not None:  # another kind of body (a server's path-send extension)
+                    await send(start)
+                    start = None
                 await send(message)
                 return
             pending, start = start, None
