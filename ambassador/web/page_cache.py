@@ -65,6 +65,7 @@ from litestar.utils.scope.state import CONNECTION_STATE_KEY
 from ambassador import __version__, i18n
 from ambassador.db import utcnow
 from ambassador.domain.editions import EditionView, open_edition_now
+from ambassador.web.addresses import prefix_language
 from ambassador.web.language import LANGUAGE_COOKIE, chosen_language
 from ambassador.web.static import accepted_encodings
 
@@ -203,12 +204,11 @@ def phase(edition: EditionView | None, now: dt.datetime) -> str:
 
 
 def request_language(scope: Scope, cookies: dict[str, str], accept_language: str) -> str:
-    """The language the request is served in: a language the address set (``scope['language']``
-    or ``scope['state']['language']``, when an address scheme does so), else the cookie, else
-    Accept-Language (``ambassador.web.language``)."""
-    for found in (cast("dict[str, Any]", scope).get("language"), scope.get("state", {}).get("language")):
-        if isinstance(found, str) and (supported := i18n.supported(found)):
-            return supported
+    """The language the request is served in: the one its address set (``/en/…``,
+    ``ambassador.web.addresses``), else the cookie, else Accept-Language
+    (``ambassador.web.language``)."""
+    if (found := prefix_language(scope)) is not None and (supported := i18n.supported(found)):
+        return supported
     return i18n.negotiate(chosen_language(cookies), accept_language)
 
 
