@@ -40,8 +40,9 @@ from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEven
 from ambassador import i18n
 from ambassador.enums import LANGUAGES
 
-# The scope key holding the language of a prefixed address (read by web.language).
-LANGUAGE_KEY = "ambassador.language"
+# The scope key holding the language of a prefixed address (read by web.language, web.cache
+# and the page cache of the home page and the form).
+LANGUAGE_KEY = "language"
 
 # The public pages, by their unprefixed path (without the leading slash). Each has an address
 # per language; their old address redirects. The archive's slugs are those of web.cache.
