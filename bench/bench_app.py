@@ -627,6 +627,7 @@ class Setup:
     rows: list[Row] = field(default_factory=list)
     spec_count: int = 0
     stylesheet: str = "/static/css/app.css"  # its content-hashed address, read from the home page
+    addresses: dict[str, str] = field(default_factory=dict)  # public pages' addresses after redirects
 
     @property
     def name(self) -> str:
@@ -698,17 +699,31 @@ class Setup:
 
     # --- checks before the load ---------------------------------------------------------
 
+    def address(self, path: str) -> str:
+        """Where a public page is answered: ``path``, or the address it redirects to (a
+        per-language address, ``/pl/...``), as a browser without cookies ends up there."""
+        if path not in self.addresses:
+            current = path
+            for _ in range(3):
+                answer = http_request(self.app.port, "GET", current)
+                location = answer.header("location")
+                if answer.status not in (301, 302, 303, 307, 308) or not location.startswith("/"):
+                    break
+                current = location
+            self.addresses[path] = current
+        return self.addresses[path]
+
     def smoke(self, sessions: list[dict[str, str]], chair: dict[str, str]) -> None:
         """Every measured address answers as it should before the load starts."""
         checks = [
             (self.bare, "/plaintext", {}),
-            (self.app, "/laureates", {}),
-            (self.app, f"/laureates/{self.data['slug']}", {}),
+            (self.app, self.address("/laureates"), {}),
+            (self.app, self.address(f"/laureates/{self.data['slug']}"), {}),
             (self.app, "/api/v1/laureates", {}),
-            (self.app, "/nominate", {}),
+            (self.app, self.address("/nominate"), {}),
             (self.app, f"/jury/editions/{self.data['scoring']['id']}/results", {"Cookie": chair["cookie"]}),
         ]
-        home = http_request(self.app.port, "GET", "/")
+        home = http_request(self.app.port, "GET", self.address("/"))
         stylesheet = re.search(rb'href="(/static/css/app\.[0-9a-f]{12}\.css)"', home.body)
         if home.status != 200 or stylesheet is None:
             raise SetupError(f"GET / answered {home.status} without a content-hashed stylesheet")
@@ -720,7 +735,7 @@ class Setup:
                 raise SetupError(f"GET {path} answered {answer.status} before the load started")
             if path == self.stylesheet and answer.header("content-encoding") != "br":
                 raise SetupError(f"GET {path} with brotli accepted came without brotli")
-            if path == "/nominate" and b'name="submission_key"' not in answer.body:
+            if path == self.address("/nominate") and b'name="submission_key"' not in answer.body:
                 raise SetupError("GET /nominate shows no form: no edition open for nominations")
         total = json.loads(http_request(self.app.port, "GET", "/api/v1/laureates").body)["total"]
         if total != self.data["laureates"]:
@@ -753,15 +768,15 @@ class Setup:
                 _write(f"  pair {n}/{self.repeat}:")
             self.measure(bare, self.commands_get(self.bare, "/plaintext", CLIENTS["get"]), self.bare)
             if index:
-                self.measure(index, self.commands_get(self.app, "/laureates", CLIENTS["get"]))
+                self.measure(index, self.commands_get(self.app, self.address("/laureates"), CLIENTS["get"]))
         if index:
             index.ratio = statistics.median(a.rps / b.rps for a, b in zip(index.runs, bare.runs, strict=True))
             index.target = target(f"≥ {INDEX_RATIO:g}× bare", index.ratio >= INDEX_RATIO)
         gets: list[tuple[str, str, str, dict[str, str]]] = [
-            ("laureate", "laureate page `GET /laureates/{slug}`", f"/laureates/{self.data['slug']}", {}),
+            ("laureate", "laureate page `GET /laureates/{slug}`", self.address(f"/laureates/{self.data['slug']}"), {}),
             ("api", "JSON API `GET /api/v1/laureates`", "/api/v1/laureates", {}),
-            ("home", "home page `GET /`", "/", {}),
-            ("form", "nomination form `GET /nominate`", "/nominate", {}),
+            ("home", "home page `GET /`", self.address("/"), {}),
+            ("form", "nomination form `GET /nominate`", self.address("/nominate"), {}),
             ("static", "static file `GET /static/css/app.<hash>.css` (brotli)", self.stylesheet, BROWSER_ENCODINGS),
         ]
         for key, label, path, headers in gets:
@@ -806,7 +821,7 @@ class Setup:
     def storm(self) -> None:
         clients = CLIENTS["storm"]
         idle = self.row("archive index idle", clients)
-        self.measure(idle, self.commands_get(self.app, "/laureates", clients))
+        self.measure(idle, self.commands_get(self.app, self.address("/laureates"), clients))
         logins = self.row("login `POST /login` (the storm)", clients)
         during = self.row("archive index during the login storm", clients)
         csrf = csrf_cookie(self.app.port)
@@ -820,7 +835,7 @@ class Setup:
             }
         )
         storm = self.load.python(self.workers, self.url(self.app), clients, spec)
-        public = self.commands_get(self.app, "/laureates", clients)
+        public = self.commands_get(self.app, self.address("/laureates"), clients)
         self.settle(self.app)
         # wrk's warm-up run, then its measured run, beside the login client (warm-up inside).
         outputs = self.harness.run_together(
