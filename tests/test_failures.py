@@ -83,6 +83,7 @@ async def test_a_postgresql_restart_mid_request_answers_503(
         raise error(message)
 
     monkeypatch.setattr(nominate, "open_edition_now", restarting)
+    monkeypatch.setattr(client.app.state.page_cache, "read", restarting)  # the page cache reads it too
 
     response = await client.get("/nominate", follow_redirects=True, headers={"accept-language": "en"})
 
@@ -95,6 +96,7 @@ async def test_misusing_a_live_connection_is_still_a_500(client: Client, monkeyp
         raise asyncpg.InterfaceError("cannot perform operation: another operation is in progress")
 
     monkeypatch.setattr(nominate, "open_edition_now", misused)
+    monkeypatch.setattr(client.app.state.page_cache, "read", misused)
 
     assert (await client.get("/nominate", follow_redirects=True)).status_code == 500
 

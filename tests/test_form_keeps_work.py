@@ -134,7 +134,7 @@ async def held_names(key: str) -> list[tuple[str, int, str]]:
 async def test_the_language_buttons_submit_the_form_and_enter_still_sends_it(client: Client) -> None:
     use_language(client, "en")
     await make_edition()
-    page = (await client.get("/nominate")).text
+    page = (await client.get("/en/nominate")).text
     buttons = re.findall(r"<button ([^>]*)>", page)
     # The first submit button of the form in the page is its default (Enter in a field):
     # the hidden send button, before the language buttons in the header.

@@ -46,7 +46,7 @@ async def test_the_clerk_uploads_a_portrait_and_the_public_sees_it_with_srcset(c
     await clerk_logged_in(client)
     laureate_id, slug = await laureate()
     # The archive pages are cached: the upload must show on them at once all the same.
-    assert "/portraits/" not in (await client.get("/laureates")).text
+    assert "/portraits/" not in (await client.get("/en/laureates")).text
 
     saved = await upload(client, laureate_id, jpeg())
 
@@ -60,7 +60,7 @@ async def test_the_clerk_uploads_a_portrait_and_the_public_sees_it_with_srcset(c
     assert staff_copy.headers["cache-control"] == "no-store"
 
     public = f"/portraits/{slug}/1"
-    for url in ("/laureates", f"/laureates/{slug}", "/editions/2024"):
+    for url in ("/en/laureates", f"/en/laureates/{slug}", "/en/editions/2024"):
         html = (await client.get(url)).text
         assert sources(html, public) == [
             f"{public}/320.webp 320w",
@@ -69,10 +69,10 @@ async def test_the_clerk_uploads_a_portrait_and_the_public_sees_it_with_srcset(c
         ]
         assert 'alt="Olena Kovalenko smiles in front of a library."' in html
         assert 'sizes="(max-width: 40rem) calc(100vw - 2rem), 20rem"' in html
-    laureate_page = (await client.get(f"/laureates/{slug}")).text
+    laureate_page = (await client.get(f"/en/laureates/{slug}")).text
     assert "Photo: Jan Kowalski · Licence: CC BY 4.0" in laureate_page
     assert f'"image":"http://testserver.local{public}/960.webp"' in laureate_page  # schema.org
-    polish = (await client.get(f"/laureates/{slug}", headers={"accept-language": "pl"})).text
+    polish = (await client.get(f"/pl/laureates/{slug}")).text
     assert 'alt="Olena Kowalenko uśmiecha się przed biblioteką."' in polish
 
     client.cookies.clear()
@@ -128,7 +128,7 @@ async def test_the_clerk_replaces_then_removes_the_picture_after_being_asked(cli
     assert (await client.get(f"/portraits/{slug}/1/320.webp")).status_code == 404
     second = await client.get(f"/portraits/{slug}/2/500.webp")
     assert second.status_code == 200 and second.content != first.content
-    assert "Source: Jan Kowalski" in (await client.get(f"/laureates/{slug}")).text
+    assert "Source: Jan Kowalski" in (await client.get(f"/en/laureates/{slug}")).text
 
     page = (await client.get(f"/staff/laureates/{laureate_id}")).text
     assert f'href="/staff/laureates/{laureate_id}/portrait/remove"' in page
@@ -142,8 +142,8 @@ async def test_the_clerk_replaces_then_removes_the_picture_after_being_asked(cli
 
     assert (removed.status_code, removed.headers["location"]) == (303, f"/staff/laureates/{laureate_id}#picture")
     assert (await client.get(f"/portraits/{slug}/2/500.webp")).status_code == 404
-    assert "/portraits/" not in (await client.get(f"/laureates/{slug}")).text
-    assert "/portraits/" not in (await client.get("/laureates")).text
+    assert "/portraits/" not in (await client.get(f"/en/laureates/{slug}")).text
+    assert "/portraits/" not in (await client.get("/en/laureates")).text
     actions = (
         await AuditEntry.select(AuditEntry.action).where(AuditEntry.action.like("portrait.%")).order_by(AuditEntry.id)
     )
@@ -165,8 +165,8 @@ async def test_the_picture_is_not_served_before_publication_and_is_after(client:
     client.cookies.clear()
     for width in (320, 640, 960):
         assert (await client.get(f"/portraits/{slug}/1/{width}.webp")).status_code == 404
-    assert "/portraits/" not in (await client.get("/laureates")).text
-    assert (await client.get(f"/laureates/{slug}")).status_code == 404
+    assert "/portraits/" not in (await client.get("/en/laureates")).text
+    assert (await client.get(f"/en/laureates/{slug}")).status_code == 404
 
     edition = await Laureate.select(Laureate.edition).where(Laureate.id == laureate_id).first()
     assert edition is not None
@@ -175,4 +175,4 @@ async def test_the_picture_is_not_served_before_publication_and_is_after(client:
     )
 
     assert (await client.get(f"/portraits/{slug}/1/640.webp")).status_code == 200
-    assert f"/portraits/{slug}/1/640.webp" in (await client.get(f"/laureates/{slug}")).text
+    assert f"/portraits/{slug}/1/640.webp" in (await client.get(f"/en/laureates/{slug}")).text

@@ -25,9 +25,9 @@ def test_a_hashed_name_carries_the_content_digest_before_the_suffix() -> None:
 
 
 async def test_pages_name_static_files_by_their_content_hash(client: Client) -> None:
-    home = await client.get("/")
+    home = await client.get("/en/")
     assert f'href="/static/css/app.{CSS_DIGEST}.css"' in home.text
-    names = re.findall(r'(?:href|src)="(/static/[^"]+)"', (await client.get("/nominate")).text)
+    names = re.findall(r'(?:href|src)="(/static/[^"]+)"', (await client.get("/en/nominate")).text)
     assert names != []
     assert [n for n in names if not re.search(r"\.[0-9a-f]{12}\.[a-z]+$", n)] == []
 
