@@ -17,7 +17,6 @@ nothing.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import email.utils
 import functools
@@ -48,6 +47,7 @@ from ambassador.domain import archive
 from ambassador.domain.archive import Stamp
 from ambassador.web.addresses import prefix_language
 from ambassador.web.language import chosen_language
+from ambassador.web.refreshing import BackgroundRefresh
 
 log = logging.getLogger("ambassador.cache")
 
@@ -80,7 +80,7 @@ class Entry:
     body: bytes
 
 
-class ArchiveCache:
+class ArchiveCache(BackgroundRefresh[Stamp]):
     """Rendered archive responses, valid for one archive stamp.
 
     The stamp is refreshed in the background while requests go on with the current one (a
@@ -89,22 +89,20 @@ class ArchiveCache:
     come: then the request waits for the fresh stamp.
     """
 
+    what = "the archive stamp"
+
     def __init__(
         self,
         refresh_seconds: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], dt.datetime] = utcnow,
     ) -> None:
-        self.refresh_seconds = refresh_seconds
-        # Injectable (tests move time on without sleeping): ``clock`` times the refresh
-        # interval, ``now`` decides whether a scheduled publication moment has come.
-        self.clock = clock
+        super().__init__(refresh_seconds, clock)
+        # Injectable: ``now`` decides whether a scheduled publication moment has come.
         self.now = now
         self._entries: OrderedDict[Key, Entry] = OrderedDict()
         self._bytes = 0
         self._stamp: Stamp | None = None
-        self._checked = float("-inf")
-        self._refreshing: asyncio.Task[Stamp] | None = None
         self._token = ""
 
     def invalidate(self) -> None:
@@ -114,17 +112,9 @@ class ArchiveCache:
     async def stamp(self) -> Stamp:
         current = self._stamp
         if current is None or self.refresh_seconds <= 0 or (current.next_moment and self.now() >= current.next_moment):
-            return await asyncio.shield(self._refresh())
-        if self.clock() - self._checked >= self.refresh_seconds:
-            self._refresh().add_done_callback(_log_failure)
+            return await self._fresh()
+        self._refresh_when_due()
         return current
-
-    def _refresh(self) -> asyncio.Task[Stamp]:
-        """The running refresh, or a new one: concurrent requests share one."""
-        if self._refreshing is None or self._refreshing.done():
-            self._checked = self.clock()
-            self._refreshing = asyncio.ensure_future(self._read())
-        return self._refreshing
 
     async def _read(self) -> Stamp:
         fresh = await archive.stamp()
@@ -209,11 +199,6 @@ async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], 
     await send(start)
     end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
     await send(end)
-
-
-def _log_failure(task: asyncio.Task[Stamp]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("archive stamp refresh failed", exc_info=task.exception())
 
 
 class ArchiveCacheMiddleware(ASGIMiddleware):

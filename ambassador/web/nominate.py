@@ -11,6 +11,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -394,6 +395,7 @@ async def _send(
     rules: UploadRules,
 ) -> Template | Redirect:
     """Submit; the form again with its problems (and the files kept) when it cannot be saved."""
+    again = partial(form_page, mode="new", edition=edition, data=data, action=url(NOMINATE_PATH), submission_key=key)
     try:
         await submission.submit(
             edition=edition,
@@ -404,12 +406,7 @@ async def _send(
             rules=rules,
         )
     except InvalidInput as exc:
-        return form_page(
-            mode="new",
-            edition=edition,
-            data=data,
-            action=url(NOMINATE_PATH),
-            submission_key=key,
+        return again(
             errors=exc.errors,
             status=HTTP_400_BAD_REQUEST,
             kept=await held_files.held(key),
@@ -417,15 +414,7 @@ async def _send(
             files_again=bool(uploads) and "form" in exc.errors,
         )
     except WindowClosed as exc:
-        return form_page(
-            mode="new",
-            edition=edition,
-            data=data,
-            action=url(NOMINATE_PATH),
-            submission_key=key,
-            status=HTTP_409_CONFLICT,
-            closed=i18n.gettext(exc.message),
-        )
+        return again(status=HTTP_409_CONFLICT, closed=i18n.gettext(exc.message))
     except NotFound:
         return _not_open(None, status=HTTP_409_CONFLICT)
     return Redirect(url(SENT_PATH), status_code=HTTP_303_SEE_OTHER)

@@ -67,6 +67,7 @@ from ambassador.db import utcnow
 from ambassador.domain.editions import EditionView, open_edition_now
 from ambassador.web.addresses import prefix_language
 from ambassador.web.language import LANGUAGE_COOKIE, chosen_language
+from ambassador.web.refreshing import BackgroundRefresh
 from ambassador.web.static import accepted_encodings
 
 log = logging.getLogger("ambassador.page_cache")
@@ -221,8 +222,10 @@ def _cookies(header: bytes) -> dict[str, str]:
     return cookies
 
 
-class PageCache:
+class PageCache(BackgroundRefresh[Snapshot]):
     """The rendered pages of this process, and the copy of the open edition they belong to."""
+
+    what = "the open edition for the page cache"
 
     def __init__(
         self,
@@ -230,12 +233,9 @@ class PageCache:
         clock: Callable[[], float] = time.monotonic,
         read: Callable[[], Awaitable[EditionView | None]] = open_edition_now,
     ) -> None:
-        self.refresh_seconds = refresh_seconds
-        self.clock = clock
+        super().__init__(refresh_seconds, clock)
         self.read = read
         self._snapshot: Snapshot | None = None
-        self._checked = float("-inf")
-        self._refreshing: asyncio.Task[Snapshot] | None = None
         self._pages: dict[Key, Page] = {}
         # Keys whose render was not shareable (served the usual way until the edition changes).
         self._refused: set[Key] = set()
@@ -248,16 +248,9 @@ class PageCache:
     async def snapshot(self) -> Snapshot:
         current = self._snapshot
         if current is None or self.refresh_seconds <= 0:
-            return await asyncio.shield(self._refresh())
-        if self.clock() - self._checked >= self.refresh_seconds:
-            self._refresh().add_done_callback(_log_failure)
+            return await self._fresh()
+        self._refresh_when_due()
         return current
-
-    def _refresh(self) -> asyncio.Task[Snapshot]:
-        if self._refreshing is None or self._refreshing.done():
-            self._checked = self.clock()
-            self._refreshing = asyncio.ensure_future(self._read())
-        return self._refreshing
 
     async def _read(self) -> Snapshot:
         edition = await self.read()
@@ -286,11 +279,6 @@ class PageCache:
 
     def __len__(self) -> int:
         return len(self._pages)
-
-
-def _log_failure(task: asyncio.Task[Snapshot]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("reading the open edition for the page cache failed", exc_info=task.exception())
 
 
 async def _no_body() -> HTTPRequestEvent:
