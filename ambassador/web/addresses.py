@@ -123,13 +123,13 @@ def prefix_language(scope: Scope | dict[str, Any]) -> str | None:
 
 
 def _cookies(scope: Scope) -> dict[str, str]:
+    from ambassador.web.language import cookie_values  # web.language reads LANGUAGE_KEY from here
+
     found: dict[str, str] = {}
     for name, value in scope.get("headers", []):
         if name == b"cookie":
-            for part in value.decode("latin-1").split(";"):
-                key, _, item = part.strip().partition("=")
-                if key:
-                    found.setdefault(key, item)
+            for key, item in cookie_values(value).items():
+                found.setdefault(key, item)
     return found
 
 

@@ -46,7 +46,7 @@ from ambassador.db import utcnow
 from ambassador.domain import archive
 from ambassador.domain.archive import Stamp
 from ambassador.web.addresses import prefix_language
-from ambassador.web.language import chosen_language
+from ambassador.web.language import chosen_language, cookie_values
 from ambassador.web.refreshing import BackgroundRefresh
 
 log = logging.getLogger("ambassador.cache")
@@ -157,15 +157,6 @@ def _headers(scope: Scope) -> dict[bytes, bytes]:
     return {name: value for name, value in scope.get("headers", []) if name in WANTED}
 
 
-def _cookie_names(header: bytes) -> dict[str, str]:
-    cookies: dict[str, str] = {}
-    for part in header.decode("latin-1").split(";"):
-        name, _, value = part.strip().partition("=")
-        if name:
-            cookies[name] = value
-    return cookies
-
-
 def etag_for(token: str, key: Key) -> str:
     digest = hashlib.sha256(f"{__version__}|{token}|{key!r}".encode()).hexdigest()[:32]
     return f'W/"{digest}"'
@@ -218,7 +209,7 @@ class ArchiveCacheMiddleware(ASGIMiddleware):
             await next_app(scope, receive, self._after_change(send) if changes else send)
             return
         headers = _headers(scope)
-        cookies = _cookie_names(headers.get(b"cookie", b""))
+        cookies = cookie_values(headers.get(b"cookie", b""))
         if self.session_cookie in cookies:
             # Staff see their own menu on these pages: rendered fresh, never shared.
             await next_app(scope, receive, send)

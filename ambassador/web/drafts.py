@@ -17,7 +17,7 @@ from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST, HTTP_404_NOT_FOUND, HTTP_409_CONFLICT
+from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_404_NOT_FOUND, HTTP_409_CONFLICT
 
 from ambassador import i18n, security_log
 from ambassador.domain import drafts, held_files
@@ -25,6 +25,7 @@ from ambassador.domain.nominations import MAX_ATTACHMENT_BYTES, WindowClosed
 from ambassador.domain.uploads import UploadRules
 from ambassador.errors import N_, InvalidInput, InvalidToken, NotFound
 from ambassador.settings import Settings
+from ambassador.web.addresses import url
 from ambassador.web.downloads import NO_STORE, PRIVATE
 from ambassador.web.forms import read_form
 from ambassador.web.nominate import (
@@ -35,6 +36,7 @@ from ambassador.web.nominate import (
     _not_open,
     _posted_edition,
     _submission_key,
+    form_again,
     form_page,
     language_cookies,
     read_nomination,
@@ -85,7 +87,7 @@ class DraftController(Controller):
             mode="new",
             edition=edition,
             data=data,
-            action=NOMINATE_PATH,
+            action=url(NOMINATE_PATH),
             submission_key=_submission_key(posted_key),
         )
         try:
@@ -97,16 +99,8 @@ class DraftController(Controller):
                 base_url=settings.base_url,
                 rules=upload_rules,
             )
-        except InvalidInput as exc:
-            return again(
-                errors=exc.errors,
-                status=HTTP_400_BAD_REQUEST,
-                kept=await held_files.held(posted_key),
-                # Files are kept unless the form itself could not be read (no valid key).
-                files_again=bool(uploads) and "form" in exc.errors,
-            )
-        except WindowClosed as exc:
-            return again(status=HTTP_409_CONFLICT, closed=i18n.gettext(exc.message))
+        except (InvalidInput, WindowClosed) as exc:
+            return await form_again(again, exc, uploads=uploads, key=posted_key)
         except NotFound:
             return _not_open(None, status=HTTP_409_CONFLICT)
         page = again(errors={"attachments": saved.file_problem} if saved.file_problem else None, kept=saved.held)

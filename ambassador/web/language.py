@@ -16,6 +16,17 @@ LANGUAGE_COOKIE = "lang"
 HOST_LANGUAGE_COOKIE = "__Host-lang"
 
 
+def cookie_values(header: bytes) -> dict[str, str]:
+    """A Cookie header's values by name, read before Litestar does (the ASGI wrappers and the
+    caches); of two cookies with one name the first, the most specific, counts (RFC 6265 5.4)."""
+    found: dict[str, str] = {}
+    for part in header.decode("latin-1").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name:
+            found.setdefault(name, value)
+    return found
+
+
 def chosen_language(cookies: Mapping[str, str]) -> str | None:
     """The language cookie's value: the ``__Host-`` one first, then the old name."""
     return cookies.get(HOST_LANGUAGE_COOKIE) or cookies.get(LANGUAGE_COOKIE)

@@ -405,19 +405,27 @@ async def _send(
             base_url=settings.base_url,
             rules=rules,
         )
-    except InvalidInput as exc:
-        return again(
-            errors=exc.errors,
-            status=HTTP_400_BAD_REQUEST,
-            kept=await held_files.held(key),
-            # Files are kept unless the form itself could not be read (no valid key).
-            files_again=bool(uploads) and "form" in exc.errors,
-        )
-    except WindowClosed as exc:
-        return again(status=HTTP_409_CONFLICT, closed=i18n.gettext(exc.message))
+    except (InvalidInput, WindowClosed) as exc:
+        return await form_again(again, exc, uploads=uploads, key=key)
     except NotFound:
         return _not_open(None, status=HTTP_409_CONFLICT)
     return Redirect(url(SENT_PATH), status_code=HTTP_303_SEE_OTHER)
+
+
+async def form_again(
+    again: Callable[..., Template], refused: InvalidInput | WindowClosed, *, uploads: list[Upload], key: str
+) -> Template:
+    """The form again after a refusal (sending it or saving it as a draft): its problems with
+    the files kept under ``key``, or the window closed."""
+    if isinstance(refused, WindowClosed):
+        return again(status=HTTP_409_CONFLICT, closed=i18n.gettext(refused.message))
+    return again(
+        errors=refused.errors,
+        status=HTTP_400_BAD_REQUEST,
+        kept=await held_files.held(key),
+        # Files are kept unless the form itself could not be read (no valid key).
+        files_again=bool(uploads) and "form" in refused.errors,
+    )
 
 
 # --- the pages --------------------------------------------------------------------------

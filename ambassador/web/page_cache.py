@@ -66,7 +66,7 @@ from ambassador import __version__, i18n
 from ambassador.db import utcnow
 from ambassador.domain.editions import EditionView, open_edition_now
 from ambassador.web.addresses import prefix_language
-from ambassador.web.language import LANGUAGE_COOKIE, chosen_language
+from ambassador.web.language import LANGUAGE_COOKIE, chosen_language, cookie_values
 from ambassador.web.refreshing import BackgroundRefresh
 from ambassador.web.static import accepted_encodings
 
@@ -213,15 +213,6 @@ def request_language(scope: Scope, cookies: dict[str, str], accept_language: str
     return i18n.negotiate(chosen_language(cookies), accept_language)
 
 
-def _cookies(header: bytes) -> dict[str, str]:
-    cookies: dict[str, str] = {}
-    for part in header.decode("latin-1").split(";"):
-        name, _, value = part.strip().partition("=")
-        if name:
-            cookies[name] = value
-    return cookies
-
-
 class PageCache(BackgroundRefresh[Snapshot]):
     """The rendered pages of this process, and the copy of the open edition they belong to."""
 
@@ -322,7 +313,7 @@ class PageCacheMiddleware(ASGIMiddleware):
                 accept_language = value
             elif name == b"accept-encoding":
                 accept_encoding = value
-        cookies = _cookies(cookie_header) if cookie_header else {}
+        cookies = cookie_values(cookie_header) if cookie_header else {}
         if self.session_cookie in cookies:
             await next_app(scope, receive, send)  # a session: its own menu and messages, never shared
             return
