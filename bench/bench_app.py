@@ -576,6 +576,8 @@ def login(port: int, email: str, password: str) -> dict[str, str]:
     session = answer.cookies().get("session")
     if answer.status not in (302, 303) or not session:
         raise SetupError(f"login of {email} gave {answer.status} {answer.header('location')} without a session")
+    # A staff session binds a fresh CSRF token, sent with the login's answer (web/csrf.py).
+    csrf = answer.cookies().get("csrftoken") or csrf
     return {"cookie": f"session={session}; csrftoken={csrf}", "csrf": csrf}
 
 
@@ -884,14 +886,17 @@ class Setup:
         mark = int(data_command(self.harness, "mail-mark"))
         csrf = csrf_cookie(self.app.port)
         content_type, template = nomination_form(edition, csrf)
+        # Posted as from the page a browser without cookies ends up on (``/pl/nominate``).
+        form_path = self.address("/nominate")
+        sent_path = f"{form_path}/sent"
         smoke = http_request(
             self.app.port,
             "POST",
-            "/nominate",
+            form_path,
             headers={"Content-Type": content_type, "Cookie": f"csrftoken={csrf}"},
             body=template.replace("{key}", f"smoke{secrets.token_hex(6)}").encode(),
         )
-        if smoke.status != 303 or smoke.header("location") != "/nominate/sent":
+        if smoke.status != 303 or smoke.header("location") != sent_path:
             raise SetupError(f"a nomination POST answered {smoke.status}: {smoke.body[:2000]!r}")
         clients = CLIENTS["nominate"]
         row = self.row("nomination `POST /nominate` (CSRF, unique)", clients)
@@ -899,7 +904,7 @@ class Setup:
         if self.load.client == "wrk":
             commands = self.load.wrk(
                 self.workers,
-                self.url(self.app, "/nominate"),
+                self.url(self.app, form_path),
                 clients,
                 ["-H", f"Cookie: csrftoken={csrf}", "-s", str(BENCH / "post_form.lua")],
                 [(f"w{prefix}{n}", content_type, template) for n in range(2)],
@@ -908,12 +913,12 @@ class Setup:
             spec = self.spec(
                 {
                     "scenario": "form",
-                    "path": "/nominate",
+                    "path": form_path,
                     "template": template,
                     "content_type": content_type,
                     "headers": {"Cookie": f"csrftoken={csrf}"},
                     "prefix": f"p{prefix}",
-                    "expect_location": "/nominate/sent",
+                    "expect_location": sent_path,
                 }
             )
             commands = self.load.python(self.workers, self.url(self.app), clients, spec)

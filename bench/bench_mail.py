@@ -15,7 +15,7 @@ after it, when the server answers):
    and ``AMBASSADOR_MAIL_POLL_SECONDS`` as given below; the default settings otherwise);
 4. 64 clients (keep-alive connections of this process) nominating back to back for the run's
    seconds, each nomination unique (its key is in the nominator's address); the moment each
-   ``303 /nominate/sent`` arrives is its acknowledgement;
+   ``303 /pl/nominate/sent`` arrives is its acknowledgement;
 5. then it waits (at most ``--drain`` seconds) until every acknowledged nomination's
    confirmation mail has been accepted, and prints p50/p99/max of accept - acknowledgement.
 
@@ -172,7 +172,7 @@ async def nominate(port: int, edition: dict[str, Any], clients: int, seconds: fl
                 key = f"m{prefix}{next(counter):07d}"
                 body = template.replace("{key}", key).encode()
                 head = (
-                    f"POST /nominate HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {content_type}\r\n"
+                    f"POST /pl/nominate HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {content_type}\r\n"
                     f"Cookie: csrftoken={csrf}\r\nContent-Length: {len(body)}\r\n\r\n"
                 )
                 try:
@@ -183,7 +183,7 @@ async def nominate(port: int, edition: dict[str, Any], clients: int, seconds: fl
                     writer.close()
                     reader, writer = await asyncio.open_connection("127.0.0.1", port)
                     continue
-                if status == 303 and location == "/nominate/sent":
+                if status == 303 and location == "/pl/nominate/sent":  # the Polish page's form
                     load.acknowledged[f"nominator-{key}@nominators.example.org"] = time.time()
                 else:
                     load.failed += 1

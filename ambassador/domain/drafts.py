@@ -364,6 +364,15 @@ async def discard(token: str) -> None:
         await audit.record("draft.deleted", actor_id=None, object_type="nomination_draft", object_id=row["id"], data={})
 
 
+async def exists(submission_key: str) -> bool:
+    """Whether a draft was saved from the form with this key (read before the sending
+    transaction, so a form that never was a draft adds nothing to it)."""
+    return (
+        await NominationDraft.select(NominationDraft.id).where(NominationDraft.submission_key == submission_key).first()
+        is not None
+    )
+
+
 async def sent(submission_key: str, *, nomination_id: int) -> bool:
     """The form with this key became a nomination: its draft, if any, is deleted (call it
     inside the sending transaction). Whether there was one."""

@@ -60,8 +60,9 @@ async def _checked_or_held(
     submission_key: str,
     now: dt.datetime,
     rules: UploadRules | None,
-) -> tuple[NominationData, list[tuple[Upload, str]]]:
-    """The cleaned data and the new files, checked, when the form can be saved.
+) -> tuple[NominationData, list[tuple[Upload, str]], bool]:
+    """The cleaned data, the new files, checked, and whether files are held from an earlier
+    attempt, when the form can be saved.
 
     Otherwise InvalidInput with every problem, after holding each new file that passed its
     checks under the submission key (``held_files``), so the form shown again lists it as kept
@@ -74,7 +75,7 @@ async def _checked_or_held(
         # Scanned once, together; a refusal here (malware, no scanner, a full quota) keeps
         # none of the new files: "nothing was saved", as the message says.
         await screen(accepted, rules)
-        return data, accepted
+        return data, accepted, bool(kept)
     if uploads:
         result = await held_files.hold(submission_key, uploads, closes_at=edition.closes_at, rules=rules, now=now)
         # The first problem of a file not kept; else the one found for the files together
@@ -110,9 +111,12 @@ async def submit(
         now = now or utcnow()
         if not edition.accepts_nominations(now):
             raise WindowClosed()  # before the field checks: a late form cannot be corrected into time
-        data, accepted = await _checked_or_held(
+        data, accepted, held = await _checked_or_held(
             edition, data, uploads, submission_key=submission_key, now=now, rules=rules
         )
+        # Read before the write, which other writers wait for: most forms have neither held
+        # files nor a draft, and then the transaction does no more than before them.
+        drafted = await drafts.exists(submission_key)
         # Everything that needs no lock is made before the write, which other writers wait for.
         token = new_token()
         language = data.language
@@ -134,7 +138,8 @@ async def submit(
         )
         async with write_transaction():
             # The files kept from earlier attempts of this form come first, as they were chosen.
-            accepted = await held_files.take(submission_key, now) + accepted
+            if held:
+                accepted = await held_files.take(submission_key, now) + accepted
             saved = await insert_nomination(
                 edition=edition,
                 data=data,
@@ -156,7 +161,8 @@ async def submit(
                 data={"reference": saved.reference, "attachments": len(accepted)},
             )
             # A draft saved from this form (web/drafts.py) is now this nomination: it goes.
-            await drafts.sent(submission_key, nomination_id=saved.id)
+            if drafted:
+                await drafts.sent(submission_key, nomination_id=saved.id)
     except Exception as exc:
         repeatable = isinstance(exc, InvalidInput | WindowClosed) or is_unique_violation(exc)
         if repeatable and (earlier := await _existing_submission(submission_key)) is not None:
