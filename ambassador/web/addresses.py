@@ -3,18 +3,19 @@
 The public pages (home, the nomination form, the archive, editions, laureates, the pages
 about the title) have one address per language, so that a link shared in Ukrainian opens in
 Ukrainian, search engines index each language, and a page can name its translations
-(``hreflang``) and its canonical address. The ASGI wrapper :func:`language_addresses`, around
-Litestar's router:
+(``hreflang``) and its canonical address. The front door (``ambassador.web.front``), before
+Litestar's router, decides by the path (:func:`split_prefix`, :func:`is_public_page`) and:
 
 - strips the prefix of a public page (``/uk/laureates`` is routed as ``/laureates``) and
   records the language in the scope (:data:`LANGUAGE_KEY`); ``set_language`` then uses it
   before the cookie and ``Accept-Language``. Any method: the form posted from ``/uk/nominate``
   is answered in Ukrainian;
-- answers a GET or HEAD of a public page's old address (``/laureates``) with ``302 Found`` to
-  the prefixed one in the language the visitor would have got there (cookie, else
-  ``Accept-Language``, else Polish). A temporary redirect, since the target depends on who asks
-  (``Vary: Accept-Language, Cookie``); it is the ``x-default`` of every page;
-- redirects ``/pl`` to ``/pl/`` (the home page's address, permanently);
+- answers (:func:`redirect_old`) a GET or HEAD of a public page's old address (``/laureates``)
+  with ``302 Found`` to the prefixed one in the language the visitor would have got there
+  (cookie, else ``Accept-Language``, else Polish), its query string kept. A temporary redirect,
+  since the target depends on who asks (``Vary: Accept-Language, Cookie``); it is the
+  ``x-default`` of every page;
+- redirects a GET or HEAD of ``/pl`` to ``/pl/`` (the home page's address, permanently);
 - leaves everything else alone: posts to the old addresses, the staff area, the links mailed
   to nominators and nominees (``/n/…``, ``/consent/…``), the API, feed, CSV and JSON, static
   files and health probes have one address for every language.
@@ -34,8 +35,7 @@ from typing import Any, cast
 
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Message, Receive, Scope, Send
+from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, Message, Scope, Send
 
 from ambassador import i18n
 from ambassador.enums import LANGUAGES
@@ -159,33 +159,17 @@ async def _redirect(send: Send, scope: Scope, location: str, status: int, before
     await send(end)
 
 
-def language_addresses(app: ASGIApp, before_send: BeforeSend | None = None) -> ASGIApp:
-    """``app`` with the public pages served under a language prefix (this module's docstring)."""
-
-    async def handle(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        path = scope["path"]
-        language, rest = split_prefix(path)
-        reading = scope["method"] in ("GET", "HEAD")
-        if language is not None:
-            if rest is None:
-                if reading:
-                    await _redirect(send, scope, f"/{language}/", 301, before_send)
-                    return
-            elif is_public_page(rest):
-                routed = {**scope, "path": rest, "raw_path": rest.encode("latin-1"), LANGUAGE_KEY: language}
-                await app(cast("Scope", routed), receive, send)
-                return
-        elif reading and is_public_page(path):
-            query = scope.get("query_string", b"").decode("latin-1")
-            location = f"/{visitor_language(scope)}{path}" + (f"?{query}" if query else "")
-            await _redirect(send, scope, location, 302, before_send)
-            return
-        await app(scope, receive, send)
-
-    return handle
+async def redirect_old(send: Send, scope: Scope, bare: str | None, before_send: BeforeSend | None) -> None:
+    """Answer a GET or HEAD of an address that moved: ``/pl`` (``bare``, the language of a prefix
+    with nothing after it) permanently to ``/pl/``; an old address of a public page (the
+    scope's path) with 302 to the visitor's language, its query string kept."""
+    if bare is not None:
+        await _redirect(send, scope, f"/{bare}/", 301, before_send)
+        return
+    path = scope["path"]
+    query = scope.get("query_string", b"").decode("latin-1")
+    location = f"/{visitor_language(scope)}{path}" + (f"?{query}" if query else "")
+    await _redirect(send, scope, location, 302, before_send)
 
 
 # --- the templates' side -----------------------------------------------------------------------

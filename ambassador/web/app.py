@@ -55,19 +55,17 @@ from ambassador.web import (
     results,
     staff,
 )
-from ambassador.web.addresses import language_addresses
 from ambassador.web.cache import ArchiveCache, ArchiveCacheMiddleware
 from ambassador.web.client import ForwardedMiddleware
-from ambassador.web.compression import compressed
 from ambassador.web.csp_report import CspReportController, ReportBudget
 from ambassador.web.csrf import CsrfMiddleware, csrf_config
 from ambassador.web.errors import http_exception_handler, internal_error_handler, not_found_handler
-from ambassador.web.head import head_as_get
+from ambassador.web.front import front_door
 from ambassador.web.language import set_language
 from ambassador.web.middleware import make_security_headers_hook, request_log
 from ambassador.web.page_cache import PageCache, PageCacheMiddleware
 from ambassador.web.sessions import RotatingSessionConfig, SessionRotation, session_policy
-from ambassador.web.static import serve_static
+from ambassador.web.static import static_routes
 from ambassador.web.stepup import StepUpRequired, step_up_redirect
 from ambassador.web.stores import DatabaseStore
 from ambassador.web.templating import template_config
@@ -184,18 +182,21 @@ def outer_handler(app: Litestar, settings: Settings, session_cookie: str) -> Any
 
     Around the router rather than per route, so that requests to unknown addresses are logged
     too: the client's address is settled first (ambassador.web.client), then every request gets
-    its id and its log line; the public pages' addresses per language are resolved
-    (ambassador.web.addresses), before the HEAD handling, so that a HEAD of an old address is
-    redirected as its GET is; a HEAD is then served as a GET without its body
-    (ambassador.web.head); static files are answered from memory (ambassador.web.static);
-    compression (ambassador.web.compression) is inside that, so a HEAD
-    has the GET's headers, and outside the archive cache, which keeps the pages as rendered.
+    its id and its log line (ambassador.web.middleware); then the front door
+    (ambassador.web.front) decides in one pass what the path asks: the public pages' addresses
+    per language (ambassador.web.addresses; an old address's HEAD is redirected as its GET is),
+    a HEAD served as a GET without its body (ambassador.web.head), static files answered from
+    memory (ambassador.web.static), and compression (ambassador.web.compression) for the
+    answers that may be compressed, inside the HEAD handling, so a HEAD has the GET's headers,
+    and outside the archive cache, which keeps the pages as rendered.
     """
     security_headers = make_security_headers_hook(settings.production, hsts_preload=settings.hsts_preload)
-    # Static files come from memory, already compressed (ambassador.web.static): inside the HEAD
-    # handling, outside the compression of the rendered responses.
-    served = serve_static(compressed(app.asgi_handler, session_cookie), settings)
-    routed = language_addresses(head_as_get(served), before_send=security_headers)
+    routed = front_door(
+        app.asgi_handler,
+        static_routes=static_routes(settings),
+        session_cookie=session_cookie,
+        before_send=security_headers,
+    )
     return ForwardedMiddleware(request_log(routed), trusted_proxies=settings.trusted_proxies)
 
 

@@ -14,9 +14,9 @@ then gzip, else the file as it is) is sent with ``Content-Encoding`` and ``Vary:
 Accept-Encoding``. Each variant has its own strong ETag, and ``If-None-Match`` answers 304.
 Fonts and other binary files are sent as they are.
 
-:func:`serve_static` is a plain ASGI wrapper put around Litestar's handler in
-``ambassador.web.app`` (inside the request log and the HEAD handling, so these requests are
-logged and HEAD works): a known file is answered before Litestar's routing and middleware,
+The front door (``ambassador.web.front``, inside the request log and the HEAD handling, so these
+requests are logged and HEAD works) looks a GET's path up in :func:`static_routes` and has a
+known file answered by :func:`answer` before Litestar's routing and middleware,
 with the same security headers every other response carries (``ambassador.web.middleware``).
 Anything else under ``/static/`` (an unknown name, another method) goes on to Litestar, whose
 static router still answers it (404 for an unknown file). Any compression added around the
@@ -34,8 +34,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 import brotli
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Send
 
 from ambassador.resources import STATIC_DIR
 from ambassador.settings import Settings
@@ -211,33 +210,26 @@ def routes(files: dict[str, StaticFile], production: bool, *, hsts_preload: bool
     return table
 
 
-def serve_static(app: ASGIApp, settings: Settings, directory: Path = STATIC_DIR) -> ASGIApp:
-    """``app`` with the static files answered from memory before it (see the module's docstring)."""
-    table = routes(static_files(directory), settings.production, hsts_preload=settings.hsts_preload)
+async def answer(route: Route, headers: Iterable[tuple[bytes, bytes]], send: Send) -> None:
+    """Answer a GET of a file from memory: the variant the request accepts, or 304."""
+    accept = b""
+    if_none_match = None
+    for name, value in headers:
+        if name == b"accept-encoding":
+            accept = value
+        elif name == b"if-none-match":
+            if_none_match = value
+    variant = choose(route.file.variants, accept)
+    if if_none_match is not None and _matches(if_none_match, variant.etag):
+        unchanged = list(route.not_modified[variant.encoding])
+        await send({"type": "http.response.start", "status": 304, "headers": unchanged})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        return
+    # A fresh list each time: a wrapper outside may add to it.
+    await send({"type": "http.response.start", "status": 200, "headers": list(route.headers[variant.encoding])})
+    await send({"type": "http.response.body", "body": variant.body, "more_body": False})
 
-    async def handle(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or scope["method"] != "GET" or not scope["path"].startswith(PREFIX):
-            await app(scope, receive, send)
-            return
-        route = table.get(scope["path"])
-        if route is None:
-            await app(scope, receive, send)
-            return
-        accept = b""
-        if_none_match = None
-        for name, value in scope["headers"]:
-            if name == b"accept-encoding":
-                accept = value
-            elif name == b"if-none-match":
-                if_none_match = value
-        variant = choose(route.file.variants, accept)
-        if if_none_match is not None and _matches(if_none_match, variant.etag):
-            unchanged = list(route.not_modified[variant.encoding])
-            await send({"type": "http.response.start", "status": 304, "headers": unchanged})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-            return
-        # A fresh list each time: a wrapper outside may add to it.
-        await send({"type": "http.response.start", "status": 200, "headers": list(route.headers[variant.encoding])})
-        await send({"type": "http.response.body", "body": variant.body, "more_body": False})
 
-    return handle
+def static_routes(settings: Settings, directory: Path = STATIC_DIR) -> dict[str, Route]:
+    """The addresses the front door answers from memory (see the module's docstring)."""
+    return routes(static_files(directory), settings.production, hsts_preload=settings.hsts_preload)
