@@ -202,6 +202,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(SCENARIOS))
     parser.add_argument("-n", type=int, default=2000, help="requests per GET scenario (a tenth for nominate)")
+    parser.add_argument("--verbose", action="store_true", help="show the app's log (stderr)")
     parser.add_argument("--repeat", type=int, default=5, help="runs per scenario; the least counts (default 5)")
     parser.add_argument(
         "--callgrind",
@@ -242,9 +243,17 @@ def main() -> int:
         if args.callgrind:
             tool = ["valgrind", "--tool=callgrind", "--collect-atstart=no", "--toggle-collect=functools_reduce"]
             child = [*tool, f"--callgrind-out-file={args.callgrind}", *child]
-        return subprocess.run(  # noqa: S603 - this script's own commands
-            child, env=prepared["env"], check=False, stdout=subprocess.DEVNULL, pass_fds=(results,)
+        code = subprocess.run(  # noqa: S603 - this script's own commands
+            child,
+            env=prepared["env"],
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=None if args.verbose else subprocess.DEVNULL,
+            pass_fds=(results,),
         ).returncode
+        if code:
+            print(f"the measuring process failed ({code}); --verbose shows its log", file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

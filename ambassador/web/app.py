@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
@@ -17,7 +19,7 @@ from litestar.exceptions import HTTPException
 from litestar.middleware.session.server_side import ServerSideSessionBackend
 from litestar.security.session_auth import SessionAuth
 from litestar.static_files import create_static_files_router
-from litestar.stores.base import Store
+from litestar.stores.base import StorageObject, Store
 from litestar.stores.file import FileStore
 from litestar.stores.registry import StoreRegistry
 
@@ -85,6 +87,26 @@ def _root_store(settings: Settings) -> Store:
     return DatabaseStore("ambassador")
 
 
+class CounterFiles(FileStore):
+    """The rate-limit counters' files, written with one trip to a thread instead of two.
+
+    Litestar's ``FileStore.set`` makes the directory (a trip to a thread) before each write (a
+    second trip), under the rate limiter's lock that every form submission waits for. Here the
+    directory is made when the app starts, and again by the writing thread itself should it
+    have gone (a write into a missing directory would be lost silently, and the limit with it).
+    """
+
+    async def set(self, key: str, value: str | bytes, expires_in: int | dt.timedelta | None = None) -> None:
+        data = value.encode("utf-8") if isinstance(value, str) else value
+        await self._write(self._path_from_key(key), StorageObject.new(data=data, expires_in=expires_in))
+
+    def _write_sync(self, target_file: Any, storage_obj: StorageObject) -> None:
+        directory = Path(self.path)  # a plain path: this runs in the writing thread
+        if not directory.is_dir():
+            directory.mkdir(parents=True, exist_ok=True)
+        super()._write_sync(target_file, storage_obj)
+
+
 def _machine_stores(settings: Settings) -> dict[str, Store]:
     """On SQLite (one machine by construction), the form's rate-limit counters are files.
 
@@ -100,7 +122,7 @@ def _machine_stores(settings: Settings) -> dict[str, Store]:
     # Made now: the store creates it only on its first write, and the maintenance's sweep of
     # expired counters would fail on a missing directory until the first nomination.
     directory.mkdir(parents=True, exist_ok=True)
-    counters = FileStore(directory, create_directories=True)
+    counters = CounterFiles(directory, create_directories=True)
     return {nominate.RATE_LIMIT_STORE: counters}
 
 

@@ -234,15 +234,15 @@ def compressing(send: Send, encoding: str | None, remembered: Compressed) -> tup
             await send(pending)
             await send(message)
             return
-        headers: list[tuple[bytes, bytes]] = list(pending.get("headers", []))
+        headers: list[tuple[bytes, bytes]] = pending.get("headers", [])  # type: ignore[assignment]
         fit, varies = _looked_at(headers)
         if not fit:
             await send(pending)
             await send(message)
             return
         if not varies:
-            headers = _with_vary(headers)
-        if encoding is None:
+            headers = _with_vary(list(headers))
+        if encoding is None:  # the page as it is, now saying that it could have been compressed
             pending["headers"] = headers
             await send(pending)
             await send(message)
