@@ -252,7 +252,7 @@ def main() -> int:
             pass_fds=(results,),
         ).returncode
         if code:
-            print(f"the measuring process failed ({code}); --verbose shows its log", file=sys.stderr)
+            sys.stderr.write(f"the measuring process failed ({code}); --verbose shows its log\n")
         return code
 
 
