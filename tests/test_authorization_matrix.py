@@ -238,6 +238,12 @@ MATRIX: Final[Mapping[str, Row]] = {
     "GET /staff/editions/{edition_id:int}/deliberation": clerk_page(),
     "GET /staff/editions/{edition_id:int}/minutes": clerk_page(),
     "GET /staff/editions/{edition_id:int}/minutes.pdf": clerk_page(),
+    # Documents to hand over (web/documents.py): translated exports and the jury's dossier pack.
+    "GET /staff/editions/{edition_id:int}/exports/nominations.xlsx": clerk_page(),
+    "GET /staff/editions/{edition_id:int}/exports/nominations-excel.csv": clerk_page(),
+    "GET /staff/editions/{edition_id:int}/exports/scores.xlsx": clerk_page(),
+    "GET /staff/editions/{edition_id:int}/exports/scores-excel.csv": clerk_page(),
+    "GET /staff/editions/{edition_id:int}/dossiers.pdf": clerk_page(),
     "GET /staff/editions/{edition_id:int}/decision": clerk_page(409),  # no recommendation yet
     "POST /staff/editions/{edition_id:int}/decision": CLERK_ACTION,
     "GET /staff/editions/{edition_id:int}/decision.pdf": clerk_page(404),  # no decision yet
@@ -266,6 +272,8 @@ MATRIX: Final[Mapping[str, Row]] = {
     "GET /jury/editions/{edition_id:int}/results": CHAIR_PAGE,
     "GET /jury/editions/{edition_id:int}/minutes": CHAIR_PAGE,
     "GET /jury/editions/{edition_id:int}/minutes.pdf": CHAIR_PAGE,
+    # Each juror's pack leaves out the nominations they are conflicted on (tests/test_documents.py).
+    "GET /jury/editions/{edition_id:int}/dossiers.pdf": MEMBER_PAGE,
     "GET /jury/editions/{edition_id:int}/deliberation": MEMBER_PAGE,
     "POST /jury/editions/{edition_id:int}/deliberation/proposals": CHAIR_ACTION,
     "POST /jury/editions/{edition_id:int}/deliberation/proposals/{proposal_id:int}/withdraw": CHAIR_ACTION,

@@ -459,7 +459,17 @@ async def minutes(edition_id: int, language: str, today: dt.date | None = None) 
         draft = translate(language, N_("Draft: the chair has not signed the jury's recommendation yet."))
         sections.insert(0, pdf.Section(translate(language, N_("Draft")), (draft,)))
     produced = translate(language, N_("Produced on %(date)s"), date=format_date(today, "long", locale=language))
+    signers = sorted(matrix.jurors, key=lambda j: not j.is_chair)  # the chair first, then the members
+    signatures = pdf.Signatures(
+        heading=translate(language, N_("Signatures")),
+        people=tuple(
+            (j.display_name, translate(language, N_("chair") if j.is_chair else N_("member"))) for j in signers
+        ),
+        signature_label=translate(language, N_("signature")),
+        date_label=translate(language, N_("date")),
+    )
     return pdf.Document(
+        signatures=signatures if signers else None,
         title=translate(
             language,
             N_("Minutes of the jury of the title %(title)s, %(edition)s"),
