@@ -8,7 +8,7 @@ import re
 
 import pytest
 from openpyxl import load_workbook
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
 
 from ambassador import pdf, spreadsheet
 from ambassador.domain import conflict_declarations, deliberation, dossier_pack, exports, minutes
@@ -50,6 +50,12 @@ VALUES = {
 
 def pdf_text(content: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def page_stream(page: PageObject) -> str:
+    stream = page.get_contents()
+    assert stream is not None
+    return stream.get_data().decode("latin1")
 
 
 async def edition_with_texts() -> Scoring:
@@ -273,7 +279,11 @@ async def test_the_minutes_end_with_signature_lines_for_the_chair_and_the_jurors
         signature_label="podpis",
         date_label="data",
     )
-    text = pdf_text(pdf.render(await minutes.minutes(setup.edition.id, "en")))
+    content = pdf.render(await minutes.minutes(setup.edition.id, "en"))
+    text = pdf_text(content)
+    # Nothing is justified (TJ with spacing adjustments): a title's words are no longer stretched apart.
+    streams = [page_stream(page) for page in PdfReader(io.BytesIO(content)).pages]
+    assert [re.findall(r"\bTJ\b", stream) for stream in streams] == [[] for _ in streams]
     assert text.index("Signatures") > text.index("Recommendation")
     for line in ("Ewa Pawlak (chair)", "Marta Krawczyk (member)", "Tomasz Dudek (member)"):
         assert line in text
