@@ -15,6 +15,7 @@ from ambassador.domain import conflict_declarations, deliberation, dossier_pack,
 from ambassador.domain.scoring import DeclareFirst
 from ambassador.enums import ConflictKind
 from ambassador.errors import NotFound
+from tests.clerk_factories import checked_edition, clerk_logged_in, english, paper_nomination
 from tests.conftest import Client
 from tests.deliberation_factories import deliberated, logged_in, scored_edition
 from tests.factories import make_user
@@ -36,15 +37,15 @@ NOMINEES: tuple[dict[str, object], ...] = (
     },
 )
 HEADERS = {
-    "pl": ["Numer", "Stan", "Kategoria", "Kandydat", "Kandydat jest niepełnoletni"],
-    "en": ["Reference", "State", "Category", "Nominee", "Nominee is a minor"],
-    "uk": ["Номер", "Стан", "Категорія", "Кандидат", "Кандидат неповнолітній"],
+    "pl": ["Numer", "Stan", "Tytuł lub wyróżnienie", "Kategoria", "Kandydat", "Kandydat jest niepełnoletni"],
+    "en": ["Reference", "State", "Distinction", "Category", "Nominee", "Nominee is a minor"],
+    "uk": ["Номер", "Стан", "Відзнака", "Категорія", "Кандидат", "Кандидат неповнолітній"],
 }
-# State, category, nominee, minor; then consent, on paper.
+# State, distinction (none yet), category, nominee, minor; then consent, on paper.
 VALUES = {
-    "pl": (["skierowane do oceny", "B: osoba fizyczna", "Olena Kovalenko", "nie"], ["zgoda wyrażona", "tak"]),
-    "en": (["shortlisted", "B: individual", "Olena Kovalenko", "no"], ["consent given", "yes"]),
-    "uk": (["передано на оцінювання", "B: фізична особа", "Olena Kovalenko", "ні"], ["згоду надано", "так"]),
+    "pl": (["skierowane do oceny", "", "B: osoba fizyczna", "Olena Kovalenko", "nie"], ["zgoda wyrażona", "tak"]),
+    "en": (["shortlisted", "", "B: individual", "Olena Kovalenko", "no"], ["consent given", "yes"]),
+    "uk": (["передано на оцінювання", "", "B: фізична особа", "Olena Kovalenko", "ні"], ["згоду надано", "так"]),
 }
 
 
@@ -76,12 +77,12 @@ async def test_the_csv_for_excel_has_a_bom_semicolons_and_translated_headers_and
 
     assert content[:3] == b"\xef\xbb\xbf"
     text = content[3:].decode("utf-8")
-    assert text.split("\r\n")[0].split(";")[:5] == HEADERS[language]
+    assert text.split("\r\n")[0].split(";")[:6] == HEADERS[language]
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
     assert rows[0] == list(sheet.header)
     assert [list(r) for r in rows[1:]] == [[str(c) for c in r] for r in sheet.rows]
     state_to_minor, consent_paper = VALUES[language]
-    assert rows[1][1:5] == state_to_minor
+    assert rows[1][1:6] == state_to_minor
     consent = sheet.header.index({"pl": "Zgoda", "en": "Consent", "uk": "Згода"}[language])
     assert rows[1][consent : consent + 2] == consent_paper
     assert len(rows) == 3
@@ -232,7 +233,7 @@ async def test_the_clerk_downloads_the_exports_and_the_pack(client: Client) -> N
     assert xlsx.headers["content-disposition"] == "attachment; filename*=UTF-8''nominations-A.D.-2025.xlsx"
     page = load_workbook(io.BytesIO(xlsx.content)).active
     assert page is not None
-    assert [c.value for c in page[1]][:5] == HEADERS["uk"]
+    assert [c.value for c in page[1]][:6] == HEADERS["uk"]
 
     excel = await client.get(f"{staff}/exports/nominations-excel.csv")
     assert excel.headers["content-type"] == "text/csv; charset=utf-8"
@@ -246,6 +247,19 @@ async def test_the_clerk_downloads_the_exports_and_the_pack(client: Client) -> N
     assert pack.status_code == 200
     assert pack.headers["content-disposition"] == "attachment; filename*=UTF-8''dossiers-A.D.-2025.pdf"
     assert "Bohdan Melnyk" in pdf_text(pack.content)
+
+
+async def test_no_pack_before_a_nomination_is_shortlisted(client: Client) -> None:
+    clerk = await clerk_logged_in(client)
+    english(client)
+    edition = await checked_edition(clerk_id=clerk.id)
+    await paper_nomination(edition, clerk_id=clerk.id)
+
+    page = await client.get(f"/staff/editions/{edition.id}/dossiers.pdf")
+
+    assert page.status_code == 409
+    assert "The dossier pack is available once nominations are shortlisted for the jury." in page.text
+    assert "Olena" not in page.text
 
 
 async def test_the_dossiers_have_a_print_button_that_needs_no_inline_script(client: Client) -> None:
@@ -288,6 +302,13 @@ async def test_the_minutes_end_with_signature_lines_for_the_chair_and_the_jurors
     for line in ("Ewa Pawlak (chair)", "Marta Krawczyk (member)", "Tomasz Dudek (member)"):
         assert line in text
     assert text.count("signature") == 3
+
+    sheet = await exports.nominations(setup.edition.id, "pl")
+    assert list(zip(column(sheet, "Kandydat"), column(sheet, "Tytuł lub wyróżnienie"), strict=True)) == [
+        ("Olena Kovalenko", "tytuł"),
+        ("Bohdan Melnyk", "wyróżnienie"),
+        ("Iryna Shevchenko", ""),  # her proposal failed
+    ]
 
     await logged_in(client, setup.clerk)
     page = await client.get(f"/staff/editions/{setup.edition.id}/minutes?language=en")

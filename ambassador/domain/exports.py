@@ -22,12 +22,13 @@ from ambassador.enums import NominationState
 from ambassador.errors import N_
 from ambassador.i18n import TIMEZONE, language_name, translate
 from ambassador.spreadsheet import Cell, Sheet
-from ambassador.tables import Nomination
-from ambassador.vocabulary import CONSENTS, NOMINATION_STATES, ORGANISATION_KINDS
+from ambassador.tables import DecisionItem, Nomination, Proposal
+from ambassador.vocabulary import CONSENTS, DISTINCTIONS, NOMINATION_STATES, ORGANISATION_KINDS
 
 NOMINATION_COLUMNS = (
     N_("Reference"),
     N_("State"),
+    N_("Distinction"),
     N_("Category"),
     N_("Nominee"),
     N_("Nominee is a minor"),
@@ -100,6 +101,23 @@ def descriptions_of(edition: EditionView, n: NominationView, language: str) -> l
     return found
 
 
+async def distinctions(edition_id: int) -> dict[int, str]:
+    """Each nomination's distinction: the approving body's decision, else the jury's recommendation."""
+    proposed = {
+        r["nomination"]: r["distinction"]
+        for r in await Proposal.select(Proposal.nomination, Proposal.distinction).where(
+            (Proposal.edition == edition_id) & (Proposal.nomination.state == NominationState.RECOMMENDED.value)
+        )
+    }
+    decided = {
+        r["nomination"]: r["distinction"]
+        for r in await DecisionItem.select(DecisionItem.nomination, DecisionItem.distinction).where(
+            DecisionItem.nomination.edition == edition_id
+        )
+    }
+    return {**proposed, **decided}
+
+
 async def nominations(edition_id: int, language: str) -> Sheet:
     """Every confirmed nomination of the edition, one per row, with its descriptions."""
     edition = await get_edition(edition_id)
@@ -111,6 +129,7 @@ async def nominations(edition_id: int, language: str) -> Sheet:
     listed = [view(r) for r in rows]
     files = await attachments_of([n.id for n in listed])
     references = {n.id: n.reference for n in listed}
+    distinction = await distinctions(edition_id)
     criteria = [c for c in edition.criteria if c.id is not None]
     header = [translate(language, m) for m in NOMINATION_COLUMNS]
     header += [translate(language, N_("Description: %(criterion)s"), criterion=c.name(language)) for c in criteria]
@@ -122,6 +141,7 @@ async def nominations(edition_id: int, language: str) -> Sheet:
         values: list[object] = [
             n.reference,
             _label(language, NOMINATION_STATES, n.state.value),
+            _label(language, DISTINCTIONS, distinction[n.id]) if distinction.get(n.id) else "",
             _category(edition, n.category, language),
             n.nominee_name,
             _yes_no(n.nominee_is_minor, language),
