@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 
 import pytest
@@ -15,6 +16,7 @@ from ambassador.domain import conflict_declarations, deliberation, dossier_pack,
 from ambassador.domain.scoring import DeclareFirst
 from ambassador.enums import ConflictKind
 from ambassador.errors import NotFound
+from ambassador.tables import Nomination
 from tests.clerk_factories import checked_edition, clerk_logged_in, english, paper_nomination
 from tests.conftest import Client
 from tests.deliberation_factories import deliberated, logged_in, scored_edition
@@ -108,6 +110,19 @@ async def test_the_xlsx_export_reads_back_with_descriptions_and_no_formula() -> 
     assert column(sheet, "Links") == ["https://club.example.org", "https://bohdan.example.org"]
     assert column(sheet, "Attachments") == ["scan 1.png (1 KB)", "scan 2.png (1 KB)"]
     assert column(sheet, "Language of the form") == ["English", "English"]
+
+
+async def test_a_text_under_a_criterion_since_removed_gets_a_column_of_its_own() -> None:
+    setup = await edition_with_texts()
+    first = setup.criteria[0]
+    await Nomination.update({Nomination.descriptions: json.dumps({str(first): "Kept.", "999999": "Orphaned."})}).where(
+        Nomination.id == setup.nominations[0]
+    )
+
+    sheet = await exports.nominations(setup.edition.id, "en")
+
+    assert column(sheet, "A criterion no longer in the edition") == ["Orphaned.", ""]
+    assert len({len(row) for row in sheet.rows} | {len(sheet.header)}) == 1
 
 
 async def test_the_scores_export_has_the_criteria_by_name_and_the_scores_as_numbers() -> None:

@@ -133,6 +133,10 @@ async def nominations(edition_id: int, language: str) -> Sheet:
     criteria = [c for c in edition.criteria if c.id is not None]
     header = [translate(language, m) for m in NOMINATION_COLUMNS]
     header += [translate(language, N_("Description: %(criterion)s"), criterion=c.name(language)) for c in criteria]
+    # Texts under criteria removed from the edition since: one more column, only when there are any.
+    removed = any(len(descriptions_of(edition, n, language)) > len(criteria) for n in listed)
+    if removed:
+        header.append(translate(language, N_("A criterion no longer in the edition")))
     header += [translate(language, m) for m in NOMINATOR_COLUMNS]
     out: list[tuple[Cell, ...]] = []
     for n in listed:
@@ -151,10 +155,9 @@ async def nominations(edition_id: int, language: str) -> Sheet:
             n.organisation_website,
             n.registry_number,
         ]
-        described = [t for _, t in texts[: len(criteria)]]
-        if extra:  # a text under a criterion since removed goes with the last one, named
-            described[-1:] = ["\n\n".join([*described[-1:], *(f"{name}: {t}" for name, t in extra)])]
-        values += described
+        values += [t for _, t in texts[: len(criteria)]]
+        if removed:
+            values.append("\n\n".join(t for _, t in extra))
         values += [
             "\n".join(n.link_list),
             n.nominator_name,
