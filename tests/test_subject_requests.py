@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -81,10 +82,10 @@ async def actions() -> list[str]:
     return [r["action"] for r in rows]
 
 
-async def last_entry() -> dict[str, object]:
+async def last_entry() -> dict[str, Any]:
     row = await AuditEntry.select().order_by(AuditEntry.id, ascending=False).first().output(load_json=True)
     assert row is not None
-    return row
+    return dict(row)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
-from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
+from litestar.status_codes import HTTP_200_OK, HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n
 from ambassador.domain import subject_correction, subject_erasure, subject_export, subject_register
@@ -115,6 +115,7 @@ class PrivacyController(Controller):
         return Response(
             content=made.content,
             media_type=made.media_type,
+            status_code=HTTP_200_OK,
             headers={**NO_STORE, "content-disposition": f'attachment; filename="{made.filename}"'},
         )
 
