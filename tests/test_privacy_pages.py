@@ -164,3 +164,21 @@ async def test_an_admin_may_use_the_page(client: Client) -> None:
     await make_user("admin@example.org", (Role.ADMIN,))
     await login(client, "admin@example.org")
     assert (await client.get(PAGE)).status_code == 200
+
+
+async def test_a_correction_of_another_persons_or_a_missing_nomination_changes_nothing(client: Client) -> None:
+    clerk = await clerk_logged_in(client)
+    english(client)
+    edition = await open_edition(clerk_id=clerk.id)
+    other = await paper_nomination(edition, clerk_id=clerk.id, nominator_name="Piotr Zieliński", nominator_email="")
+    form = {"query": ANNA, "side": "nominator", "save": "1", "name": "Anna"}
+
+    missing = await post_form(client, PAGE + "/correct", {**form, "nomination": "999999"})
+    foreign = await post_form(client, PAGE + "/correct", {**form, "nomination": str(other)})
+
+    # A missing nomination is not among the person's data either: the same refusal.
+    for refused in (missing, foreign):
+        assert (refused.status_code, "not among the data found for this person" in refused.text) == (409, True)
+    row = await Nomination.select(Nomination.nominator_name).where(Nomination.id == other).first()
+    assert row == {"nominator_name": "Piotr Zieliński"}
+    assert await privacy_actions() == []

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from ambassador.domain import drafts, subject_correction, subject_erasure, subject_export, subject_register
+from ambassador.domain import consent, drafts, subject_correction, subject_erasure, subject_export, subject_register
 from ambassador.domain import subject_requests as requests
 from ambassador.domain.editions import EditionView
 from ambassador.domain.nominations import Upload
@@ -381,3 +381,20 @@ async def test_erase_refuses_nothing_chosen_and_items_of_someone_else() -> None:
         )
     assert foreign.value.errors == {"items": subject_erasure.NOT_FOUND}
     assert (await actions(), await Nomination.count().where(Nomination.erased_at.is_null())) == ([], 2)
+
+
+async def test_the_consent_and_a_staff_account_are_found_and_refused_where_handled_elsewhere() -> None:
+    w = await world()
+    await consent.record_paper_consent(actor_id=w.clerk_id, nomination_id=w.made, given=True, note="Folder 3")
+
+    nominee = await requests.find(actor_id=w.clerk_id, raw_query="Olena Kovalenko")
+    clerk = await requests.find(actor_id=w.clerk_id, raw_query="celina CLERK")
+
+    assert [(i.token, i.state) for i in nominee.items] == [
+        (f"nomination_received:{w.made}", "submitted"),
+        (f"consent:{w.made}", "given"),
+        (f"laureate:{w.laureate}", "title"),
+    ]
+    assert [(i.token, i.can_erase) for i in clerk.items] == [(f"account:{w.clerk_id}", False)]
+    planned = await subject_erasure.preview(raw_query="celina clerk", tokens=[f"account:{w.clerk_id}"])
+    assert [(p.outcome, p.reason) for p in planned] == [("refuse", subject_erasure.NOT_HERE[requests.ACCOUNT])]
