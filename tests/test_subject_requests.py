@@ -10,7 +10,15 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from ambassador.domain import consent, drafts, subject_correction, subject_erasure, subject_export, subject_register
+from ambassador.domain import (
+    consent,
+    drafts,
+    portraits,
+    subject_correction,
+    subject_erasure,
+    subject_export,
+    subject_register,
+)
 from ambassador.domain import subject_requests as requests
 from ambassador.domain.editions import EditionView
 from ambassador.domain.nominations import Upload
@@ -27,10 +35,13 @@ from ambassador.tables import (
     NominationDraft,
     NominationToken,
     OutboxMail,
+    Portrait,
 )
 from tests.archive_factories import add_laureate, archive_edition
 from tests.clerk_factories import BASE, PNG, citizen_nomination, open_edition, paper_nomination
 from tests.factories import PDF, make_user, nomination_data
+from tests.portrait_factories import clerk as portrait_clerk
+from tests.portrait_factories import described, jpeg, laureate
 
 ANNA = "anna@example.org"
 SIMILAR = "anna.nowakowska@example.org"
@@ -398,3 +409,23 @@ async def test_the_consent_and_a_staff_account_are_found_and_refused_where_handl
     assert [(i.token, i.can_erase) for i in clerk.items] == [(f"account:{w.clerk_id}", False)]
     planned = await subject_erasure.preview(raw_query="celina clerk", tokens=[f"account:{w.clerk_id}"])
     assert [(p.outcome, p.reason) for p in planned] == [("refuse", subject_erasure.NOT_HERE[requests.ACCOUNT])]
+
+
+async def test_a_laureates_picture_is_found_with_the_record_and_refused_here() -> None:
+    clerk = await portrait_clerk("picture.clerk@example.org", name="Piotr Clerk")
+    laureate_id, _ = await laureate(2019, "Bohdan Melnyk")
+    await portraits.save(
+        actor_id=clerk.id, laureate_id=laureate_id, data=described(), upload=Upload("b.jpg", jpeg(1600, 1200))
+    )
+    portrait = await Portrait.select(Portrait.id).first()
+    assert portrait is not None
+
+    found = await requests.find(actor_id=clerk.id, raw_query="bohdan melnyk")
+
+    assert [i.token for i in found.items] == [f"laureate:{laureate_id}", f"portrait:{portrait['id']}"]
+    assert dict(found.items[1].fields) == {"Credit": "Jan Kowalski", "Licence": "CC BY 4.0"}
+    planned = await subject_erasure.preview(raw_query="bohdan melnyk", tokens=[i.token for i in found.items])
+    assert [(p.outcome, p.reason) for p in planned] == [
+        ("refuse", requests.PUBLIC_RECORD),
+        ("refuse", subject_erasure.NOT_HERE[requests.PORTRAIT]),
+    ]
