@@ -52,6 +52,7 @@ from ambassador.web import (
     nomination_links,
     opendata,
     portraits,
+    privacy,
     public,
     results,
     staff,
@@ -300,6 +301,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             approval.ApprovalController,
             laureates.LaureateController,
             laureates.LaureateCheckController,
+            privacy.PrivacyController,
             MetricsController,
             CspReportController,
             create_static_files_router(

@@ -350,3 +350,43 @@ async def test_admin(browsing: Browsing, lang: str) -> None:
     await shot(page, "admin-sessions", lang, text(lang, "Twoje sesje", "Your sessions"))
     await page.goto("/admin/audit")
     await shot(page, "admin-audit", lang, text(lang, "Dziennik zdarzeń", "Audit log"))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_clerk_privacy_requests(browsing: Browsing, lang: str) -> None:
+    """A person's request about their data: find by email, then the erasure's confirmation,
+    with the keyboard; the page fits a phone's width."""
+    clerk = await make_user("celina.clerk@example.org", (Role.CLERK,), name="Celina Clerk")
+    edition = await make_edition(year=2025, clerk_id=clerk.id)
+    await paper_nomination(edition, clerk_id=clerk.id, nominator_email=NOMINATOR)
+    old = await archive_edition(2018)
+    await add_laureate(old, "Olena Kovalenko")
+    page = await browsing.new_page()
+    await page.set_viewport_size(DESKTOP)
+    await log_in(page, clerk.email)
+    await in_language(page, lang, "/staff")
+    await page.get_by_role(
+        "link", name=text(lang, "Żądania dotyczące danych osobowych (RODO)", "Requests about personal data (GDPR)")
+    ).click()
+    heading = text(lang, "Żądania dotyczące danych osobowych", "Requests about personal data")
+
+    await page.get_by_label(text(lang, "Adres e-mail lub imię i nazwisko", "Email address or name")).fill(
+        NOMINATOR.upper()
+    )
+    await page.keyboard.press("Enter")
+    # The nomination made and the receipt mailed to the address.
+    await expect(page.locator("tr[data-item]")).to_have_count(2)
+    await shot(page, "clerk-privacy", lang, heading, show="#results")
+    await page.locator("tr[data-item] input[type=checkbox]").first.check()
+    await page.get_by_role("button", name=text(lang, "Usuń zaznaczone pozycje…", "Erase the ticked items…")).click()
+    await shot(page, "clerk-privacy-erase", lang, text(lang, "Potwierdź usunięcie", "Confirm the erasure"))
+
+    await page.set_viewport_size(PHONE)
+    await page.goto("/staff/privacy")
+    await page.get_by_label(text(lang, "Adres e-mail lub imię i nazwisko", "Email address or name")).fill(
+        "Olena Kovalenko"
+    )
+    await page.get_by_role("button", name=text(lang, "Szukaj", "Find")).click()
+    # The nomination received and the laureate's record of 2018 (same name).
+    await expect(page.locator("tr[data-item]")).to_have_count(2)
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
