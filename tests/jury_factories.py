@@ -117,7 +117,7 @@ async def scoring_edition(
     await jury.set_chair(actor_id=clerk.id, edition_id=edition.id, user_id=accounts[0].id)
     if rules is not None:
         await jury.set_rules(actor_id=clerk.id, edition_id=edition.id, rules=rules)
-    opened = await scoring_round.open_scoring(actor_id=clerk.id, edition_id=edition.id)
+    opened = await scoring_round.open_scoring(base_url=BASE, actor_id=clerk.id, edition_id=edition.id)
     return Scoring(edition=opened, clerk=clerk, nominations=tuple(ids), jurors=tuple(accounts))
 
 
