@@ -18,8 +18,10 @@ from ambassador.enums import Distinction, EditionState, VoteChoice
 from ambassador.mail import SmtpTransport
 from ambassador.settings import Settings
 from ambassador.tables import AuditEntry, Edition, JurySettings, Nomination, OutboxMail, User
-from tests.clerk_factories import BASE
+from tests.clerk_factories import BASE, checked_edition, clerk_logged_in, english
+from tests.conftest import Client
 from tests.deliberation_factories import propose, scored_edition
+from tests.helpers import login, post_form
 from tests.jury_factories import Scoring, declare_none, scoring_edition, submit_scores
 from tests.smtp import smtp_server
 
@@ -27,6 +29,15 @@ SENDER = "Ambassador <no-reply@example.org>"
 DEADLINE = dt.datetime(2100, 3, 10, 11, 0, tzinfo=dt.UTC)  # 12:00 in Warsaw (winter time)
 REMINDER_AT = DEADLINE - dt.timedelta(days=3)
 SECOND = dt.timedelta(seconds=1)
+RULES_FORM: dict[str, str | list[str]] = {
+    "appointment_document": "",
+    "score_visibility": "after_own",
+    "min_scores": "3",
+    "tie_break_1": "median",
+    "tie_break_2": "vote",
+    "vote_quorum_percent": "50",
+    "majority": "simple",
+}
 
 
 def signature(language: str) -> str:
@@ -276,3 +287,62 @@ async def scoring_edition_in_deliberation() -> Scoring:
 
 async def _language(user_id: int, language: str) -> None:
     await User.update({User.language: language}).where(User.id == user_id)
+
+
+async def test_the_rules_form_checks_the_deadline_and_the_days_in_the_clerks_language(client: Client) -> None:
+    clerk = await clerk_logged_in(client)
+    english(client)
+    edition = await checked_edition(clerk_id=clerk.id)
+    url = f"/staff/editions/{edition.id}/jury/rules"
+
+    past = await post_form(client, url, {**RULES_FORM, "scoring_closes_at": "2020-01-01T10:00", "reminder_days": "31"})
+    assert past.status_code == 400
+    assert 'id="f-scoring_closes_at-error">The scoring deadline must be in the future.</p>' in past.text
+    assert 'id="f-reminder_days-error">Enter a whole number from 0 to 30.</p>' in past.text
+    garbled = await post_form(client, url, {**RULES_FORM, "scoring_closes_at": "tomorrow", "reminder_days": "-1"})
+    assert 'id="f-scoring_closes_at-error">Enter a date and time, or leave the field empty.</p>' in garbled.text
+    assert 'id="f-reminder_days-error">Enter a whole number from 0 to 30.</p>' in garbled.text
+    client.headers["accept-language"] = "pl"
+    polish = await post_form(client, url, {**RULES_FORM, "scoring_closes_at": "2020-01-01T10:00"})
+    assert 'id="f-scoring_closes_at-error">Termin oceniania musi przypadać w przyszłości.</p>' in polish.text
+    client.headers["accept-language"] = "uk"
+    ukrainian = await post_form(client, url, {**RULES_FORM, "reminder_days": "45"})
+    assert 'id="f-reminder_days-error">Введіть ціле число від 0 до 30.</p>' in ukrainian.text
+    assert (await jury.rules_of(edition.id)).scoring_closes_at is None
+
+    saved = await post_form(client, url, {**RULES_FORM, "scoring_closes_at": "2100-03-10T12:00", "reminder_days": "5"})
+
+    assert saved.status_code == 302
+    rules = await jury.rules_of(edition.id)
+    assert (rules.scoring_closes_at, rules.reminder_days) == (DEADLINE, 5)
+    page = await client.get(f"/staff/editions/{edition.id}/jury")
+    assert 'name="scoring_closes_at" type="datetime-local" value="2100-03-10T12:00"' in page.text
+    assert 'name="reminder_days" type="number" value="5"' in page.text
+
+
+async def test_while_the_jury_scores_only_the_deadline_moves_and_jurors_see_it(client: Client) -> None:
+    setup = await scoring_edition(rules=JuryRules(scoring_closes_at=DEADLINE))
+    assert (await login(client, setup.clerk.email)).status_code == 302
+    english(client)
+    base = f"/staff/editions/{setup.edition.id}/jury"
+
+    fixed = await post_form(client, f"{base}/rules", {**RULES_FORM, "scoring_closes_at": "2100-03-10T12:00"})
+    assert fixed.status_code == 409
+    refused = await post_form(
+        client, f"{base}/schedule", {"scoring_closes_at": "2020-01-01T10:00", "reminder_days": "3"}
+    )
+    assert refused.status_code == 400
+    assert 'id="f-scoring_closes_at-error">The scoring deadline must be in the future.</p>' in refused.text
+    moved = await post_form(client, f"{base}/schedule", {"scoring_closes_at": "2100-03-17T12:00", "reminder_days": "2"})
+    assert moved.status_code == 302
+    rules = await jury.rules_of(setup.edition.id)
+    assert (rules.scoring_closes_at, rules.reminder_days) == (DEADLINE + dt.timedelta(days=7), 2)
+    kept = await post_form(client, f"{base}/schedule", {"scoring_closes_at": "2100-03-17T12:00", "reminder_days": "0"})
+    assert kept.status_code == 302
+    assert (await jury.rules_of(setup.edition.id)).reminder_days == 0
+
+    assert (await login(client, setup.jurors[1].email)).status_code == 302
+    english(client)
+    page = await client.get(f"/jury/editions/{setup.edition.id}")
+    assert "<dt>Scoring deadline</dt><dd data-deadline>" in page.text
+    assert page.text.split("<dd data-deadline>")[1].split("</dd>")[0] != ""
