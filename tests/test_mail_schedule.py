@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
+import subprocess
+import sys
 from email.message import EmailMessage, Message
+from pathlib import Path
 
 from ambassador import honour
 from ambassador.db import utcnow
@@ -19,7 +23,7 @@ from ambassador.mail import SmtpTransport
 from ambassador.settings import Settings
 from ambassador.tables import AuditEntry, Edition, JurySettings, Nomination, OutboxMail, User
 from tests.clerk_factories import BASE, checked_edition, clerk_logged_in, english
-from tests.conftest import Client
+from tests.conftest import SECRET, Client
 from tests.deliberation_factories import propose, scored_edition
 from tests.helpers import login, post_form
 from tests.jury_factories import Scoring, declare_none, scoring_edition, submit_scores
@@ -346,3 +350,28 @@ async def test_while_the_jury_scores_only_the_deadline_moves_and_jurors_see_it(c
     page = await client.get(f"/jury/editions/{setup.edition.id}")
     assert "<dt>Scoring deadline</dt><dd data-deadline>" in page.text
     assert page.text.split("<dd data-deadline>")[1].split("</dd>")[0] != ""
+
+
+async def test_the_cli_command_queues_due_reminders_once(database_url: str, tmp_path: Path) -> None:
+    setup = await scoring_edition()
+    soon = utcnow() + dt.timedelta(days=1)  # with 3 days of notice, the reminder is already due
+    await jury.set_schedule(actor_id=setup.clerk.id, edition_id=setup.edition.id, closes_at=soon, reminder_days=3)
+    env = {
+        **os.environ,
+        "AMBASSADOR_DATABASE_URL": database_url,
+        "AMBASSADOR_SECRET_KEY": SECRET,
+        "AMBASSADOR_VAR_DIR": str(tmp_path / "var"),
+        "AMBASSADOR_BASE_URL": "https://ambasador.example.org",
+    }
+    said = []
+    for _ in range(2):
+        command = await asyncio.create_subprocess_exec(
+            sys.executable, *("-m", "ambassador", "mail", "schedule"), env=env, stdout=subprocess.PIPE
+        )
+        out, _ = await asyncio.wait_for(command.communicate(), 60)
+        said.append((command.returncode, out.decode().strip()))
+
+    assert said == [(0, "queued 3 scheduled mails"), (0, "queued 0 scheduled mails")]
+    links = await OutboxMail.select(OutboxMail.body_text).where(OutboxMail.subject.like("Przypomnienie:%"))
+    assert len(links) == 3
+    assert all(f"https://ambasador.example.org/jury/editions/{setup.edition.id}\n" in r["body_text"] for r in links)
