@@ -16,12 +16,12 @@ from pathlib import Path
 
 from ambassador import honour
 from ambassador.db import utcnow
-from ambassador.domain import deliberation, jury, mail_schedule, outbox
+from ambassador.domain import deliberation, jury, mail_schedule, outbox, scoring_round
 from ambassador.domain.jury import JuryRules
-from ambassador.enums import Distinction, EditionState, VoteChoice
+from ambassador.enums import Distinction, VoteChoice
 from ambassador.mail import SmtpTransport
 from ambassador.settings import Settings
-from ambassador.tables import AuditEntry, Edition, JurySettings, Nomination, OutboxMail, User
+from ambassador.tables import AuditEntry, JurySettings, Nomination, OutboxMail, User
 from tests.clerk_factories import BASE, checked_edition, clerk_logged_in, english
 from tests.conftest import SECRET, Client
 from tests.deliberation_factories import propose, scored_edition
@@ -203,7 +203,7 @@ async def test_a_moved_deadline_brings_a_new_reminder_and_a_past_one_none() -> N
 
 async def test_no_reminder_once_scoring_has_closed() -> None:
     setup = await scoring_edition(rules=JuryRules(scoring_closes_at=DEADLINE))
-    await Edition.update({Edition.state: EditionState.DELIBERATION.value}).where(Edition.id == setup.edition.id)
+    await scoring_round.close_scoring(chair_id=setup.chair.id, edition_id=setup.edition.id)
     assert await reminded(setup, REMINDER_AT) == (0, [])
 
 
@@ -344,6 +344,10 @@ async def test_while_the_jury_scores_only_the_deadline_moves_and_jurors_see_it(c
     kept = await post_form(client, f"{base}/schedule", {"scoring_closes_at": "2100-03-17T12:00", "reminder_days": "0"})
     assert kept.status_code == 302
     assert (await jury.rules_of(setup.edition.id)).reminder_days == 0
+    page = await client.get(base)
+    assert f'<form method="post" action="{base}/schedule">' in page.text
+    assert 'name="scoring_closes_at" type="datetime-local" value="2100-03-17T12:00"' in page.text
+    assert 'name="reminder_days" type="number" value="0"' in page.text
 
     assert (await login(client, setup.jurors[1].email)).status_code == 302
     english(client)
