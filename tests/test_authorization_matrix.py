@@ -223,6 +223,7 @@ MATRIX: Final[Mapping[str, Row]] = {
     "POST /staff/editions/{edition_id:int}/jury/appoint": CLERK_ACTION,
     "POST /staff/editions/{edition_id:int}/jury/invite": CLERK_ACTION,
     "POST /staff/editions/{edition_id:int}/jury/rules": CLERK_ACTION,
+    "POST /staff/editions/{edition_id:int}/jury/schedule": CLERK_ACTION,
     "POST /staff/editions/{edition_id:int}/jury/{user_id:int}/chair": CLERK_ACTION,
     "POST /staff/editions/{edition_id:int}/jury/{user_id:int}/organisations": CLERK_ACTION,
     "POST /staff/editions/{edition_id:int}/jury/{user_id:int}/remove": CLERK_ACTION,

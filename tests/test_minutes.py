@@ -15,6 +15,7 @@ from ambassador.domain.jury import JuryRules
 from ambassador.domain.ranking_types import JurorEffect, LeaveOneOut, RankedNomination
 from ambassador.enums import Distinction, EditionState, Role, VoteChoice
 from ambassador.errors import NotAllowed, NotFound
+from tests.clerk_factories import BASE
 from tests.deliberation_factories import APPOINTMENT, deliberated, references, scored_edition, vote
 from tests.factories import make_edition, make_user
 from tests.jury_factories import declare_none, scoring_edition, submit_scores
@@ -120,10 +121,18 @@ async def test_a_draft_before_signing_a_tie_decided_by_the_chair_and_a_missed_qu
     ewa, marta, tomasz = setup.jurors
     olena, bohdan, iryna = await references(setup)
     first = await deliberation.propose(
-        chair_id=ewa.id, edition_id=setup.edition.id, nomination_id=setup.nominations[0], distinction=Distinction.TITLE
+        base_url=BASE,
+        chair_id=ewa.id,
+        edition_id=setup.edition.id,
+        nomination_id=setup.nominations[0],
+        distinction=Distinction.TITLE,
     )
     await deliberation.propose(
-        chair_id=ewa.id, edition_id=setup.edition.id, nomination_id=setup.nominations[2], distinction=Distinction.TITLE
+        base_url=BASE,
+        chair_id=ewa.id,
+        edition_id=setup.edition.id,
+        nomination_id=setup.nominations[2],
+        distinction=Distinction.TITLE,
     )
     await vote(first, [(ewa, VoteChoice.FOR), (marta, VoteChoice.AGAINST), (tomasz, VoteChoice.ABSTAIN)])
 

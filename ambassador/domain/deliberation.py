@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ambassador.db import unique_or, utcnow, write_transaction
-from ambassador.domain import audit, conflicts, editions
+from ambassador.domain import audit, conflicts, editions, mail_schedule
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.jury import Juror, JuryRules, members, require_chair, require_member, rules_of
 from ambassador.domain.outbox import queue_mail
@@ -85,8 +85,14 @@ def _limit(edition: EditionView, category: str, distinction: Distinction) -> int
     return row.quota(distinction) if row else 0
 
 
-async def propose(*, chair_id: int, edition_id: int, nomination_id: int, distinction: Distinction) -> int:
-    """Put a shortlisted nomination to the vote for a title or an honourable mention."""
+async def propose(
+    *, chair_id: int, edition_id: int, nomination_id: int, distinction: Distinction, base_url: str
+) -> int:
+    """Put a shortlisted nomination to the vote for a title or an honourable mention.
+
+    The jurors who may vote on it are mailed (``mail_schedule.mail_vote_started``: one mail per
+    juror for proposals made in a row).
+    """
     async with unique_or(NotAllowed(N_("This nomination is already proposed."))), write_transaction():
         edition = await _deliberating(edition_id)
         await require_chair(edition_id, chair_id)
@@ -114,12 +120,15 @@ async def propose(*, chair_id: int, edition_id: int, nomination_id: int, distinc
             proposed_at=utcnow(),
         )
         await proposal.save()
+        mailed = await mail_schedule.mail_vote_started(
+            edition=edition, nomination_id=nomination_id, proposer_id=chair_id, base_url=base_url, now=utcnow()
+        )
         await audit.record(
             "deliberation.proposed",
             actor_id=chair_id,
             object_type="nomination",
             object_id=nomination_id,
-            data={"distinction": distinction.value},
+            data={"distinction": distinction.value, "mailed": mailed},
         )
     return int(proposal.id)
 

@@ -138,7 +138,7 @@ async def _scoring(edition: EditionView, now: dt.datetime) -> Consequences:
         ),
         Message(N_("The criteria, the scale and the jury's rules can no longer be changed.")),
     )
-    return Consequences(EditionState.JURY_SCORING, changes, tuple(blocking), tuple(warnings), 0)
+    return Consequences(EditionState.JURY_SCORING, changes, tuple(blocking), tuple(warnings), len(jurors))
 
 
 async def consequences(edition: EditionView, target: EditionState, now: dt.datetime | None = None) -> Consequences:
@@ -156,7 +156,13 @@ async def consequences(edition: EditionView, target: EditionState, now: dt.datet
 
 
 async def take(
-    *, actor_id: int, edition_id: int, target: EditionState, acknowledged: bool, now: dt.datetime | None = None
+    *,
+    actor_id: int,
+    edition_id: int,
+    target: EditionState,
+    acknowledged: bool,
+    base_url: str,
+    now: dt.datetime | None = None,
 ) -> EditionView:
     """Take the clerk's step, if nothing blocks it and its warnings were acknowledged."""
     now = now or utcnow()
@@ -181,5 +187,5 @@ async def take(
                 data={"announced": edition.closes_at.isoformat(), "closed": now.isoformat(), "mailed": mailed},
             )
         if target == EditionState.JURY_SCORING:
-            return await scoring_round.open_scoring(actor_id=actor_id, edition_id=edition_id)
+            return await scoring_round.open_scoring(actor_id=actor_id, edition_id=edition_id, base_url=base_url)
         return await editions.advance(actor_id=actor_id, edition_id=edition_id, target=target, now=now)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
@@ -27,6 +28,7 @@ from ambassador.domain.jury import Juror, JuryRules
 from ambassador.domain.results import Standings
 from ambassador.enums import Distinction, EditionState, Role, VoteChoice
 from ambassador.errors import N_, DomainError
+from ambassador.settings import Settings
 from ambassador.web import labels
 from ambassador.web.downloads import NO_STORE
 from ambassador.web.editions import edition_or_404, message_of
@@ -239,7 +241,9 @@ class DeliberationJuryController(Controller):
         return await deliberation_page(edition, juror)
 
     @post("/deliberation/proposals", name="juror_propose")
-    async def propose(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
+    async def propose(
+        self, request: AnyRequest, edition_id: FromPath[int], settings: NamedDependency[Settings]
+    ) -> Template | Redirect:
         edition, _ = await chair_edition(edition_id, request.user.id)
         form = await read_form(request)
         nomination_id = _row_id(form.integer("nomination_id"))
@@ -257,6 +261,7 @@ class DeliberationJuryController(Controller):
                 edition_id=edition.id,
                 nomination_id=nomination_id,
                 distinction=Distinction(raw),
+                base_url=settings.base_url,
             ),
             N_("The proposal is put to the vote."),
         )

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
@@ -19,6 +20,7 @@ from ambassador.domain.accounts import Account
 from ambassador.domain.editions import CriterionData, EditionData, EditionView
 from ambassador.enums import LANGUAGES, ApprovingBody, EditionState, Role
 from ambassador.errors import N_, DomainError, InvalidInput, Message, NotAcknowledged
+from ambassador.settings import Settings
 from ambassador.web import labels
 from ambassador.web.downloads import NO_STORE
 from ambassador.web.forms import NOT_A_NUMBER, Form, read_form, require_row_id, translated_errors, whole_number
@@ -333,7 +335,9 @@ class EditionController(Controller):
         return await step_page(edition, EditionState(target))
 
     @post("/{edition_id:int}/advance", name="edition_advance")
-    async def advance(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
+    async def advance(
+        self, request: AnyRequest, edition_id: FromPath[int], settings: NamedDependency[Settings]
+    ) -> Template | Redirect:
         edition = await edition_or_404(edition_id)
         form = await read_form(request)
         target = form.text("target", 30)
@@ -347,6 +351,7 @@ class EditionController(Controller):
                     edition_id=edition.id,
                     target=EditionState(target),
                     acknowledged=form.flag("acknowledged"),
+                    base_url=settings.base_url,
                 )
             else:
                 await editions.advance(actor_id=request.user.id, edition_id=edition.id, target=EditionState(target))

@@ -68,6 +68,7 @@ async def edition_page(edition: EditionView, juror: Juror, *, problem: str = "",
         "declared_all": all(item.answered for item in listed),
         "answered": sum(1 for item in listed if item.answered),
         "total": len(listed),
+        "rules": await jury.rules_of(edition.id),
     }
     if context["declared_all"]:
         everyone = await scoring_round.progress(edition.id)
@@ -75,7 +76,6 @@ async def edition_page(edition: EditionView, juror: Juror, *, problem: str = "",
             to_score=await scoring.to_score(edition.id, juror.user_id),
             progress=next((p for p in everyone if p.juror.user_id == juror.user_id), None),
             everyone=everyone if juror.is_chair else [],
-            rules=await jury.rules_of(edition.id),
             can_close=juror.is_chair and edition.state == EditionState.JURY_SCORING,
             scoring_open=edition.state == EditionState.JURY_SCORING,
         )

@@ -14,28 +14,27 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n, vocabulary
+from ambassador.db import utcnow
 from ambassador.domain import conflict_declarations, conflicts, formal_check, jury, scoring_round
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView
-from ambassador.domain.jury import JuryRules
-from ambassador.enums import LANGUAGES, DetectionStatus, EditionState, Majority, Role, ScoreVisibility
+from ambassador.enums import LANGUAGES, DetectionStatus, EditionState, Role
 from ambassador.errors import N_, DomainError, InvalidInput, NotFound
 from ambassador.settings import Settings
 from ambassador.web import labels
 from ambassador.web.downloads import NO_STORE, csv_download
 from ambassador.web.editions import edition_or_404, message_of
 from ambassador.web.errors import refuse_or_redirect
-from ambassador.web.forms import MAX_ROW_ID, Form, read_form, require_row_id, translated_errors, whole_number
+from ambassador.web.forms import MAX_ROW_ID, read_form, require_row_id, translated_errors
 from ambassador.web.guards import requires_role, totp_enrolled
+from ambassador.web.jury_rules_form import TIE_BREAK_SLOTS, read_rules, read_schedule, rules_values, schedule_values
 
 AnyRequest = Request[Any, Account, Any]
 
-TIE_BREAK_SLOTS = len(jury.TIE_BREAKS)
 # A number out of every range, so the domain's message for the field is shown.
 # The chair may still change while the jury scores; afterwards the chair signs off.
 CHAIR_STATES = jury.SETUP_STATES | {EditionState.JURY_SCORING}
 # Detection voids the sheets it blocks, so it stops once scoring has closed.
-CHOOSE_OPTION = N_("Choose one of the offered options.")
 
 
 def _row_id(raw: int | None) -> int | None:
@@ -54,58 +53,6 @@ async def _chosen(appointing: Awaitable[jury.Juror], no_juror: InvalidInput) -> 
 # --- the jury and its rules ---------------------------------------------------------------
 
 
-def rules_values(rules: JuryRules) -> dict[str, Any]:
-    """What the rules form shows for stored rules."""
-    values: dict[str, Any] = {
-        "appointment_document": rules.appointment_document,
-        "score_visibility": rules.score_visibility.value,
-        "min_scores": str(rules.min_scores),
-        "normalise": rules.normalise,
-        "vote_quorum_percent": str(rules.vote_quorum_percent),
-        "majority": rules.majority.value,
-    }
-    for slot in range(TIE_BREAK_SLOTS):
-        values[f"tie_break_{slot + 1}"] = rules.tie_break[slot] if slot < len(rules.tie_break) else ""
-    return values
-
-
-def read_rules(form: Form) -> tuple[JuryRules, dict[str, Any], dict[str, str]]:
-    """The posted rules, the values to show again, and problems only the form can see."""
-    values: dict[str, Any] = {
-        "appointment_document": form.text("appointment_document", jury.MAX_DOCUMENT),
-        "score_visibility": form.text("score_visibility", 20).strip(),
-        "min_scores": form.text("min_scores", 20).strip(),
-        "normalise": form.flag("normalise"),
-        "vote_quorum_percent": form.text("vote_quorum_percent", 20).strip(),
-        "majority": form.text("majority", 20).strip(),
-    }
-    for slot in range(1, TIE_BREAK_SLOTS + 1):
-        values[f"tie_break_{slot}"] = form.text(f"tie_break_{slot}", 20).strip()
-    problems: dict[str, str] = {}
-    visibility, majority = values["score_visibility"], values["majority"]
-    if visibility not in set(ScoreVisibility):
-        problems["score_visibility"] = CHOOSE_OPTION
-    if majority not in set(Majority):
-        problems["majority"] = CHOOSE_OPTION
-    chain = tuple(values[f"tie_break_{slot}"] for slot in range(1, TIE_BREAK_SLOTS + 1) if values[f"tie_break_{slot}"])
-    if any(step not in jury.TIE_BREAKS for step in chain):
-        problems["tie_break"] = CHOOSE_OPTION
-    elif not chain:
-        problems["tie_break"] = N_("Choose at least one way to break a tie.")
-    rules = JuryRules(
-        appointment_document=values["appointment_document"],
-        score_visibility=ScoreVisibility(visibility)
-        if visibility in set(ScoreVisibility)
-        else JuryRules.score_visibility,
-        min_scores=whole_number(values["min_scores"]),
-        normalise=values["normalise"],
-        tie_break=chain,
-        vote_quorum_percent=whole_number(values["vote_quorum_percent"]),
-        majority=Majority(majority) if majority in set(Majority) else JuryRules.majority,
-    )
-    return rules, values, problems
-
-
 async def jury_page(
     edition: EditionView,
     *,
@@ -122,6 +69,7 @@ async def jury_page(
         "appoint": {"user_id": "", "organisations": ""},
         "invite": {"email": "", "display_name": "", "language": "pl", "organisations": ""},
         "rules": rules_values(rules),
+        "schedule": schedule_values(rules),
         **{f"organisations-{j.user_id}": {"organisations": "\n".join(j.organisations)} for j in jurors},
     }
     if failed and values is not None:
@@ -140,6 +88,7 @@ async def jury_page(
             "errors": {failed: translated_errors(errors or {})},
             "problem": problem,
             "setup": edition.state in jury.SETUP_STATES,
+            "schedule_changeable": edition.state == EditionState.JURY_SCORING,
             "chair_changeable": edition.state in CHAIR_STATES,
             "labels": labels,
             "visibilities": labels.options(vocabulary.SCORE_VISIBILITIES),
@@ -147,7 +96,11 @@ async def jury_page(
             "tie_breaks": [("", i18n.gettext(N_("none"))), *labels.options(vocabulary.TIE_BREAKS)],
             "slots": range(1, TIE_BREAK_SLOTS + 1),
             "mail_languages": [(code, i18n.language_name(code)) for code in LANGUAGES],
-            "limits": {"document": jury.MAX_DOCUMENT, "organisations": jury.MAX_ORGANISATIONS},
+            "limits": {
+                "document": jury.MAX_DOCUMENT,
+                "organisations": jury.MAX_ORGANISATIONS,
+                "reminder_days": jury.MAX_REMINDER_DAYS,
+            },
         },
         status_code=status_code,
         headers=NO_STORE,
@@ -352,13 +305,32 @@ class JuryAdminController(Controller):
     @post("/jury/rules", name="jury_rules")
     async def rules(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
         edition = await edition_or_404(edition_id)
-        rules, values, problems = read_rules(await read_form(request))
+        kept = (await jury.rules_of(edition.id)).scoring_closes_at
+        rules, values, problems = read_rules(await read_form(request), kept)
         try:
             if problems:
-                raise InvalidInput({**jury.rules_errors(rules), **problems})
+                raise InvalidInput({**jury.rules_errors(rules, kept=kept), **problems})
             await jury.set_rules(actor_id=request.user.id, edition_id=edition.id, rules=rules)
         except DomainError as exc:
             return await jury_refused(edition, "rules", exc, values)
+        return self._back(request, edition.id, "jury", i18n.gettext(N_("Saved.")))
+
+    @post("/jury/schedule", name="jury_schedule")
+    async def schedule(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
+        """The scoring deadline and its reminder, which may still move while the jury scores."""
+        edition = await edition_or_404(edition_id)
+        kept = (await jury.rules_of(edition.id)).scoring_closes_at
+        closes_at, reminder_days, values, problems = read_schedule(await read_form(request), kept)
+        try:
+            if problems:
+                raise InvalidInput(
+                    {**jury.schedule_errors(closes_at, reminder_days, now=utcnow(), kept=kept), **problems}
+                )
+            await jury.set_schedule(
+                actor_id=request.user.id, edition_id=edition.id, closes_at=closes_at, reminder_days=reminder_days
+            )
+        except DomainError as exc:
+            return await jury_refused(edition, "schedule", exc, values)
         return self._back(request, edition.id, "jury", i18n.gettext(N_("Saved.")))
 
     # --- conflicts of interest -----------------------------------------------------------
