@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n, vocabulary
-from ambassador.domain import jury, scoring_round
+from ambassador.domain import jury, jury_invites, scoring_round
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import JuryRules
@@ -120,6 +120,7 @@ async def jury_page(
     forms: dict[str, dict[str, Any]] = {
         "appoint": {"user_id": "", "organisations": ""},
         "invite": {"email": "", "display_name": "", "language": "pl", "organisations": ""},
+        "invite_list": {"list": "", "language": "pl"},
         "rules": rules_values(rules),
         **{f"organisations-{j.user_id}": {"organisations": "\n".join(j.organisations)} for j in jurors},
     }
@@ -146,7 +147,11 @@ async def jury_page(
             "tie_breaks": [("", i18n.gettext(N_("none"))), *labels.options(vocabulary.TIE_BREAKS)],
             "slots": range(1, TIE_BREAK_SLOTS + 1),
             "mail_languages": [(code, i18n.language_name(code)) for code in LANGUAGES],
-            "limits": {"document": jury.MAX_DOCUMENT, "organisations": jury.MAX_ORGANISATIONS},
+            "limits": {
+                "document": jury.MAX_DOCUMENT,
+                "organisations": jury.MAX_ORGANISATIONS,
+                "lines": jury_invites.MAX_LINES,
+            },
         },
         status_code=status_code,
         headers=NO_STORE,
