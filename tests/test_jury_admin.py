@@ -524,7 +524,8 @@ async def test_the_matrix_shows_declarations_detections_and_pins(client: Client)
     assert '<th scope="row"><a href="/staff/nominations/' in row
     assert cells_of(row)[:2] == ["Yuki Tanaka", "B: individual"]
     assert matrix_cell(page.text, scene.same_email, scene.wrona.id) == (
-        "none Detected: awaiting a decision The juror's email address is the nominator's. Select : Piotr Wrona, 2025/0001"
+        "none Detected: awaiting a decision The juror's email address is the nominator's. "
+        "Select : Piotr Wrona, 2025/0001"
     )
     assert matrix_cell(page.text, scene.same_domain, scene.lis.id) == (
         "– no answer yet Detected: dismissed The juror's mail domain mosty.org.pl is the nominator's. "

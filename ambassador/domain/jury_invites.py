@@ -55,10 +55,10 @@ class Line:
 def _parts(text: str) -> tuple[str, str, list[str]]:
     """(email, name, organisations) as written, before any check."""
     if found := _ANGLE.match(text):
-        rest = [p for p in re.split(r"[;\t]", found["rest"].strip(" ,;\t")) if p.strip()]
+        rest = [p for p in found["rest"].strip(" ,;").split(";") if p.strip()]
         return found["email"].strip(), found["name"].strip(' ,;\t"'), rest
-    if ";" in text or "\t" in text:
-        fields = [p.strip() for p in re.split(r"[;\t]", text)]
+    if ";" in text:
+        fields = [p.strip() for p in text.split(";")]
         at = next((i for i, p in enumerate(fields) if "@" in p), None)
         if at is None:
             return "", fields[0], fields[1:]
@@ -72,7 +72,7 @@ def _parts(text: str) -> tuple[str, str, list[str]]:
 
 def parse_line(number: int, text: str) -> Line:
     """One pasted line as a juror: their email, name and organisations, or the problem."""
-    text = clean_line(text)
+    text = clean_line(text.replace("\t", "; "))
     if len(text) > MAX_LINE:
         return Line(number, text[:MAX_LINE], problem=Message(LINE_TOO_LONG, limit=MAX_LINE))
     raw_email, raw_name, raw_organisations = _parts(text)
