@@ -25,14 +25,10 @@ def flash_outcome(request: Request[Any, Any, Any], outcome: bulk.Outcome, done: 
     if outcome.done:
         flash(request, done(len(outcome.done), ", ".join(outcome.done)), "success")
     if outcome.failed:
-        reasons = "; ".join(failure_text(f) for f in outcome.failed)
-        message = i18n.ngettext(
-            "%(num)s item was not changed: %(reasons)s.",
-            "%(num)s items were not changed: %(reasons)s.",
-            len(outcome.failed),
-            reasons=reasons,
+        heading = i18n.ngettext(
+            "%(num)s item was not changed:", "%(num)s items were not changed:", len(outcome.failed)
         )
-        flash(request, message, "error")
+        flash(request, " ".join([heading, *(failure_text(f) for f in outcome.failed)]), "error")
 
 
 def flash_refusal(request: Request[Any, Any, Any], exc: DomainError) -> None:

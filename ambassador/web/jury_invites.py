@@ -47,7 +47,7 @@ def preview_page(edition: EditionView, planned: list[jury_invites.Planned], valu
             "counts": counts,
             "doable": counts[jury_invites.Action.INVITE] + counts[jury_invites.Action.APPOINT],
             "values": values,
-            "language_name": i18n.language_name(values["language"]),
+            "mail_language": i18n.language_name(values["language"]),
             "labels": labels,
             "Action": jury_invites.Action,
         },
