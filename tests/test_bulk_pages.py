@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ambassador.domain import conflicts, consent, deliberation, jury_invites
-from ambassador.enums import Distinction, Role
+from ambassador.enums import Distinction, Role, VoteChoice
 from ambassador.tables import DetectedConflict, JuryMember, Nomination, User, Vote
 from tests.clerk_factories import checked_edition, clerk_logged_in, english, paper_nomination
 from tests.conftest import Client
@@ -209,7 +209,7 @@ async def test_a_juror_votes_on_every_proposal_in_one_form(client: Client) -> No
     olena = await propose(setup, 0, Distinction.TITLE)
     iryna = await propose(setup, 2, Distinction.TITLE)
     bohdan = await propose(setup, 1, Distinction.MENTION)  # Tomasz is conflicted on Bohdan
-    await deliberation.cast_vote(juror_id=tomasz.id, proposal_id=olena, choice=deliberation.VoteChoice.FOR)
+    await deliberation.cast_vote(juror_id=tomasz.id, proposal_id=olena, choice=VoteChoice.FOR)
     await logged_in(client, tomasz)
     base = f"/jury/editions/{setup.edition.id}/deliberation"
 

@@ -25,9 +25,7 @@ def flash_outcome(request: Request[Any, Any, Any], outcome: bulk.Outcome, done: 
     if outcome.done:
         flash(request, done(len(outcome.done), ", ".join(outcome.done)), "success")
     if outcome.failed:
-        heading = i18n.ngettext(
-            "%(num)s item was not changed:", "%(num)s items were not changed:", len(outcome.failed)
-        )
+        heading = i18n.ngettext("%(num)s item was not changed:", "%(num)s items were not changed:", len(outcome.failed))
         flash(request, " ".join([heading, *(failure_text(f) for f in outcome.failed)]), "error")
 
 
