@@ -211,6 +211,7 @@ MATRIX: Final[Mapping[str, Row]] = {
     "GET /staff/editions/{edition_id:int}/nominations.csv": clerk_page(),
     "GET /staff/editions/{edition_id:int}/nominations/new": clerk_page(409),  # the check is over
     "POST /staff/editions/{edition_id:int}/nominations/new": CLERK_ACTION,
+    "POST /staff/editions/{edition_id:int}/nominations/bulk": CLERK_ACTION,
     "GET /staff/nominations/{nomination_id:int}": clerk_page(),
     "GET /staff/nominations/{nomination_id:int}/attachments/{attachment_id:int}": clerk_page(),
     "POST /staff/nominations/{nomination_id:int}/decision": CLERK_ACTION,
@@ -222,6 +223,8 @@ MATRIX: Final[Mapping[str, Row]] = {
     "GET /staff/editions/{edition_id:int}/jury": clerk_page(),
     "POST /staff/editions/{edition_id:int}/jury/appoint": CLERK_ACTION,
     "POST /staff/editions/{edition_id:int}/jury/invite": CLERK_ACTION,
+    "POST /staff/editions/{edition_id:int}/jury/invite-list": CLERK_ACTION,
+    "POST /staff/editions/{edition_id:int}/jury/invite-list/confirm": CLERK_ACTION,
     "POST /staff/editions/{edition_id:int}/jury/rules": CLERK_ACTION,
     "POST /staff/editions/{edition_id:int}/jury/schedule": CLERK_ACTION,
     "POST /staff/editions/{edition_id:int}/jury/{user_id:int}/chair": CLERK_ACTION,
@@ -231,6 +234,7 @@ MATRIX: Final[Mapping[str, Row]] = {
     "POST /staff/editions/{edition_id:int}/conflicts/detect": CLERK_ACTION,
     "POST /staff/editions/{edition_id:int}/conflicts/detections/{detection_id:int}": CLERK_ACTION,
     "POST /staff/editions/{edition_id:int}/conflicts/pin": CLERK_ACTION,
+    "POST /staff/editions/{edition_id:int}/conflicts/detections": CLERK_ACTION,
     "GET /staff/editions/{edition_id:int}/scoring": clerk_page(),
     "POST /staff/editions/{edition_id:int}/scoring/remind": CLERK_ACTION,
     "GET /staff/editions/{edition_id:int}/scores.csv": clerk_page(),
@@ -285,6 +289,7 @@ MATRIX: Final[Mapping[str, Row]] = {
     "POST /jury/editions/{edition_id:int}/deliberation/proposals/{proposal_id:int}/withdraw": CHAIR_ACTION,
     "POST /jury/editions/{edition_id:int}/deliberation/proposals/{proposal_id:int}/vote": UNCONFLICTED_ACTION,
     "POST /jury/editions/{edition_id:int}/deliberation/recommend": CHAIR_ACTION,
+    "POST /jury/editions/{edition_id:int}/deliberation/votes": MEMBER_ACTION,
 }
 
 # Rows every request may write: the session store and its registry, the throttle counters

@@ -20,7 +20,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n
-from ambassador.domain import conflicts, deliberation, jury, minutes, results
+from ambassador.domain import bulk, conflicts, deliberation, jury, minutes, results
 from ambassador.domain.accounts import Account
 from ambassador.domain.deliberation import Tally
 from ambassador.domain.editions import EditionView
@@ -30,6 +30,7 @@ from ambassador.enums import Distinction, EditionState, Role, VoteChoice
 from ambassador.errors import N_, DomainError
 from ambassador.settings import Settings
 from ambassador.web import labels
+from ambassador.web.bulk import flash_outcome, flash_refusal
 from ambassador.web.downloads import NO_STORE
 from ambassador.web.editions import edition_or_404, message_of
 from ambassador.web.errors import refuse_or_redirect
@@ -303,6 +304,36 @@ class DeliberationJuryController(Controller):
             deliberation.cast_vote(juror_id=request.user.id, proposal_id=proposal_id, choice=VoteChoice(raw)),
             N_("Your vote is saved."),
         )
+
+    @post("/deliberation/votes", name="juror_votes")
+    async def votes(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
+        """Every choice of the one voting form; unchanged ones are left alone."""
+        edition, _ = await member_edition(edition_id, request.user.id)
+        if not await conflicts.has_declared_all(edition.id, request.user.id):
+            return Redirect(f"/jury/editions/{edition.id}/conflicts")
+        form = await read_form(request)
+        choices: dict[int, str] = {}
+        for raw_id in form.values("proposal_id")[: bulk.MAX_ITEMS + 1]:
+            proposal_id = _row_id(int(raw_id)) if raw_id.isascii() and raw_id.isdigit() else None
+            choice = form.text(f"choice-{raw_id}", 20).strip() if proposal_id is not None else ""
+            if proposal_id is not None and choice:
+                choices[proposal_id] = choice
+        back = Redirect(f"/jury/editions/{edition.id}/deliberation")
+        try:
+            outcome = await deliberation.cast_votes(juror_id=request.user.id, edition_id=edition.id, choices=choices)
+        except DomainError as exc:
+            flash_refusal(request, exc)
+            return back
+        if not outcome.done and not outcome.failed:
+            flash(request, i18n.gettext(N_("No vote was changed.")), "success")
+        flash_outcome(
+            request,
+            outcome,
+            lambda n, items: i18n.ngettext(
+                "Your vote is saved: %(items)s.", "Your %(num)s votes are saved: %(items)s.", n, items=items
+            ),
+        )
+        return back
 
     @post("/deliberation/recommend", name="juror_recommend")
     async def recommend(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:

@@ -30,7 +30,7 @@ from ambassador.domain.jury import Juror
 from ambassador.domain.scoring import DeclareFirst, JuryDossier, ScoreInput, ScoringClosed, SheetView
 from ambassador.enums import EditionState, Role, SheetStatus
 from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound
-from ambassador.web import jury_admin, labels
+from ambassador.web import jury_conflicts, labels
 from ambassador.web.downloads import NO_STORE, attachment_response
 from ambassador.web.editions import message_of
 from ambassador.web.formal_check import is_web_address
@@ -392,7 +392,7 @@ class JuryController(Controller):
         edition, juror = await member_edition(edition_id, request.user.id)
         if not juror.is_chair:
             raise PermissionDeniedException()
-        return await jury_admin.conflicts_page(edition, read_only=True)
+        return await jury_conflicts.conflicts_page(edition, read_only=True)
 
     @get("/editions/{edition_id:int}/conflicts", name="juror_conflicts")
     async def conflicts_form(self, request: AnyRequest, edition_id: FromPath[int]) -> Template:

@@ -7,7 +7,6 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
@@ -15,10 +14,10 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n, vocabulary
 from ambassador.db import utcnow
-from ambassador.domain import conflict_declarations, conflicts, formal_check, jury, scoring_round
+from ambassador.domain import jury, jury_invites, scoring_round
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView
-from ambassador.enums import LANGUAGES, DetectionStatus, EditionState, Role
+from ambassador.enums import LANGUAGES, EditionState, Role
 from ambassador.errors import N_, DomainError, InvalidInput, NotFound
 from ambassador.settings import Settings
 from ambassador.web import labels
@@ -68,6 +67,7 @@ async def jury_page(
     forms: dict[str, dict[str, Any]] = {
         "appoint": {"user_id": "", "organisations": ""},
         "invite": {"email": "", "display_name": "", "language": "pl", "organisations": ""},
+        "invite_list": {"list": "", "language": "pl"},
         "rules": rules_values(rules),
         "schedule": schedule_values(rules),
         **{f"organisations-{j.user_id}": {"organisations": "\n".join(j.organisations)} for j in jurors},
@@ -100,6 +100,7 @@ async def jury_page(
                 "document": jury.MAX_DOCUMENT,
                 "organisations": jury.MAX_ORGANISATIONS,
                 "reminder_days": jury.MAX_REMINDER_DAYS,
+                "lines": jury_invites.MAX_LINES,
             },
         },
         status_code=status_code,
@@ -117,45 +118,6 @@ async def jury_refused(
         )
     return await jury_page(
         edition, failed=failed, values=values, problem=message_of(exc), status_code=HTTP_409_CONFLICT
-    )
-
-
-# --- conflicts ----------------------------------------------------------------------------
-
-
-async def conflicts_page(
-    edition: EditionView,
-    *,
-    failed: str = "",
-    errors: dict[str, str] | None = None,
-    values: dict[str, Any] | None = None,
-    problem: str = "",
-    status_code: int = 200,
-    read_only: bool = False,
-) -> Template:
-    """The conflict matrix; the chair sees it ``read_only`` (no decisions, no dossier links)."""
-    found = await conflicts.matrix(edition.id)
-    listed = await formal_check.list_nominations(edition.id)
-    cells = found.cells.values()
-    return Template(
-        template_name="jury_admin/conflicts.html",
-        context={
-            "edition": edition,
-            "section": "conflicts",
-            "matrix": found,
-            "references": {item.nomination.id: item.nomination.reference for item in listed},
-            "pending": sum(1 for c in cells if c.detection_status == DetectionStatus.PENDING),
-            "unanswered": sum(1 for c in cells if c.awaits_answer),
-            "can_detect": edition.state in conflicts.DETECTION_STATES,
-            "failed": failed,
-            "errors": {failed: translated_errors(errors or {})},
-            "values": {failed: values or {}},
-            "problem": problem,
-            "labels": labels,
-            "read_only": read_only,
-        },
-        status_code=status_code,
-        headers=NO_STORE,
     )
 
 
@@ -332,82 +294,6 @@ class JuryAdminController(Controller):
         except DomainError as exc:
             return await jury_refused(edition, "schedule", exc, values)
         return self._back(request, edition.id, "jury", i18n.gettext(N_("Saved.")))
-
-    # --- conflicts of interest -----------------------------------------------------------
-
-    @get("/conflicts", name="jury_conflicts")
-    async def conflicts_index(self, edition_id: FromPath[int]) -> Template:
-        return await conflicts_page(await edition_or_404(edition_id))
-
-    @post("/conflicts/detect", name="jury_conflicts_detect")
-    async def detect(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
-        edition = await edition_or_404(edition_id)
-        try:
-            found = await conflicts.detect(edition.id)
-        except conflicts.DetectionClosed as exc:
-            return await conflicts_page(edition, problem=i18n.gettext(exc.message), status_code=HTTP_409_CONFLICT)
-        message = i18n.ngettext(
-            "Detection found %(num)s new possible conflict.", "Detection found %(num)s new possible conflicts.", found
-        )
-        return self._back(request, edition.id, "conflicts", message)
-
-    @post("/conflicts/detections/{detection_id:int}", name="jury_detection_decision")
-    async def decide(
-        self, request: AnyRequest, edition_id: FromPath[int], detection_id: FromPath[int]
-    ) -> Template | Redirect:
-        edition = await edition_or_404(edition_id)
-        detection_id = require_row_id(detection_id)
-        # The detection must belong to this edition (the address names both).
-        found = await conflicts.matrix(edition.id)
-        if not any(cell.detection_id == detection_id for cell in found.cells.values()):
-            raise NotFoundException()
-        form = await read_form(request)
-        decision, reason = form.text("decision", 10), form.text("reason", conflict_declarations.MAX_REASON)
-        failed, values = f"detection-{detection_id}", {"reason": reason}
-        try:
-            if decision not in ("confirm", "dismiss"):
-                raise InvalidInput({"decision": N_("Choose to confirm or to dismiss.")})
-            await conflict_declarations.decide_detection(
-                actor_id=request.user.id, detection_id=detection_id, confirm=decision == "confirm", reason=reason
-            )
-        except NotFound:
-            raise  # no refusal: the app's handler answers 404
-        except InvalidInput as exc:
-            return await conflicts_page(
-                edition, failed=failed, errors=exc.errors, values=values, status_code=HTTP_400_BAD_REQUEST
-            )
-        except DomainError as exc:
-            return await conflicts_page(edition, problem=message_of(exc), status_code=HTTP_409_CONFLICT)
-        message = (
-            i18n.gettext(N_("The conflict is confirmed."))
-            if decision == "confirm"
-            else i18n.gettext(N_("The detection is dismissed."))
-        )
-        return self._back(request, edition.id, "conflicts", message)
-
-    @post("/conflicts/pin", name="jury_conflict_pin")
-    async def pin(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
-        """Confirm a juror's declared conflict, so that they cannot withdraw it."""
-        edition = await edition_or_404(edition_id)
-        form = await read_form(request)
-        juror_id, nomination_id = _row_id(form.integer("juror_id")), _row_id(form.integer("nomination_id"))
-        try:
-            if juror_id is None or nomination_id is None:
-                raise NotFound()
-            await conflict_declarations.pin(
-                actor_id=request.user.id, edition_id=edition.id, juror_id=juror_id, nomination_id=nomination_id
-            )
-        except NotFound:
-            refused = i18n.gettext(N_("There is no declared conflict to confirm here."))
-            return await conflicts_page(edition, problem=refused, status_code=HTTP_409_CONFLICT)
-        except DomainError as exc:
-            return await conflicts_page(edition, problem=message_of(exc), status_code=HTTP_409_CONFLICT)
-        return self._back(
-            request,
-            edition.id,
-            "conflicts",
-            i18n.gettext(N_("The conflict is confirmed; the juror cannot withdraw it.")),
-        )
 
     # --- scoring --------------------------------------------------------------------------
 

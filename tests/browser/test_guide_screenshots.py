@@ -390,3 +390,57 @@ async def test_clerk_privacy_requests(browsing: Browsing, lang: str) -> None:
     # The nomination received and the laureate's record of 2018 (same name).
     await expect(page.locator("tr[data-item]")).to_have_count(2)
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+async def test_bulk_work(browsing: Browsing, lang: str) -> None:
+    """The bulk actions of the guides: the nominations selected at once, a pasted list of
+    jurors previewed, every proposal voted in one form."""
+    clerk = await make_user("clerk@example.org", (Role.CLERK,), name="Celina Clerk")
+    checking = await checked_edition(clerk_id=clerk.id, year=2024)
+    for nominee, email in (("Olena Kovalenko", "olena@example.org"), ("Bohdan Melnyk", ""), ("Iryna Shevchenko", "")):
+        await paper_nomination(checking, clerk_id=clerk.id, nominee_name=nominee, nominee_email=email)
+    await make_user("marta.krawczyk@example.org", (Role.JUROR,), name="Marta Krawczyk")
+    page = await browsing.new_page()
+    await page.set_viewport_size(DESKTOP)
+    await log_in(page, clerk.email)
+    await in_language(page, lang, f"/staff/editions/{checking.id}/nominations?select=all")
+    await shot(
+        page,
+        "clerk-bulk-nominations",
+        lang,
+        text(lang, "Zgłoszenia w edycji A.D. 2024", "Nominations of the edition A.D. 2024"),
+        show="table.nominations",
+    )
+    await page.goto(f"/staff/editions/{checking.id}/jury")
+    await page.locator("#f-list").fill(
+        "Nowa Jurorka <nowa.jurorka@example.org>\n"
+        "marta.krawczyk@example.org, Marta Krawczyk\n"
+        "Jan Kowalski; jan.kowalski@example.org; Fundacja Alfa\n"
+        "Bez adresu"
+    )
+    async with page.expect_navigation():
+        await page.locator('form[action$="/jury/invite-list"] button[type="submit"]').click()
+    await shot(
+        page,
+        "clerk-invite-list",
+        lang,
+        text(lang, "Zaproszenie kilku osób do jury: sprawdź listę", "Invite several jurors: check the list"),
+    )
+
+    setup = await scored_edition(year=2025)
+    await propose(setup, 0, Distinction.TITLE)
+    await propose(setup, 2, Distinction.TITLE)
+    juror = await browsing.new_page()
+    await juror.set_viewport_size(DESKTOP)
+    await log_in(juror, setup.jurors[1].email)
+    await in_language(juror, lang, f"/jury/editions/{setup.edition.id}/deliberation")
+    proposals = await juror.locator('#votes-form input[type="radio"][value="for"]').all()
+    for radio in proposals:
+        await radio.check()
+    await shot(
+        juror,
+        "jury-vote-all",
+        lang,
+        text(lang, "Obrady Kapituły, A.D. 2025", "Deliberation of the jury, A.D. 2025"),
+        show="#votes-form",
+    )

@@ -7,11 +7,11 @@ import re
 from playwright.async_api import Locator, Page, expect
 
 from ambassador.domain.editions import get_edition
-from ambassador.enums import EditionState
+from ambassador.enums import Distinction, EditionState
 from ambassador.tables import ConflictDeclaration, Nomination, Proposal, Score, ScoreSheet, Vote
 from tests.browser.conftest import LOOP, Browsing
 from tests.browser.helpers import assert_accessible, log_in
-from tests.deliberation_factories import scored_edition
+from tests.deliberation_factories import propose, scored_edition
 from tests.jury_factories import scoring_edition
 
 pytestmark = LOOP
@@ -80,12 +80,16 @@ def shortlisted(page: Page, nominee: str) -> Locator:
     return page.locator("table.shortlist tr").filter(has=page.get_by_role("rowheader", name=nominee))
 
 
+def proposal_row(page: Page, nominee: str) -> Locator:
+    return page.get_by_role("table", name="Proposals to vote on").get_by_role("row").filter(has_text=nominee)
+
+
 async def vote(page: Page, nominee: str, choice: str) -> None:
-    """Press the ``choice`` button on the nominee's proposal; the page then shows the vote."""
-    row = page.get_by_role("table", name="Proposals to vote on").get_by_role("row").filter(has_text=nominee)
-    # The buttons' names go on with the nomination, read out by screen readers only.
-    await row.get_by_role("button", name=re.compile(rf"^{choice}\W")).click()
-    await expect(row.get_by_role("cell").nth(2)).to_have_text(choice)
+    """Choose ``choice`` on the nominee's proposal and save the form; the page then shows the vote."""
+    row = proposal_row(page, nominee)
+    await row.get_by_role("radio", name=choice, exact=True).check()
+    await page.get_by_role("button", name="Save my votes").click()
+    await expect(proposal_row(page, nominee).get_by_role("cell").nth(2)).to_have_text(choice)
 
 
 async def test_the_chair_closes_scoring_proposes_and_the_jury_votes(page: Page, browsing: Browsing) -> None:
@@ -124,3 +128,31 @@ async def test_the_chair_closes_scoring_proposes_and_the_jury_votes(page: Page, 
     ]
     state = await Nomination.select(Nomination.state).where(Nomination.id == setup.nominations[0]).first()
     assert state == {"state": "recommended"}
+
+
+async def test_a_juror_votes_on_every_proposal_in_one_form(page: Page) -> None:
+    setup = await scored_edition()
+    marta = setup.jurors[1]
+    olena = await propose(setup, 0, Distinction.TITLE)
+    iryna = await propose(setup, 2, Distinction.TITLE)
+    bohdan = await propose(setup, 1, Distinction.MENTION)
+
+    await log_in(page, marta.email)
+    await page.goto(f"/jury/editions/{setup.edition.id}/deliberation")
+    for nominee, choice in (("Olena Kovalenko", "for"), ("Iryna Shevchenko", "against"), ("Bohdan Melnyk", "abstain")):
+        group = page.get_by_role("group", name=re.compile(f"^Your vote: .* {nominee}$"))
+        await group.get_by_role("radio", name=choice, exact=True).check()
+    await assert_accessible(page)
+    await page.get_by_role("button", name="Save my votes").click()
+
+    await expect(page.get_by_role("status").filter(has_text="Your 3 votes are saved")).to_be_visible()
+    for nominee, choice in (("Olena Kovalenko", "for"), ("Iryna Shevchenko", "against"), ("Bohdan Melnyk", "abstain")):
+        await expect(proposal_row(page, nominee).get_by_role("cell").nth(2)).to_have_text(choice)
+    votes = await Vote.select(Vote.proposal, Vote.choice).where(Vote.juror == marta.id)
+    assert sorted((v["proposal"], v["choice"]) for v in votes) == sorted(
+        [(olena, "for"), (iryna, "against"), (bohdan, "abstain")]
+    )
+
+    # Saved again unchanged: nothing is written.
+    await page.get_by_role("button", name="Save my votes").click()
+    await expect(page.get_by_role("status").filter(has_text="No vote was changed.")).to_be_visible()
