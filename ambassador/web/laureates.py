@@ -26,7 +26,7 @@ from litestar.status_codes import (
 
 from ambassador import i18n
 from ambassador.db import utcnow
-from ambassador.domain import laureates, portraits
+from ambassador.domain import laureates, portrait_images, portraits
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.laureates import LaureateRecord, RecordData
@@ -54,8 +54,8 @@ PICTURE_LIMITS = {
     "alt": portraits.MAX_ALT,
     "credit": portraits.MAX_CREDIT,
     "licence": portraits.MAX_LICENCE,
-    "megabytes": portraits.MAX_MEGABYTES,
-    "min_side": portraits.MIN_SIDE,
+    "megabytes": portrait_images.MAX_MEGABYTES,
+    "min_side": portrait_images.MIN_SIDE,
 }
 
 
@@ -270,7 +270,7 @@ class LaureateController(Controller):
         record = await record_or_404(laureate_id)
         form = await read_form(request)
         data, values = pictures.read_picture(form)
-        found = await form.files("picture", portraits.MAX_BYTES)
+        found = await form.files("picture", portrait_images.MAX_BYTES)
         try:
             await portraits.save(
                 actor_id=request.user.id,
