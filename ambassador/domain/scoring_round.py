@@ -9,7 +9,7 @@ from ambassador.db import write_transaction
 from ambassador.domain import audit, conflicts, editions
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.formal_check import spreadsheet_cell
-from ambassador.domain.jury import Juror, members, require_chair
+from ambassador.domain.jury import Juror, members, require_chair, rules_of
 from ambassador.domain.outbox import queue_mail
 from ambassador.domain.scoring import SCORED, ScoringClosed, submitted_sheets
 from ambassador.enums import EditionState, SheetStatus
@@ -110,6 +110,16 @@ async def open_scoring(*, actor_id: int, edition_id: int) -> EditionView:
             raise NotAllowed(N_("Appoint the jury first."))
         if not any(j.is_chair for j in jurors):
             raise NotAllowed(N_("Name the chair of the jury first."))
+        minimum = (await rules_of(edition_id)).min_scores
+        if len(jurors) < minimum:  # no nomination could be ranked: refused here too, not only in steps
+            raise NotAllowed(
+                N_(
+                    "Jury members: %(jurors)d. A nomination needs at least %(minimum)d scores to be ranked: "
+                    "appoint more jurors or lower the minimum in the jury's rules."
+                ),
+                jurors=len(jurors),
+                minimum=minimum,
+            )
         await conflicts.detect(edition_id)
     return opened
 
