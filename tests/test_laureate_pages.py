@@ -43,7 +43,9 @@ async def approved_edition() -> tuple[Scoring, int, int]:
         votes_against=2,
         votes_abstaining=1,
     )
-    await approval.record_decision(actor_id=setup.clerk.id, edition_id=setup.edition.id, data=decision)
+    await approval.record_decision(
+        acknowledged=True, actor_id=setup.clerk.id, edition_id=setup.edition.id, data=decision
+    )
     ids = {r["name"].split()[0]: r["id"] for r in await Laureate.select(Laureate.id, Laureate.name)}
     for name, citation in (("Olena", OLENA_EN), ("Bohdan", BOHDAN_EN)):
         record = await laureates.get_record(ids[name])

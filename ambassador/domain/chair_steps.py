@@ -19,6 +19,7 @@ from ambassador.domain.scoring import SCORED, submitted_sheets
 from ambassador.enums import Distinction, EditionState, Role
 from ambassador.errors import N_, Message
 from ambassador.tables import Nomination, User, UserRole, Vote
+from ambassador.vocabulary import DISTINCTIONS
 
 NOT_NOW = Message(N_("This step is not possible in the edition's current state."))
 
@@ -56,9 +57,7 @@ async def close_scoring_consequences(edition: EditionView) -> Consequences:
         )
     changes = (
         Message(N_("Scoring closes: no juror can change or submit a score any more.")),
-        Message(
-            N_("Nominations ranked: %(ranked)d of %(count)d."), ranked=len(scored) - len(short), count=len(scored)
-        ),
+        Message(N_("Nominations ranked: %(ranked)d of %(count)d."), ranked=len(scored) - len(short), count=len(scored)),
         Message(N_("The jury's deliberation begins: the chair proposes laureates and the jury votes.")),
     )
     return Consequences(target, changes, tuple(blocking), tuple(warnings), 0)
@@ -72,20 +71,26 @@ async def close_scoring(*, chair_id: int, edition_id: int, acknowledged: bool) -
         return await scoring_round.close_scoring(chair_id=chair_id, edition_id=edition_id)
 
 
-def _references(tallies: list[deliberation.Tally]) -> str:
-    return ", ".join(f"{t.reference} ({t.distinction.value})" for t in tallies)
+def _outcome(t: deliberation.Tally, passed: bool) -> Message:
+    said = (
+        N_("%(reference)s %(name)s (%(distinction)s): passes the vote and is recommended.")
+        if passed
+        else N_("%(reference)s %(name)s (%(distinction)s): does not pass the vote and is not recommended.")
+    )
+    return Message(said, reference=t.reference, name=t.nominee_name, distinction=Message(DISTINCTIONS[t.distinction]))
 
 
 async def _clerks() -> int:
     """How many active clerks the signed recommendation mails."""
-    return await User.count().where(
+    found = await User.count().where(
         User.id.is_in(UserRole.select(UserRole.user).where(UserRole.role == Role.CLERK.value))
         & (User.is_active == True)  # noqa: E712 - a column expression
     )
+    return int(found)
 
 
-async def _not_voted(edition_id: int, tallies: list[deliberation.Tally]) -> list[str]:
-    """Per proposal, the eligible jurors who have not voted on it: "A-001 (title): Ann, Bob"."""
+async def _not_voted(edition_id: int, tallies: list[deliberation.Tally]) -> list[Message]:
+    """Per proposal, the eligible jurors who have not voted on it."""
     names = {j.user_id: j.display_name for j in await members(edition_id)}
     votes = await Vote.select(Vote.proposal, Vote.juror).where(
         Vote.proposal.is_in([t.proposal_id for t in tallies] or [0])
@@ -95,19 +100,34 @@ async def _not_voted(edition_id: int, tallies: list[deliberation.Tally]) -> list
     for t in tallies:
         missing = [names[j] for j in t.eligible if (t.proposal_id, j) not in cast and j in names]
         if missing:
-            found.append(f"{t.reference} ({t.distinction.value}): {', '.join(missing)}")
+            found.append(
+                Message(
+                    N_("%(reference)s (%(distinction)s): not voted yet by %(names)s."),
+                    reference=t.reference,
+                    distinction=Message(DISTINCTIONS[t.distinction]),
+                    names=", ".join(missing),
+                )
+            )
     return found
 
 
-def _unfilled(edition: EditionView, passed: list[deliberation.Tally]) -> list[str]:
-    """Categories whose titles or mentions are not all recommended: "A: title 1/2"."""
+def _unfilled(edition: EditionView, passed: list[deliberation.Tally]) -> list[Message]:
+    """Categories whose titles or mentions are not all recommended."""
     given = Counter((t.category, t.distinction) for t in passed)
     found = []
     for category in edition.categories:
         for distinction in Distinction:
             limit = category.quota(distinction.value)
             if given[(category.code, distinction)] < limit:
-                found.append(f"{category.code}: {distinction.value} {given[(category.code, distinction)]}/{limit}")
+                found.append(
+                    Message(
+                        N_("Category %(category)s, %(distinction)s: %(given)d recommended of the %(limit)d possible."),
+                        category=category.code,
+                        distinction=Message(DISTINCTIONS[distinction]),
+                        given=given[(category.code, distinction)],
+                        limit=limit,
+                    )
+                )
     return found
 
 
@@ -121,16 +141,10 @@ async def recommend_consequences(edition: EditionView) -> Consequences:
     passed = [t for t in tallies if deliberation.decide(t, rules.majority)[0]]
     failed = [t for t in tallies if t not in passed]
     blocking = [] if passed else [Message(N_("No proposal has passed the vote."))]
-    warnings: list[Message] = []
-    if not_voted := await _not_voted(edition.id, tallies):
-        warnings.append(Message(N_("Votes not cast yet: %(list)s."), list="; ".join(not_voted)))
-    if unfilled := _unfilled(edition, passed):
-        warnings.append(
-            Message(N_("Distinctions left unfilled (recommended/limit): %(list)s."), list="; ".join(unfilled))
-        )
+    warnings = [*await _not_voted(edition.id, tallies), *_unfilled(edition, passed)]
     changes = [
-        Message(N_("Recommended: %(list)s."), list=_references(passed) or "-"),
-        Message(N_("Not recommended: %(list)s."), list=_references(failed) or "-"),
+        *(_outcome(t, True) for t in passed),
+        *(_outcome(t, False) for t in failed),
         Message(N_("The recommendation is final: no vote or proposal can change after it is signed.")),
         Message(N_("The clerks are mailed to record the approving body's decision.")),
     ]

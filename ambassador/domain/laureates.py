@@ -267,7 +267,7 @@ def withdrawal(record: LaureateRecord) -> Consequences:
         blocking.append(Message(N_("This entry is already withdrawn.")))
     changes = (
         Message(
-            N_("%(name)s's entry stays in the public archive with the notice \"withdrawn\", the date and the reason."),
+            N_('%(name)s\'s entry stays in the public archive with the notice "withdrawn", the date and the reason.'),
             name=record.name,
         ),
         Message(N_("The feed, the open data and the page's structured data show the distinction as withdrawn.")),

@@ -52,6 +52,7 @@ def context(
         "mailed": found.mailed,
         "reason": None,
         "errors": {},
+        "confirm_box": False,
         **extra,
     }
 

@@ -19,6 +19,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n
+from ambassador.domain import chair_steps as chair_domain
 from ambassador.domain import conflicts, deliberation, jury, minutes, results
 from ambassador.domain.accounts import Account
 from ambassador.domain.deliberation import Tally
@@ -26,8 +27,8 @@ from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import Juror, JuryRules
 from ambassador.domain.results import Standings
 from ambassador.enums import Distinction, EditionState, Role, VoteChoice
-from ambassador.errors import N_, DomainError
-from ambassador.web import labels
+from ambassador.errors import N_, DomainError, NotAcknowledged, NotFound
+from ambassador.web import chair_steps, labels
 from ambassador.web.downloads import NO_STORE
 from ambassador.web.editions import edition_or_404, message_of
 from ambassador.web.errors import refuse_or_redirect
@@ -299,12 +300,23 @@ class DeliberationJuryController(Controller):
             N_("Your vote is saved."),
         )
 
+    @get("/deliberation/recommend", name="juror_recommend_confirm")
+    async def recommend_confirm(self, request: AnyRequest, edition_id: FromPath[int]) -> Template:
+        """What signing does: what passes and fails, what is left open; then the confirmation."""
+        edition, _ = await chair_edition(edition_id, request.user.id)
+        return await chair_steps.recommend_page(edition)
+
     @post("/deliberation/recommend", name="juror_recommend")
     async def recommend(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
         edition, _ = await chair_edition(edition_id, request.user.id)
-        return await self._deliberated(
-            request,
-            edition.id,
-            deliberation.recommend(chair_id=request.user.id, edition_id=edition.id),
-            N_("The recommendation is signed."),
-        )
+        acknowledged = (await read_form(request)).flag("acknowledged")
+        try:
+            await chair_domain.recommend(chair_id=request.user.id, edition_id=edition.id, acknowledged=acknowledged)
+        except NotFound:
+            raise  # no refusal: the app's handler answers 404
+        except NotAcknowledged as exc:
+            return await chair_steps.recommend_page(edition, message_of(exc), HTTP_400_BAD_REQUEST)
+        except DomainError as exc:
+            return await refused(request, edition.id, exc)
+        flash(request, i18n.gettext(N_("The recommendation is signed.")), "success")
+        return Redirect(f"/jury/editions/{edition.id}/deliberation")

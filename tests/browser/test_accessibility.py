@@ -202,6 +202,7 @@ async def the_approval_and_publication(people: People) -> None:
     setup, log, clerk, edition = people.setup, people.log, people.clerk, people.edition
     listed = {r.nominee_name.split()[0]: r.nomination_id for r in await approval.recommended(edition)}
     await approval.record_decision(
+        acknowledged=True,
         actor_id=setup.clerk.id,
         edition_id=edition,
         data=DecisionData(

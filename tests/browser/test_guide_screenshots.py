@@ -240,6 +240,7 @@ async def test_clerk(browsing: Browsing, lang: str) -> None:
 
     listed = {r.nominee_name.split()[0]: r.nomination_id for r in await approval.recommended(edition)}
     await approval.record_decision(
+        acknowledged=True,
         actor_id=setup.clerk.id,
         edition_id=edition,
         data=DecisionData(
