@@ -16,3 +16,15 @@ def mails(html: str) -> str:
     """The line under the changes: how many mails the step sends."""
     match = re.search(r'<section aria-labelledby="changes">.*?</ul>\s*<p>(.*?)</p>', html, re.S)
     return "" if match is None else unescape(match.group(1)).strip()
+
+
+def decision_pdf(*lines: str) -> bytes:
+    """A real one-page PDF with these lines of text (a decision document as a council signs it)."""
+    from fpdf import FPDF  # noqa: PLC0415 - only the tests that need a document load fpdf2
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    for line in lines:
+        pdf.cell(text=line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

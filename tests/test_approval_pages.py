@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 from httpx import Response
 
@@ -52,9 +54,30 @@ def signed_pdf(name: str = "uchwała LXXXV.pdf", content: bytes = PDF) -> Files:
     return [("document", (name, content, "application/pdf"))]
 
 
-async def post_decision(client: Client, edition_id: int, form: dict[str, str], files: Files) -> Response:
+async def preview_decision(client: Client, edition_id: int, form: dict[str, str], files: Files) -> Response:
+    """The form posted: its errors, or the confirmation with what recording it does."""
     data = {**form, "_csrf_token": await csrf_token(client)}
     return await client.post(f"/staff/editions/{edition_id}/decision", data=data, files=files)
+
+
+def kept(confirmation: str) -> dict[str, str]:
+    """The confirmation's hidden fields: the form's values and the document it was shown for."""
+    return {
+        name: html.unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', confirmation)
+    }
+
+
+async def post_decision(
+    client: Client, edition_id: int, form: dict[str, str], files: Files, *, acknowledged: bool = True
+) -> Response:
+    """The form, then (if it has no errors) its confirmation, ticked unless ``acknowledged`` is False."""
+    shown = await preview_decision(client, edition_id, form, files)
+    if 'name="confirmed"' not in shown.text:
+        return shown
+    data = {**kept(shown.text), "confirmed": "1", **({"acknowledged": "1"} if acknowledged else {})}
+    data["_csrf_token"] = await csrf_token(client)
+    return await client.post(f"/staff/editions/{edition_id}/decision", data=data)
 
 
 async def decided_edition(client: Client) -> tuple[Scoring, int, int]:
