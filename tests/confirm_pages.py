@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from html import unescape
 
+from fpdf import FPDF
+
 
 def items(html: str, section: str) -> list[str]:
     """The texts listed in the page's section ``changes``, ``blocking`` or ``warnings``."""
@@ -20,8 +22,6 @@ def mails(html: str) -> str:
 
 def decision_pdf(*lines: str) -> bytes:
     """A real one-page PDF with these lines of text (a decision document as a council signs it)."""
-    from fpdf import FPDF  # noqa: PLC0415 - only the tests that need a document load fpdf2
-
     pdf = FPDF()
     pdf.add_page()
     pdf.set_font("helvetica", size=12)
