@@ -12,6 +12,7 @@ from ambassador.domain import approval, deliberation, editions
 from ambassador.enums import EditionState, NominationState
 from ambassador.i18n import TIMEZONE
 from ambassador.tables import Decision, DecisionItem, Edition, Nomination
+from tests import confirm_pages
 from tests.conftest import Client
 from tests.deliberation_factories import deliberated, logged_in, scored_edition
 from tests.factories import PDF
@@ -323,3 +324,50 @@ async def test_the_pages_say_when_their_step_is_not_yet_possible(client: Client)
     assert "A decision is recorded once the jury&#39;s recommendation is signed." in decision.text
     assert "Only an approved edition can be published." in publication.text
     assert (await client.get(f"{base}/decision.pdf")).status_code == 404
+
+
+async def test_the_decision_is_confirmed_with_its_consequences_and_the_document_number_checked(
+    client: Client,
+) -> None:
+    setup, olena, bohdan = await recommended_edition()
+    await logged_in(client, setup.clerk)
+    other = confirm_pages.decision_pdf("Uchwala nr XII/100/21", "w sprawie budzetu")
+    base = f"/staff/editions/{setup.edition.id}/decision"
+
+    shown = await preview_decision(client, setup.edition.id, decision_form(olena, bohdan), signed_pdf(content=other))
+
+    assert shown.status_code == 200
+    assert confirm_pages.items(shown.text, "changes") == [
+        f"Decision LXXXV/2418/22 of {TODAY.isoformat()} is recorded with its document; it cannot be changed afterwards.",
+        "2025/0002 Bohdan Melnyk: recommended honourable mention, decided: not approved.",
+        "2025/0001 Olena Kovalenko: recommended title, decided: title.",
+        "The laureates' records are made; nothing is public before the publication, and nobody is mailed.",
+    ]
+    assert confirm_pages.items(shown.text, "warnings") == [
+        "The number LXXXV/2418/22 does not appear in the document's text: check that it is the signed decision."
+    ]
+    assert 'name="acknowledged"' in shown.text
+    assert await Decision.count() == 0  # the confirmation records nothing
+
+    unticked = await client.post(
+        base, data={**kept(shown.text), "confirmed": "1", "_csrf_token": await csrf_token(client)}
+    )
+    assert unticked.status_code == 400
+    assert "Read the warnings and tick the box to confirm that you have." in unticked.text
+    assert (await Decision.count(), (await editions.get_edition(setup.edition.id)).state) == (
+        0,
+        EditionState.RECOMMENDED,
+    )
+    changed = await client.post(base, data={**kept(shown.text), "change": "1", "_csrf_token": await csrf_token(client)})
+    assert changed.status_code == 200
+    assert 'name="number" type="text" value="LXXXV/2418/22"' in changed.text  # back to the form, values kept
+
+    recorded = await client.post(
+        base,
+        data={**kept(unticked.text), "confirmed": "1", "acknowledged": "1", "_csrf_token": await csrf_token(client)},
+    )
+
+    assert recorded.status_code == 303
+    stored = await Decision.select(Decision.document, Decision.number).first()
+    assert stored == {"document": other, "number": "LXXXV/2418/22"}  # the document that was checked
+    assert (await editions.get_edition(setup.edition.id)).state == EditionState.APPROVED
