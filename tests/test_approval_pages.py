@@ -338,7 +338,8 @@ async def test_the_decision_is_confirmed_with_its_consequences_and_the_document_
 
     assert shown.status_code == 200
     assert confirm_pages.items(shown.text, "changes") == [
-        f"Decision LXXXV/2418/22 of {TODAY.isoformat()} is recorded with its document; it cannot be changed afterwards.",
+        f"Decision LXXXV/2418/22 of {TODAY.isoformat()} is recorded with its document; "
+        "it cannot be changed afterwards.",
         "2025/0002 Bohdan Melnyk: recommended honourable mention, decided: not approved.",
         "2025/0001 Olena Kovalenko: recommended title, decided: title.",
         "The laureates' records are made; nothing is public before the publication, and nobody is mailed.",

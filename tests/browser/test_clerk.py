@@ -14,7 +14,7 @@ from ambassador.i18n import TIMEZONE
 from ambassador.tables import Decision, Laureate
 from tests.archive_factories import add_laureate, archive_edition
 from tests.browser.conftest import LOOP, Browsing
-from tests.browser.helpers import assert_accessible, log_in, mailed_path, with_second_factor
+from tests.browser.helpers import assert_accessible, confirm_step, log_in, mailed_path, with_second_factor
 from tests.deliberation_factories import deliberated, scored_edition
 from tests.factories import PDF
 
@@ -37,7 +37,7 @@ async def test_a_clerk_records_the_decision_and_publishes_the_laureates(page: Pa
     await expect(page.get_by_role("heading", level=1)).to_have_text(f"Decision of the approving body, {label}")
 
     # Without the number and the signed PDF the form comes back with both marked.
-    await page.get_by_role("button", name="Record the decision").click()
+    await page.get_by_role("button", name="Check the decision").click()
     await expect(page.get_by_role("alert")).to_contain_text("Please correct the marked fields.")
     await expect(page.get_by_role("textbox", name="Number of the resolution or order")).to_have_attribute(
         "aria-invalid", "true"
@@ -49,7 +49,8 @@ async def test_a_clerk_records_the_decision_and_publishes_the_laureates(page: Pa
         FilePayload(name="uchwała.pdf", mimeType="application/pdf", buffer=PDF)
     )
     await page.get_by_role("spinbutton", name="Votes for").fill("35")
-    await page.get_by_role("button", name="Record the decision").click()
+    await page.get_by_role("button", name="Check the decision").click()
+    await confirm_step(page)
     await expect(page.get_by_text("The decision is recorded and the edition is approved.")).to_be_visible()
     decision = await Decision.select(Decision.number, Decision.document_name, Decision.votes_for).first()
     assert decision == {"number": "LXXXV/2418/22", "document_name": "uchwała.pdf", "votes_for": 35}

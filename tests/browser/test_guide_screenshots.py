@@ -25,7 +25,7 @@ from ambassador.enums import ApprovingBody, ConflictKind, Distinction, Role, Vot
 from ambassador.tables import Nomination
 from tests.archive_factories import add_laureate, archive_edition
 from tests.browser.conftest import LOOP, ROOT, Browsing
-from tests.browser.helpers import log_in, mailed_path
+from tests.browser.helpers import confirm_step, log_in, mailed_path
 from tests.clerk_factories import PNG, checked_edition, paper_nomination
 from tests.deliberation_factories import SCORES, THIRD, deliberated, propose, scored_edition, vote
 from tests.factories import PDF, make_edition, make_user
@@ -315,6 +315,7 @@ async def test_jury(browsing: Browsing, lang: str) -> None:
         chair, "jury-chair", lang, text(lang, "Kapituła edycji A.D. 2025", "Jury of the edition A.D. 2025"), show=close
     )
     await chair.locator(f"{close} button").click()
+    await confirm_step(chair)
     await chair.goto(f"/jury/editions/{edition}/results")
     await shot(chair, "jury-results", lang, text(lang, "Wyniki edycji A.D. 2025", "Results of the edition A.D. 2025"))
     # The chair proposes Olena for a title (two titles, no mention in the edition); all vote for.
@@ -324,6 +325,7 @@ async def test_jury(browsing: Browsing, lang: str) -> None:
     deliberation_heading = text(lang, "Obrady Kapituły, A.D. 2025", "Deliberation of the jury, A.D. 2025")
     await shot(chair, "jury-deliberation", lang, deliberation_heading)
     await chair.locator(f'form[action="/jury/editions/{edition}/deliberation/recommend"] button').click()
+    await confirm_step(chair)
     await expect(chair.get_by_role("status")).not_to_have_count(0)
     await shot(chair, "jury-signed", lang, deliberation_heading)
 
