@@ -7,7 +7,8 @@ import datetime as dt
 
 from playwright.async_api import FilePayload, Page, expect
 
-from ambassador.domain import deliberation
+from ambassador.db import utcnow
+from ambassador.domain import deliberation, publication
 from ambassador.domain.editions import get_edition
 from ambassador.enums import EditionState
 from ambassador.i18n import TIMEZONE
@@ -15,6 +16,8 @@ from ambassador.tables import Decision, Laureate
 from tests.archive_factories import add_laureate, archive_edition
 from tests.browser.conftest import LOOP, Browsing
 from tests.browser.helpers import assert_accessible, confirm_step, log_in, mailed_path, with_second_factor
+from tests.clerk_factories import BASE
+from tests.confirm_pages import decision_pdf
 from tests.deliberation_factories import deliberated, scored_edition
 from tests.factories import PDF
 
@@ -119,3 +122,51 @@ async def laureate_confirms(browsing: Browsing) -> None:
     await name.fill("Olena Kovalenko")
     await laureate.get_by_role("button", name="Confirm").click()
     await expect(laureate.get_by_role("status")).to_contain_text("Thank you. You confirmed your entry")
+
+
+async def test_a_clerk_confirms_the_decision_after_the_number_check_and_withdraws_a_distinction(page: Page) -> None:
+    setup = await scored_edition()
+    await deliberated(setup)
+    await deliberation.recommend(chair_id=setup.chair.id, edition_id=setup.edition.id)
+    secret = await with_second_factor(setup.clerk)
+    await log_in(page, setup.clerk.email, totp_secret=secret)
+    await page.goto(f"/staff/editions/{setup.edition.id}/decision")
+
+    # The attached PDF is another resolution: the confirmation says so, and records nothing yet.
+    await page.get_by_role("textbox", name="Number of the resolution or order").fill("LXXXV/2418/22")
+    await page.get_by_label("Date of the decision").fill(dt.datetime.now(TIMEZONE).date().isoformat())
+    other = decision_pdf("Uchwala nr XII/100/21", "w sprawie budzetu")
+    await page.get_by_label("The signed decision (PDF)").set_input_files(
+        FilePayload(name="uchwala.pdf", mimeType="application/pdf", buffer=other)
+    )
+    await page.get_by_role("button", name="Check the decision").click()
+    await expect(page.locator("#warnings + ul")).to_have_text(
+        "The number LXXXV/2418/22 does not appear in the document's text: check that it is the signed decision."
+    )
+    await expect(page.locator("#changes + ul li").nth(1)).to_have_text(
+        "2025/0002 Bohdan Melnyk: recommended honourable mention, decided: honourable mention."
+    )
+    await assert_accessible(page)
+    assert await Decision.count() == 0
+    await confirm_step(page)
+    await expect(page.get_by_text("The decision is recorded and the edition is approved.")).to_be_visible()
+    assert await Decision.select(Decision.document).first() == {"document": other}
+
+    # After publication a distinction is withdrawn from its own confirmation page, with the reason.
+    await publication.publish(
+        actor_id=setup.clerk.id, edition_id=setup.edition.id, published_at=utcnow(), base_url=BASE, acknowledged=True
+    )
+    olena = await Laureate.select(Laureate.id).where(Laureate.name == "Olena Kovalenko").first()
+    assert olena is not None
+    await page.goto(f"/staff/laureates/{olena['id']}")
+    await page.get_by_role("link", name="Withdraw the distinction").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Withdraw the distinction")
+    await expect(page.locator("#changes + ul li").first).to_have_text(
+        'Olena Kovalenko\'s entry stays in the public archive with the notice "withdrawn", the date and the reason.'
+    )
+    await page.get_by_label("Reason for the withdrawal").fill("The activities were misrepresented.")
+    await page.get_by_label("I understand that the withdrawal cannot be undone.").check()
+    await page.get_by_role("button", name="Withdraw the distinction").click()
+    await expect(page.get_by_role("status").filter(has_text="The distinction is withdrawn.")).to_be_visible()
+    withdrawn = await Laureate.select(Laureate.withdrawn_reason).where(Laureate.id == olena["id"]).first()
+    assert withdrawn == {"withdrawn_reason": "The activities were misrepresented."}
