@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageDraw
-from playwright.async_api import Page, ViewportSize, expect
+from playwright.async_api import FilePayload, Page, ViewportSize, expect
 
 from ambassador.db import utcnow
 from ambassador.domain import approval, conflict_declarations, deliberation
@@ -27,6 +27,7 @@ from tests.archive_factories import add_laureate, archive_edition
 from tests.browser.conftest import LOOP, ROOT, Browsing
 from tests.browser.helpers import confirm_step, log_in, mailed_path
 from tests.clerk_factories import PNG, checked_edition, paper_nomination
+from tests.confirm_pages import decision_pdf
 from tests.deliberation_factories import SCORES, THIRD, deliberated, propose, scored_edition, vote
 from tests.factories import PDF, make_edition, make_user
 from tests.jury_factories import NOMINEES, declare_none, scoring_edition, submit_scores
@@ -353,3 +354,38 @@ async def test_admin(browsing: Browsing, lang: str) -> None:
     await shot(page, "admin-sessions", lang, text(lang, "Twoje sesje", "Your sessions"))
     await page.goto("/admin/audit")
     await shot(page, "admin-audit", lang, text(lang, "Dziennik zdarzeń", "Audit log"))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_confirmations(browsing: Browsing, lang: str) -> None:
+    """Two of the irreversible steps' confirmation pages: the chair's close of scoring and the
+    clerk's decision, whose document does not carry the decision's number."""
+    setup = await scored_edition(close=False)
+    edition = setup.edition.id
+    chair = await browsing.new_page()
+    await chair.set_viewport_size(DESKTOP)
+    await log_in(chair, setup.chair.email)
+    await in_language(chair, lang, f"/jury/editions/{edition}/close-scoring")
+    await shot(chair, "jury-close-scoring", lang, text(lang, "Zakończ ocenianie", "Close scoring"))
+    await confirm_step(chair)
+
+    await deliberated(setup)
+    await deliberation.recommend(chair_id=setup.chair.id, edition_id=edition)
+    clerk = await browsing.new_page()
+    await clerk.set_viewport_size(DESKTOP)
+    await log_in(clerk, setup.clerk.email)
+    await in_language(clerk, lang, f"/staff/editions/{edition}/decision")
+    await clerk.locator("#f-number").fill("LXXXV/2418/25")
+    await clerk.locator("#f-decided_on").fill(utcnow().date().isoformat())
+    await clerk.locator("#f-document").set_input_files(
+        FilePayload(name="uchwala.pdf", mimeType="application/pdf", buffer=decision_pdf("Uchwala nr XII/100/21"))
+    )
+    async with clerk.expect_navigation():
+        await clerk.locator('main form[method="post"] button[type="submit"]').click()
+    await shot(
+        clerk,
+        "clerk-decision-confirm",
+        lang,
+        text(lang, "Decyzja organu zatwierdzającego, A.D. 2025", "Decision of the approving body, A.D. 2025"),
+        show="#warnings",
+    )
