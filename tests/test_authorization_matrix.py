@@ -264,6 +264,7 @@ MATRIX: Final[Mapping[str, Row]] = {
     "POST /staff/privacy/erase": CLERK_ACTION,
     "POST /staff/laureates/{laureate_id:int}": CLERK_ACTION,
     "POST /staff/laureates/{laureate_id:int}/confirm": CLERK_ACTION,
+    "GET /staff/laureates/{laureate_id:int}/withdraw": clerk_page(),
     "POST /staff/laureates/{laureate_id:int}/withdraw": CLERK_ACTION,
     "POST /staff/laureates/{laureate_id:int}/portrait": CLERK_ACTION,
     "GET /staff/laureates/{laureate_id:int}/portrait/remove": clerk_page(),
@@ -272,6 +273,7 @@ MATRIX: Final[Mapping[str, Row]] = {
     # --- the jury ---------------------------------------------------------------------------------
     "GET /jury": JURY_HOME,
     "GET /jury/editions/{edition_id:int}": MEMBER_PAGE,
+    "GET /jury/editions/{edition_id:int}/close-scoring": CHAIR_PAGE,
     "POST /jury/editions/{edition_id:int}/close-scoring": CHAIR_ACTION,
     "GET /jury/editions/{edition_id:int}/matrix": CHAIR_PAGE,
     "GET /jury/editions/{edition_id:int}/conflicts": MEMBER_PAGE,
@@ -288,6 +290,7 @@ MATRIX: Final[Mapping[str, Row]] = {
     "POST /jury/editions/{edition_id:int}/deliberation/proposals": CHAIR_ACTION,
     "POST /jury/editions/{edition_id:int}/deliberation/proposals/{proposal_id:int}/withdraw": CHAIR_ACTION,
     "POST /jury/editions/{edition_id:int}/deliberation/proposals/{proposal_id:int}/vote": UNCONFLICTED_ACTION,
+    "GET /jury/editions/{edition_id:int}/deliberation/recommend": CHAIR_PAGE,
     "POST /jury/editions/{edition_id:int}/deliberation/recommend": CHAIR_ACTION,
     "POST /jury/editions/{edition_id:int}/deliberation/votes": MEMBER_ACTION,
 }

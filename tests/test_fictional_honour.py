@@ -317,7 +317,7 @@ async def _decide_and_publish(clerk: int, edition: EditionView) -> None:
         outcomes=too_many,
     )
     with pytest.raises(InvalidInput) as caught:
-        await approval.record_decision(actor_id=clerk, edition_id=edition.id, data=decision)
+        await approval.record_decision(acknowledged=True, actor_id=clerk, edition_id=edition.id, data=decision)
     assert caught.value.errors == {"outcomes": "The decision gives more distinctions than the edition has."}
     decision = DecisionData(
         kind=ApprovingBody.MAYOR_ORDER,
@@ -326,7 +326,7 @@ async def _decide_and_publish(clerk: int, edition: EditionView) -> None:
         document=Upload("order.pdf", PDF),
         outcomes={r.nomination_id: Outcome(r.distinction) for r in listed},
     )
-    await approval.record_decision(actor_id=clerk, edition_id=edition.id, data=decision)
+    await approval.record_decision(acknowledged=True, actor_id=clerk, edition_id=edition.id, data=decision)
     await publication.publish(
         actor_id=clerk, edition_id=edition.id, published_at=utcnow(), base_url=BASE, acknowledged=True
     )

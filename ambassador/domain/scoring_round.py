@@ -113,6 +113,16 @@ async def open_scoring(*, actor_id: int, edition_id: int, base_url: str) -> Edit
             raise NotAllowed(N_("Appoint the jury first."))
         if not any(j.is_chair for j in jurors):
             raise NotAllowed(N_("Name the chair of the jury first."))
+        minimum = (await rules_of(edition_id)).min_scores
+        if len(jurors) < minimum:  # no nomination could be ranked: refused here too, not only in steps
+            raise NotAllowed(
+                N_(
+                    "Jury members: %(jurors)d. A nomination needs at least %(minimum)d scores to be ranked: "
+                    "appoint more jurors or lower the minimum in the jury's rules."
+                ),
+                jurors=len(jurors),
+                minimum=minimum,
+            )
         await conflicts.detect(edition_id)
         deadline = (await rules_of(edition_id)).scoring_closes_at
         for juror in jurors:

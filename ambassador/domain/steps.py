@@ -13,35 +13,19 @@ told by mail.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from ambassador.db import utcnow, write_transaction
 from ambassador.domain import audit, editions, scoring_round, window_mails
+from ambassador.domain.consequences import Consequences, check
 from ambassador.domain.editions import EditionView, TransitionRefused, get_edition
 from ambassador.domain.jury import members, rules_of
 from ambassador.domain.window_mails import editable_nominations, when
 from ambassador.enums import EditionState, NominationState
-from ambassador.errors import N_, Message, NotAcknowledged
+from ambassador.errors import N_, Message
 from ambassador.tables import ConflictDeclaration, Edition, Nomination
 
 # The steps a clerk takes from the edition's page through this confirmation.
 CLERK_STEPS = frozenset({EditionState.OPEN, EditionState.FORMAL_CHECK, EditionState.JURY_SCORING})
-
-
-@dataclass(frozen=True)
-class Consequences:
-    """What taking ``target`` now would do; each text a message id with its parameters."""
-
-    target: EditionState
-    changes: tuple[Message, ...]
-    blocking: tuple[Message, ...]
-    warnings: tuple[Message, ...]
-    mailed: int  # how many people the step mails
-    early: bool = False  # nominations close before the announced closing time
-
-    @property
-    def allowed(self) -> bool:
-        return not self.blocking
 
 
 async def _refusal(edition: EditionView, target: EditionState, now: dt.datetime) -> Message | None:
@@ -169,11 +153,7 @@ async def take(
     async with write_transaction():
         edition = await get_edition(edition_id)
         found = await consequences(edition, target, now)
-        if found.blocking:
-            first = found.blocking[0]
-            raise TransitionRefused(str(first), **first.params)
-        if found.warnings and not acknowledged:
-            raise NotAcknowledged()
+        check(found, acknowledged)
         if found.early:
             await Edition.update({Edition.closes_at: now, Edition.updated_at: now}).where(Edition.id == edition_id)
             mailed = await window_mails.mail_new_deadline(

@@ -21,15 +21,16 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n
 from ambassador.domain import bulk, conflicts, deliberation, jury, minutes, results
+from ambassador.domain import chair_steps as chair_domain
 from ambassador.domain.accounts import Account
 from ambassador.domain.deliberation import Tally
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import Juror, JuryRules
 from ambassador.domain.results import Standings
 from ambassador.enums import Distinction, EditionState, Role, VoteChoice
-from ambassador.errors import N_, DomainError
+from ambassador.errors import N_, DomainError, NotAcknowledged, NotFound
 from ambassador.settings import Settings
-from ambassador.web import labels
+from ambassador.web import chair_steps, labels
 from ambassador.web.bulk import flash_outcome, flash_refusal
 from ambassador.web.downloads import NO_STORE
 from ambassador.web.editions import edition_or_404, message_of
@@ -335,12 +336,23 @@ class DeliberationJuryController(Controller):
         )
         return back
 
+    @get("/deliberation/recommend", name="juror_recommend_confirm")
+    async def recommend_confirm(self, request: AnyRequest, edition_id: FromPath[int]) -> Template:
+        """What signing does: what passes and fails, what is left open; then the confirmation."""
+        edition, _ = await chair_edition(edition_id, request.user.id)
+        return await chair_steps.recommend_page(edition)
+
     @post("/deliberation/recommend", name="juror_recommend")
     async def recommend(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
         edition, _ = await chair_edition(edition_id, request.user.id)
-        return await self._deliberated(
-            request,
-            edition.id,
-            deliberation.recommend(chair_id=request.user.id, edition_id=edition.id),
-            N_("The recommendation is signed."),
-        )
+        acknowledged = (await read_form(request)).flag("acknowledged")
+        try:
+            await chair_domain.recommend(chair_id=request.user.id, edition_id=edition.id, acknowledged=acknowledged)
+        except NotFound:
+            raise  # no refusal: the app's handler answers 404
+        except NotAcknowledged as exc:
+            return await chair_steps.recommend_page(edition, message_of(exc), HTTP_400_BAD_REQUEST)
+        except DomainError as exc:
+            return await refused(request, edition.id, exc)
+        flash(request, i18n.gettext(N_("The recommendation is signed.")), "success")
+        return Redirect(f"/jury/editions/{edition.id}/deliberation")

@@ -19,9 +19,9 @@ from ambassador.domain import categories, editions, steps, todo
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import CriterionData, EditionData, EditionView
 from ambassador.enums import LANGUAGES, ApprovingBody, EditionState, Role
-from ambassador.errors import N_, DomainError, InvalidInput, Message, NotAcknowledged
+from ambassador.errors import N_, DomainError, InvalidInput, NotAcknowledged
 from ambassador.settings import Settings
-from ambassador.web import labels
+from ambassador.web import confirm, labels
 from ambassador.web.downloads import NO_STORE
 from ambassador.web.forms import NOT_A_NUMBER, Form, read_form, require_row_id, translated_errors, whole_number
 from ambassador.web.guards import requires_role, totp_enrolled
@@ -229,25 +229,16 @@ async def detail_page(edition: EditionView, problem: str = "", status_code: int 
 async def step_page(edition: EditionView, target: EditionState, problem: str = "", status_code: int = 200) -> Template:
     """The step's consequences, translated, and the form that takes it."""
     found = await steps.consequences(edition, target)
-
-    def said(messages: tuple[Message, ...]) -> list[str]:
-        return [i18n.gettext(m, **m.params) for m in messages]
-
-    return Template(
-        template_name="editions/step.html",
-        context={
-            "edition": edition,
-            "target": target,
-            "labels": labels,
-            "changes": said(found.changes),
-            "blocking": said(found.blocking),
-            "warnings": said(found.warnings),
-            "mailed": found.mailed,
-            "problem": problem,
-        },
-        headers=NO_STORE,
-        status_code=status_code,
+    c = confirm.context(
+        found,
+        title=labels.step(target),
+        action=f"/staff/editions/{edition.id}/advance",
+        cancel_url=f"/staff/editions/{edition.id}",
+        context_label=i18n.gettext(N_("Edition %(label)s"), label=edition.label),
+        hidden=(("target", target.value),),
+        problem=problem,
     )
+    return confirm.page(c, status_code)
 
 
 def _problems(data: EditionData, problems: dict[str, str]) -> dict[str, str]:

@@ -8,15 +8,17 @@ import re
 
 from playwright.async_api import FilePayload, Page, expect
 
-from ambassador.domain import consent, deliberation
+from ambassador.db import utcnow
+from ambassador.domain import consent, deliberation, publication
 from ambassador.domain.editions import get_edition
 from ambassador.enums import EditionState, Role
 from ambassador.i18n import TIMEZONE
 from ambassador.tables import Decision, JuryMember, Laureate, Nomination
 from tests.archive_factories import add_laureate, archive_edition
 from tests.browser.conftest import LOOP, Browsing
-from tests.browser.helpers import assert_accessible, log_in, mailed_path, with_second_factor
-from tests.clerk_factories import checked_edition, paper_nomination
+from tests.browser.helpers import assert_accessible, confirm_step, log_in, mailed_path, with_second_factor
+from tests.clerk_factories import BASE, checked_edition, paper_nomination
+from tests.confirm_pages import decision_pdf
 from tests.deliberation_factories import deliberated, scored_edition
 from tests.factories import PDF, make_user
 
@@ -39,7 +41,7 @@ async def test_a_clerk_records_the_decision_and_publishes_the_laureates(page: Pa
     await expect(page.get_by_role("heading", level=1)).to_have_text(f"Decision of the approving body, {label}")
 
     # Without the number and the signed PDF the form comes back with both marked.
-    await page.get_by_role("button", name="Record the decision").click()
+    await page.get_by_role("button", name="Check the decision").click()
     await expect(page.get_by_role("alert")).to_contain_text("Please correct the marked fields.")
     await expect(page.get_by_role("textbox", name="Number of the resolution or order")).to_have_attribute(
         "aria-invalid", "true"
@@ -51,7 +53,8 @@ async def test_a_clerk_records_the_decision_and_publishes_the_laureates(page: Pa
         FilePayload(name="uchwała.pdf", mimeType="application/pdf", buffer=PDF)
     )
     await page.get_by_role("spinbutton", name="Votes for").fill("35")
-    await page.get_by_role("button", name="Record the decision").click()
+    await page.get_by_role("button", name="Check the decision").click()
+    await confirm_step(page)
     await expect(page.get_by_text("The decision is recorded and the edition is approved.")).to_be_visible()
     decision = await Decision.select(Decision.number, Decision.document_name, Decision.votes_for).first()
     assert decision == {"number": "LXXXV/2418/22", "document_name": "uchwała.pdf", "votes_for": 35}
@@ -167,3 +170,51 @@ async def test_a_clerk_accepts_and_shortlists_several_and_invites_a_list_of_juro
     members = await JuryMember.select(JuryMember.user.email).where(JuryMember.edition == edition.id)
     assert sorted(r["user.email"] for r in members) == ["marta@example.org", "nowa@example.org"]
     assert marta.email == "marta@example.org"
+
+
+async def test_a_clerk_confirms_the_decision_after_the_number_check_and_withdraws_a_distinction(page: Page) -> None:
+    setup = await scored_edition()
+    await deliberated(setup)
+    await deliberation.recommend(chair_id=setup.chair.id, edition_id=setup.edition.id)
+    secret = await with_second_factor(setup.clerk)
+    await log_in(page, setup.clerk.email, totp_secret=secret)
+    await page.goto(f"/staff/editions/{setup.edition.id}/decision")
+
+    # The attached PDF is another resolution: the confirmation says so, and records nothing yet.
+    await page.get_by_role("textbox", name="Number of the resolution or order").fill("LXXXV/2418/22")
+    await page.get_by_label("Date of the decision").fill(dt.datetime.now(TIMEZONE).date().isoformat())
+    other = decision_pdf("Uchwala nr XII/100/21", "w sprawie budzetu")
+    await page.get_by_label("The signed decision (PDF)").set_input_files(
+        FilePayload(name="uchwala.pdf", mimeType="application/pdf", buffer=other)
+    )
+    await page.get_by_role("button", name="Check the decision").click()
+    await expect(page.locator("#warnings + ul")).to_have_text(
+        "The number LXXXV/2418/22 does not appear in the document's text: check that it is the signed decision."
+    )
+    await expect(page.locator("#changes + ul li").nth(1)).to_have_text(
+        "2025/0002 Bohdan Melnyk: recommended honourable mention, decided: honourable mention."
+    )
+    await assert_accessible(page)
+    assert await Decision.count() == 0
+    await confirm_step(page)
+    await expect(page.get_by_text("The decision is recorded and the edition is approved.")).to_be_visible()
+    assert await Decision.select(Decision.document).first() == {"document": other}
+
+    # After publication a distinction is withdrawn from its own confirmation page, with the reason.
+    await publication.publish(
+        actor_id=setup.clerk.id, edition_id=setup.edition.id, published_at=utcnow(), base_url=BASE, acknowledged=True
+    )
+    olena = await Laureate.select(Laureate.id).where(Laureate.name == "Olena Kovalenko").first()
+    assert olena is not None
+    await page.goto(f"/staff/laureates/{olena['id']}")
+    await page.get_by_role("link", name="Withdraw the distinction").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Withdraw the distinction")
+    await expect(page.locator("#changes + ul li").first).to_have_text(
+        'Olena Kovalenko\'s entry stays in the public archive with the notice "withdrawn", the date and the reason.'
+    )
+    await page.get_by_label("Reason for the withdrawal").fill("The activities were misrepresented.")
+    await page.get_by_label("I understand that the withdrawal cannot be undone.").check()
+    await page.get_by_role("button", name="Withdraw the distinction").click()
+    await expect(page.get_by_role("status").filter(has_text="The distinction is withdrawn.")).to_be_visible()
+    withdrawn = await Laureate.select(Laureate.withdrawn_reason).where(Laureate.id == olena["id"]).first()
+    assert withdrawn == {"withdrawn_reason": "The activities were misrepresented."}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageDraw
-from playwright.async_api import Page, ViewportSize, expect
+from playwright.async_api import FilePayload, Page, ViewportSize, expect
 
 from ambassador.db import utcnow
 from ambassador.domain import approval, conflict_declarations, deliberation
@@ -25,8 +25,9 @@ from ambassador.enums import ApprovingBody, ConflictKind, Distinction, Role, Vot
 from ambassador.tables import Nomination
 from tests.archive_factories import add_laureate, archive_edition
 from tests.browser.conftest import LOOP, ROOT, Browsing
-from tests.browser.helpers import log_in, mailed_path
+from tests.browser.helpers import confirm_step, log_in, mailed_path
 from tests.clerk_factories import PNG, checked_edition, paper_nomination
+from tests.confirm_pages import decision_pdf
 from tests.deliberation_factories import SCORES, THIRD, deliberated, propose, scored_edition, vote
 from tests.factories import PDF, make_edition, make_user
 from tests.jury_factories import NOMINEES, declare_none, scoring_edition, submit_scores
@@ -240,6 +241,7 @@ async def test_clerk(browsing: Browsing, lang: str) -> None:
 
     listed = {r.nominee_name.split()[0]: r.nomination_id for r in await approval.recommended(edition)}
     await approval.record_decision(
+        acknowledged=True,
         actor_id=setup.clerk.id,
         edition_id=edition,
         data=DecisionData(
@@ -314,6 +316,7 @@ async def test_jury(browsing: Browsing, lang: str) -> None:
         chair, "jury-chair", lang, text(lang, "Kapituła edycji A.D. 2025", "Jury of the edition A.D. 2025"), show=close
     )
     await chair.locator(f"{close} button").click()
+    await confirm_step(chair)
     await chair.goto(f"/jury/editions/{edition}/results")
     await shot(chair, "jury-results", lang, text(lang, "Wyniki edycji A.D. 2025", "Results of the edition A.D. 2025"))
     # The chair proposes Olena for a title (two titles, no mention in the edition); all vote for.
@@ -323,6 +326,7 @@ async def test_jury(browsing: Browsing, lang: str) -> None:
     deliberation_heading = text(lang, "Obrady Kapituły, A.D. 2025", "Deliberation of the jury, A.D. 2025")
     await shot(chair, "jury-deliberation", lang, deliberation_heading)
     await chair.locator(f'form[action="/jury/editions/{edition}/deliberation/recommend"] button').click()
+    await confirm_step(chair)
     await expect(chair.get_by_role("status")).not_to_have_count(0)
     await shot(chair, "jury-signed", lang, deliberation_heading)
 
@@ -443,4 +447,39 @@ async def test_bulk_work(browsing: Browsing, lang: str) -> None:
         lang,
         text(lang, "Obrady Kapituły, A.D. 2025", "Deliberation of the jury, A.D. 2025"),
         show="#votes-form",
+    )
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_confirmations(browsing: Browsing, lang: str) -> None:
+    """Two of the irreversible steps' confirmation pages: the chair's close of scoring and the
+    clerk's decision, whose document does not carry the decision's number."""
+    setup = await scored_edition(close=False)
+    edition = setup.edition.id
+    chair = await browsing.new_page()
+    await chair.set_viewport_size(DESKTOP)
+    await log_in(chair, setup.chair.email)
+    await in_language(chair, lang, f"/jury/editions/{edition}/close-scoring")
+    await shot(chair, "jury-close-scoring", lang, text(lang, "Zakończ ocenianie", "Close scoring"))
+    await confirm_step(chair)
+
+    await deliberated(setup)
+    await deliberation.recommend(chair_id=setup.chair.id, edition_id=edition)
+    clerk = await browsing.new_page()
+    await clerk.set_viewport_size(DESKTOP)
+    await log_in(clerk, setup.clerk.email)
+    await in_language(clerk, lang, f"/staff/editions/{edition}/decision")
+    await clerk.locator("#f-number").fill("LXXXV/2418/25")
+    await clerk.locator("#f-decided_on").fill(utcnow().date().isoformat())
+    await clerk.locator("#f-document").set_input_files(
+        FilePayload(name="uchwala.pdf", mimeType="application/pdf", buffer=decision_pdf("Uchwala nr XII/100/21"))
+    )
+    async with clerk.expect_navigation():
+        await clerk.locator('main form[method="post"] button[type="submit"]').click()
+    await shot(
+        clerk,
+        "clerk-decision-confirm",
+        lang,
+        text(lang, "Decyzja organu zatwierdzającego, A.D. 2025", "Decision of the approving body, A.D. 2025"),
+        show="#warnings",
     )

@@ -6,11 +6,12 @@ import re
 
 from playwright.async_api import Locator, Page, expect
 
+from ambassador.domain import deliberation
 from ambassador.domain.editions import get_edition
-from ambassador.enums import Distinction, EditionState
+from ambassador.enums import Distinction, EditionState, VoteChoice
 from ambassador.tables import ConflictDeclaration, Nomination, Proposal, Score, ScoreSheet, Vote
 from tests.browser.conftest import LOOP, Browsing
-from tests.browser.helpers import assert_accessible, log_in
+from tests.browser.helpers import assert_accessible, confirm_step, log_in
 from tests.deliberation_factories import propose, scored_edition
 from tests.jury_factories import scoring_edition
 
@@ -100,6 +101,7 @@ async def test_the_chair_closes_scoring_proposes_and_the_jury_votes(page: Page, 
     await log_in(page, ewa.email)
     await page.goto(f"/jury/editions/{edition_id}")
     await page.get_by_role("button", name="Close scoring").click()
+    await confirm_step(page)
     await page.get_by_role("link", name="Deliberation").first.click()
     await expect(page.get_by_role("heading", level=1)).to_have_text(f"Deliberation of the jury, {setup.edition.label}")
     await shortlisted(page, "Olena Kovalenko").get_by_role("button", name=re.compile("^Propose for the title")).click()
@@ -114,6 +116,7 @@ async def test_the_chair_closes_scoring_proposes_and_the_jury_votes(page: Page, 
 
     await page.reload()
     await page.get_by_role("button", name="Sign the recommendation").click()
+    await confirm_step(page)
     await expect(page.get_by_role("status").filter(has_text="The chair has signed the recommendation.")).to_be_visible()
 
     assert (await get_edition(edition_id)).state == EditionState.RECOMMENDED
@@ -156,3 +159,52 @@ async def test_a_juror_votes_on_every_proposal_in_one_form(page: Page) -> None:
     # Saved again unchanged: nothing is written.
     await page.get_by_role("button", name="Save my votes").click()
     await expect(page.get_by_role("status").filter(has_text="No vote was changed.")).to_be_visible()
+
+
+async def test_the_chair_reads_the_consequences_before_closing_scoring_and_signing(page: Page) -> None:
+    setup = await scored_edition(close=False)
+    ewa, marta, _tomasz = setup.jurors
+    edition_id = setup.edition.id
+    await log_in(page, ewa.email)
+    await page.goto(f"/jury/editions/{edition_id}")
+
+    # Closing scoring: what changes, and Bohdan's two scores are under the minimum of three.
+    await page.get_by_role("button", name="Close scoring").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Close scoring")
+    await expect(page.locator("#changes + ul")).to_contain_text("Nominations ranked: 2 of 3.")
+    await expect(page.locator("#warnings + ul")).to_have_text(
+        "These nominations have fewer than 3 scores and will not be ranked: 2025/0002."
+    )
+    await assert_accessible(page)
+    # The box is required: without it the browser does not send the form.
+    await page.get_by_role("button", name="Close scoring").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Close scoring")
+    assert (await get_edition(edition_id)).state == EditionState.JURY_SCORING
+    await page.get_by_label("I have read the warnings above and want to take this step.").check()
+    await page.get_by_role("button", name="Close scoring").click()
+    await expect(page.get_by_role("status").filter(has_text="Scoring is closed.")).to_be_visible()
+    assert (await get_edition(edition_id)).state == EditionState.DELIBERATION
+
+    # Signing: Olena passes; Tomasz has not voted, and the other distinctions stay unfilled.
+    await page.goto(f"/jury/editions/{edition_id}/deliberation")
+    await shortlisted(page, "Olena Kovalenko").get_by_role("button", name=re.compile("^Propose for the title")).click()
+    await vote(page, "Olena Kovalenko", "for")
+    proposal = await Proposal.select(Proposal.id).first()
+    assert proposal is not None
+    await deliberation.cast_vote(juror_id=marta.id, proposal_id=proposal["id"], choice=VoteChoice.FOR)
+    await page.reload()
+    await page.get_by_role("button", name="Sign the recommendation").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Sign the recommendation")
+    await expect(page.locator("#changes + ul li").first).to_have_text(
+        "2025/0001 Olena Kovalenko (title): passes the vote and is recommended."
+    )
+    await expect(page.locator("#warnings + ul li").first).to_have_text(
+        "2025/0001 (title): not voted yet by Tomasz Dudek."
+    )
+    await page.get_by_role("link", name="Cancel").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(f"Deliberation of the jury, {setup.edition.label}")
+    assert (await get_edition(edition_id)).state == EditionState.DELIBERATION
+    await page.get_by_role("button", name="Sign the recommendation").click()
+    await confirm_step(page)
+    await expect(page.get_by_role("status").filter(has_text="The chair has signed the recommendation.")).to_be_visible()
+    assert (await get_edition(edition_id)).state == EditionState.RECOMMENDED
