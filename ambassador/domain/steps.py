@@ -120,7 +120,12 @@ async def _scoring(edition: EditionView, now: dt.datetime) -> Consequences:
             N_("The jurors can declare conflicts and score the %(count)d shortlisted nominations."),
             count=len(shortlisted),
         ),
-        Message(N_("The criteria, the scale and the jury's rules can no longer be changed.")),
+        Message(
+            N_(
+                "The criteria, the scale and the jury's rules can no longer be changed, "
+                "except the scoring deadline and its reminder."
+            )
+        ),
     )
     return Consequences(EditionState.JURY_SCORING, changes, tuple(blocking), tuple(warnings), len(jurors))
 
