@@ -20,7 +20,7 @@ from ambassador.domain.nominations import AttachmentInfo, NominationView, attach
 from ambassador.domain.scoring import submitted_sheets
 from ambassador.enums import NominationState
 from ambassador.errors import N_
-from ambassador.i18n import TIMEZONE, language_name, translate
+from ambassador.i18n import TIMEZONE, language_name, translate, translate_label
 from ambassador.spreadsheet import Cell, Sheet
 from ambassador.tables import DecisionItem, Nomination, Proposal
 from ambassador.vocabulary import CONSENTS, DISTINCTIONS, NOMINATION_STATES, ORGANISATION_KINDS
@@ -63,16 +63,6 @@ def text(value: object) -> str:
 def local_time(value: dt.datetime | None) -> str:
     """A moment in Warsaw time, to the minute, as spreadsheets sort it ("2026-03-01 14:05")."""
     return value.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-def _label(language: str, table: dict[str, str], value: object) -> str:
-    key = str(value)
-    return translate(language, table[key]) if key in table else key
-
-
-def _category(edition: EditionView, code: str, language: str) -> str:
-    row = edition.category(code)
-    return row.label(language) if row else code
 
 
 def file_size(size: int, language: str) -> str:
@@ -144,14 +134,14 @@ async def nominations(edition_id: int, language: str) -> Sheet:
         extra = texts[len(criteria) :]
         values: list[object] = [
             n.reference,
-            _label(language, NOMINATION_STATES, n.state.value),
-            _label(language, DISTINCTIONS, distinction[n.id]) if distinction.get(n.id) else "",
-            _category(edition, n.category, language),
+            translate_label(language, NOMINATION_STATES, n.state.value),
+            translate_label(language, DISTINCTIONS, distinction[n.id]) if distinction.get(n.id) else "",
+            edition.category_label(n.category, language),
             n.nominee_name,
             _yes_no(n.nominee_is_minor, language),
             n.nominee_email,
             n.nominee_phone,
-            _label(language, ORGANISATION_KINDS, n.organisation_kind) if n.organisation_kind else "",
+            translate_label(language, ORGANISATION_KINDS, n.organisation_kind) if n.organisation_kind else "",
             n.organisation_website,
             n.registry_number,
         ]
@@ -166,7 +156,7 @@ async def nominations(edition_id: int, language: str) -> Sheet:
             n.nominator_organisation,
             n.nominator_relation,
             language_name(n.language),
-            _label(language, CONSENTS, n.consent.value),
+            translate_label(language, CONSENTS, n.consent.value),
             _yes_no(n.entered_by is not None, language),
             n.received_on.isoformat() if n.received_on else "",
             local_time(n.confirmed_at),
@@ -205,7 +195,7 @@ async def scores(edition_id: int, language: str) -> Sheet:
         out.append(
             (
                 text(row["reference"]),
-                text(_category(edition, str(row["category"]), language)),
+                text(edition.category_label(str(row["category"]), language)),
                 text(row["nominee_name"]),
                 text(sheet.juror_name),
                 *marks,

@@ -246,6 +246,12 @@ def _problems(data: EditionData, problems: dict[str, str]) -> dict[str, str]:
     return {**editions.validate(editions.cleaned(data)), **problems}
 
 
+def back_to_edition_page(request: AnyRequest, edition_id: int, page: str, message: str) -> Redirect:
+    """After a staff change on one of an edition's pages: its message, and back to that page."""
+    flash(request, message, "success")
+    return Redirect(f"/staff/editions/{edition_id}/{page}")
+
+
 class EditionController(Controller):
     path = "/staff/editions"
     guards = [requires_role(Role.CLERK, Role.ADMIN), totp_enrolled]

@@ -8,7 +8,6 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
@@ -22,7 +21,7 @@ from ambassador.errors import N_, DomainError, InvalidInput, NotFound
 from ambassador.settings import Settings
 from ambassador.web import labels
 from ambassador.web.downloads import NO_STORE, csv_download
-from ambassador.web.editions import edition_or_404, message_of
+from ambassador.web.editions import back_to_edition_page, edition_or_404, message_of
 from ambassador.web.errors import refuse_or_redirect
 from ambassador.web.forms import MAX_ROW_ID, read_form, require_row_id, translated_errors
 from ambassador.web.guards import requires_role, totp_enrolled
@@ -145,10 +144,6 @@ class JuryAdminController(Controller):
     guards = [requires_role(Role.CLERK, Role.ADMIN), totp_enrolled]
     include_in_schema = False
 
-    def _back(self, request: AnyRequest, edition_id: int, page: str, message: str) -> Redirect:
-        flash(request, message, "success")
-        return Redirect(f"/staff/editions/{edition_id}/{page}")
-
     async def _appointed(
         self,
         request: AnyRequest,
@@ -163,7 +158,7 @@ class JuryAdminController(Controller):
         return await refuse_or_redirect(
             appointing,
             lambda exc: jury_refused(edition, failed, exc, values),
-            lambda juror: self._back(
+            lambda juror: back_to_edition_page(
                 request, edition.id, "jury", i18n.gettext(news, name=juror.display_name, email=juror.email)
             ),
         )
@@ -233,7 +228,7 @@ class JuryAdminController(Controller):
         return await refuse_or_redirect(
             jury.set_chair(actor_id=request.user.id, edition_id=edition.id, user_id=require_row_id(user_id)),
             lambda exc: jury_refused(edition, "chair", exc),
-            lambda juror: self._back(
+            lambda juror: back_to_edition_page(
                 request, edition.id, "jury", i18n.gettext(N_("%(name)s chairs the jury."), name=juror.display_name)
             ),
         )
@@ -250,7 +245,7 @@ class JuryAdminController(Controller):
                 actor_id=request.user.id, edition_id=edition.id, user_id=require_row_id(user_id), organisations=raw
             ),
             lambda exc: jury_refused(edition, failed, exc, {"organisations": raw}),
-            lambda _: self._back(request, edition.id, "jury", i18n.gettext(N_("Saved."))),
+            lambda _: back_to_edition_page(request, edition.id, "jury", i18n.gettext(N_("Saved."))),
         )
 
     @post("/jury/{user_id:int}/remove", name="jury_remove")
@@ -261,7 +256,9 @@ class JuryAdminController(Controller):
         return await refuse_or_redirect(
             jury.remove(actor_id=request.user.id, edition_id=edition.id, user_id=require_row_id(user_id)),
             lambda exc: jury_refused(edition, "remove", exc),
-            lambda _: self._back(request, edition.id, "jury", i18n.gettext(N_("The juror was taken off the jury."))),
+            lambda _: back_to_edition_page(
+                request, edition.id, "jury", i18n.gettext(N_("The juror was taken off the jury."))
+            ),
         )
 
     @post("/jury/rules", name="jury_rules")
@@ -275,7 +272,7 @@ class JuryAdminController(Controller):
             await jury.set_rules(actor_id=request.user.id, edition_id=edition.id, rules=rules)
         except DomainError as exc:
             return await jury_refused(edition, "rules", exc, values)
-        return self._back(request, edition.id, "jury", i18n.gettext(N_("Saved.")))
+        return back_to_edition_page(request, edition.id, "jury", i18n.gettext(N_("Saved.")))
 
     @post("/jury/schedule", name="jury_schedule")
     async def schedule(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
@@ -293,7 +290,7 @@ class JuryAdminController(Controller):
             )
         except DomainError as exc:
             return await jury_refused(edition, "schedule", exc, values)
-        return self._back(request, edition.id, "jury", i18n.gettext(N_("Saved.")))
+        return back_to_edition_page(request, edition.id, "jury", i18n.gettext(N_("Saved.")))
 
     # --- scoring --------------------------------------------------------------------------
 
@@ -313,7 +310,7 @@ class JuryAdminController(Controller):
         except DomainError as exc:
             return await scoring_page(edition, problem=message_of(exc), status_code=HTTP_409_CONFLICT)
         message = i18n.ngettext("A reminder was sent to %(num)s juror.", "A reminder was sent to %(num)s jurors.", sent)
-        return self._back(request, edition.id, "scoring", message)
+        return back_to_edition_page(request, edition.id, "scoring", message)
 
     @get("/scores.csv", name="jury_scores_csv")
     async def scores_csv(self, edition_id: FromPath[int]) -> Response[bytes]:

@@ -8,7 +8,6 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
@@ -21,7 +20,7 @@ from ambassador.errors import N_, DomainError, InvalidInput, NotFound
 from ambassador.web import labels
 from ambassador.web.bulk import flash_outcome, posted_ids
 from ambassador.web.downloads import NO_STORE
-from ambassador.web.editions import edition_or_404, message_of
+from ambassador.web.editions import back_to_edition_page, edition_or_404, message_of
 from ambassador.web.forms import MAX_ROW_ID, read_form, require_row_id, translated_errors
 from ambassador.web.guards import requires_role, totp_enrolled
 
@@ -78,10 +77,6 @@ class ConflictsAdminController(Controller):
     guards = [requires_role(Role.CLERK, Role.ADMIN), totp_enrolled]
     include_in_schema = False
 
-    def _back(self, request: AnyRequest, edition_id: int, page: str, message: str) -> Redirect:
-        flash(request, message, "success")
-        return Redirect(f"/staff/editions/{edition_id}/{page}")
-
     # --- conflicts of interest -----------------------------------------------------------
 
     @get("/conflicts", name="jury_conflicts")
@@ -98,7 +93,7 @@ class ConflictsAdminController(Controller):
         message = i18n.ngettext(
             "Detection found %(num)s new possible conflict.", "Detection found %(num)s new possible conflicts.", found
         )
-        return self._back(request, edition.id, "conflicts", message)
+        return back_to_edition_page(request, edition.id, "conflicts", message)
 
     @post("/conflicts/detections/{detection_id:int}", name="jury_detection_decision")
     async def decide(
@@ -132,7 +127,7 @@ class ConflictsAdminController(Controller):
             if decision == "confirm"
             else i18n.gettext(N_("The detection is dismissed."))
         )
-        return self._back(request, edition.id, "conflicts", message)
+        return back_to_edition_page(request, edition.id, "conflicts", message)
 
     @post("/conflicts/detections", name="jury_detections_decision")
     async def decide_many(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
@@ -202,7 +197,7 @@ class ConflictsAdminController(Controller):
             return await conflicts_page(edition, problem=refused, status_code=HTTP_409_CONFLICT)
         except DomainError as exc:
             return await conflicts_page(edition, problem=message_of(exc), status_code=HTTP_409_CONFLICT)
-        return self._back(
+        return back_to_edition_page(
             request,
             edition.id,
             "conflicts",
