@@ -12,10 +12,15 @@ from typing import Any
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.column_types import Integer, Timestamptz
 from piccolo.columns.indexes import IndexMethod
+from piccolo.table import Table
 
 ID = "2026-12-05T20:10:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "scoring deadline, reminder days and the pending vote mail"
+
+
+class JurySettings(Table, tablename="jury_settings"):
+    pass
 
 
 def _params(**changes: Any) -> dict[str, Any]:
@@ -54,4 +59,10 @@ async def forwards() -> MigrationManager:
             params=params,
             schema=None,
         )
+
+    async def drop_index() -> None:
+        # SQLite cannot drop a column that an index still names: the index goes first.
+        await JurySettings._meta.db.run_ddl("DROP INDEX IF EXISTS jury_settings_reminder_due_at")
+
+    manager.add_raw_backwards(drop_index)
     return manager
