@@ -396,6 +396,7 @@ async def test_clerk_privacy_requests(browsing: Browsing, lang: str) -> None:
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
 async def test_bulk_work(browsing: Browsing, lang: str) -> None:
     """The bulk actions of the guides: the nominations selected at once, a pasted list of
     jurors previewed, every proposal voted in one form."""
