@@ -66,6 +66,12 @@ def translate(language: str, message: str, **params: object) -> str:
     return text % params if params else text
 
 
+def translate_label(language: str, table: dict[str, str], value: object) -> str:
+    """A stored code (a state, a distinction) by its label in ``table``, or the code when unlabelled."""
+    key = str(value)
+    return translate(language, table[key]) if key in table else key
+
+
 def supported(language: str | None) -> str | None:
     if language and language.lower()[:2] in LANGUAGES:
         return language.lower()[:2]

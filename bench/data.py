@@ -407,7 +407,7 @@ async def _scoring(
         edition_id=edition_id,
         rules=JuryRules(appointment_document="Test order 1/2026", normalise=True, min_scores=3),
     )
-    await scoring_round.open_scoring(actor_id=clerk_id, edition_id=edition_id)
+    await scoring_round.open_scoring(actor_id=clerk_id, edition_id=edition_id, base_url=BASE_URL)
     async with write_transaction():
         await _declarations(edition_id, appointed, ids)
         sheets = await _sheets(rng, edition_id, appointed[: shape.jurors], ids, criteria)

@@ -244,10 +244,14 @@ async def build_world() -> World:
                 )
     await scoring_round.close_scoring(chair_id=ewa.id, edition_id=setup.edition.id)
     title = await deliberation.propose(
-        chair_id=ewa.id, edition_id=setup.edition.id, nomination_id=olena, distinction=Distinction.TITLE
+        base_url=BASE, chair_id=ewa.id, edition_id=setup.edition.id, nomination_id=olena, distinction=Distinction.TITLE
     )
     mention = await deliberation.propose(
-        chair_id=ewa.id, edition_id=setup.edition.id, nomination_id=bohdan, distinction=Distinction.MENTION
+        base_url=BASE,
+        chair_id=ewa.id,
+        edition_id=setup.edition.id,
+        nomination_id=bohdan,
+        distinction=Distinction.MENTION,
     )
     for juror in (ewa, marta, tomasz):
         await deliberation.cast_vote(juror_id=juror.id, proposal_id=title, choice=VoteChoice.FOR)

@@ -25,7 +25,7 @@ from ambassador.domain.editions import get_edition
 from ambassador.domain.jury import JuryRules
 from ambassador.enums import ConflictKind, Distinction, VoteChoice
 from ambassador.tables import Nomination
-from tests.clerk_factories import english
+from tests.clerk_factories import BASE, english
 from tests.conftest import Client
 from tests.factories import set_quota
 from tests.helpers import login
@@ -90,6 +90,7 @@ async def references(setup: Scoring) -> list[str]:
 async def propose(setup: Scoring, index: int, distinction: Distinction) -> int:
     """The chair proposes the nomination at ``index``; the proposal's id."""
     return await deliberation.propose(
+        base_url=BASE,
         chair_id=setup.chair.id,
         edition_id=setup.edition.id,
         nomination_id=setup.nominations[index],

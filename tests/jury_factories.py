@@ -88,10 +88,12 @@ async def scoring_edition(
     nominees: tuple[dict[str, object], ...] = NOMINEES,
     duplicate: dict[str, object] | None = None,
     rules: JuryRules | None = None,
+    languages: tuple[str, ...] = (),
 ) -> Scoring:
     """An edition in jury scoring; conflicts are detected as scoring opens, none are declared yet.
 
     ``duplicate``: a second nomination (with a file of its own) merged into the first one.
+    ``languages``: the jurors' languages, in order (Polish for the rest).
     """
     clerk = await make_user(f"clerk{year}@example.org", (Role.CLERK,), name="Celina Clerk")
     edition = await checked_edition(clerk_id=clerk.id, year=year)
@@ -111,13 +113,21 @@ async def scoring_edition(
             await formal_check.merge(actor_id=clerk.id, target_id=nomination_id, duplicate_id=copy)
         await shortlist(clerk_id=clerk.id, nomination_id=nomination_id)
         ids.append(nomination_id)
-    accounts = [await make_user(email, (Role.JUROR,), name=name) for email, name in jurors]
+    spoken = (*languages, *("pl",) * len(jurors))
+    accounts = [
+        await make_user(email, (Role.JUROR,), name=name, language=language)
+        for (email, name), language in zip(jurors, spoken, strict=False)
+    ]
     for account in accounts:
         await jury.appoint(actor_id=clerk.id, edition_id=edition.id, user_id=account.id, base_url=BASE)
     await jury.set_chair(actor_id=clerk.id, edition_id=edition.id, user_id=accounts[0].id)
+    if rules is None and len(accounts) < JuryRules().min_scores:
+        # Scoring does not open for a jury smaller than its minimum of scores: a small test jury
+        # ranks with what it has.
+        rules = JuryRules(min_scores=len(accounts))
     if rules is not None:
         await jury.set_rules(actor_id=clerk.id, edition_id=edition.id, rules=rules)
-    opened = await scoring_round.open_scoring(actor_id=clerk.id, edition_id=edition.id)
+    opened = await scoring_round.open_scoring(base_url=BASE, actor_id=clerk.id, edition_id=edition.id)
     return Scoring(edition=opened, clerk=clerk, nominations=tuple(ids), jurors=tuple(accounts))
 
 

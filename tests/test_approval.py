@@ -50,14 +50,18 @@ async def test_a_decision_may_approve_fewer_but_each_difference_needs_a_reason()
     clerk = setup.clerk.id
     without_reason = _data({olena: Outcome(Distinction.TITLE), bohdan: Outcome(None)})
     with pytest.raises(InvalidInput) as refused:
-        await approval.record_decision(actor_id=clerk, edition_id=setup.edition.id, data=without_reason)
+        await approval.record_decision(
+            acknowledged=True, actor_id=clerk, edition_id=setup.edition.id, data=without_reason
+        )
     assert refused.value.errors == {
         f"outcome_{bohdan}": "Give the reason for the difference from the jury's recommendation."
     }
     assert await Decision.count() == 0
 
     reasoned = _data({olena: Outcome(Distinction.TITLE), bohdan: Outcome(None, "Not approved by the Council.")})
-    approved = await approval.record_decision(actor_id=clerk, edition_id=setup.edition.id, data=reasoned)
+    approved = await approval.record_decision(
+        acknowledged=True, actor_id=clerk, edition_id=setup.edition.id, data=reasoned
+    )
 
     assert approved.state == EditionState.APPROVED
     states = {r["id"]: r["state"] for r in await Nomination.select(Nomination.id, Nomination.state)}
@@ -72,7 +76,7 @@ async def test_a_decision_may_approve_fewer_but_each_difference_needs_a_reason()
     entry = await AuditEntry.select(AuditEntry.action).order_by(AuditEntry.id, ascending=False).limit(2)
     assert [e["action"] for e in entry] == ["edition.approved", "decision.recorded"]
     with pytest.raises(NotAllowed):
-        await approval.record_decision(actor_id=clerk, edition_id=setup.edition.id, data=reasoned)
+        await approval.record_decision(acknowledged=True, actor_id=clerk, edition_id=setup.edition.id, data=reasoned)
 
 
 async def test_a_forged_document_or_too_many_distinctions_change_nothing() -> None:
@@ -80,13 +84,15 @@ async def test_a_forged_document_or_too_many_distinctions_change_nothing() -> No
     clerk = setup.clerk.id
     forged = _data({olena: Outcome(Distinction.TITLE), bohdan: Outcome(Distinction.MENTION)}, document=b"GIF89a")
     with pytest.raises(InvalidInput) as refused:
-        await approval.record_decision(actor_id=clerk, edition_id=setup.edition.id, data=forged)
+        await approval.record_decision(acknowledged=True, actor_id=clerk, edition_id=setup.edition.id, data=forged)
     assert refused.value.errors == {"document": "Attach the signed decision as a PDF file."}
     two_mentions = _data(
         {olena: Outcome(Distinction.MENTION, "The Council chose a mention."), bohdan: Outcome(Distinction.MENTION)}
     )
     with pytest.raises(InvalidInput) as too_many:
-        await approval.record_decision(actor_id=clerk, edition_id=setup.edition.id, data=two_mentions)
+        await approval.record_decision(
+            acknowledged=True, actor_id=clerk, edition_id=setup.edition.id, data=two_mentions
+        )
     assert too_many.value.errors == {"outcomes": "The decision gives more distinctions than the edition has."}
     assert (await Decision.count(), (await editions.get_edition(setup.edition.id)).state) == (
         0,
@@ -97,7 +103,9 @@ async def test_a_forged_document_or_too_many_distinctions_change_nothing() -> No
 async def test_the_decision_comes_after_the_signed_recommendation_and_only_through_it() -> None:
     setup = await scored_edition()
     with pytest.raises(NotAllowed):
-        await approval.record_decision(actor_id=setup.clerk.id, edition_id=setup.edition.id, data=_data({}))
+        await approval.record_decision(
+            acknowledged=True, actor_id=setup.clerk.id, edition_id=setup.edition.id, data=_data({})
+        )
     await deliberated(setup)
     await deliberation.recommend(chair_id=setup.chair.id, edition_id=setup.edition.id)
     with pytest.raises(editions.TransitionRefused) as refused:
@@ -108,7 +116,9 @@ async def test_the_decision_comes_after_the_signed_recommendation_and_only_throu
 async def test_publication_waits_for_its_moment_everywhere() -> None:
     setup, olena, bohdan = await _recommended()
     decided = _data({olena: Outcome(Distinction.TITLE), bohdan: Outcome(None, "Not approved by the Council.")})
-    await approval.record_decision(actor_id=setup.clerk.id, edition_id=setup.edition.id, data=decided)
+    await approval.record_decision(
+        acknowledged=True, actor_id=setup.clerk.id, edition_id=setup.edition.id, data=decided
+    )
     # The record exists from the decision on (for the laureate's check), not yet public.
     assert [r["name"] for r in await Laureate.select(Laureate.name)] == ["Olena Kovalenko"]
     assert await archive.laureate((await Laureate.select(Laureate.slug).first() or {})["slug"]) is None
@@ -150,7 +160,9 @@ async def test_publishing_only_through_the_publication_step() -> None:
     # Bug: the generic step button published without a moment or mails, and the archive never showed it.
     setup, olena, bohdan = await _recommended()
     decided = _data({olena: Outcome(Distinction.TITLE), bohdan: Outcome(Distinction.MENTION)})
-    await approval.record_decision(actor_id=setup.clerk.id, edition_id=setup.edition.id, data=decided)
+    await approval.record_decision(
+        acknowledged=True, actor_id=setup.clerk.id, edition_id=setup.edition.id, data=decided
+    )
     with pytest.raises(editions.TransitionRefused) as refused:
         await editions.advance(actor_id=setup.clerk.id, edition_id=setup.edition.id, target=EditionState.PUBLISHED)
     assert refused.value.message == "Set the publication date and time to take this step."
@@ -165,7 +177,9 @@ async def test_every_nominator_hears_the_result_at_the_publication_moment_as_the
     }
     setup, olena, bohdan = await _recommended(duplicate=seconded)
     decided = _data({olena: Outcome(Distinction.TITLE), bohdan: Outcome(Distinction.MENTION)})
-    await approval.record_decision(actor_id=setup.clerk.id, edition_id=setup.edition.id, data=decided)
+    await approval.record_decision(
+        acknowledged=True, actor_id=setup.clerk.id, edition_id=setup.edition.id, data=decided
+    )
     before = await OutboxMail.count()
     gala = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
 
@@ -196,7 +210,9 @@ async def test_every_nominator_hears_the_result_at_the_publication_moment_as_the
 async def test_publishing_shows_missing_citations_and_unconfirmed_entries_and_waits_for_the_tick() -> None:
     setup, olena, bohdan = await _recommended()
     decided = _data({olena: Outcome(Distinction.TITLE), bohdan: Outcome(Distinction.MENTION)})
-    await approval.record_decision(actor_id=setup.clerk.id, edition_id=setup.edition.id, data=decided)
+    await approval.record_decision(
+        acknowledged=True, actor_id=setup.clerk.id, edition_id=setup.edition.id, data=decided
+    )
     ids = {r["name"]: r["id"] for r in await Laureate.select(Laureate.id, Laureate.name)}
     full = laureates.RecordData(
         name="Olena Kovalenko", citation_pl="Za mosty.", citation_en="For bridges.", citation_uk="За мости."

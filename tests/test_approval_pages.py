@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 from httpx import Response
 
@@ -10,6 +12,7 @@ from ambassador.domain import approval, deliberation, editions
 from ambassador.enums import EditionState, NominationState
 from ambassador.i18n import TIMEZONE
 from ambassador.tables import Decision, DecisionItem, Edition, Nomination
+from tests import confirm_pages
 from tests.conftest import Client
 from tests.deliberation_factories import deliberated, logged_in, scored_edition
 from tests.factories import PDF
@@ -52,9 +55,30 @@ def signed_pdf(name: str = "uchwała LXXXV.pdf", content: bytes = PDF) -> Files:
     return [("document", (name, content, "application/pdf"))]
 
 
-async def post_decision(client: Client, edition_id: int, form: dict[str, str], files: Files) -> Response:
+async def preview_decision(client: Client, edition_id: int, form: dict[str, str], files: Files) -> Response:
+    """The form posted: its errors, or the confirmation with what recording it does."""
     data = {**form, "_csrf_token": await csrf_token(client)}
     return await client.post(f"/staff/editions/{edition_id}/decision", data=data, files=files)
+
+
+def kept(confirmation: str) -> dict[str, str]:
+    """The confirmation's hidden fields: the form's values and the document it was shown for."""
+    return {
+        name: html.unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', confirmation)
+    }
+
+
+async def post_decision(
+    client: Client, edition_id: int, form: dict[str, str], files: Files, *, acknowledged: bool = True
+) -> Response:
+    """The form, then (if it has no errors) its confirmation, ticked unless ``acknowledged`` is False."""
+    shown = await preview_decision(client, edition_id, form, files)
+    if 'name="confirmed"' not in shown.text:
+        return shown
+    data = {**kept(shown.text), "confirmed": "1", **({"acknowledged": "1"} if acknowledged else {})}
+    data["_csrf_token"] = await csrf_token(client)
+    return await client.post(f"/staff/editions/{edition_id}/decision", data=data)
 
 
 async def decided_edition(client: Client) -> tuple[Scoring, int, int]:
@@ -300,3 +324,51 @@ async def test_the_pages_say_when_their_step_is_not_yet_possible(client: Client)
     assert "A decision is recorded once the jury&#39;s recommendation is signed." in decision.text
     assert "Only an approved edition can be published." in publication.text
     assert (await client.get(f"{base}/decision.pdf")).status_code == 404
+
+
+async def test_the_decision_is_confirmed_with_its_consequences_and_the_document_number_checked(
+    client: Client,
+) -> None:
+    setup, olena, bohdan = await recommended_edition()
+    await logged_in(client, setup.clerk)
+    other = confirm_pages.decision_pdf("Uchwala nr XII/100/21", "w sprawie budzetu")
+    base = f"/staff/editions/{setup.edition.id}/decision"
+
+    shown = await preview_decision(client, setup.edition.id, decision_form(olena, bohdan), signed_pdf(content=other))
+
+    assert shown.status_code == 200
+    assert confirm_pages.items(shown.text, "changes") == [
+        f"Decision LXXXV/2418/22 of {TODAY.isoformat()} is recorded with its document; "
+        "it cannot be changed afterwards.",
+        "2025/0002 Bohdan Melnyk: recommended honourable mention, decided: not approved.",
+        "2025/0001 Olena Kovalenko: recommended title, decided: title.",
+        "The laureates' records are made; nothing is public before the publication, and nobody is mailed.",
+    ]
+    assert confirm_pages.items(shown.text, "warnings") == [
+        "The number LXXXV/2418/22 does not appear in the document's text: check that it is the signed decision."
+    ]
+    assert 'name="acknowledged"' in shown.text
+    assert await Decision.count() == 0  # the confirmation records nothing
+
+    unticked = await client.post(
+        base, data={**kept(shown.text), "confirmed": "1", "_csrf_token": await csrf_token(client)}
+    )
+    assert unticked.status_code == 400
+    assert "Read the warnings and tick the box to confirm that you have." in unticked.text
+    assert (await Decision.count(), (await editions.get_edition(setup.edition.id)).state) == (
+        0,
+        EditionState.RECOMMENDED,
+    )
+    changed = await client.post(base, data={**kept(shown.text), "change": "1", "_csrf_token": await csrf_token(client)})
+    assert changed.status_code == 200
+    assert 'name="number" type="text" value="LXXXV/2418/22"' in changed.text  # back to the form, values kept
+
+    recorded = await client.post(
+        base,
+        data={**kept(unticked.text), "confirmed": "1", "acknowledged": "1", "_csrf_token": await csrf_token(client)},
+    )
+
+    assert recorded.status_code == 303
+    stored = await Decision.select(Decision.document, Decision.number).first()
+    assert stored == {"document": other, "number": "LXXXV/2418/22"}  # the document that was checked
+    assert (await editions.get_edition(setup.edition.id)).state == EditionState.APPROVED

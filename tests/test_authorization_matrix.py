@@ -211,6 +211,7 @@ MATRIX: Final[Mapping[str, Row]] = {
     "GET /staff/editions/{edition_id:int}/nominations.csv": clerk_page(),
     "GET /staff/editions/{edition_id:int}/nominations/new": clerk_page(409),  # the check is over
     "POST /staff/editions/{edition_id:int}/nominations/new": CLERK_ACTION,
+    "POST /staff/editions/{edition_id:int}/nominations/bulk": CLERK_ACTION,
     "GET /staff/nominations/{nomination_id:int}": clerk_page(),
     "GET /staff/nominations/{nomination_id:int}/attachments/{attachment_id:int}": clerk_page(),
     "POST /staff/nominations/{nomination_id:int}/decision": CLERK_ACTION,
@@ -222,7 +223,10 @@ MATRIX: Final[Mapping[str, Row]] = {
     "GET /staff/editions/{edition_id:int}/jury": clerk_page(),
     "POST /staff/editions/{edition_id:int}/jury/appoint": CLERK_ACTION,
     "POST /staff/editions/{edition_id:int}/jury/invite": CLERK_ACTION,
+    "POST /staff/editions/{edition_id:int}/jury/invite-list": CLERK_ACTION,
+    "POST /staff/editions/{edition_id:int}/jury/invite-list/confirm": CLERK_ACTION,
     "POST /staff/editions/{edition_id:int}/jury/rules": CLERK_ACTION,
+    "POST /staff/editions/{edition_id:int}/jury/schedule": CLERK_ACTION,
     "POST /staff/editions/{edition_id:int}/jury/{user_id:int}/chair": CLERK_ACTION,
     "POST /staff/editions/{edition_id:int}/jury/{user_id:int}/organisations": CLERK_ACTION,
     "POST /staff/editions/{edition_id:int}/jury/{user_id:int}/remove": CLERK_ACTION,
@@ -230,6 +234,7 @@ MATRIX: Final[Mapping[str, Row]] = {
     "POST /staff/editions/{edition_id:int}/conflicts/detect": CLERK_ACTION,
     "POST /staff/editions/{edition_id:int}/conflicts/detections/{detection_id:int}": CLERK_ACTION,
     "POST /staff/editions/{edition_id:int}/conflicts/pin": CLERK_ACTION,
+    "POST /staff/editions/{edition_id:int}/conflicts/detections": CLERK_ACTION,
     "GET /staff/editions/{edition_id:int}/scoring": clerk_page(),
     "POST /staff/editions/{edition_id:int}/scoring/remind": CLERK_ACTION,
     "GET /staff/editions/{edition_id:int}/scores.csv": clerk_page(),
@@ -238,6 +243,12 @@ MATRIX: Final[Mapping[str, Row]] = {
     "GET /staff/editions/{edition_id:int}/deliberation": clerk_page(),
     "GET /staff/editions/{edition_id:int}/minutes": clerk_page(),
     "GET /staff/editions/{edition_id:int}/minutes.pdf": clerk_page(),
+    # Documents to hand over (web/documents.py): translated exports and the jury's dossier pack.
+    "GET /staff/editions/{edition_id:int}/exports/nominations.xlsx": clerk_page(),
+    "GET /staff/editions/{edition_id:int}/exports/nominations-excel.csv": clerk_page(),
+    "GET /staff/editions/{edition_id:int}/exports/scores.xlsx": clerk_page(),
+    "GET /staff/editions/{edition_id:int}/exports/scores-excel.csv": clerk_page(),
+    "GET /staff/editions/{edition_id:int}/dossiers.pdf": clerk_page(),
     "GET /staff/editions/{edition_id:int}/decision": clerk_page(409),  # no recommendation yet
     "POST /staff/editions/{edition_id:int}/decision": CLERK_ACTION,
     "GET /staff/editions/{edition_id:int}/decision.pdf": clerk_page(404),  # no decision yet
@@ -246,8 +257,14 @@ MATRIX: Final[Mapping[str, Row]] = {
     "GET /staff/editions/{edition_id:int}/laureates": clerk_page(),
     "POST /staff/editions/{edition_id:int}/laureates/confirmations": CLERK_ACTION,
     "GET /staff/laureates/{laureate_id:int}": clerk_page(),
+    "GET /staff/privacy": clerk_page(),
+    "POST /staff/privacy": CLERK_ACTION,
+    "POST /staff/privacy/export": CLERK_ACTION,
+    "POST /staff/privacy/correct": CLERK_ACTION,
+    "POST /staff/privacy/erase": CLERK_ACTION,
     "POST /staff/laureates/{laureate_id:int}": CLERK_ACTION,
     "POST /staff/laureates/{laureate_id:int}/confirm": CLERK_ACTION,
+    "GET /staff/laureates/{laureate_id:int}/withdraw": clerk_page(),
     "POST /staff/laureates/{laureate_id:int}/withdraw": CLERK_ACTION,
     "POST /staff/laureates/{laureate_id:int}/portrait": CLERK_ACTION,
     "GET /staff/laureates/{laureate_id:int}/portrait/remove": clerk_page(),
@@ -256,6 +273,7 @@ MATRIX: Final[Mapping[str, Row]] = {
     # --- the jury ---------------------------------------------------------------------------------
     "GET /jury": JURY_HOME,
     "GET /jury/editions/{edition_id:int}": MEMBER_PAGE,
+    "GET /jury/editions/{edition_id:int}/close-scoring": CHAIR_PAGE,
     "POST /jury/editions/{edition_id:int}/close-scoring": CHAIR_ACTION,
     "GET /jury/editions/{edition_id:int}/matrix": CHAIR_PAGE,
     "GET /jury/editions/{edition_id:int}/conflicts": MEMBER_PAGE,
@@ -266,11 +284,15 @@ MATRIX: Final[Mapping[str, Row]] = {
     "GET /jury/editions/{edition_id:int}/results": CHAIR_PAGE,
     "GET /jury/editions/{edition_id:int}/minutes": CHAIR_PAGE,
     "GET /jury/editions/{edition_id:int}/minutes.pdf": CHAIR_PAGE,
+    # Each juror's pack leaves out the nominations they are conflicted on (tests/test_documents.py).
+    "GET /jury/editions/{edition_id:int}/dossiers.pdf": MEMBER_PAGE,
     "GET /jury/editions/{edition_id:int}/deliberation": MEMBER_PAGE,
     "POST /jury/editions/{edition_id:int}/deliberation/proposals": CHAIR_ACTION,
     "POST /jury/editions/{edition_id:int}/deliberation/proposals/{proposal_id:int}/withdraw": CHAIR_ACTION,
     "POST /jury/editions/{edition_id:int}/deliberation/proposals/{proposal_id:int}/vote": UNCONFLICTED_ACTION,
+    "GET /jury/editions/{edition_id:int}/deliberation/recommend": CHAIR_PAGE,
     "POST /jury/editions/{edition_id:int}/deliberation/recommend": CHAIR_ACTION,
+    "POST /jury/editions/{edition_id:int}/deliberation/votes": MEMBER_ACTION,
 }
 
 # Rows every request may write: the session store and its registry, the throttle counters

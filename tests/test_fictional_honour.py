@@ -254,7 +254,7 @@ async def _jury(clerk: int, edition: EditionView, ids: dict[str, int]) -> list[i
     await jury.set_rules(
         actor_id=clerk, edition_id=edition.id, rules=JuryRules(appointment_document="Order 7/2026", min_scores=2)
     )
-    await scoring_round.open_scoring(actor_id=clerk, edition_id=edition.id)
+    await scoring_round.open_scoring(base_url=BASE, actor_id=clerk, edition_id=edition.id)
     matrix = await conflicts.matrix(edition.id)
     detected = {key: cell for key, cell in matrix.cells.items() if cell.detection_id is not None}
     assert sorted(detected) == [(jurors[2], ids["Y4"])]
@@ -285,7 +285,7 @@ async def _deliberate(edition: EditionView, jurors: list[int], ids: dict[str, in
     await scoring_round.close_scoring(chair_id=chair, edition_id=edition.id)
     proposals = {
         label: await deliberation.propose(
-            chair_id=chair, edition_id=edition.id, nomination_id=ids[label], distinction=distinction
+            base_url=BASE, chair_id=chair, edition_id=edition.id, nomination_id=ids[label], distinction=distinction
         )
         for label, distinction in PROPOSED.items()
     }
@@ -293,7 +293,7 @@ async def _deliberate(edition: EditionView, jurors: list[int], ids: dict[str, in
     for label, distinction in (("O2", Distinction.MENTION), ("N3", Distinction.TITLE), ("Y4", Distinction.MENTION)):
         with pytest.raises(NotAllowed):
             await deliberation.propose(
-                chair_id=chair, edition_id=edition.id, nomination_id=ids[label], distinction=distinction
+                base_url=BASE, chair_id=chair, edition_id=edition.id, nomination_id=ids[label], distinction=distinction
             )
     for label, proposal in proposals.items():
         for juror in jurors:
@@ -317,7 +317,7 @@ async def _decide_and_publish(clerk: int, edition: EditionView) -> None:
         outcomes=too_many,
     )
     with pytest.raises(InvalidInput) as caught:
-        await approval.record_decision(actor_id=clerk, edition_id=edition.id, data=decision)
+        await approval.record_decision(acknowledged=True, actor_id=clerk, edition_id=edition.id, data=decision)
     assert caught.value.errors == {"outcomes": "The decision gives more distinctions than the edition has."}
     decision = DecisionData(
         kind=ApprovingBody.MAYOR_ORDER,
@@ -326,7 +326,7 @@ async def _decide_and_publish(clerk: int, edition: EditionView) -> None:
         document=Upload("order.pdf", PDF),
         outcomes={r.nomination_id: Outcome(r.distinction) for r in listed},
     )
-    await approval.record_decision(actor_id=clerk, edition_id=edition.id, data=decision)
+    await approval.record_decision(acknowledged=True, actor_id=clerk, edition_id=edition.id, data=decision)
     await publication.publish(
         actor_id=clerk, edition_id=edition.id, published_at=utcnow(), base_url=BASE, acknowledged=True
     )

@@ -143,7 +143,7 @@ async def test_a_full_edition_from_shortlist_to_signed_recommendation() -> None:
             appointment_document="Zarządzenie nr 1/2026", min_scores=5, tie_break=("median", "top_scores", "vote")
         ),
     )
-    edition = await scoring_round.open_scoring(actor_id=clerk, edition_id=edition.id)
+    edition = await scoring_round.open_scoring(base_url=BASE, actor_id=clerk, edition_id=edition.id)
 
     # Detection found exactly the two planted conflicts; the clerk pins one, dismisses one.
     matrix = await conflicts.matrix(edition.id)
@@ -185,7 +185,7 @@ async def test_a_full_edition_from_shortlist_to_signed_recommendation() -> None:
         ("B03", Distinction.MENTION),
     ):
         proposals[label] = await deliberation.propose(
-            chair_id=jurors[0], edition_id=edition.id, nomination_id=ids[label], distinction=distinction
+            base_url=BASE, chair_id=jurors[0], edition_id=edition.id, nomination_id=ids[label], distinction=distinction
         )
     ballots = {
         # J0..J6; None: no vote. J1 is conflicted on A01, J2 on B02.

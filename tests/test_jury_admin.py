@@ -523,13 +523,17 @@ async def test_the_matrix_shows_declarations_detections_and_pins(client: Client)
     row = row_of(page.text, "data-nomination", scene.webmail)
     assert '<th scope="row"><a href="/staff/nominations/' in row
     assert cells_of(row)[:2] == ["Yuki Tanaka", "B: individual"]
-    assert matrix_cell(page.text, scene.same_email, scene.wrona.id).startswith(
-        "none Detected: awaiting a decision The juror's email address is the nominator's. Reason (needed to dismiss)"
+    assert matrix_cell(page.text, scene.same_email, scene.wrona.id) == (
+        "none Detected: awaiting a decision The juror's email address is the nominator's. "
+        "Select : Piotr Wrona, 2025/0001"
     )
-    assert matrix_cell(page.text, scene.same_domain, scene.lis.id).startswith(
+    assert matrix_cell(page.text, scene.same_domain, scene.lis.id) == (
         "– no answer yet Detected: dismissed The juror's mail domain mosty.org.pl is the nominator's. "
-        "Change the decision"
+        "Select : Ewa Lis, 2025/0002"
     )
+    # One reason field for the whole matrix, below it; no text box in any cell.
+    assert page.text.count("<textarea") == 1
+    assert 'id="detections-form"' in page.text
     assert matrix_cell(page.text, scene.webmail, scene.bak.id) == "family Confirm : Tomasz Bąk, 2025/0003"
     assert matrix_cell(page.text, scene.webmail, scene.wrona.id) == "none"
     assert matrix_cell(page.text, scene.webmail, scene.lis.id) == "– no answer yet"

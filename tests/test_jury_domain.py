@@ -198,7 +198,7 @@ async def _jury_edition(
         await jury.appoint(actor_id=clerk, edition_id=edition.id, user_id=user.id, base_url=BASE)
         members.append(user.id)
     await jury.set_chair(actor_id=clerk, edition_id=edition.id, user_id=members[0])
-    edition = await scoring_round.open_scoring(actor_id=clerk, edition_id=edition.id)
+    edition = await scoring_round.open_scoring(base_url=BASE, actor_id=clerk, edition_id=edition.id)
     return edition, clerk, members, ids
 
 
@@ -289,27 +289,27 @@ async def test_proposals_votes_and_the_signed_recommendation() -> None:
         await _declare_none(edition, juror, ids)
     with pytest.raises(deliberation.NotDeliberating):
         await deliberation.propose(
-            chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
+            base_url=BASE, chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
         )
     await scoring_round.close_scoring(chair_id=chair, edition_id=edition.id)
     with pytest.raises(NotAllowed):
         await deliberation.propose(
-            chair_id=second, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
+            base_url=BASE, chair_id=second, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
         )
     first = await deliberation.propose(
-        chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
+        base_url=BASE, chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
     )
     with pytest.raises(NotAllowed) as again:  # the database's unique nomination, as the domain's refusal
         await deliberation.propose(
-            chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
+            base_url=BASE, chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
         )
     assert again.value.message == "This nomination is already proposed."
     other = await deliberation.propose(
-        chair_id=chair, edition_id=edition.id, nomination_id=ids[1], distinction=Distinction.TITLE
+        base_url=BASE, chair_id=chair, edition_id=edition.id, nomination_id=ids[1], distinction=Distinction.TITLE
     )
     with pytest.raises(NotAllowed):  # an edition's B titles: 2, both used
         await deliberation.propose(
-            chair_id=chair, edition_id=edition.id, nomination_id=ids[1], distinction=Distinction.TITLE
+            base_url=BASE, chair_id=chair, edition_id=edition.id, nomination_id=ids[1], distinction=Distinction.TITLE
         )
     for juror, choice in ((chair, VoteChoice.FOR), (second, VoteChoice.FOR), (third, VoteChoice.AGAINST)):
         await deliberation.cast_vote(juror_id=juror, proposal_id=first, choice=choice)
@@ -379,7 +379,7 @@ async def test_a_conflicted_chair_sees_nothing_of_that_nomination() -> None:
     await scoring_round.close_scoring(chair_id=chair, edition_id=edition.id)
     with pytest.raises(NotFound):
         await deliberation.propose(
-            chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
+            base_url=BASE, chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
         )
 
 
@@ -388,7 +388,7 @@ async def test_a_juror_votes_only_after_declaring() -> None:
     await _declare_none(edition, chair, ids)
     await scoring_round.close_scoring(chair_id=chair, edition_id=edition.id)
     proposal = await deliberation.propose(
-        chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
+        base_url=BASE, chair_id=chair, edition_id=edition.id, nomination_id=ids[0], distinction=Distinction.TITLE
     )
     with pytest.raises(scoring.DeclareFirst):
         await deliberation.cast_vote(juror_id=second, proposal_id=proposal, choice=VoteChoice.FOR)

@@ -14,6 +14,7 @@ from ambassador.domain.jury import JuryRules
 from ambassador.enums import ConflictKind, EditionState, ScoreVisibility, SheetStatus
 from ambassador.tables import Attachment, AuditEntry, DetectedConflict, Edition, Score, ScoreSheet
 from ambassador.web.middleware import ATTACHMENT_CONTENT_SECURITY_POLICY
+from tests import confirm_pages
 from tests.clerk_factories import PNG, english
 from tests.conftest import Client
 from tests.helpers import login, post_form, without_tokens
@@ -672,7 +673,25 @@ async def test_only_the_chair_closes_scoring_and_then_no_score_changes(client: C
     await as_juror(client, chair)
     page = await client.get(f"/jury/editions/{setup.edition.id}")
     assert f'action="{close_url}"' in page.text
-    closed = await post_form(client, close_url, {})
+    confirmation = await client.get(close_url)
+    assert confirm_pages.items(confirmation.text, "changes") == [
+        "Scoring closes: no juror can change or submit a score any more.",
+        "Nominations ranked: 0 of 2.",
+        "The jury's deliberation begins: the chair proposes laureates and the jury votes.",
+    ]
+    assert confirm_pages.items(confirmation.text, "warnings") == [
+        "These nominations have fewer than 3 scores and will not be ranked: 2025/0001, 2025/0002.",
+        "Jurors who have not submitted every score sheet (sheets left): "
+        "Ewa Pawlak (2), Marta Krawczyk (1), Tomasz Dudek (2).",
+    ]
+    assert confirm_pages.mails(confirmation.text) == "Nobody is mailed."
+    unticked = await post_form(client, close_url, {})
+    assert unticked.status_code == 400
+    assert "Read the warnings and tick the box to confirm that you have." in unticked.text
+    assert (await Edition.select(Edition.state).where(Edition.id == setup.edition.id).first()) == {
+        "state": "jury_scoring"
+    }
+    closed = await post_form(client, close_url, {"acknowledged": "1"})
     assert (closed.status_code, closed.headers["location"]) == (302, f"/jury/editions/{setup.edition.id}")
     assert (await Edition.select(Edition.state).where(Edition.id == setup.edition.id).first()) == {
         "state": "deliberation"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 from httpx import Response
@@ -14,6 +15,7 @@ from ambassador.domain.laureates import RecordData
 from ambassador.domain.nominations import Upload
 from ambassador.enums import ApprovingBody, Distinction
 from ambassador.tables import AuditEntry, Laureate, LaureateRevision, Nomination, OutboxMail
+from tests import confirm_pages
 from tests.clerk_factories import BASE, english, juror_logged_in
 from tests.conftest import Client
 from tests.deliberation_factories import deliberated, logged_in, scored_edition
@@ -43,7 +45,9 @@ async def approved_edition() -> tuple[Scoring, int, int]:
         votes_against=2,
         votes_abstaining=1,
     )
-    await approval.record_decision(actor_id=setup.clerk.id, edition_id=setup.edition.id, data=decision)
+    await approval.record_decision(
+        acknowledged=True, actor_id=setup.clerk.id, edition_id=setup.edition.id, data=decision
+    )
     ids = {r["name"].split()[0]: r["id"] for r in await Laureate.select(Laureate.id, Laureate.name)}
     for name, citation in (("Olena", OLENA_EN), ("Bohdan", BOHDAN_EN)):
         record = await laureates.get_record(ids[name])
@@ -214,9 +218,23 @@ async def test_a_withdrawal_needs_the_box_and_a_reason_and_shows_publicly(client
     )
     assert early.status_code == 409
     assert "Only a published entry can be withdrawn." in early.text
+    blocked = await client.get(f"/staff/laureates/{olena}/withdraw")
+    assert confirm_pages.items(blocked.text, "blocking") == ["Only a published entry can be withdrawn."]
+    assert 'name="withdraw_reason"' not in blocked.text
     await publish_now(setup)
     page = await client.get(f"/staff/laureates/{olena}")
     assert "A withdrawal cannot be undone." in page.text
+    assert f'<a class="button secondary" href="/staff/laureates/{olena}/withdraw">' in page.text
+    confirmation = await client.get(f"/staff/laureates/{olena}/withdraw")
+    assert confirmation.status_code == 200
+    assert confirm_pages.items(confirmation.text, "changes") == [
+        'Olena Kovalenko\'s entry stays in the public archive with the notice "withdrawn", the date and the reason.',
+        "The feed, the open data and the page's structured data show the distinction as withdrawn.",
+        "The entry can no longer be edited or corrected, and the withdrawal cannot be undone.",
+    ]
+    assert confirm_pages.items(confirmation.text, "blocking") == []
+    assert confirm_pages.mails(confirmation.text) == "Nobody is mailed."
+    assert 'name="withdraw_reason"' in confirmation.text
 
     unticked = await post_form(client, f"/staff/laureates/{olena}/withdraw", {"withdraw_reason": "Fraud."})
     no_reason = await post_form(
@@ -240,6 +258,10 @@ async def test_a_withdrawal_needs_the_box_and_a_reason_and_shows_publicly(client
 
     assert withdrawn.status_code == 303
     assert (await stored(olena))["withdrawn_at"] is not None
+    audited = await AuditEntry.select(AuditEntry.object_id, AuditEntry.data).where(
+        AuditEntry.action == "laureate.withdrawn"
+    )
+    assert [(a["object_id"], json.loads(a["data"])) for a in audited] == [(str(olena), {"reason": reason})]
     slug = (await laureates.get_record(olena)).slug
     public = await client.get(f"/laureates/{slug}", follow_redirects=True)
     assert public.status_code == 200

@@ -15,6 +15,8 @@ from ambassador.domain.jury import JuryRules
 from ambassador.domain.ranking_types import JurorEffect, LeaveOneOut, RankedNomination
 from ambassador.enums import Distinction, EditionState, Role, VoteChoice
 from ambassador.errors import NotAllowed, NotFound
+from ambassador.tables import JurySettings
+from tests.clerk_factories import BASE
 from tests.deliberation_factories import APPOINTMENT, deliberated, references, scored_edition, vote
 from tests.factories import make_edition, make_user
 from tests.jury_factories import declare_none, scoring_edition, submit_scores
@@ -120,10 +122,18 @@ async def test_a_draft_before_signing_a_tie_decided_by_the_chair_and_a_missed_qu
     ewa, marta, tomasz = setup.jurors
     olena, bohdan, iryna = await references(setup)
     first = await deliberation.propose(
-        chair_id=ewa.id, edition_id=setup.edition.id, nomination_id=setup.nominations[0], distinction=Distinction.TITLE
+        base_url=BASE,
+        chair_id=ewa.id,
+        edition_id=setup.edition.id,
+        nomination_id=setup.nominations[0],
+        distinction=Distinction.TITLE,
     )
     await deliberation.propose(
-        chair_id=ewa.id, edition_id=setup.edition.id, nomination_id=setup.nominations[2], distinction=Distinction.TITLE
+        base_url=BASE,
+        chair_id=ewa.id,
+        edition_id=setup.edition.id,
+        nomination_id=setup.nominations[2],
+        distinction=Distinction.TITLE,
     )
     await vote(first, [(ewa, VoteChoice.FOR), (marta, VoteChoice.AGAINST), (tomasz, VoteChoice.ABSTAIN)])
 
@@ -196,7 +206,9 @@ async def test_normalised_ranking_tie_notes_and_a_decisive_juror() -> None:
 async def test_nothing_ranked_gets_no_stability_verdict() -> None:
     # Bug: with fewer jurors than the minimum of scores both rankings were empty, yet the
     # results said "stable; the top 2 stays the same".
-    setup = await scoring_edition(rules=JuryRules(appointment_document=APPOINTMENT, min_scores=4))
+    setup = await scoring_edition(rules=JuryRules(appointment_document=APPOINTMENT, min_scores=3))
+    # Scoring no longer opens for a jury below its minimum: an edition opened before that check.
+    await JurySettings.update({JurySettings.min_scores: 4}).where(JurySettings.edition == setup.edition.id)
     for juror in setup.jurors:
         await declare_none(setup, juror)
         for nomination_id in setup.nominations:

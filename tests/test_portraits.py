@@ -13,7 +13,7 @@ from PIL import Image
 from ambassador import i18n
 from ambassador.antivirus import Clamd
 from ambassador.db import utcnow
-from ambassador.domain import archive, portraits, uploads
+from ambassador.domain import archive, portrait_images, portraits, uploads
 from ambassador.domain.nominations import Upload
 from ambassador.domain.uploads import UploadRules
 from ambassador.errors import InvalidInput, Message, NotAllowed
@@ -99,7 +99,7 @@ def test_a_16_bit_greyscale_scan_keeps_its_greys() -> None:
     image = Image.new("I;16", (400, 300), 30000)  # 30000 of 65535: a mid grey
     out = io.BytesIO()
     image.save(out, "PNG")
-    made = portraits.resize(out.getvalue())
+    made = portrait_images.resize(out.getvalue())
     assert [(c.width, c.height) for c in made] == [(320, 240), (400, 300)]
     # 30000 / 256 = 117, give or take WebP's rounding (white would be 255: clipped, not scaled).
     grey = decoded(made[0].content).getpixel((10, 10))
@@ -115,11 +115,15 @@ def truncated_jpeg() -> bytes:
 @pytest.mark.parametrize(
     ("name", "data", "problem"),
     [
-        ("scan.pdf", PDF, portraits.WRONG_TYPE),
-        ("photo.jpg", b"GIF89a" + b"\x00" * 500, portraits.WRONG_TYPE),
-        ("tiny.png", None, Message(portraits.TOO_SMALL, limit=portraits.MIN_SIDE)),
-        ("huge.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * portraits.MAX_BYTES, Message(portraits.TOO_BIG, limit=10)),
-        ("broken.jpg", None, portraits.UNREADABLE),
+        ("scan.pdf", PDF, portrait_images.WRONG_TYPE),
+        ("photo.jpg", b"GIF89a" + b"\x00" * 500, portrait_images.WRONG_TYPE),
+        ("tiny.png", None, Message(portrait_images.TOO_SMALL, limit=portrait_images.MIN_SIDE)),
+        (
+            "huge.jpg",
+            b"\xff\xd8\xff\xe0" + b"\x00" * portrait_images.MAX_BYTES,
+            Message(portrait_images.TOO_BIG, limit=10),
+        ),
+        ("broken.jpg", None, portrait_images.UNREADABLE),
     ],
 )
 async def test_a_bad_file_is_refused_with_a_translated_message_and_nothing_changes(

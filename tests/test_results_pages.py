@@ -13,6 +13,7 @@ from ambassador.domain import minutes, results
 from ambassador.enums import Distinction, EditionState, NominationState, VoteChoice
 from ambassador.tables import Edition, Nomination, Vote
 from ambassador.web.results_chart import build_chart
+from tests import confirm_pages
 from tests.clerk_factories import clerk_logged_in, english
 from tests.conftest import Client
 from tests.deliberation_factories import deliberated, logged_in, propose, references, scored_edition, vote
@@ -205,7 +206,27 @@ async def test_propose_vote_and_sign_through_the_pages(client: Client) -> None:
     tallies = await client.get(base)
     assert tallies.text.count('data-passed="yes"') == 2
 
-    signed = await post_form(client, f"{base}/recommend", {})
+    # The confirmation first: what passes, what is left unfilled; a post without the tick changes nothing.
+    confirmation = await client.get(f"{base}/recommend")
+    assert confirmation.status_code == 200
+    assert confirm_pages.items(confirmation.text, "changes") == [
+        "2025/0002 Bohdan Melnyk (honourable mention): passes the vote and is recommended.",
+        "2025/0001 Olena Kovalenko (title): passes the vote and is recommended.",
+        "The recommendation is final: no vote or proposal can change after it is signed.",
+        "The clerks are mailed to record the approving body's decision.",
+    ]
+    assert confirm_pages.items(confirmation.text, "warnings") == [
+        "Category A, title: 0 recommended of the 2 possible.",
+        "Category B, title: 1 recommended of the 2 possible.",
+    ]
+    assert confirm_pages.mails(confirmation.text) == "1 mail will be sent."
+    unticked = await post_form(client, f"{base}/recommend", {})
+    assert unticked.status_code == 400
+    assert "Read the warnings and tick the box to confirm that you have." in unticked.text
+    assert await Edition.select(Edition.state).where(Edition.id == setup.edition.id).first() == {
+        "state": EditionState.DELIBERATION.value
+    }
+    signed = await post_form(client, f"{base}/recommend", {"acknowledged": "1"})
 
     assert signed.status_code == 302
     edition = await Edition.select(Edition.state).where(Edition.id == setup.edition.id).first()

@@ -90,7 +90,7 @@ async def _scene(year: int, nominations: int, jurors: int) -> Scene:
     for account in accounts:
         await jury.appoint(actor_id=clerk.id, edition_id=edition.id, user_id=account.id, base_url=BASE)
     await jury.set_chair(actor_id=clerk.id, edition_id=edition.id, user_id=accounts[0].id)
-    await scoring_round.open_scoring(actor_id=clerk.id, edition_id=edition.id)
+    await scoring_round.open_scoring(base_url=BASE, actor_id=clerk.id, edition_id=edition.id)
     first, second, third = accounts[0].id, accounts[1].id, accounts[2].id
     declared = (second, ids[1])
     async with write_transaction():

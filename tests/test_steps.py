@@ -79,7 +79,12 @@ async def test_closing_at_the_announced_time_needs_no_warning() -> None:
 
     assert (found.blocking, found.warnings, found.mailed, found.early) == ((), (), 0, False)
     closed = await steps.take(
-        actor_id=clerk.id, edition_id=edition.id, target=EditionState.FORMAL_CHECK, acknowledged=False, now=later
+        base_url=BASE,
+        actor_id=clerk.id,
+        edition_id=edition.id,
+        target=EditionState.FORMAL_CHECK,
+        acknowledged=False,
+        now=later,
     )
     assert (closed.state, closed.closes_at) == (EditionState.FORMAL_CHECK, edition.closes_at)
 

@@ -228,12 +228,16 @@ async def test_the_paper_entry_and_the_decision_pdf_are_scanned(clamd: str) -> N
 
     with pytest.raises(InvalidInput) as infected:
         await approval.record_decision(
-            actor_id=setup.clerk.id, edition_id=setup.edition.id, data=decision(INFECTED_PDF), rules=rules
+            acknowledged=True,
+            actor_id=setup.clerk.id,
+            edition_id=setup.edition.id,
+            data=decision(INFECTED_PDF),
+            rules=rules,
         )
     assert infected.value.errors == {"document": uploads.MALWARE}
     assert await Decision.count() == 0
     await approval.record_decision(
-        actor_id=setup.clerk.id, edition_id=setup.edition.id, data=decision(PDF), rules=rules
+        acknowledged=True, actor_id=setup.clerk.id, edition_id=setup.edition.id, data=decision(PDF), rules=rules
     )
     assert await Decision.count() == 1
 

@@ -2,7 +2,7 @@
 
 The parser and the dispatch live here; each group of commands is a module of this package:
 ``server`` (serve, check), ``data`` (migrate, dev-setup, laureates import), ``accounts``
-(users), ``audit``, ``operations`` (mail send, retention run, backup, restore).
+(users), ``audit``, ``operations`` (mail send, mail schedule, retention run, backup, restore).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ambassador.cli.accounts import list_users
 from ambassador.cli.audit import anchor as anchor_audit
 from ambassador.cli.audit import verify as verify_audit
 from ambassador.cli.data import dev_setup, laureates_import, migrate
-from ambassador.cli.operations import mail_send, make_backup, restore_backup, retention_run
+from ambassador.cli.operations import mail_schedule, mail_send, make_backup, restore_backup, retention_run
 from ambassador.cli.output import fail
 from ambassador.cli.server import check, port_number, positive_count, serve
 from ambassador.enums import Role
@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     mail = sub.add_parser("mail", help="the mail outbox").add_subparsers(dest="action", required=True)
     send = mail.add_parser("send", help="deliver the mails that are due")
     send.add_argument("--loop", action="store_true", help="keep sending until SIGTERM/SIGINT (the mail service)")
+    mail.add_parser(
+        "schedule", help="queue the scheduled mails that are due (scoring reminders); idempotent, for a cron"
+    )
 
     retention = sub.add_parser("retention", help="personal data past its retention period")
     retention_run = retention.add_subparsers(dest="action", required=True).add_parser(
@@ -109,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("audit", "verify"): verify_audit,
         ("audit", "anchor"): anchor_audit,
         ("mail", "send"): mail_send,
+        ("mail", "schedule"): mail_schedule,
         ("retention", "run"): retention_run,
         ("laureates", "import"): laureates_import,
         ("backup", None): make_backup,

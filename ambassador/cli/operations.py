@@ -1,4 +1,4 @@
-"""Running the service: ``mail send``, ``retention run``, ``backup`` and ``restore``."""
+"""Running the service: ``mail send``, ``mail schedule``, ``retention run``, ``backup`` and ``restore``."""
 
 from __future__ import annotations
 
@@ -48,6 +48,16 @@ async def mail_send(args: argparse.Namespace) -> int:
         "mail sender stopped",
         extra={"sent": report.sent, "failed": report.failed, "gave_up": report.gave_up, "released": report.released},
     )
+    return 0
+
+
+async def mail_schedule(_args: argparse.Namespace) -> int:
+    """Queue the scheduled mails that are due now (the mail sender also does it before each claim)."""
+    from ambassador.domain import mail_schedule as schedule
+    from ambassador.settings import load_settings
+
+    queued = await schedule.queue_due(base_url=load_settings().base_url)
+    say(f"queued {queued} scheduled mails")
     return 0
 
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from ambassador import files
 from ambassador.db import unique_or, utcnow, write_transaction
-from ambassador.domain import audit, editions, uploads
+from ambassador.domain import audit, decision_checks, editions, uploads
+from ambassador.domain.consequences import Consequences, check
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.laureate_import import free_slug
 from ambassador.domain.nominations import MAX_ATTACHMENT_BYTES, MB, Upload
@@ -139,26 +140,8 @@ def _outcome_errors(edition: EditionView, data: DecisionData, listed: list[Recom
     return errors
 
 
-async def record_decision(
-    *,
-    actor_id: int,
-    edition_id: int,
-    data: DecisionData,
-    now: dt.datetime | None = None,
-    rules: uploads.UploadRules | None = None,
-) -> EditionView:
-    """Record the approving body's decision and approve the edition.
-
-    The signed PDF is scanned before anything is written (``rules`` None: no scanner). It is
-    not counted against the attachments' quota: one staff upload per edition.
-    """
-    now = now or utcnow()
-    if data.document is not None:
-        name = files.safe_filename(data.document.filename, files.PDF)
-        problem = await uploads.scan([(name, data.document.data)], rules or uploads.DEVELOPMENT)
-        if problem:
-            raise InvalidInput({"document": problem})
-    data = DecisionData(
+def _cleaned(data: DecisionData) -> DecisionData:
+    return DecisionData(
         kind=data.kind,
         number=clean_line(data.number),
         decided_on=data.decided_on,
@@ -169,13 +152,51 @@ async def record_decision(
         votes_abstaining=data.votes_abstaining,
         not_voting=clean_text(data.not_voting),
     )
+
+
+async def _checked(edition_id: int, data: DecisionData, now: dt.datetime) -> tuple[EditionView, list[Recommended]]:
+    edition = await get_edition(edition_id)
+    if edition.state != EditionState.RECOMMENDED:
+        raise NotAllowed(N_("A decision is recorded once the jury's recommendation is signed."))
+    listed = await recommended(edition_id)
+    if errors := _check(edition, data, listed, now.astimezone(TIMEZONE).date()):
+        raise InvalidInput(errors)
+    return edition, listed
+
+
+async def preview(*, edition_id: int, data: DecisionData, now: dt.datetime | None = None) -> Consequences:
+    """What recording ``data`` would do (the confirmation page); field problems raise ``InvalidInput``."""
+    data = _cleaned(data)
+    edition, listed = await _checked(edition_id, data, now or utcnow())
+    return decision_checks.consequences(edition, data, listed)
+
+
+async def record_decision(
+    *,
+    actor_id: int,
+    edition_id: int,
+    data: DecisionData,
+    acknowledged: bool = False,
+    now: dt.datetime | None = None,
+    rules: uploads.UploadRules | None = None,
+) -> EditionView:
+    """Record the approving body's decision and approve the edition.
+
+    The signed PDF is scanned before anything is written (``rules`` None: no scanner). It is
+    not counted against the attachments' quota: one staff upload per edition. The warnings of
+    :func:`preview` (the document's number) must have been ``acknowledged``.
+    """
+    now = now or utcnow()
+    if data.document is not None:
+        name = files.safe_filename(data.document.filename, files.PDF)
+        problem = await uploads.scan([(name, data.document.data)], rules or uploads.DEVELOPMENT)
+        if problem:
+            raise InvalidInput({"document": problem})
+    data = _cleaned(data)
     async with unique_or(NotAllowed(N_("A decision is already recorded for this edition."))), write_transaction():
-        edition = await get_edition(edition_id)
-        if edition.state != EditionState.RECOMMENDED:
-            raise NotAllowed(N_("A decision is recorded once the jury's recommendation is signed."))
-        listed = await recommended(edition_id)
-        if errors := _check(edition, data, listed, now.astimezone(TIMEZONE).date()):
-            raise InvalidInput(errors)
+        edition, listed = await _checked(edition_id, data, now)
+        found = decision_checks.consequences(edition, data, listed)
+        check(found, acknowledged)
         assert data.document is not None and data.decided_on is not None
         decision = Decision(
             edition=edition_id,
@@ -228,6 +249,7 @@ async def record_decision(
                 "number": data.number,
                 "decided_on": data.decided_on.isoformat(),
                 "document_sha256": hashlib.sha256(data.document.data).hexdigest(),
+                "acknowledged": [str(w) for w in found.warnings],
                 "outcomes": {
                     i.reference: (data.outcomes[i.nomination_id].distinction or "not approved") for i in listed
                 },

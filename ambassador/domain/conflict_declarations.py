@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ambassador.db import utcnow, write_transaction
-from ambassador.domain import audit
+from ambassador.domain import audit, bulk
 from ambassador.domain.conflicts import JURY_VISIBLE, visible_rows, void_sheets
 from ambassador.domain.editions import get_edition
 from ambassador.domain.jury import require_member
@@ -164,13 +164,19 @@ async def _check_withdrawal(edition_id: int, current: dict[str, Any]) -> None:
         raise NotAllowed(N_("Once scoring is closed, a declared conflict stays."))
 
 
-async def decide_detection(*, actor_id: int, detection_id: int, confirm: bool, reason: str) -> None:
-    """A clerk confirms (pins) or dismisses a detected conflict; dismissing needs a reason."""
+def detection_reason(reason: str, confirm: bool) -> str:
+    """The clerk's reason, cleaned; dismissing needs one."""
     reason = clean_text(reason)
     if not confirm and not reason:
         raise InvalidInput({"reason": N_("Give the reason for dismissing it.")})
     if len(reason) > MAX_REASON:
         raise InvalidInput({"reason": too_long(MAX_REASON)})
+    return reason
+
+
+async def decide_detection(*, actor_id: int, detection_id: int, confirm: bool, reason: str) -> None:
+    """A clerk confirms (pins) or dismisses a detected conflict; dismissing needs a reason."""
+    reason = detection_reason(reason, confirm)
     status = DetectionStatus.CONFIRMED if confirm else DetectionStatus.DISMISSED
     async with write_transaction():
         row = await DetectedConflict.select().where(DetectedConflict.id == detection_id).first()
@@ -194,6 +200,28 @@ async def decide_detection(*, actor_id: int, detection_id: int, confirm: bool, r
             object_id=row["nomination"],
             data={"juror": row["juror"], "reason": reason},
         )
+
+
+async def decide_detections(
+    *, actor_id: int, edition_id: int, detection_ids: list[int], confirm: bool, reason: str
+) -> bulk.Outcome:
+    """Confirm or dismiss several detections of one edition with one shared reason, each
+    through ``decide_detection`` in its own transaction; others' ids are refused, unnamed.
+
+    A missing or too long reason refuses the whole submission before anything changes.
+    """
+    reason = detection_reason(reason, confirm)
+    wanted = bulk.chosen_ids(detection_ids)
+    rows = await DetectedConflict.select(
+        DetectedConflict.id, DetectedConflict.juror.display_name, DetectedConflict.nomination.reference
+    ).where((DetectedConflict.edition == edition_id) & DetectedConflict.id.is_in(wanted))
+    labels = {int(r["id"]): f"{r['juror.display_name']}, {r['nomination.reference']}" for r in rows}
+
+    async def one(detection_id: int) -> None:
+        await decide_detection(actor_id=actor_id, detection_id=detection_id, confirm=confirm, reason=reason)
+
+    found = await bulk.apply([(labels[i], i) for i in wanted if i in labels], one)
+    return bulk.Outcome(found.done, (*found.failed, *bulk.refused(f"#{i}" for i in wanted if i not in labels)))
 
 
 async def pin(*, actor_id: int, edition_id: int, juror_id: int, nomination_id: int) -> None:

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ambassador.db import unique_or, utcnow, write_transaction
-from ambassador.domain import audit, conflicts, editions
+from ambassador.domain import audit, bulk, conflicts, editions, mail_schedule
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.jury import Juror, JuryRules, members, require_chair, require_member, rules_of
 from ambassador.domain.outbox import queue_mail
 from ambassador.domain.scoring import DeclareFirst
 from ambassador.enums import Distinction, EditionState, Majority, NominationState, Role, VoteChoice
-from ambassador.errors import N_, DomainError, NotAllowed, NotFound
+from ambassador.errors import N_, DomainError, Message, NotAllowed, NotFound
 from ambassador.i18n import translate
 from ambassador.tables import Nomination, Proposal, User, UserRole, Vote
 
@@ -85,8 +85,14 @@ def _limit(edition: EditionView, category: str, distinction: Distinction) -> int
     return row.quota(distinction) if row else 0
 
 
-async def propose(*, chair_id: int, edition_id: int, nomination_id: int, distinction: Distinction) -> int:
-    """Put a shortlisted nomination to the vote for a title or an honourable mention."""
+async def propose(
+    *, chair_id: int, edition_id: int, nomination_id: int, distinction: Distinction, base_url: str
+) -> int:
+    """Put a shortlisted nomination to the vote for a title or an honourable mention.
+
+    The jurors who may vote on it are mailed (``mail_schedule.mail_vote_started``: one mail per
+    juror for proposals made in a row).
+    """
     async with unique_or(NotAllowed(N_("This nomination is already proposed."))), write_transaction():
         edition = await _deliberating(edition_id)
         await require_chair(edition_id, chair_id)
@@ -114,12 +120,15 @@ async def propose(*, chair_id: int, edition_id: int, nomination_id: int, distinc
             proposed_at=utcnow(),
         )
         await proposal.save()
+        mailed = await mail_schedule.mail_vote_started(
+            edition=edition, nomination_id=nomination_id, proposer_id=chair_id, base_url=base_url, now=utcnow()
+        )
         await audit.record(
             "deliberation.proposed",
             actor_id=chair_id,
             object_type="nomination",
             object_id=nomination_id,
-            data={"distinction": distinction.value},
+            data={"distinction": distinction.value, "mailed": mailed},
         )
     return int(proposal.id)
 
@@ -165,6 +174,38 @@ async def cast_vote(*, juror_id: int, proposal_id: int, choice: VoteChoice) -> N
             object_id=row["nomination"],
             data={"choice": choice.value},
         )
+
+
+INVALID_CHOICE = N_("Choose for, against or abstain.")
+
+
+async def cast_votes(*, juror_id: int, edition_id: int, choices: dict[int, str]) -> bulk.Outcome:
+    """A juror's votes on several proposals of one edition from one form (proposal id → the
+    choice's value). Unchanged choices are left alone; each other one goes through
+    ``cast_vote`` in its own transaction; proposals the juror may not see are refused, unnamed."""
+    if not choices:
+        raise bulk.NothingChosen()
+    if len(choices) > bulk.MAX_ITEMS:
+        raise bulk.TooMany()
+    visible = {t.proposal_id: (t, own) for t, own in await for_juror(edition_id, juror_id)}
+    changed: list[tuple[str, tuple[int, VoteChoice]]] = []
+    failed: list[bulk.Failure] = []
+    for proposal_id, raw in choices.items():
+        if proposal_id not in visible:
+            failed.extend(bulk.refused([f"#{proposal_id}"]))
+            continue
+        tally, own = visible[proposal_id]
+        label = f"{tally.reference} {tally.nominee_name}"
+        if raw not in set(VoteChoice):
+            failed.append(bulk.Failure(label, Message(INVALID_CHOICE)))
+        elif own != VoteChoice(raw):
+            changed.append((label, (proposal_id, VoteChoice(raw))))
+
+    async def one(item: tuple[int, VoteChoice]) -> None:
+        await cast_vote(juror_id=juror_id, proposal_id=item[0], choice=item[1])
+
+    done = await bulk.apply(changed, one)
+    return bulk.Outcome(done.done, (*done.failed, *failed))
 
 
 async def tallies(edition_id: int) -> list[Tally]:

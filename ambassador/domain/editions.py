@@ -170,6 +170,11 @@ class EditionView:
         """The public window: open state and ``opens_at <= now < closes_at``."""
         return self.state == EditionState.OPEN and self.opens_at <= now < self.closes_at
 
+    def category_label(self, code: str, language: str) -> str:
+        """The category as the edition names it in ``language`` ("A: organizacja"), or its code."""
+        row = self.category(code)
+        return row.label(language) if row else code
+
     def category(self, code: str) -> CategoryRow | None:
         return next((c for c in self.categories if c.code == code), None)
 

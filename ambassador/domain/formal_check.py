@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from ambassador.db import utcnow, write_transaction
-from ambassador.domain import audit
+from ambassador.domain import audit, bulk
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.nomination_mails import mail_submitted
 from ambassador.domain.nomination_rules import prepare, screen
@@ -251,6 +251,32 @@ async def shortlist(*, actor_id: int, nomination_id: int) -> NominationView:
             "nomination.shortlisted", actor_id=actor_id, object_type="nomination", object_id=nomination_id
         )
     return await get_nomination(nomination_id)
+
+
+BULK_ACTIONS = ("accept", "shortlist")
+
+
+async def decide_many(*, actor_id: int, edition_id: int, nomination_ids: list[int], action: str) -> bulk.Outcome:
+    """Accept or shortlist several nominations of one edition, each through ``decide`` or
+    ``shortlist`` in its own transaction; ids not of this edition are refused, unnamed."""
+    if action not in BULK_ACTIONS:
+        raise InvalidInput({"action": N_("Choose to accept or to shortlist.")})
+    wanted = bulk.chosen_ids(nomination_ids)
+    rows = await Nomination.select(Nomination.id, Nomination.reference).where(
+        (Nomination.edition == edition_id)
+        & Nomination.id.is_in(wanted)
+        & (Nomination.state != NominationState.UNCONFIRMED.value)
+    )
+    references = {int(r["id"]): str(r["reference"]) for r in rows}
+
+    async def one(nomination_id: int) -> object:
+        if action == "accept":
+            return await decide(actor_id=actor_id, nomination_id=nomination_id, accept=True, reason="")
+        return await shortlist(actor_id=actor_id, nomination_id=nomination_id)
+
+    found = await bulk.apply([(references[i], i) for i in wanted if i in references], one)
+    missing = bulk.refused(f"#{i}" for i in wanted if i not in references)
+    return bulk.Outcome(found.done, (*found.failed, *missing))
 
 
 async def merge(*, actor_id: int, target_id: int, duplicate_id: int) -> NominationView:

@@ -1,11 +1,13 @@
 """The jury (the Chapter) of an edition: appointment, the chair, and how the jury works.
 
 Jurors see only editions they belong to: every jury query starts from ``require_member``.
-The settings are fixed once scoring opens, so the rules cannot change under the jurors.
+The settings are fixed once scoring opens, so the rules cannot change under the jurors; only
+the scoring deadline and the days of its reminder may still move while the jury scores.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +27,7 @@ MAX_DOCUMENT = 300
 MAX_ORGANISATIONS = 2000
 MAX_MIN_SCORES = 50
 MAX_PERCENT = 100
+MAX_REMINDER_DAYS = 30
 # Until scoring opens the jury and its rules may change; afterwards they are fixed.
 SETUP_STATES = frozenset({EditionState.DRAFT, EditionState.OPEN, EditionState.FORMAL_CHECK})
 # States in which the jury works on an edition (and sees it).
@@ -53,6 +56,9 @@ class JuryRules:
     tie_break: tuple[str, ...] = ("median", "top_scores", "vote")
     vote_quorum_percent: int = 50
     majority: Majority = Majority.SIMPLE
+    # The deadline given to the jurors for their sheets, and the reminder N days before it.
+    scoring_closes_at: dt.datetime | None = None
+    reminder_days: int = 3
 
 
 @dataclass(frozen=True)
@@ -86,11 +92,38 @@ async def rules_of(edition_id: int) -> JuryRules:
         tie_break=tuple(t for t in row["tie_break"].split(",") if t),
         vote_quorum_percent=row["vote_quorum_percent"],
         majority=Majority(row["majority"]),
+        scoring_closes_at=row["scoring_closes_at"],
+        reminder_days=row["reminder_days"],
     )
 
 
-def rules_errors(rules: JuryRules) -> dict[str, str]:
+def schedule_errors(
+    closes_at: dt.datetime | None, reminder_days: int, *, now: dt.datetime, kept: dt.datetime | None = None
+) -> dict[str, str]:
+    """The deadline lies ahead (unless it is the stored one, ``kept``); N is from 0 to 30."""
     errors: dict[str, str] = {}
+    if closes_at is not None and closes_at != kept and closes_at <= now:
+        errors["scoring_closes_at"] = N_("The scoring deadline must be in the future.")
+    if not 0 <= reminder_days <= MAX_REMINDER_DAYS:
+        errors["reminder_days"] = Message(N_("Enter a whole number from 0 to %(limit)d."), limit=MAX_REMINDER_DAYS)
+    return errors
+
+
+def reminder_due(
+    closes_at: dt.datetime | None, reminder_days: int, reminded_for: dt.datetime | None
+) -> dt.datetime | None:
+    """When the automatic reminder is due: N days before the deadline, once per deadline."""
+    if closes_at is None or reminder_days <= 0 or closes_at == reminded_for:
+        return None
+    return closes_at - dt.timedelta(days=reminder_days)
+
+
+def rules_errors(
+    rules: JuryRules, *, now: dt.datetime | None = None, kept: dt.datetime | None = None
+) -> dict[str, str]:
+    errors: dict[str, str] = schedule_errors(
+        rules.scoring_closes_at, rules.reminder_days, now=now or utcnow(), kept=kept
+    )
     if len(rules.appointment_document) > MAX_DOCUMENT:
         errors["appointment_document"] = too_long(MAX_DOCUMENT)
     if not 1 <= rules.min_scores <= MAX_MIN_SCORES:
@@ -106,10 +139,48 @@ def rules_errors(rules: JuryRules) -> dict[str, str]:
     return errors
 
 
-async def set_rules(*, actor_id: int, edition_id: int, rules: JuryRules) -> JuryRules:
-    """Fix how the jury works; refused once scoring has opened."""
+async def _stored_schedule(edition_id: int) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The stored deadline and the deadline the last reminder went out for."""
+    row = (
+        await JurySettings.select(JurySettings.scoring_closes_at, JurySettings.reminded_for)
+        .where(JurySettings.edition == edition_id)
+        .first()
+    )
+    return (row["scoring_closes_at"], row["reminded_for"]) if row else (None, None)
+
+
+def _schedule_values(
+    closes_at: dt.datetime | None, reminder_days: int, reminded_for: dt.datetime | None
+) -> dict[Any, Any]:
+    return {
+        JurySettings.scoring_closes_at: closes_at,
+        JurySettings.reminder_days: reminder_days,
+        JurySettings.reminder_due_at: reminder_due(closes_at, reminder_days, reminded_for),
+    }
+
+
+async def _store_settings(edition_id: int, values: dict[Any, Any]) -> None:
+    if await JurySettings.exists().where(JurySettings.edition == edition_id):
+        await JurySettings.update(values).where(JurySettings.edition == edition_id)
+    else:
+        await JurySettings(edition=edition_id, **{c._meta.name: v for c, v in values.items()}).save()
+
+
+def _audited(rules: JuryRules) -> dict[str, Any]:
+    def plain(value: Any) -> Any:
+        if isinstance(value, tuple):
+            return list(value)
+        return value.isoformat() if isinstance(value, dt.datetime) else value
+
+    return {k: plain(v) for k, v in rules.__dict__.items()}
+
+
+async def set_rules(*, actor_id: int, edition_id: int, rules: JuryRules, now: dt.datetime | None = None) -> JuryRules:
+    """Fix how the jury works, its scoring deadline included; refused once scoring has opened."""
+    now = now or utcnow()
     rules = JuryRules(**{**rules.__dict__, "appointment_document": clean_line(rules.appointment_document)})
-    if errors := rules_errors(rules):
+    kept, _ = await _stored_schedule(edition_id)
+    if errors := rules_errors(rules, now=now, kept=kept):
         raise InvalidInput(errors)
     values: dict[Any, Any] = {
         JurySettings.appointment_document: rules.appointment_document,
@@ -124,16 +195,43 @@ async def set_rules(*, actor_id: int, edition_id: int, rules: JuryRules) -> Jury
         edition = await get_edition(edition_id)
         if edition.state not in SETUP_STATES:
             raise NotAllowed(N_("The jury's rules are fixed once scoring has opened."))
-        if await JurySettings.exists().where(JurySettings.edition == edition_id):
-            await JurySettings.update(values).where(JurySettings.edition == edition_id)
-        else:
-            await JurySettings(edition=edition_id, **{c._meta.name: v for c, v in values.items()}).save()
+        _, reminded_for = await _stored_schedule(edition_id)
+        values |= _schedule_values(rules.scoring_closes_at, rules.reminder_days, reminded_for)
+        await _store_settings(edition_id, values)
         await audit.record(
-            "jury.rules_set",
+            "jury.rules_set", actor_id=actor_id, object_type="edition", object_id=edition_id, data=_audited(rules)
+        )
+    return await rules_of(edition_id)
+
+
+async def set_schedule(
+    *,
+    actor_id: int,
+    edition_id: int,
+    closes_at: dt.datetime | None,
+    reminder_days: int,
+    now: dt.datetime | None = None,
+) -> JuryRules:
+    """Move the scoring deadline or its reminder, before or while the jury scores.
+
+    A new deadline makes a new reminder due (``mail_schedule.queue_due`` sends it once).
+    """
+    now = now or utcnow()
+    kept, _ = await _stored_schedule(edition_id)
+    if errors := schedule_errors(closes_at, reminder_days, now=now, kept=kept):
+        raise InvalidInput(errors)
+    async with write_transaction():
+        edition = await get_edition(edition_id)
+        if edition.state not in SETUP_STATES | {EditionState.JURY_SCORING}:
+            raise NotAllowed(N_("The scoring deadline can no longer be changed."))
+        _, reminded_for = await _stored_schedule(edition_id)
+        await _store_settings(edition_id, _schedule_values(closes_at, reminder_days, reminded_for))
+        await audit.record(
+            "jury.schedule_set",
             actor_id=actor_id,
             object_type="edition",
             object_id=edition_id,
-            data={k: (list(v) if isinstance(v, tuple) else v) for k, v in rules.__dict__.items()},
+            data={"scoring_closes_at": closes_at.isoformat() if closes_at else None, "reminder_days": reminder_days},
         )
     return await rules_of(edition_id)
 

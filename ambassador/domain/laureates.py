@@ -15,6 +15,7 @@ from typing import Any
 
 from ambassador.db import utcnow, write_transaction
 from ambassador.domain import audit
+from ambassador.domain.consequences import Consequences
 from ambassador.domain.laureate_import import free_slug
 from ambassador.domain.outbox import queue_mail
 from ambassador.enums import EditionState
@@ -257,16 +258,32 @@ async def edit(
         return await get_record(laureate_id, now)
 
 
+def withdrawal(record: LaureateRecord) -> Consequences:
+    """What withdrawing the distinction does (its confirmation page; :func:`withdraw` checks the same)."""
+    blocking = []
+    if not record.public:
+        blocking.append(Message(N_("Only a published entry can be withdrawn.")))
+    elif record.withdrawn_at is not None:
+        blocking.append(Message(N_("This entry is already withdrawn.")))
+    changes = (
+        Message(
+            N_('%(name)s\'s entry stays in the public archive with the notice "withdrawn", the date and the reason.'),
+            name=record.name,
+        ),
+        Message(N_("The feed, the open data and the page's structured data show the distinction as withdrawn.")),
+        Message(N_("The entry can no longer be edited or corrected, and the withdrawal cannot be undone.")),
+    )
+    return Consequences(None, changes, tuple(blocking), (), 0)
+
+
 async def withdraw(*, actor_id: int, laureate_id: int, reason: str, now: dt.datetime | None = None) -> LaureateRecord:
     """Withdraw a published distinction; the entry stays with a public notice and the reason."""
     now = now or utcnow()
     cleaned = _reason(reason, N_("Give the reason for the withdrawal; it is shown with the entry."))
     async with write_transaction():
         record = await get_record(laureate_id, now)
-        if not record.public:
-            raise NotAllowed(N_("Only a published entry can be withdrawn."))
-        if record.withdrawn_at is not None:
-            raise NotAllowed(N_("This entry is already withdrawn."))
+        if refused := withdrawal(record).blocking:
+            raise NotAllowed(str(refused[0]))
         await Laureate.update({Laureate.withdrawn_at: now, Laureate.withdrawn_reason: cleaned}).where(
             Laureate.id == laureate_id
         )
@@ -278,6 +295,29 @@ async def withdraw(*, actor_id: int, laureate_id: int, reason: str, now: dt.date
             data={"reason": cleaned},
         )
         return await get_record(laureate_id, now)
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """An edition's unwithdrawn laureates whose entry is not ready: names, in the order of the records."""
+
+    citation_missing: tuple[str, ...]  # a citation is empty in some language
+    unconfirmed: tuple[str, ...]  # the laureate has not confirmed the entry
+
+
+async def unfinished(edition_id: int) -> Unfinished:
+    """Which laureates miss a citation or a confirmation (the to-do list and publication's warnings)."""
+    rows = await (
+        Laureate.select(
+            Laureate.name, Laureate.citation_pl, Laureate.citation_en, Laureate.citation_uk, Laureate.confirmed_at
+        )
+        .where((Laureate.edition == edition_id) & Laureate.withdrawn_at.is_null())
+        .order_by(Laureate.id)
+    )
+    return Unfinished(
+        citation_missing=tuple(str(r["name"]) for r in rows if not all(r[f"citation_{x}"] for x in LANGUAGES)),
+        unconfirmed=tuple(str(r["name"]) for r in rows if r["confirmed_at"] is None),
+    )
 
 
 # --- the laureate's own check before publication --------------------------------------------

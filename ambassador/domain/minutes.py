@@ -28,7 +28,7 @@ from ambassador.domain.ranking_types import CategoryRanking, RankedNomination
 from ambassador.domain.results import Standings
 from ambassador.enums import EditionState, Majority
 from ambassador.errors import N_, DomainError, NotAllowed
-from ambassador.i18n import TIMEZONE, translate
+from ambassador.i18n import TIMEZONE, translate, translate_label
 from ambassador.tables import AuditEntry, Nomination
 
 # The results exist once the jury scores; until the chair signs they are provisional.
@@ -66,17 +66,6 @@ def decimal(value: float | None, language: str) -> str:
     if rounded == 0:
         rounded = abs(rounded)  # never "-0.00"
     return str(format_decimal(rounded, "#,##0.00", locale=language))
-
-
-def _label(language: str, table: dict[str, str], value: object) -> str:
-    key = str(value)
-    return translate(language, table[key]) if key in table else key
-
-
-def _category(edition: EditionView, code: str, language: str) -> str:
-    """The category as the edition names it in ``language`` ("A: organizacja"), or its code."""
-    row = edition.category(code)
-    return row.label(language) if row else code
 
 
 def _nomination(reference: str, nominee: str) -> str:
@@ -136,7 +125,7 @@ def _conflicts_section(matrix: Matrix, references: dict[int, str], language: str
                         nomination,
                         juror.display_name,
                         translate(language, N_("declared")),
-                        _label(language, CONFLICT_KINDS, cell.declared_kind),
+                        translate_label(language, CONFLICT_KINDS, cell.declared_kind),
                         translate(language, N_("confirmed") if cell.pinned else N_("not confirmed")),
                     )
                 )
@@ -147,7 +136,7 @@ def _conflicts_section(matrix: Matrix, references: dict[int, str], language: str
                         juror.display_name,
                         translate(language, N_("detected")),
                         " ".join(describe(found, language) for found in cell.evidence),
-                        _label(language, DETECTION_STATUSES, cell.detection_status),
+                        translate_label(language, DETECTION_STATUSES, cell.detection_status),
                     )
                 )
     explanation = translate(
@@ -169,7 +158,7 @@ def _conflicts_section(matrix: Matrix, references: dict[int, str], language: str
 
 def _method_section(s: Standings, language: str) -> pdf.Section:
     edition, rules = s.edition, s.rules
-    chain = _names(_label(language, TIE_BREAKS, step) for step in rules.tie_break)
+    chain = _names(translate_label(language, TIE_BREAKS, step) for step in rules.tie_break)
     paragraphs = (
         translate(
             language,
@@ -207,7 +196,7 @@ def _method_section(s: Standings, language: str) -> pdf.Section:
                 "%(percent)s per cent of them. Majority: %(majority)s. The chair's vote decides a tie."
             ),
             percent=rules.vote_quorum_percent,
-            majority=_label(language, MAJORITIES, rules.majority),
+            majority=translate_label(language, MAJORITIES, rules.majority),
         ),
     )
     criteria = pdf.Table(
@@ -223,7 +212,9 @@ def tie_note(place: RankedNomination, references: dict[int, str], language: str)
         others = _names(references.get(n, str(n)) for n in place.tied_with)
         return translate(language, N_("tied with %(others)s: the jury decides by a vote"), others=others)
     if place.decided_by:
-        return translate(language, N_("tie broken by: %(rule)s"), rule=_label(language, TIE_BREAKS, place.decided_by))
+        return translate(
+            language, N_("tie broken by: %(rule)s"), rule=translate_label(language, TIE_BREAKS, place.decided_by)
+        )
     return ""
 
 
@@ -283,7 +274,7 @@ def stability_notes(s: Standings, category: str, language: str) -> list[str]:
 def _ranking_section(s: Standings, ranking: CategoryRanking, language: str) -> pdf.Section:
     normalise = s.rules.normalise
     heading = translate(
-        language, N_("Ranking, category %(category)s"), category=_category(s.edition, ranking.category, language)
+        language, N_("Ranking, category %(category)s"), category=s.edition.category_label(ranking.category, language)
     )
     header = [
         translate(language, m)
@@ -364,7 +355,7 @@ def _votes_section(s: Standings, tallies: list[Tally], language: str) -> pdf.Sec
     rows = tuple(
         (
             _nomination(t.reference, t.nominee_name),
-            _label(language, DISTINCTIONS, t.distinction),
+            translate_label(language, DISTINCTIONS, t.distinction),
             f"{t.votes_for} / {t.against} / {t.abstain}",
             f"{t.cast} / {t.quorum}",
             vote_result(t, s.rules.majority, language),
@@ -421,8 +412,8 @@ def _recommendation_section(
         header=tuple(translate(language, m) for m in (N_("Category"), N_("Distinction"), N_("Nomination"))),
         rows=tuple(
             (
-                _category(s.edition, t.category, language),
-                _label(language, DISTINCTIONS, t.distinction),
+                s.edition.category_label(t.category, language),
+                translate_label(language, DISTINCTIONS, t.distinction),
                 _nomination(t.reference, t.nominee_name),
             )
             for t in passed
@@ -459,7 +450,17 @@ async def minutes(edition_id: int, language: str, today: dt.date | None = None) 
         draft = translate(language, N_("Draft: the chair has not signed the jury's recommendation yet."))
         sections.insert(0, pdf.Section(translate(language, N_("Draft")), (draft,)))
     produced = translate(language, N_("Produced on %(date)s"), date=format_date(today, "long", locale=language))
+    signers = sorted(matrix.jurors, key=lambda j: not j.is_chair)  # the chair first, then the members
+    signatures = pdf.Signatures(
+        heading=translate(language, N_("Signatures")),
+        people=tuple(
+            (j.display_name, translate(language, N_("chair") if j.is_chair else N_("member"))) for j in signers
+        ),
+        signature_label=translate(language, N_("signature")),
+        date_label=translate(language, N_("date")),
+    )
     return pdf.Document(
+        signatures=signatures if signers else None,
         title=translate(
             language,
             N_("Minutes of the jury of the title %(title)s, %(edition)s"),

@@ -57,12 +57,11 @@ async def queue_mail(
     ``not_before`` holds it back until a moment (a publication's embargo). The body ends with
     the honour's signature in the mail's language, after the usual ``-- `` line.
     """
-    signature = honour.active().text("mail_signature", language)
     mail = OutboxMail(
         message_id=f"<{secrets.token_hex(16)}@{domain}>",
         to_address=to,
         subject=subject[:300],
-        body_text=f"{body}\n\n-- \n{signature}",
+        body_text=signed(body, language),
         language=language,
         status=MailStatus.PENDING.value,
         next_attempt_at=max(not_before, utcnow()) if not_before else utcnow(),
@@ -70,6 +69,11 @@ async def queue_mail(
     async with write_transaction():
         await mail.save()
     return mail
+
+
+def signed(body: str, language: str) -> str:
+    """A mail's body with the honour's signature in its language, after the ``-- `` line."""
+    return f"{body}\n\n-- \n{honour.active().text('mail_signature', language)}"
 
 
 def backoff_seconds(attempts: int) -> int:
@@ -406,11 +410,18 @@ async def send_due(
 def sender_for(settings: Settings, **overrides: Any) -> OutboxSender:
     """The sender as the settings describe it: TLS required in production, the rate, the connections.
 
-    Before each claim it processes the recorded password-reset requests (which queue mails).
+    Before each claim it processes the recorded password-reset requests and queues the
+    scheduled mails that have come due (``mail_schedule.queue_due``: one indexed query when
+    none has), both of which queue mails.
     """
-    from ambassador.domain import account_links, login_limits  # account_links queues mails through this module
+    from ambassador.domain import account_links, login_limits, mail_schedule  # they queue mails through this module
 
     policy = login_limits.ThrottlePolicy.from_settings(settings)
+
+    async def before_claim() -> None:
+        await account_links.process_reset_requests(policy=policy)
+        await mail_schedule.queue_due(base_url=settings.base_url)
+
     transport = transport_for(
         settings.smtp_url, settings.mail_dir, require_tls=settings.production, ca_file=settings.smtp_ca_file
     )
@@ -420,7 +431,7 @@ def sender_for(settings: Settings, **overrides: Any) -> OutboxSender:
         "concurrency": settings.mail_concurrency,
         "rate": settings.mail_rate,
         "poll_seconds": settings.mail_poll_seconds,
-        "before_claim": lambda: account_links.process_reset_requests(policy=policy),
+        "before_claim": before_claim,
     }
     return OutboxSender(transport, settings.mail_from, **(options | overrides))
 

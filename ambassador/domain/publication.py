@@ -12,7 +12,7 @@ import datetime as dt
 
 from ambassador import honour
 from ambassador.db import utcnow, write_transaction
-from ambassador.domain import audit, editions
+from ambassador.domain import audit, editions, laureates
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.outbox import queue_mail
 from ambassador.enums import Distinction, EditionState, NominationState
@@ -25,15 +25,11 @@ MAX_AHEAD = dt.timedelta(days=366)
 
 async def warnings(edition_id: int) -> tuple[Message, ...]:
     """What the clerk should see before publishing: citations missing, entries not confirmed."""
-    rows = await Laureate.select(
-        Laureate.name, Laureate.citation_pl, Laureate.citation_en, Laureate.citation_uk, Laureate.confirmed_at
-    ).where((Laureate.edition == edition_id) & Laureate.withdrawn_at.is_null())
     found: list[Message] = []
-    missing = [str(r["name"]) for r in rows if not (r["citation_pl"] and r["citation_en"] and r["citation_uk"])]
-    if missing:
+    waiting = await laureates.unfinished(edition_id)
+    if missing := waiting.citation_missing:
         found.append(Message(N_("A citation is missing in some language for: %(names)s."), names=", ".join(missing)))
-    unconfirmed = [str(r["name"]) for r in rows if r["confirmed_at"] is None]
-    if unconfirmed:
+    if unconfirmed := waiting.unconfirmed:
         found.append(
             Message(N_("These laureates have not confirmed their entry: %(names)s."), names=", ".join(unconfirmed))
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from ambassador.db import utcnow, write_transaction
 from ambassador.domain import audit, drafts, held_files
@@ -71,31 +72,38 @@ async def _pending(edition_id: int) -> list[int]:
     return [r["id"] for r in rows]
 
 
+async def blank(ids: list[int], now: dt.datetime, extra: dict[Any, Any] | None = None) -> None:
+    """Blank the personal data of these nominations, delete their links and files (inside the
+    caller's transaction, which audits). Also a person's erasure request (subject_erasure)."""
+    await NominationToken.delete().where(NominationToken.nomination.is_in(ids))
+    await Attachment.delete().where(Attachment.nomination.is_in(ids))
+    await Nomination.update(
+        {
+            Nomination.nominee_name: ANONYMISED,
+            Nomination.nominee_key: "",
+            Nomination.nominee_email: "",
+            Nomination.nominee_phone: "",
+            Nomination.organisation_website: "",
+            Nomination.registry_number: "",
+            Nomination.descriptions: "{}",
+            Nomination.links: "",
+            Nomination.nominator_name: ANONYMISED,
+            Nomination.nominator_email: "",
+            Nomination.nominator_phone: "",
+            Nomination.nominator_organisation: "",
+            Nomination.nominator_relation: "",
+            Nomination.consent_note: "",
+            Nomination.formal_reason: "",
+            Nomination.erased_at: now,
+            Nomination.updated_at: now,
+            **(extra or {}),
+        }
+    ).where(Nomination.id.is_in(ids))
+
+
 async def _anonymise(edition: EditionView, ids: list[int], now: dt.datetime) -> None:
     async with write_transaction():
-        await NominationToken.delete().where(NominationToken.nomination.is_in(ids))
-        await Attachment.delete().where(Attachment.nomination.is_in(ids))
-        await Nomination.update(
-            {
-                Nomination.nominee_name: ANONYMISED,
-                Nomination.nominee_key: "",
-                Nomination.nominee_email: "",
-                Nomination.nominee_phone: "",
-                Nomination.organisation_website: "",
-                Nomination.registry_number: "",
-                Nomination.descriptions: "{}",
-                Nomination.links: "",
-                Nomination.nominator_name: ANONYMISED,
-                Nomination.nominator_email: "",
-                Nomination.nominator_phone: "",
-                Nomination.nominator_organisation: "",
-                Nomination.nominator_relation: "",
-                Nomination.consent_note: "",
-                Nomination.formal_reason: "",
-                Nomination.erased_at: now,
-                Nomination.updated_at: now,
-            }
-        ).where(Nomination.id.is_in(ids))
+        await blank(ids, now)
         await audit.record(
             "retention.anonymised",
             actor_id=None,

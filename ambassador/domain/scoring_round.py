@@ -5,13 +5,15 @@ The jurors' own side (dossiers, sheets, saving) is in ``scoring``.
 
 from dataclasses import dataclass
 
+from ambassador import honour
 from ambassador.db import write_transaction
 from ambassador.domain import audit, conflicts, editions
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.formal_check import spreadsheet_cell
-from ambassador.domain.jury import Juror, members, require_chair
+from ambassador.domain.jury import Juror, members, require_chair, rules_of
 from ambassador.domain.outbox import queue_mail
 from ambassador.domain.scoring import SCORED, ScoringClosed, submitted_sheets
+from ambassador.domain.window_mails import when
 from ambassador.enums import EditionState, SheetStatus
 from ambassador.errors import N_, NotAllowed
 from ambassador.i18n import translate
@@ -98,10 +100,11 @@ async def remind(*, actor_id: int, edition_id: int, base_url: str) -> int:
     return len(behind)
 
 
-async def open_scoring(*, actor_id: int, edition_id: int) -> EditionView:
+async def open_scoring(*, actor_id: int, edition_id: int, base_url: str) -> EditionView:
     """The clerk opens scoring: the edition's precondition, a jury with a chair, then detection.
 
-    One transaction: a refusal changes nothing, and scoring never opens without detection.
+    Each juror is told by mail, in their language, with the deadline when one is set. One
+    transaction: a refusal changes nothing (no mail), and scoring never opens without detection.
     """
     async with write_transaction():
         opened = await editions.advance(actor_id=actor_id, edition_id=edition_id, target=EditionState.JURY_SCORING)
@@ -110,8 +113,46 @@ async def open_scoring(*, actor_id: int, edition_id: int) -> EditionView:
             raise NotAllowed(N_("Appoint the jury first."))
         if not any(j.is_chair for j in jurors):
             raise NotAllowed(N_("Name the chair of the jury first."))
+        minimum = (await rules_of(edition_id)).min_scores
+        if len(jurors) < minimum:  # no nomination could be ranked: refused here too, not only in steps
+            raise NotAllowed(
+                N_(
+                    "Jury members: %(jurors)d. A nomination needs at least %(minimum)d scores to be ranked: "
+                    "appoint more jurors or lower the minimum in the jury's rules."
+                ),
+                jurors=len(jurors),
+                minimum=minimum,
+            )
         await conflicts.detect(edition_id)
+        deadline = (await rules_of(edition_id)).scoring_closes_at
+        for juror in jurors:
+            await _mail_opened(juror, opened, deadline=when(deadline) if deadline else "", base_url=base_url)
     return opened
+
+
+async def _mail_opened(juror: Juror, edition: EditionView, *, deadline: str, base_url: str) -> None:
+    language = juror.language
+    paragraphs = [
+        translate(language, N_("Hello %(name)s,"), name=juror.display_name),
+        translate(
+            language,
+            N_(
+                "Scoring for the title %(title)s, %(edition)s, has opened. Declare your possible conflicts "
+                "of interest first; then the nominations are yours to read and score."
+            ),
+            title=honour.active().text("name", language),
+            edition=edition.label,
+        ),
+    ]
+    if deadline:
+        paragraphs.append(translate(language, N_("Please submit your score sheets by %(moment)s."), moment=deadline))
+    paragraphs.append(f"{base_url}/jury/editions/{edition.id}")
+    await queue_mail(
+        to=juror.email,
+        subject=translate(language, N_("Scoring has opened: %(edition)s"), edition=edition.label),
+        body="\n\n".join(paragraphs),
+        language=language,
+    )
 
 
 async def close_scoring(*, chair_id: int, edition_id: int) -> EditionView:

@@ -13,35 +13,19 @@ told by mail.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from ambassador.db import utcnow, write_transaction
 from ambassador.domain import audit, editions, scoring_round, window_mails
+from ambassador.domain.consequences import Consequences, check
 from ambassador.domain.editions import EditionView, TransitionRefused, get_edition
 from ambassador.domain.jury import members, rules_of
 from ambassador.domain.window_mails import editable_nominations, when
 from ambassador.enums import EditionState, NominationState
-from ambassador.errors import N_, Message, NotAcknowledged
+from ambassador.errors import N_, Message
 from ambassador.tables import ConflictDeclaration, Edition, Nomination
 
 # The steps a clerk takes from the edition's page through this confirmation.
 CLERK_STEPS = frozenset({EditionState.OPEN, EditionState.FORMAL_CHECK, EditionState.JURY_SCORING})
-
-
-@dataclass(frozen=True)
-class Consequences:
-    """What taking ``target`` now would do; each text a message id with its parameters."""
-
-    target: EditionState
-    changes: tuple[Message, ...]
-    blocking: tuple[Message, ...]
-    warnings: tuple[Message, ...]
-    mailed: int  # how many people the step mails
-    early: bool = False  # nominations close before the announced closing time
-
-    @property
-    def allowed(self) -> bool:
-        return not self.blocking
 
 
 async def _refusal(edition: EditionView, target: EditionState, now: dt.datetime) -> Message | None:
@@ -136,9 +120,14 @@ async def _scoring(edition: EditionView, now: dt.datetime) -> Consequences:
             N_("The jurors can declare conflicts and score the %(count)d shortlisted nominations."),
             count=len(shortlisted),
         ),
-        Message(N_("The criteria, the scale and the jury's rules can no longer be changed.")),
+        Message(
+            N_(
+                "The criteria, the scale and the jury's rules can no longer be changed, "
+                "except the scoring deadline and its reminder."
+            )
+        ),
     )
-    return Consequences(EditionState.JURY_SCORING, changes, tuple(blocking), tuple(warnings), 0)
+    return Consequences(EditionState.JURY_SCORING, changes, tuple(blocking), tuple(warnings), len(jurors))
 
 
 async def consequences(edition: EditionView, target: EditionState, now: dt.datetime | None = None) -> Consequences:
@@ -156,18 +145,20 @@ async def consequences(edition: EditionView, target: EditionState, now: dt.datet
 
 
 async def take(
-    *, actor_id: int, edition_id: int, target: EditionState, acknowledged: bool, now: dt.datetime | None = None
+    *,
+    actor_id: int,
+    edition_id: int,
+    target: EditionState,
+    acknowledged: bool,
+    base_url: str,
+    now: dt.datetime | None = None,
 ) -> EditionView:
     """Take the clerk's step, if nothing blocks it and its warnings were acknowledged."""
     now = now or utcnow()
     async with write_transaction():
         edition = await get_edition(edition_id)
         found = await consequences(edition, target, now)
-        if found.blocking:
-            first = found.blocking[0]
-            raise TransitionRefused(str(first), **first.params)
-        if found.warnings and not acknowledged:
-            raise NotAcknowledged()
+        check(found, acknowledged)
         if found.early:
             await Edition.update({Edition.closes_at: now, Edition.updated_at: now}).where(Edition.id == edition_id)
             mailed = await window_mails.mail_new_deadline(
@@ -181,5 +172,5 @@ async def take(
                 data={"announced": edition.closes_at.isoformat(), "closed": now.isoformat(), "mailed": mailed},
             )
         if target == EditionState.JURY_SCORING:
-            return await scoring_round.open_scoring(actor_id=actor_id, edition_id=edition_id)
+            return await scoring_round.open_scoring(actor_id=actor_id, edition_id=edition_id, base_url=base_url)
         return await editions.advance(actor_id=actor_id, edition_id=edition_id, target=target, now=now)

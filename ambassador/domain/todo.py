@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ambassador.domain import scoring_round
+from ambassador.domain import laureates, scoring_round
 from ambassador.domain.editions import EditionView, list_editions
 from ambassador.domain.formal_check import find_duplicates
 from ambassador.domain.nominations import view
 from ambassador.enums import ConsentState, DetectionStatus, EditionState, NominationState
-from ambassador.tables import DetectedConflict, Laureate, Nomination
+from ambassador.tables import DetectedConflict, Nomination
 
 
 class Chore(StrEnum):
@@ -85,12 +85,8 @@ async def _scoring(edition_id: int) -> list[Task]:
 
 
 async def _laureates(edition_id: int) -> list[Task]:
-    rows = await Laureate.select(
-        Laureate.citation_pl, Laureate.citation_en, Laureate.citation_uk, Laureate.confirmed_at
-    ).where((Laureate.edition == edition_id) & Laureate.withdrawn_at.is_null())
-    missing = sum(1 for r in rows if not (r["citation_pl"] and r["citation_en"] and r["citation_uk"]))
-    unconfirmed = sum(1 for r in rows if r["confirmed_at"] is None)
-    return [Task(Chore.CITATIONS, missing), Task(Chore.CONFIRMATIONS, unconfirmed)]
+    waiting = await laureates.unfinished(edition_id)
+    return [Task(Chore.CITATIONS, len(waiting.citation_missing)), Task(Chore.CONFIRMATIONS, len(waiting.unconfirmed))]
 
 
 async def for_edition(edition: EditionView) -> tuple[Task, ...]:

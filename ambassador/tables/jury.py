@@ -18,6 +18,12 @@ class JurySettings(Table, tablename="jury_settings"):
     ``never`` or ``always``. ``tie_break``: comma-separated chain (median, top_scores, mean,
     vote). ``majority``: ``simple`` (more for than against) or ``absolute`` (more than half
     of the votes cast, abstentions included).
+
+    ``scoring_closes_at`` (optional) is the deadline the jurors are given for their sheets and
+    ``reminder_days`` how many days before it the jurors who have not submitted everything are
+    reminded (0: never); unlike the other rules they may change while the jury scores.
+    ``reminder_due_at`` is when that reminder is due (None: none is due, or it went out) and
+    ``reminded_for`` the deadline the last reminder was sent for (``domain.mail_schedule``).
     """
 
     id: Serial
@@ -29,10 +35,18 @@ class JurySettings(Table, tablename="jury_settings"):
     tie_break = Varchar(length=200, default="median,top_scores,vote")
     vote_quorum_percent = Integer(default=50)
     majority = Varchar(length=20, default="simple")
+    scoring_closes_at = Timestamptz(null=True, default=None)
+    reminder_days = Integer(default=3)
+    reminder_due_at = Timestamptz(null=True, default=None, index=True)
+    reminded_for = Timestamptz(null=True, default=None)
 
 
 class JuryMember(Table, tablename="jury_member"):
-    """A juror appointed to one edition; (edition, user) is unique, one chair per edition."""
+    """A juror appointed to one edition; (edition, user) is unique, one chair per edition.
+
+    ``vote_mail`` is the id of the juror's pending "votes have started" mail in the outbox
+    (None when there is none): proposals made before it goes out are added to it.
+    """
 
     id: Serial
     edition = ForeignKey(Edition, null=False, on_delete=OnDelete.restrict, on_update=OnUpdate.restrict, index=True)
@@ -40,6 +54,7 @@ class JuryMember(Table, tablename="jury_member"):
     is_chair = Boolean(default=False)
     organisations = Text(default="")
     appointed_at = Timestamptz(default=TimestamptzNow())
+    vote_mail = Integer(null=True, default=None)
 
 
 class ConflictDeclaration(Table, tablename="conflict_declaration"):

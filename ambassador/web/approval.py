@@ -9,6 +9,7 @@ is shown and no mail is sent before it.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 from typing import Any
@@ -26,13 +27,14 @@ from ambassador.db import utcnow
 from ambassador.domain import approval, publication
 from ambassador.domain.accounts import Account
 from ambassador.domain.approval import DecisionData, Outcome, Recommended, RecordedDecision
+from ambassador.domain.consequences import Consequences
 from ambassador.domain.editions import EditionView
-from ambassador.domain.nominations import MAX_ATTACHMENT_BYTES, AttachmentInfo
+from ambassador.domain.nominations import MAX_ATTACHMENT_BYTES, AttachmentInfo, Upload
 from ambassador.domain.uploads import UploadRules
 from ambassador.enums import ApprovingBody, Distinction, EditionState, Role
-from ambassador.errors import N_, DomainError, InvalidInput
+from ambassador.errors import N_, DomainError, InvalidInput, NotAcknowledged
 from ambassador.settings import Settings
-from ambassador.web import labels
+from ambassador.web import confirm, labels
 from ambassador.web.downloads import NO_STORE, attachment_response
 from ambassador.web.editions import edition_or_404, message_of, parse_local
 from ambassador.web.formal_check import parse_date
@@ -42,8 +44,10 @@ from ambassador.web.stepup import redirect_unless_fresh, requires_step_up
 
 AnyRequest = Request[Any, Account, Any]
 
-# The signed PDF (10 MB at most) and the texts; a larger body is refused before it is read.
-DECISION_MAX_BODY = 12 * 1024 * 1024
+# The signed PDF (10 MB at most, sent again base64-encoded from the confirmation) and the texts;
+# a larger body is refused before it is read.
+DECISION_MAX_BODY = 16 * 1024 * 1024
+DOCUMENT_DATA_MAX = (MAX_ATTACHMENT_BYTES + 2) // 3 * 4
 DECIDED_STATES = frozenset({EditionState.APPROVED, EditionState.PUBLISHED})
 VOTE_FIELDS = ("votes_for", "votes_against", "votes_abstaining")
 NOT_APPROVED = "none"  # the outcome field's value for "not approved"
@@ -106,6 +110,12 @@ async def read_decision(
         elif chosen in set(Distinction):
             outcomes[item.nomination_id] = Outcome(Distinction(chosen), reason)
     uploads = await form.files("document", MAX_ATTACHMENT_BYTES)
+    if not uploads and (kept := form.text("document_data", DOCUMENT_DATA_MAX)):
+        # The confirmation carries the document it was shown for: what was checked is what is recorded.
+        try:
+            uploads = [Upload(form.text("document_name", 255), base64.b64decode(kept, validate=True))]
+        except ValueError:
+            uploads = []
     data = DecisionData(
         kind=ApprovingBody(values["kind"]) if values["kind"] in set(ApprovingBody) else edition.approving_body,
         number=values["number"],
@@ -142,11 +152,13 @@ def decision_page(
     errors: dict[str, str] | None = None,
     problem: str = "",
     status_code: int = 200,
+    confirming: dict[str, Any] | None = None,
 ) -> Template:
     listed = listed or []
     return Template(
         template_name="approval/decision.html",
         context={
+            "c": confirming,
             "edition": edition,
             "listed": listed,
             "decision": decision,
@@ -162,6 +174,38 @@ def decision_page(
         },
         status_code=status_code,
         headers=NO_STORE,
+    )
+
+
+def confirm_decision(
+    edition: EditionView,
+    listed: list[Recommended],
+    values: dict[str, str],
+    data: DecisionData,
+    found: Consequences,
+    *,
+    problem: str = "",
+) -> Template:
+    """The decision's confirmation: what recording it does, the form's values and document kept."""
+    assert data.document is not None  # the preview refuses a decision without its document
+    kept = {**values, "document_name": data.document.filename}
+    kept["document_data"] = base64.b64encode(data.document.data).decode("ascii")
+    c = confirm.context(
+        found,
+        title=i18n.gettext(N_("Record the decision")),
+        action=f"/staff/editions/{edition.id}/decision",
+        cancel_url=f"/staff/editions/{edition.id}",
+        context_label=edition.label,
+        hidden=tuple(kept.items()),
+        problem=problem,
+    )
+    return decision_page(
+        edition,
+        listed=listed,
+        values=values,
+        problem=problem,
+        confirming=c,
+        status_code=HTTP_400_BAD_REQUEST if problem else 200,
     )
 
 
@@ -258,14 +302,25 @@ class ApprovalController(Controller):
         if edition.state != EditionState.RECOMMENDED:
             return await self._decision_view(edition, HTTP_409_CONFLICT)
         listed = await approval.recommended(edition.id)
-        data, values, problems = await read_decision(await read_form(request), edition, listed)
+        form = await read_form(request)
+        data, values, problems = await read_decision(form, edition, listed)
+        step = "change" if form.flag("change") else "record" if form.flag("confirmed") else "preview"
         try:
             if problems.keys() - {"decided_on"}:
                 raise InvalidInput(problems)
             # An unreadable date reaches the domain as None, which it always refuses: so every
             # other problem is shown at once, and the form's message replaces its own for the date.
+            if step == "change":
+                raise InvalidInput({})
+            if step == "preview":
+                found = await approval.preview(edition_id=edition.id, data=data)
+                return confirm_decision(edition, listed, values, data, found)
             await approval.record_decision(
-                actor_id=request.user.id, edition_id=edition.id, data=data, rules=upload_rules
+                actor_id=request.user.id,
+                edition_id=edition.id,
+                data=data,
+                rules=upload_rules,
+                acknowledged=form.flag("acknowledged"),
             )
         except InvalidInput as exc:
             return decision_page(
@@ -273,8 +328,11 @@ class ApprovalController(Controller):
                 listed=listed,
                 values=values,
                 errors=placed({**exc.errors, **problems}, data),
-                status_code=HTTP_400_BAD_REQUEST,
+                status_code=HTTP_400_BAD_REQUEST if exc.errors or problems else 200,
             )
+        except NotAcknowledged as exc:
+            found = await approval.preview(edition_id=edition.id, data=data)
+            return confirm_decision(edition, listed, values, data, found, problem=message_of(exc))
         except DomainError as exc:
             current = await edition_or_404(edition_id)
             return decision_page(

@@ -19,7 +19,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
 from ambassador import i18n
-from ambassador.domain import archive, portraits
+from ambassador.domain import archive, portrait_images, portraits
 from ambassador.domain.archive import Filters, PublicEdition, PublicLaureate
 from ambassador.domain.categories import CODE, CategoryRow
 from ambassador.domain.formal_check import spreadsheet_cell
@@ -350,7 +350,7 @@ class ArchiveController(Controller):
         language = i18n.current_language.get()
         citation, citation_language = found.citation(language)
         portrait = (await portraits.public_for([found.slug])).get(found.slug)
-        image = portrait.src(public_base(found.slug), portraits.WIDTHS[-1]) if portrait else ""
+        image = portrait.src(public_base(found.slug), portrait_images.WIDTHS[-1]) if portrait else ""
         return Template(
             template_name="archive/laureate.html",
             context={

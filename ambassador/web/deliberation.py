@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
@@ -19,15 +20,18 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n
-from ambassador.domain import conflicts, deliberation, jury, minutes, results
+from ambassador.domain import bulk, conflicts, deliberation, jury, minutes, results
+from ambassador.domain import chair_steps as chair_domain
 from ambassador.domain.accounts import Account
 from ambassador.domain.deliberation import Tally
 from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import Juror, JuryRules
 from ambassador.domain.results import Standings
 from ambassador.enums import Distinction, EditionState, Role, VoteChoice
-from ambassador.errors import N_, DomainError
-from ambassador.web import labels
+from ambassador.errors import N_, DomainError, NotAcknowledged, NotFound
+from ambassador.settings import Settings
+from ambassador.web import chair_steps, labels
+from ambassador.web.bulk import flash_outcome, flash_refusal
 from ambassador.web.downloads import NO_STORE
 from ambassador.web.editions import edition_or_404, message_of
 from ambassador.web.errors import refuse_or_redirect
@@ -239,7 +243,9 @@ class DeliberationJuryController(Controller):
         return await deliberation_page(edition, juror)
 
     @post("/deliberation/proposals", name="juror_propose")
-    async def propose(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
+    async def propose(
+        self, request: AnyRequest, edition_id: FromPath[int], settings: NamedDependency[Settings]
+    ) -> Template | Redirect:
         edition, _ = await chair_edition(edition_id, request.user.id)
         form = await read_form(request)
         nomination_id = _row_id(form.integer("nomination_id"))
@@ -257,6 +263,7 @@ class DeliberationJuryController(Controller):
                 edition_id=edition.id,
                 nomination_id=nomination_id,
                 distinction=Distinction(raw),
+                base_url=settings.base_url,
             ),
             N_("The proposal is put to the vote."),
         )
@@ -299,12 +306,53 @@ class DeliberationJuryController(Controller):
             N_("Your vote is saved."),
         )
 
+    @post("/deliberation/votes", name="juror_votes")
+    async def votes(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
+        """Every choice of the one voting form; unchanged ones are left alone."""
+        edition, _ = await member_edition(edition_id, request.user.id)
+        if not await conflicts.has_declared_all(edition.id, request.user.id):
+            return Redirect(f"/jury/editions/{edition.id}/conflicts")
+        form = await read_form(request)
+        choices: dict[int, str] = {}
+        for raw_id in form.values("proposal_id")[: bulk.MAX_ITEMS + 1]:
+            proposal_id = _row_id(int(raw_id)) if raw_id.isascii() and raw_id.isdigit() else None
+            choice = form.text(f"choice-{raw_id}", 20).strip() if proposal_id is not None else ""
+            if proposal_id is not None and choice:
+                choices[proposal_id] = choice
+        back = Redirect(f"/jury/editions/{edition.id}/deliberation")
+        try:
+            outcome = await deliberation.cast_votes(juror_id=request.user.id, edition_id=edition.id, choices=choices)
+        except DomainError as exc:
+            flash_refusal(request, exc)
+            return back
+        if not outcome.done and not outcome.failed:
+            flash(request, i18n.gettext(N_("No vote was changed.")), "success")
+        flash_outcome(
+            request,
+            outcome,
+            lambda n, items: i18n.ngettext(
+                "Your vote is saved: %(items)s.", "Your %(num)s votes are saved: %(items)s.", n, items=items
+            ),
+        )
+        return back
+
+    @get("/deliberation/recommend", name="juror_recommend_confirm")
+    async def recommend_confirm(self, request: AnyRequest, edition_id: FromPath[int]) -> Template:
+        """What signing does: what passes and fails, what is left open; then the confirmation."""
+        edition, _ = await chair_edition(edition_id, request.user.id)
+        return await chair_steps.recommend_page(edition)
+
     @post("/deliberation/recommend", name="juror_recommend")
     async def recommend(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
         edition, _ = await chair_edition(edition_id, request.user.id)
-        return await self._deliberated(
-            request,
-            edition.id,
-            deliberation.recommend(chair_id=request.user.id, edition_id=edition.id),
-            N_("The recommendation is signed."),
-        )
+        acknowledged = (await read_form(request)).flag("acknowledged")
+        try:
+            await chair_domain.recommend(chair_id=request.user.id, edition_id=edition.id, acknowledged=acknowledged)
+        except NotFound:
+            raise  # no refusal: the app's handler answers 404
+        except NotAcknowledged as exc:
+            return await chair_steps.recommend_page(edition, message_of(exc), HTTP_400_BAD_REQUEST)
+        except DomainError as exc:
+            return await refused(request, edition.id, exc)
+        flash(request, i18n.gettext(N_("The recommendation is signed.")), "success")
+        return Redirect(f"/jury/editions/{edition.id}/deliberation")

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
@@ -18,8 +19,9 @@ from ambassador.domain import categories, editions, steps, todo
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import CriterionData, EditionData, EditionView
 from ambassador.enums import LANGUAGES, ApprovingBody, EditionState, Role
-from ambassador.errors import N_, DomainError, InvalidInput, Message, NotAcknowledged
-from ambassador.web import labels
+from ambassador.errors import N_, DomainError, InvalidInput, NotAcknowledged
+from ambassador.settings import Settings
+from ambassador.web import confirm, labels
 from ambassador.web.downloads import NO_STORE
 from ambassador.web.forms import NOT_A_NUMBER, Form, read_form, require_row_id, translated_errors, whole_number
 from ambassador.web.guards import requires_role, totp_enrolled
@@ -227,30 +229,27 @@ async def detail_page(edition: EditionView, problem: str = "", status_code: int 
 async def step_page(edition: EditionView, target: EditionState, problem: str = "", status_code: int = 200) -> Template:
     """The step's consequences, translated, and the form that takes it."""
     found = await steps.consequences(edition, target)
-
-    def said(messages: tuple[Message, ...]) -> list[str]:
-        return [i18n.gettext(m, **m.params) for m in messages]
-
-    return Template(
-        template_name="editions/step.html",
-        context={
-            "edition": edition,
-            "target": target,
-            "labels": labels,
-            "changes": said(found.changes),
-            "blocking": said(found.blocking),
-            "warnings": said(found.warnings),
-            "mailed": found.mailed,
-            "problem": problem,
-        },
-        headers=NO_STORE,
-        status_code=status_code,
+    c = confirm.context(
+        found,
+        title=labels.step(target),
+        action=f"/staff/editions/{edition.id}/advance",
+        cancel_url=f"/staff/editions/{edition.id}",
+        context_label=i18n.gettext(N_("Edition %(label)s"), label=edition.label),
+        hidden=(("target", target.value),),
+        problem=problem,
     )
+    return confirm.page(c, status_code)
 
 
 def _problems(data: EditionData, problems: dict[str, str]) -> dict[str, str]:
     """Every problem at once: the domain's rules, then what only the form could see."""
     return {**editions.validate(editions.cleaned(data)), **problems}
+
+
+def back_to_edition_page(request: AnyRequest, edition_id: int, page: str, message: str) -> Redirect:
+    """After a staff change on one of an edition's pages: its message, and back to that page."""
+    flash(request, message, "success")
+    return Redirect(f"/staff/editions/{edition_id}/{page}")
 
 
 class EditionController(Controller):
@@ -333,7 +332,9 @@ class EditionController(Controller):
         return await step_page(edition, EditionState(target))
 
     @post("/{edition_id:int}/advance", name="edition_advance")
-    async def advance(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
+    async def advance(
+        self, request: AnyRequest, edition_id: FromPath[int], settings: NamedDependency[Settings]
+    ) -> Template | Redirect:
         edition = await edition_or_404(edition_id)
         form = await read_form(request)
         target = form.text("target", 30)
@@ -347,6 +348,7 @@ class EditionController(Controller):
                     edition_id=edition.id,
                     target=EditionState(target),
                     acknowledged=form.flag("acknowledged"),
+                    base_url=settings.base_url,
                 )
             else:
                 await editions.advance(actor_id=request.user.id, edition_id=edition.id, target=EditionState(target))

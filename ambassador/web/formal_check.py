@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import re
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -16,7 +17,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n, vocabulary
-from ambassador.domain import accounts, consent, formal_check, nominations
+from ambassador.domain import accounts, bulk, consent, formal_check, nominations
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView
 from ambassador.domain.formal_check import Dossier, Filters
@@ -26,6 +27,7 @@ from ambassador.enums import LANGUAGES, ConsentState, NominationState, NomineeFi
 from ambassador.errors import N_, DomainError, InvalidInput
 from ambassador.settings import Settings
 from ambassador.web import labels
+from ambassador.web.bulk import flash_outcome, flash_refusal, posted_ids
 from ambassador.web.downloads import NO_STORE, attachment_response, csv_download
 from ambassador.web.editions import edition_or_404, message_of
 from ambassador.web.errors import refuse_or_redirect
@@ -37,6 +39,8 @@ AnyRequest = Request[Any, Account, Any]
 # The paper form carries up to five files of 10 MB; the rest of the site keeps 1 MB.
 PAPER_FORM_MAX_BODY = 54 * 1024 * 1024
 CHECK_STATES = frozenset(formal_check.CHECK_STATES)
+FILTER_KEYS = frozenset({"state", "category", "consent", "duplicates"})
+SHORTLIST_STATES = frozenset(formal_check.SHORTLIST_STATES)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Unconfirmed nominations are never listed, so they are no filter either.
 LISTED_STATES = tuple(s for s in NominationState if s != NominationState.UNCONFIRMED)
@@ -46,6 +50,24 @@ def _choice(enum: type[Any], raw: str | None, offered: set[str] | None = None) -
     """The enum member named by a query value; anything else means "no filter"."""
     allowed = offered if offered is not None else {m.value for m in enum}
     return enum(raw) if raw is not None and raw in allowed else None
+
+
+def filter_query(filters: Filters) -> str:
+    """The list's filters as a query string ("" for none), to come back to the same view."""
+    pairs = [
+        ("state", filters.state.value if filters.state else ""),
+        ("category", filters.category or ""),
+        ("consent", filters.consent.value if filters.consent else ""),
+        ("duplicates", "1" if filters.duplicates_only else ""),
+    ]
+    kept = [(k, v) for k, v in pairs if v]
+    return "?" + urlencode(kept) if kept else ""
+
+
+def kept_query(raw: str) -> str:
+    """A posted copy of the list's query string, keeping only the filters' own keys."""
+    kept = [(k, v[:40]) for k, v in parse_qsl(raw.lstrip("?")) if k in FILTER_KEYS]
+    return "?" + urlencode(kept) if kept else ""
 
 
 def is_web_address(value: str) -> bool:
@@ -201,11 +223,13 @@ class FormalCheckController(Controller):
     @get("/editions/{edition_id:int}/nominations", name="nominations")
     async def index(
         self,
+        *,
         edition_id: FromPath[int],
         state_filter: Annotated[str | None, QueryParameter(name="state")] = None,
         category: FromQuery[str | None] = None,
         consent: FromQuery[str | None] = None,
         duplicates: FromQuery[str | None] = None,
+        select: FromQuery[str | None] = None,
     ) -> Template:
         edition = await edition_or_404(edition_id)
         filters = Filters(
@@ -230,9 +254,55 @@ class FormalCheckController(Controller):
                 "categories": category_options(edition),
                 "consents": labels.options(vocabulary.CONSENTS),
                 "open": edition.state in CHECK_STATES,
+                "bulk": edition.state in CHECK_STATES | SHORTLIST_STATES,
+                "select_all": select == "all",
+                "query": filter_query(filters),
             },
             headers=NO_STORE,
         )
+
+    @post("/editions/{edition_id:int}/nominations/bulk", name="nominations_bulk")
+    async def bulk_decide(self, request: AnyRequest, edition_id: FromPath[int]) -> Redirect:
+        """Accept or shortlist the ticked nominations, each on its own; back to the list as filtered."""
+        edition = await edition_or_404(edition_id)
+        form = await read_form(request)
+        ids, bad = posted_ids(form, "nomination_id")
+        back = f"/staff/editions/{edition.id}/nominations"
+        back += kept_query(form.text("query", 500))
+        try:
+            if not ids and bad:
+                outcome = bulk.Outcome((), bulk.refused(bad))
+            else:
+                outcome = await formal_check.decide_many(
+                    actor_id=request.user.id, edition_id=edition.id, nomination_ids=ids, action=form.text("action", 20)
+                )
+                outcome = bulk.Outcome(outcome.done, (*outcome.failed, *bulk.refused(bad)))
+        except DomainError as exc:
+            flash_refusal(request, exc)
+            return Redirect(back)
+        if form.text("action", 20) == "accept":
+            flash_outcome(
+                request,
+                outcome,
+                lambda n, items: i18n.ngettext(
+                    "%(num)s nomination accepted: %(items)s.",
+                    "%(num)s nominations accepted: %(items)s.",
+                    n,
+                    items=items,
+                ),
+            )
+        else:
+            flash_outcome(
+                request,
+                outcome,
+                lambda n, items: i18n.ngettext(
+                    "%(num)s nomination shortlisted: %(items)s.",
+                    "%(num)s nominations shortlisted: %(items)s.",
+                    n,
+                    items=items,
+                ),
+            )
+        return Redirect(back)
 
     @get("/editions/{edition_id:int}/nominations.csv", name="nominations_csv")
     async def export(self, edition_id: FromPath[int]) -> Response[bytes]:

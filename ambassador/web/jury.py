@@ -22,6 +22,7 @@ from litestar.status_codes import (
 )
 
 from ambassador import i18n, security_log, vocabulary
+from ambassador.domain import chair_steps as chair_domain
 from ambassador.domain import conflict_declarations, conflicts, editions, jury, nominations, scoring, scoring_round
 from ambassador.domain.accounts import Account
 from ambassador.domain.conflict_declarations import Listed
@@ -29,8 +30,8 @@ from ambassador.domain.editions import EditionView
 from ambassador.domain.jury import Juror
 from ambassador.domain.scoring import DeclareFirst, JuryDossier, ScoreInput, ScoringClosed, SheetView
 from ambassador.enums import EditionState, Role, SheetStatus
-from ambassador.errors import N_, DomainError, InvalidInput, NotAllowed, NotFound
-from ambassador.web import jury_admin, labels
+from ambassador.errors import N_, DomainError, InvalidInput, NotAcknowledged, NotAllowed, NotFound
+from ambassador.web import chair_steps, jury_conflicts, labels
 from ambassador.web.downloads import NO_STORE, attachment_response
 from ambassador.web.editions import message_of
 from ambassador.web.formal_check import is_web_address
@@ -68,6 +69,7 @@ async def edition_page(edition: EditionView, juror: Juror, *, problem: str = "",
         "declared_all": all(item.answered for item in listed),
         "answered": sum(1 for item in listed if item.answered),
         "total": len(listed),
+        "rules": await jury.rules_of(edition.id),
     }
     if context["declared_all"]:
         everyone = await scoring_round.progress(edition.id)
@@ -75,7 +77,6 @@ async def edition_page(edition: EditionView, juror: Juror, *, problem: str = "",
             to_score=await scoring.to_score(edition.id, juror.user_id),
             progress=next((p for p in everyone if p.juror.user_id == juror.user_id), None),
             everyone=everyone if juror.is_chair else [],
-            rules=await jury.rules_of(edition.id),
             can_close=juror.is_chair and edition.state == EditionState.JURY_SCORING,
             scoring_open=edition.state == EditionState.JURY_SCORING,
         )
@@ -370,16 +371,27 @@ class JuryController(Controller):
         edition, juror = await member_edition(edition_id, request.user.id)
         return await edition_page(edition, juror)
 
+    @get("/editions/{edition_id:int}/close-scoring", name="juror_close_scoring_confirm")
+    async def close_scoring_confirm(self, request: AnyRequest, edition_id: FromPath[int]) -> Template:
+        """What closing scoring does, what blocks it, what to acknowledge; then the confirmation."""
+        edition, juror = await member_edition(edition_id, request.user.id)
+        if not juror.is_chair:
+            raise PermissionDeniedException()
+        return await chair_steps.close_scoring_page(edition)
+
     @post("/editions/{edition_id:int}/close-scoring", name="juror_close_scoring")
     async def close_scoring(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
         edition, juror = await member_edition(edition_id, request.user.id)
+        acknowledged = (await read_form(request)).flag("acknowledged")
         try:
-            await scoring_round.close_scoring(chair_id=request.user.id, edition_id=edition.id)
+            await chair_domain.close_scoring(chair_id=request.user.id, edition_id=edition.id, acknowledged=acknowledged)
         except NotFound:
             raise  # no refusal: the app's handler answers 404
         except NotAllowed as exc:
             security_log.event("authz.denied", "denied", reason="rule")
             return await edition_page(edition, juror, problem=message_of(exc), status_code=HTTP_403_FORBIDDEN)
+        except NotAcknowledged as exc:
+            return await chair_steps.close_scoring_page(edition, message_of(exc), HTTP_400_BAD_REQUEST)
         except DomainError as exc:
             edition, juror = await member_edition(edition_id, request.user.id)
             return await edition_page(edition, juror, problem=message_of(exc), status_code=HTTP_409_CONFLICT)
@@ -392,7 +404,7 @@ class JuryController(Controller):
         edition, juror = await member_edition(edition_id, request.user.id)
         if not juror.is_chair:
             raise PermissionDeniedException()
-        return await jury_admin.conflicts_page(edition, read_only=True)
+        return await jury_conflicts.conflicts_page(edition, read_only=True)
 
     @get("/editions/{edition_id:int}/conflicts", name="juror_conflicts")
     async def conflicts_form(self, request: AnyRequest, edition_id: FromPath[int]) -> Template:

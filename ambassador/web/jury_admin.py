@@ -7,35 +7,32 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 
 from ambassador import i18n, vocabulary
-from ambassador.domain import conflict_declarations, conflicts, formal_check, jury, scoring_round
+from ambassador.db import utcnow
+from ambassador.domain import jury, jury_invites, scoring_round
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView
-from ambassador.domain.jury import JuryRules
-from ambassador.enums import LANGUAGES, DetectionStatus, EditionState, Majority, Role, ScoreVisibility
+from ambassador.enums import LANGUAGES, EditionState, Role
 from ambassador.errors import N_, DomainError, InvalidInput, NotFound
 from ambassador.settings import Settings
 from ambassador.web import labels
 from ambassador.web.downloads import NO_STORE, csv_download
-from ambassador.web.editions import edition_or_404, message_of
+from ambassador.web.editions import back_to_edition_page, edition_or_404, message_of
 from ambassador.web.errors import refuse_or_redirect
-from ambassador.web.forms import MAX_ROW_ID, Form, read_form, require_row_id, translated_errors, whole_number
+from ambassador.web.forms import MAX_ROW_ID, read_form, require_row_id, translated_errors
 from ambassador.web.guards import requires_role, totp_enrolled
+from ambassador.web.jury_rules_form import TIE_BREAK_SLOTS, read_rules, read_schedule, rules_values, schedule_values
 
 AnyRequest = Request[Any, Account, Any]
 
-TIE_BREAK_SLOTS = len(jury.TIE_BREAKS)
 # A number out of every range, so the domain's message for the field is shown.
 # The chair may still change while the jury scores; afterwards the chair signs off.
 CHAIR_STATES = jury.SETUP_STATES | {EditionState.JURY_SCORING}
 # Detection voids the sheets it blocks, so it stops once scoring has closed.
-CHOOSE_OPTION = N_("Choose one of the offered options.")
 
 
 def _row_id(raw: int | None) -> int | None:
@@ -54,58 +51,6 @@ async def _chosen(appointing: Awaitable[jury.Juror], no_juror: InvalidInput) -> 
 # --- the jury and its rules ---------------------------------------------------------------
 
 
-def rules_values(rules: JuryRules) -> dict[str, Any]:
-    """What the rules form shows for stored rules."""
-    values: dict[str, Any] = {
-        "appointment_document": rules.appointment_document,
-        "score_visibility": rules.score_visibility.value,
-        "min_scores": str(rules.min_scores),
-        "normalise": rules.normalise,
-        "vote_quorum_percent": str(rules.vote_quorum_percent),
-        "majority": rules.majority.value,
-    }
-    for slot in range(TIE_BREAK_SLOTS):
-        values[f"tie_break_{slot + 1}"] = rules.tie_break[slot] if slot < len(rules.tie_break) else ""
-    return values
-
-
-def read_rules(form: Form) -> tuple[JuryRules, dict[str, Any], dict[str, str]]:
-    """The posted rules, the values to show again, and problems only the form can see."""
-    values: dict[str, Any] = {
-        "appointment_document": form.text("appointment_document", jury.MAX_DOCUMENT),
-        "score_visibility": form.text("score_visibility", 20).strip(),
-        "min_scores": form.text("min_scores", 20).strip(),
-        "normalise": form.flag("normalise"),
-        "vote_quorum_percent": form.text("vote_quorum_percent", 20).strip(),
-        "majority": form.text("majority", 20).strip(),
-    }
-    for slot in range(1, TIE_BREAK_SLOTS + 1):
-        values[f"tie_break_{slot}"] = form.text(f"tie_break_{slot}", 20).strip()
-    problems: dict[str, str] = {}
-    visibility, majority = values["score_visibility"], values["majority"]
-    if visibility not in set(ScoreVisibility):
-        problems["score_visibility"] = CHOOSE_OPTION
-    if majority not in set(Majority):
-        problems["majority"] = CHOOSE_OPTION
-    chain = tuple(values[f"tie_break_{slot}"] for slot in range(1, TIE_BREAK_SLOTS + 1) if values[f"tie_break_{slot}"])
-    if any(step not in jury.TIE_BREAKS for step in chain):
-        problems["tie_break"] = CHOOSE_OPTION
-    elif not chain:
-        problems["tie_break"] = N_("Choose at least one way to break a tie.")
-    rules = JuryRules(
-        appointment_document=values["appointment_document"],
-        score_visibility=ScoreVisibility(visibility)
-        if visibility in set(ScoreVisibility)
-        else JuryRules.score_visibility,
-        min_scores=whole_number(values["min_scores"]),
-        normalise=values["normalise"],
-        tie_break=chain,
-        vote_quorum_percent=whole_number(values["vote_quorum_percent"]),
-        majority=Majority(majority) if majority in set(Majority) else JuryRules.majority,
-    )
-    return rules, values, problems
-
-
 async def jury_page(
     edition: EditionView,
     *,
@@ -121,7 +66,9 @@ async def jury_page(
     forms: dict[str, dict[str, Any]] = {
         "appoint": {"user_id": "", "organisations": ""},
         "invite": {"email": "", "display_name": "", "language": "pl", "organisations": ""},
+        "invite_list": {"list": "", "language": "pl"},
         "rules": rules_values(rules),
+        "schedule": schedule_values(rules),
         **{f"organisations-{j.user_id}": {"organisations": "\n".join(j.organisations)} for j in jurors},
     }
     if failed and values is not None:
@@ -140,6 +87,7 @@ async def jury_page(
             "errors": {failed: translated_errors(errors or {})},
             "problem": problem,
             "setup": edition.state in jury.SETUP_STATES,
+            "schedule_changeable": edition.state == EditionState.JURY_SCORING,
             "chair_changeable": edition.state in CHAIR_STATES,
             "labels": labels,
             "visibilities": labels.options(vocabulary.SCORE_VISIBILITIES),
@@ -147,7 +95,12 @@ async def jury_page(
             "tie_breaks": [("", i18n.gettext(N_("none"))), *labels.options(vocabulary.TIE_BREAKS)],
             "slots": range(1, TIE_BREAK_SLOTS + 1),
             "mail_languages": [(code, i18n.language_name(code)) for code in LANGUAGES],
-            "limits": {"document": jury.MAX_DOCUMENT, "organisations": jury.MAX_ORGANISATIONS},
+            "limits": {
+                "document": jury.MAX_DOCUMENT,
+                "organisations": jury.MAX_ORGANISATIONS,
+                "reminder_days": jury.MAX_REMINDER_DAYS,
+                "lines": jury_invites.MAX_LINES,
+            },
         },
         status_code=status_code,
         headers=NO_STORE,
@@ -164,45 +117,6 @@ async def jury_refused(
         )
     return await jury_page(
         edition, failed=failed, values=values, problem=message_of(exc), status_code=HTTP_409_CONFLICT
-    )
-
-
-# --- conflicts ----------------------------------------------------------------------------
-
-
-async def conflicts_page(
-    edition: EditionView,
-    *,
-    failed: str = "",
-    errors: dict[str, str] | None = None,
-    values: dict[str, Any] | None = None,
-    problem: str = "",
-    status_code: int = 200,
-    read_only: bool = False,
-) -> Template:
-    """The conflict matrix; the chair sees it ``read_only`` (no decisions, no dossier links)."""
-    found = await conflicts.matrix(edition.id)
-    listed = await formal_check.list_nominations(edition.id)
-    cells = found.cells.values()
-    return Template(
-        template_name="jury_admin/conflicts.html",
-        context={
-            "edition": edition,
-            "section": "conflicts",
-            "matrix": found,
-            "references": {item.nomination.id: item.nomination.reference for item in listed},
-            "pending": sum(1 for c in cells if c.detection_status == DetectionStatus.PENDING),
-            "unanswered": sum(1 for c in cells if c.awaits_answer),
-            "can_detect": edition.state in conflicts.DETECTION_STATES,
-            "failed": failed,
-            "errors": {failed: translated_errors(errors or {})},
-            "values": {failed: values or {}},
-            "problem": problem,
-            "labels": labels,
-            "read_only": read_only,
-        },
-        status_code=status_code,
-        headers=NO_STORE,
     )
 
 
@@ -230,10 +144,6 @@ class JuryAdminController(Controller):
     guards = [requires_role(Role.CLERK, Role.ADMIN), totp_enrolled]
     include_in_schema = False
 
-    def _back(self, request: AnyRequest, edition_id: int, page: str, message: str) -> Redirect:
-        flash(request, message, "success")
-        return Redirect(f"/staff/editions/{edition_id}/{page}")
-
     async def _appointed(
         self,
         request: AnyRequest,
@@ -248,7 +158,7 @@ class JuryAdminController(Controller):
         return await refuse_or_redirect(
             appointing,
             lambda exc: jury_refused(edition, failed, exc, values),
-            lambda juror: self._back(
+            lambda juror: back_to_edition_page(
                 request, edition.id, "jury", i18n.gettext(news, name=juror.display_name, email=juror.email)
             ),
         )
@@ -318,7 +228,7 @@ class JuryAdminController(Controller):
         return await refuse_or_redirect(
             jury.set_chair(actor_id=request.user.id, edition_id=edition.id, user_id=require_row_id(user_id)),
             lambda exc: jury_refused(edition, "chair", exc),
-            lambda juror: self._back(
+            lambda juror: back_to_edition_page(
                 request, edition.id, "jury", i18n.gettext(N_("%(name)s chairs the jury."), name=juror.display_name)
             ),
         )
@@ -335,7 +245,7 @@ class JuryAdminController(Controller):
                 actor_id=request.user.id, edition_id=edition.id, user_id=require_row_id(user_id), organisations=raw
             ),
             lambda exc: jury_refused(edition, failed, exc, {"organisations": raw}),
-            lambda _: self._back(request, edition.id, "jury", i18n.gettext(N_("Saved."))),
+            lambda _: back_to_edition_page(request, edition.id, "jury", i18n.gettext(N_("Saved."))),
         )
 
     @post("/jury/{user_id:int}/remove", name="jury_remove")
@@ -346,96 +256,41 @@ class JuryAdminController(Controller):
         return await refuse_or_redirect(
             jury.remove(actor_id=request.user.id, edition_id=edition.id, user_id=require_row_id(user_id)),
             lambda exc: jury_refused(edition, "remove", exc),
-            lambda _: self._back(request, edition.id, "jury", i18n.gettext(N_("The juror was taken off the jury."))),
+            lambda _: back_to_edition_page(
+                request, edition.id, "jury", i18n.gettext(N_("The juror was taken off the jury."))
+            ),
         )
 
     @post("/jury/rules", name="jury_rules")
     async def rules(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
         edition = await edition_or_404(edition_id)
-        rules, values, problems = read_rules(await read_form(request))
+        kept = (await jury.rules_of(edition.id)).scoring_closes_at
+        rules, values, problems = read_rules(await read_form(request), kept)
         try:
             if problems:
-                raise InvalidInput({**jury.rules_errors(rules), **problems})
+                raise InvalidInput({**jury.rules_errors(rules, kept=kept), **problems})
             await jury.set_rules(actor_id=request.user.id, edition_id=edition.id, rules=rules)
         except DomainError as exc:
             return await jury_refused(edition, "rules", exc, values)
-        return self._back(request, edition.id, "jury", i18n.gettext(N_("Saved.")))
+        return back_to_edition_page(request, edition.id, "jury", i18n.gettext(N_("Saved.")))
 
-    # --- conflicts of interest -----------------------------------------------------------
-
-    @get("/conflicts", name="jury_conflicts")
-    async def conflicts_index(self, edition_id: FromPath[int]) -> Template:
-        return await conflicts_page(await edition_or_404(edition_id))
-
-    @post("/conflicts/detect", name="jury_conflicts_detect")
-    async def detect(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
+    @post("/jury/schedule", name="jury_schedule")
+    async def schedule(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
+        """The scoring deadline and its reminder, which may still move while the jury scores."""
         edition = await edition_or_404(edition_id)
+        kept = (await jury.rules_of(edition.id)).scoring_closes_at
+        closes_at, reminder_days, values, problems = read_schedule(await read_form(request), kept)
         try:
-            found = await conflicts.detect(edition.id)
-        except conflicts.DetectionClosed as exc:
-            return await conflicts_page(edition, problem=i18n.gettext(exc.message), status_code=HTTP_409_CONFLICT)
-        message = i18n.ngettext(
-            "Detection found %(num)s new possible conflict.", "Detection found %(num)s new possible conflicts.", found
-        )
-        return self._back(request, edition.id, "conflicts", message)
-
-    @post("/conflicts/detections/{detection_id:int}", name="jury_detection_decision")
-    async def decide(
-        self, request: AnyRequest, edition_id: FromPath[int], detection_id: FromPath[int]
-    ) -> Template | Redirect:
-        edition = await edition_or_404(edition_id)
-        detection_id = require_row_id(detection_id)
-        # The detection must belong to this edition (the address names both).
-        found = await conflicts.matrix(edition.id)
-        if not any(cell.detection_id == detection_id for cell in found.cells.values()):
-            raise NotFoundException()
-        form = await read_form(request)
-        decision, reason = form.text("decision", 10), form.text("reason", conflict_declarations.MAX_REASON)
-        failed, values = f"detection-{detection_id}", {"reason": reason}
-        try:
-            if decision not in ("confirm", "dismiss"):
-                raise InvalidInput({"decision": N_("Choose to confirm or to dismiss.")})
-            await conflict_declarations.decide_detection(
-                actor_id=request.user.id, detection_id=detection_id, confirm=decision == "confirm", reason=reason
-            )
-        except NotFound:
-            raise  # no refusal: the app's handler answers 404
-        except InvalidInput as exc:
-            return await conflicts_page(
-                edition, failed=failed, errors=exc.errors, values=values, status_code=HTTP_400_BAD_REQUEST
+            if problems:
+                raise InvalidInput(
+                    {**jury.schedule_errors(closes_at, reminder_days, now=utcnow(), kept=kept), **problems}
+                )
+            await jury.set_schedule(
+                actor_id=request.user.id, edition_id=edition.id, closes_at=closes_at, reminder_days=reminder_days
             )
         except DomainError as exc:
-            return await conflicts_page(edition, problem=message_of(exc), status_code=HTTP_409_CONFLICT)
-        message = (
-            i18n.gettext(N_("The conflict is confirmed."))
-            if decision == "confirm"
-            else i18n.gettext(N_("The detection is dismissed."))
-        )
-        return self._back(request, edition.id, "conflicts", message)
-
-    @post("/conflicts/pin", name="jury_conflict_pin")
-    async def pin(self, request: AnyRequest, edition_id: FromPath[int]) -> Template | Redirect:
-        """Confirm a juror's declared conflict, so that they cannot withdraw it."""
-        edition = await edition_or_404(edition_id)
-        form = await read_form(request)
-        juror_id, nomination_id = _row_id(form.integer("juror_id")), _row_id(form.integer("nomination_id"))
-        try:
-            if juror_id is None or nomination_id is None:
-                raise NotFound()
-            await conflict_declarations.pin(
-                actor_id=request.user.id, edition_id=edition.id, juror_id=juror_id, nomination_id=nomination_id
-            )
-        except NotFound:
-            refused = i18n.gettext(N_("There is no declared conflict to confirm here."))
-            return await conflicts_page(edition, problem=refused, status_code=HTTP_409_CONFLICT)
-        except DomainError as exc:
-            return await conflicts_page(edition, problem=message_of(exc), status_code=HTTP_409_CONFLICT)
-        return self._back(
-            request,
-            edition.id,
-            "conflicts",
-            i18n.gettext(N_("The conflict is confirmed; the juror cannot withdraw it.")),
-        )
+            return await jury_refused(edition, "schedule", exc, values)
+        return back_to_edition_page(request, edition.id, "jury", i18n.gettext(N_("Saved.")))
 
     # --- scoring --------------------------------------------------------------------------
 
@@ -455,7 +310,7 @@ class JuryAdminController(Controller):
         except DomainError as exc:
             return await scoring_page(edition, problem=message_of(exc), status_code=HTTP_409_CONFLICT)
         message = i18n.ngettext("A reminder was sent to %(num)s juror.", "A reminder was sent to %(num)s jurors.", sent)
-        return self._back(request, edition.id, "scoring", message)
+        return back_to_edition_page(request, edition.id, "scoring", message)
 
     @get("/scores.csv", name="jury_scores_csv")
     async def scores_csv(self, edition_id: FromPath[int]) -> Response[bytes]:

@@ -26,7 +26,7 @@ from litestar.status_codes import (
 
 from ambassador import i18n
 from ambassador.db import utcnow
-from ambassador.domain import laureates, portraits
+from ambassador.domain import laureates, portrait_images, portraits
 from ambassador.domain.accounts import Account
 from ambassador.domain.editions import EditionView, get_edition
 from ambassador.domain.laureates import LaureateRecord, RecordData
@@ -34,7 +34,7 @@ from ambassador.domain.uploads import UploadRules
 from ambassador.enums import EditionState, Role
 from ambassador.errors import N_, DomainError, InvalidInput, InvalidToken, NotFound
 from ambassador.settings import Settings
-from ambassador.web import labels
+from ambassador.web import confirm, labels
 from ambassador.web import portraits as pictures
 from ambassador.web.downloads import NO_STORE, PRIVATE
 from ambassador.web.editions import edition_or_404, message_of
@@ -54,8 +54,8 @@ PICTURE_LIMITS = {
     "alt": portraits.MAX_ALT,
     "credit": portraits.MAX_CREDIT,
     "licence": portraits.MAX_LICENCE,
-    "megabytes": portraits.MAX_MEGABYTES,
-    "min_side": portraits.MIN_SIDE,
+    "megabytes": portrait_images.MAX_MEGABYTES,
+    "min_side": portrait_images.MIN_SIDE,
 }
 
 
@@ -170,6 +170,30 @@ async def record_page(
     )
 
 
+async def withdraw_page(
+    record: LaureateRecord,
+    reason: str = "",
+    *,
+    errors: dict[str, str] | None = None,
+    problem: str = "",
+    status_code: int = 200,
+) -> Template:
+    """The withdrawal's confirmation: what it does, the public reason, the box to tick."""
+    c = confirm.context(
+        laureates.withdrawal(record),
+        title=i18n.gettext(N_("Withdraw the distinction")),
+        action=f"/staff/laureates/{record.id}/withdraw",
+        cancel_url=f"/staff/laureates/{record.id}",
+        context_label=record.name,
+        problem=problem,
+        reason=reason,
+        reason_limit=laureates.MAX_REASON,
+        errors=translated_errors(errors or {}),
+        confirm_box=True,
+    )
+    return confirm.page(c, status_code)
+
+
 class LaureateController(Controller):
     path = "/staff"
     guards = [requires_role(Role.CLERK, Role.ADMIN), totp_enrolled]
@@ -235,15 +259,19 @@ class LaureateController(Controller):
             lambda _: self._saved(request, record.id, N_("The confirmation is recorded.")),
         )
 
+    @get("/laureates/{laureate_id:int}/withdraw", name="laureate_withdraw_confirm")
+    async def withdraw_confirm(self, laureate_id: FromPath[int]) -> Template:
+        """What a withdrawal does, with the reason to give and the box to tick."""
+        return await withdraw_page(await record_or_404(laureate_id))
+
     @post("/laureates/{laureate_id:int}/withdraw", name="laureate_withdraw")
     async def withdraw(self, request: AnyRequest, laureate_id: FromPath[int]) -> Template | Redirect:
         record = await record_or_404(laureate_id)
         form = await read_form(request)
         reason = form.text("withdraw_reason", _cap(laureates.MAX_REASON))
-        values = {"withdraw_reason": reason}
         if not form.flag("withdraw_confirm"):
             unticked = {"withdraw_confirm": N_("Tick the box to confirm that the withdrawal cannot be undone.")}
-            return await self._refused(record.id, InvalidInput(unticked), values)
+            return await withdraw_page(record, reason, errors=unticked, status_code=HTTP_400_BAD_REQUEST)
         try:
             await laureates.withdraw(actor_id=request.user.id, laureate_id=record.id, reason=reason)
         except NotFound:
@@ -251,9 +279,10 @@ class LaureateController(Controller):
         except InvalidInput as exc:
             # The domain's "reason" is this form's withdrawal reason, not the correction's.
             placed = {("withdraw_reason" if k == "reason" else k): v for k, v in exc.errors.items()}
-            return await self._refused(record.id, InvalidInput(placed), values)
+            return await withdraw_page(record, reason, errors=placed, status_code=HTTP_400_BAD_REQUEST)
         except DomainError as exc:
-            return await self._refused(record.id, exc, values)
+            current = await record_or_404(laureate_id)
+            return await withdraw_page(current, reason, problem=message_of(exc), status_code=HTTP_409_CONFLICT)
         return self._saved(request, record.id, N_("The distinction is withdrawn."))
 
     # --- the picture (portrait or logo) ---------------------------------------------------
@@ -270,7 +299,7 @@ class LaureateController(Controller):
         record = await record_or_404(laureate_id)
         form = await read_form(request)
         data, values = pictures.read_picture(form)
-        found = await form.files("picture", portraits.MAX_BYTES)
+        found = await form.files("picture", portrait_images.MAX_BYTES)
         try:
             await portraits.save(
                 actor_id=request.user.id,

@@ -16,7 +16,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
-from ambassador.domain import portraits
+from ambassador.domain import portrait_images, portraits
 from ambassador.domain.portraits import PictureData, Stored
 from ambassador.web.downloads import PRIVATE
 from ambassador.web.forms import Form
@@ -26,7 +26,7 @@ COPY_NAME = re.compile(r"^([0-9]{2,4})\.webp$")
 MAX_VERSION = 1_000_000
 IMMUTABLE = "public, max-age=31536000, immutable"
 # The multipart body of the clerk's form: the picture and a few short texts.
-PICTURE_MAX_BODY = portraits.MAX_BYTES + 256 * 1024
+PICTURE_MAX_BODY = portrait_images.MAX_BYTES + 256 * 1024
 PUBLIC_BASE = "/portraits"
 
 

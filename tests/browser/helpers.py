@@ -183,3 +183,13 @@ async def mailed_path(to: str, pattern: str) -> str:
         if found:
             return found.group(1)
     raise AssertionError(f"no mail to {to} links to {pattern}")
+
+
+async def confirm_step(page: Page) -> None:
+    """On an irreversible step's confirmation page (templates/_confirm.html): tick that the
+    warnings were read, if there are any, and take the step (the page's first post button)."""
+    box = page.locator("#f-acknowledged")
+    if await box.count():
+        await box.check()
+    async with page.expect_navigation():
+        await page.locator('main form[method="post"] button[type="submit"]').first.click()

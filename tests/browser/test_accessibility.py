@@ -178,6 +178,7 @@ async def the_formal_check_and_scoring(people: People) -> None:
 
     for path in (f"/jury/editions/{edition}", f"/jury/editions/{edition}/matrix", f"/jury/editions/{edition}/results"):
         await log.visit(people.chair, path)
+    await log.visit(people.chair, f"/jury/editions/{edition}/close-scoring")  # its confirmation page
 
 
 async def the_deliberation(people: People) -> None:
@@ -190,6 +191,7 @@ async def the_deliberation(people: People) -> None:
         await log.visit(people.clerk, f"/staff/editions/{edition}/{path}")
     await log.visit(people.juror, f"/jury/editions/{edition}/deliberation")
     await log.visit(people.juror, f"/jury/nominations/{people.nomination}")
+    await log.visit(people.chair, f"/jury/editions/{edition}/deliberation/recommend")  # its confirmation page
 
     await deliberation.recommend(chair_id=setup.chair.id, edition_id=edition)
     await log.visit(people.clerk, f"/staff/editions/{edition}")
@@ -202,6 +204,7 @@ async def the_approval_and_publication(people: People) -> None:
     setup, log, clerk, edition = people.setup, people.log, people.clerk, people.edition
     listed = {r.nominee_name.split()[0]: r.nomination_id for r in await approval.recommended(edition)}
     await approval.record_decision(
+        acknowledged=True,
         actor_id=setup.clerk.id,
         edition_id=edition,
         data=DecisionData(
@@ -231,7 +234,7 @@ async def the_approval_and_publication(people: People) -> None:
     await log.visit(clerk, f"/staff/editions/{edition}/laureates")
     await log.visit(clerk, record)
     await log.errors(clerk, record, {"citation_en": "Changed.", "reason": ""}, button="Save the correction")
-    await log.errors(clerk, f"{record}/withdraw", {"withdraw_reason": "A reason."}, at=record)
+    await log.errors(clerk, f"{record}/withdraw", {"withdraw_reason": "A reason."}, at=f"{record}/withdraw")
 
 
 async def test_staff_and_jury_pages_through_an_edition(browsing: Browsing) -> None:

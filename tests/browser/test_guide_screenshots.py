@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageDraw
-from playwright.async_api import Page, ViewportSize, expect
+from playwright.async_api import FilePayload, Page, ViewportSize, expect
 
 from ambassador.db import utcnow
 from ambassador.domain import approval, conflict_declarations, deliberation
@@ -25,8 +25,9 @@ from ambassador.enums import ApprovingBody, ConflictKind, Distinction, Role, Vot
 from ambassador.tables import Nomination
 from tests.archive_factories import add_laureate, archive_edition
 from tests.browser.conftest import LOOP, ROOT, Browsing
-from tests.browser.helpers import log_in, mailed_path
+from tests.browser.helpers import confirm_step, log_in, mailed_path
 from tests.clerk_factories import PNG, checked_edition, paper_nomination
+from tests.confirm_pages import decision_pdf
 from tests.deliberation_factories import SCORES, THIRD, deliberated, propose, scored_edition, vote
 from tests.factories import PDF, make_edition, make_user
 from tests.jury_factories import NOMINEES, declare_none, scoring_edition, submit_scores
@@ -240,6 +241,7 @@ async def test_clerk(browsing: Browsing, lang: str) -> None:
 
     listed = {r.nominee_name.split()[0]: r.nomination_id for r in await approval.recommended(edition)}
     await approval.record_decision(
+        acknowledged=True,
         actor_id=setup.clerk.id,
         edition_id=edition,
         data=DecisionData(
@@ -314,6 +316,7 @@ async def test_jury(browsing: Browsing, lang: str) -> None:
         chair, "jury-chair", lang, text(lang, "Kapituła edycji A.D. 2025", "Jury of the edition A.D. 2025"), show=close
     )
     await chair.locator(f"{close} button").click()
+    await confirm_step(chair)
     await chair.goto(f"/jury/editions/{edition}/results")
     await shot(chair, "jury-results", lang, text(lang, "Wyniki edycji A.D. 2025", "Results of the edition A.D. 2025"))
     # The chair proposes Olena for a title (two titles, no mention in the edition); all vote for.
@@ -323,6 +326,7 @@ async def test_jury(browsing: Browsing, lang: str) -> None:
     deliberation_heading = text(lang, "Obrady Kapituły, A.D. 2025", "Deliberation of the jury, A.D. 2025")
     await shot(chair, "jury-deliberation", lang, deliberation_heading)
     await chair.locator(f'form[action="/jury/editions/{edition}/deliberation/recommend"] button').click()
+    await confirm_step(chair)
     await expect(chair.get_by_role("status")).not_to_have_count(0)
     await shot(chair, "jury-signed", lang, deliberation_heading)
 
@@ -350,3 +354,133 @@ async def test_admin(browsing: Browsing, lang: str) -> None:
     await shot(page, "admin-sessions", lang, text(lang, "Twoje sesje", "Your sessions"))
     await page.goto("/admin/audit")
     await shot(page, "admin-audit", lang, text(lang, "Dziennik zdarzeń", "Audit log"))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_clerk_privacy_requests(browsing: Browsing, lang: str) -> None:
+    """A person's request about their data: find by email, then the erasure's confirmation,
+    with the keyboard; the page fits a phone's width."""
+    clerk = await make_user("celina.clerk@example.org", (Role.CLERK,), name="Celina Clerk")
+    edition = await make_edition(year=2025, clerk_id=clerk.id)
+    await paper_nomination(edition, clerk_id=clerk.id, nominator_email=NOMINATOR)
+    old = await archive_edition(2018)
+    await add_laureate(old, "Olena Kovalenko")
+    page = await browsing.new_page()
+    await page.set_viewport_size(DESKTOP)
+    await log_in(page, clerk.email)
+    await in_language(page, lang, "/staff")
+    await page.get_by_role(
+        "link", name=text(lang, "Żądania dotyczące danych osobowych (RODO)", "Requests about personal data (GDPR)")
+    ).click()
+    heading = text(lang, "Żądania dotyczące danych osobowych", "Requests about personal data")
+
+    await page.get_by_label(text(lang, "Adres e-mail lub imię i nazwisko", "Email address or name")).fill(
+        NOMINATOR.upper()
+    )
+    await page.keyboard.press("Enter")
+    # The nomination made and the receipt mailed to the address.
+    await expect(page.locator("tr[data-item]")).to_have_count(2)
+    await shot(page, "clerk-privacy", lang, heading, show="#results")
+    await page.locator("tr[data-item] input[type=checkbox]").first.check()
+    await page.get_by_role("button", name=text(lang, "Usuń zaznaczone pozycje…", "Erase the ticked items…")).click()
+    await shot(page, "clerk-privacy-erase", lang, text(lang, "Potwierdź usunięcie", "Confirm the erasure"))
+
+    await page.set_viewport_size(PHONE)
+    await page.goto("/staff/privacy")
+    await page.get_by_label(text(lang, "Adres e-mail lub imię i nazwisko", "Email address or name")).fill(
+        "Olena Kovalenko"
+    )
+    await page.get_by_role("button", name=text(lang, "Szukaj", "Find")).click()
+    # The nomination received and the laureate's record of 2018 (same name).
+    await expect(page.locator("tr[data-item]")).to_have_count(2)
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_bulk_work(browsing: Browsing, lang: str) -> None:
+    """The bulk actions of the guides: the nominations selected at once, a pasted list of
+    jurors previewed, every proposal voted in one form."""
+    clerk = await make_user("clerk@example.org", (Role.CLERK,), name="Celina Clerk")
+    checking = await checked_edition(clerk_id=clerk.id, year=2024)
+    for nominee, email in (("Olena Kovalenko", "olena@example.org"), ("Bohdan Melnyk", ""), ("Iryna Shevchenko", "")):
+        await paper_nomination(checking, clerk_id=clerk.id, nominee_name=nominee, nominee_email=email)
+    await make_user("marta.krawczyk@example.org", (Role.JUROR,), name="Marta Krawczyk")
+    page = await browsing.new_page()
+    await page.set_viewport_size(DESKTOP)
+    await log_in(page, clerk.email)
+    await in_language(page, lang, f"/staff/editions/{checking.id}/nominations?select=all")
+    await shot(
+        page,
+        "clerk-bulk-nominations",
+        lang,
+        text(lang, "Zgłoszenia w edycji A.D. 2024", "Nominations of the edition A.D. 2024"),
+        show="table.nominations",
+    )
+    await page.goto(f"/staff/editions/{checking.id}/jury")
+    await page.locator("#f-list").fill(
+        "Nowa Jurorka <nowa.jurorka@example.org>\n"
+        "marta.krawczyk@example.org, Marta Krawczyk\n"
+        "Jan Kowalski; jan.kowalski@example.org; Fundacja Alfa\n"
+        "Bez adresu"
+    )
+    async with page.expect_navigation():
+        await page.locator('form[action$="/jury/invite-list"] button[type="submit"]').click()
+    await shot(
+        page,
+        "clerk-invite-list",
+        lang,
+        text(lang, "Zaproszenie kilku osób do jury: sprawdź listę", "Invite several jurors: check the list"),
+    )
+
+    setup = await scored_edition(year=2025)
+    await propose(setup, 0, Distinction.TITLE)
+    await propose(setup, 2, Distinction.TITLE)
+    juror = await browsing.new_page()
+    await juror.set_viewport_size(DESKTOP)
+    await log_in(juror, setup.jurors[1].email)
+    await in_language(juror, lang, f"/jury/editions/{setup.edition.id}/deliberation")
+    proposals = await juror.locator('#votes-form input[type="radio"][value="for"]').all()
+    for radio in proposals:
+        await radio.check()
+    await shot(
+        juror,
+        "jury-vote-all",
+        lang,
+        text(lang, "Obrady Kapituły, A.D. 2025", "Deliberation of the jury, A.D. 2025"),
+        show="#votes-form",
+    )
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_confirmations(browsing: Browsing, lang: str) -> None:
+    """Two of the irreversible steps' confirmation pages: the chair's close of scoring and the
+    clerk's decision, whose document does not carry the decision's number."""
+    setup = await scored_edition(close=False)
+    edition = setup.edition.id
+    chair = await browsing.new_page()
+    await chair.set_viewport_size(DESKTOP)
+    await log_in(chair, setup.chair.email)
+    await in_language(chair, lang, f"/jury/editions/{edition}/close-scoring")
+    await shot(chair, "jury-close-scoring", lang, text(lang, "Zakończ ocenianie", "Close scoring"))
+    await confirm_step(chair)
+
+    await deliberated(setup)
+    await deliberation.recommend(chair_id=setup.chair.id, edition_id=edition)
+    clerk = await browsing.new_page()
+    await clerk.set_viewport_size(DESKTOP)
+    await log_in(clerk, setup.clerk.email)
+    await in_language(clerk, lang, f"/staff/editions/{edition}/decision")
+    await clerk.locator("#f-number").fill("LXXXV/2418/25")
+    await clerk.locator("#f-decided_on").fill(utcnow().date().isoformat())
+    await clerk.locator("#f-document").set_input_files(
+        FilePayload(name="uchwala.pdf", mimeType="application/pdf", buffer=decision_pdf("Uchwala nr XII/100/21"))
+    )
+    async with clerk.expect_navigation():
+        await clerk.locator('main form[method="post"] button[type="submit"]').click()
+    await shot(
+        clerk,
+        "clerk-decision-confirm",
+        lang,
+        text(lang, "Decyzja organu zatwierdzającego, A.D. 2025", "Decision of the approving body, A.D. 2025"),
+        show="#warnings",
+    )

@@ -6,12 +6,13 @@ import re
 
 from playwright.async_api import Locator, Page, expect
 
+from ambassador.domain import deliberation
 from ambassador.domain.editions import get_edition
-from ambassador.enums import EditionState
+from ambassador.enums import Distinction, EditionState, VoteChoice
 from ambassador.tables import ConflictDeclaration, Nomination, Proposal, Score, ScoreSheet, Vote
 from tests.browser.conftest import LOOP, Browsing
-from tests.browser.helpers import assert_accessible, log_in
-from tests.deliberation_factories import scored_edition
+from tests.browser.helpers import assert_accessible, confirm_step, log_in
+from tests.deliberation_factories import propose, scored_edition
 from tests.jury_factories import scoring_edition
 
 pytestmark = LOOP
@@ -80,12 +81,16 @@ def shortlisted(page: Page, nominee: str) -> Locator:
     return page.locator("table.shortlist tr").filter(has=page.get_by_role("rowheader", name=nominee))
 
 
+def proposal_row(page: Page, nominee: str) -> Locator:
+    return page.get_by_role("table", name="Proposals to vote on").get_by_role("row").filter(has_text=nominee)
+
+
 async def vote(page: Page, nominee: str, choice: str) -> None:
-    """Press the ``choice`` button on the nominee's proposal; the page then shows the vote."""
-    row = page.get_by_role("table", name="Proposals to vote on").get_by_role("row").filter(has_text=nominee)
-    # The buttons' names go on with the nomination, read out by screen readers only.
-    await row.get_by_role("button", name=re.compile(rf"^{choice}\W")).click()
-    await expect(row.get_by_role("cell").nth(2)).to_have_text(choice)
+    """Choose ``choice`` on the nominee's proposal and save the form; the page then shows the vote."""
+    row = proposal_row(page, nominee)
+    await row.get_by_role("radio", name=choice, exact=True).check()
+    await page.get_by_role("button", name="Save my votes").click()
+    await expect(proposal_row(page, nominee).get_by_role("cell").nth(2)).to_have_text(choice)
 
 
 async def test_the_chair_closes_scoring_proposes_and_the_jury_votes(page: Page, browsing: Browsing) -> None:
@@ -96,6 +101,7 @@ async def test_the_chair_closes_scoring_proposes_and_the_jury_votes(page: Page, 
     await log_in(page, ewa.email)
     await page.goto(f"/jury/editions/{edition_id}")
     await page.get_by_role("button", name="Close scoring").click()
+    await confirm_step(page)
     await page.get_by_role("link", name="Deliberation").first.click()
     await expect(page.get_by_role("heading", level=1)).to_have_text(f"Deliberation of the jury, {setup.edition.label}")
     await shortlisted(page, "Olena Kovalenko").get_by_role("button", name=re.compile("^Propose for the title")).click()
@@ -110,6 +116,7 @@ async def test_the_chair_closes_scoring_proposes_and_the_jury_votes(page: Page, 
 
     await page.reload()
     await page.get_by_role("button", name="Sign the recommendation").click()
+    await confirm_step(page)
     await expect(page.get_by_role("status").filter(has_text="The chair has signed the recommendation.")).to_be_visible()
 
     assert (await get_edition(edition_id)).state == EditionState.RECOMMENDED
@@ -124,3 +131,80 @@ async def test_the_chair_closes_scoring_proposes_and_the_jury_votes(page: Page, 
     ]
     state = await Nomination.select(Nomination.state).where(Nomination.id == setup.nominations[0]).first()
     assert state == {"state": "recommended"}
+
+
+async def test_a_juror_votes_on_every_proposal_in_one_form(page: Page) -> None:
+    setup = await scored_edition()
+    marta = setup.jurors[1]
+    olena = await propose(setup, 0, Distinction.TITLE)
+    iryna = await propose(setup, 2, Distinction.TITLE)
+    bohdan = await propose(setup, 1, Distinction.MENTION)
+
+    await log_in(page, marta.email)
+    await page.goto(f"/jury/editions/{setup.edition.id}/deliberation")
+    for nominee, choice in (("Olena Kovalenko", "for"), ("Iryna Shevchenko", "against"), ("Bohdan Melnyk", "abstain")):
+        group = page.get_by_role("group", name=re.compile(f"^Your vote: .* {nominee}$"))
+        await group.get_by_role("radio", name=choice, exact=True).check()
+    await assert_accessible(page)
+    await page.get_by_role("button", name="Save my votes").click()
+
+    await expect(page.get_by_role("status").filter(has_text="Your 3 votes are saved")).to_be_visible()
+    for nominee, choice in (("Olena Kovalenko", "for"), ("Iryna Shevchenko", "against"), ("Bohdan Melnyk", "abstain")):
+        await expect(proposal_row(page, nominee).get_by_role("cell").nth(2)).to_have_text(choice)
+    votes = await Vote.select(Vote.proposal, Vote.choice).where(Vote.juror == marta.id)
+    assert sorted((v["proposal"], v["choice"]) for v in votes) == sorted(
+        [(olena, "for"), (iryna, "against"), (bohdan, "abstain")]
+    )
+
+    # Saved again unchanged: nothing is written.
+    await page.get_by_role("button", name="Save my votes").click()
+    await expect(page.get_by_role("status").filter(has_text="No vote was changed.")).to_be_visible()
+
+
+async def test_the_chair_reads_the_consequences_before_closing_scoring_and_signing(page: Page) -> None:
+    setup = await scored_edition(close=False)
+    ewa, marta, _tomasz = setup.jurors
+    edition_id = setup.edition.id
+    await log_in(page, ewa.email)
+    await page.goto(f"/jury/editions/{edition_id}")
+
+    # Closing scoring: what changes, and Bohdan's two scores are under the minimum of three.
+    await page.get_by_role("button", name="Close scoring").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Close scoring")
+    await expect(page.locator("#changes + ul")).to_contain_text("Nominations ranked: 2 of 3.")
+    await expect(page.locator("#warnings + ul")).to_have_text(
+        "These nominations have fewer than 3 scores and will not be ranked: 2025/0002."
+    )
+    await assert_accessible(page)
+    # The box is required: without it the browser does not send the form.
+    await page.get_by_role("button", name="Close scoring").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Close scoring")
+    assert (await get_edition(edition_id)).state == EditionState.JURY_SCORING
+    await page.get_by_label("I have read the warnings above and want to take this step.").check()
+    await page.get_by_role("button", name="Close scoring").click()
+    await expect(page.get_by_role("status").filter(has_text="Scoring is closed.")).to_be_visible()
+    assert (await get_edition(edition_id)).state == EditionState.DELIBERATION
+
+    # Signing: Olena passes; Tomasz has not voted, and the other distinctions stay unfilled.
+    await page.goto(f"/jury/editions/{edition_id}/deliberation")
+    await shortlisted(page, "Olena Kovalenko").get_by_role("button", name=re.compile("^Propose for the title")).click()
+    await vote(page, "Olena Kovalenko", "for")
+    proposal = await Proposal.select(Proposal.id).first()
+    assert proposal is not None
+    await deliberation.cast_vote(juror_id=marta.id, proposal_id=proposal["id"], choice=VoteChoice.FOR)
+    await page.reload()
+    await page.get_by_role("button", name="Sign the recommendation").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Sign the recommendation")
+    await expect(page.locator("#changes + ul li").first).to_have_text(
+        "2025/0001 Olena Kovalenko (title): passes the vote and is recommended."
+    )
+    await expect(page.locator("#warnings + ul li").first).to_have_text(
+        "2025/0001 (title): not voted yet by Tomasz Dudek."
+    )
+    await page.get_by_role("link", name="Cancel").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(f"Deliberation of the jury, {setup.edition.label}")
+    assert (await get_edition(edition_id)).state == EditionState.DELIBERATION
+    await page.get_by_role("button", name="Sign the recommendation").click()
+    await confirm_step(page)
+    await expect(page.get_by_role("status").filter(has_text="The chair has signed the recommendation.")).to_be_visible()
+    assert (await get_edition(edition_id)).state == EditionState.RECOMMENDED

@@ -112,7 +112,7 @@ async def setup(jurors: int, shortlisted: int) -> dict[str, Any]:
         await jury.appoint(actor_id=clerk, edition_id=scored.id, user_id=user_id, base_url=BASE)
         juror_rows.append({"id": user_id, "email": email})
     await jury.set_chair(actor_id=clerk, edition_id=scored.id, user_id=juror_rows[0]["id"])
-    scored = await scoring_round.open_scoring(actor_id=clerk, edition_id=scored.id)
+    scored = await scoring_round.open_scoring(base_url=BASE, actor_id=clerk, edition_id=scored.id)
     for juror in juror_rows:
         for nomination_id in ids:
             await conflict_declarations.declare(
