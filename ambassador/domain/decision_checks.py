@@ -17,8 +17,6 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING
 
-from pypdf import PdfReader
-
 from ambassador.domain.consequences import Consequences
 from ambassador.enums import EditionState
 from ambassador.errors import N_, Message
@@ -36,6 +34,10 @@ _PREFIX = re.compile(r"^(nr|no|№)\.?\s*")
 
 def document_text(data: bytes) -> str | None:
     """The PDF's text (its first pages), or None when there is none to read (a scan, a broken file)."""
+    # Imported here, not with the app: pypdf costs each worker about 28 MB, and only the rare
+    # recording of a decision reads a PDF.
+    from pypdf import PdfReader
+
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data))
