@@ -163,7 +163,9 @@ async def test_an_admin_may_use_the_page(client: Client) -> None:
 
     await make_user("admin@example.org", (Role.ADMIN,))
     await login(client, "admin@example.org")
-    assert (await client.get(PAGE)).status_code == 200
+    english(client)
+    page = await client.get(PAGE)
+    assert (page.status_code, "<h1>Requests about personal data</h1>" in page.text) == (200, True)
 
 
 async def test_a_correction_of_another_persons_or_a_missing_nomination_changes_nothing(client: Client) -> None:
